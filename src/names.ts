@@ -1,0 +1,72 @@
+// The one place that defines the names the contract (SPEC.md) fixes: inputs, outputs, environment
+// variables given to the command, statuses and outcomes.
+
+export const INPUT = {
+  mode: 'mode',
+  redisUrl: 'redis-url',
+  queue: 'queue',
+  runId: 'run-id',
+  workingDirectory: 'working-directory',
+  tests: 'tests',
+  testsFile: 'tests-file',
+  testsCommand: 'tests-command',
+  batchSize: 'batch-size',
+  batchDuration: 'batch-duration',
+  maxAttempts: 'max-attempts',
+  retries: 'retries',
+  batchTimeout: 'batch-timeout',
+  heartbeatTtl: 'heartbeat-ttl',
+  timeout: 'timeout',
+  noWorkerTimeout: 'no-worker-timeout',
+  maxFailures: 'max-failures',
+  failOnFlaky: 'fail-on-flaky',
+  timings: 'timings',
+  ttl: 'ttl',
+  reportOutput: 'report-output',
+  junitOutput: 'junit-output',
+  command: 'command',
+  junit: 'junit',
+  workerId: 'worker-id',
+  shell: 'shell',
+} as const;
+
+export const OUTPUT = {
+  total: 'total',
+  passed: 'passed',
+  failed: 'failed',
+  flaky: 'flaky',
+  lost: 'lost',
+  skipped: 'skipped',
+  notRun: 'not-run',
+  failedTests: 'failed-tests',
+  flakyTests: 'flaky-tests',
+  lostTests: 'lost-tests',
+  report: 'report',
+  junit: 'junit',
+  batches: 'batches',
+  tests: 'tests',
+} as const;
+
+/** Environment given to the user's command for each batch. */
+export const CMD_ENV = {
+  tests: 'SHARDLESS_TESTS',
+  testsFile: 'SHARDLESS_TESTS_FILE',
+  junit: 'SHARDLESS_JUNIT',
+  worker: 'SHARDLESS_WORKER',
+  batch: 'SHARDLESS_BATCH',
+  isolated: 'SHARDLESS_ISOLATED',
+  attempt: 'SHARDLESS_ATTEMPT',
+} as const;
+
+/** Environment read by shardless itself. */
+export const ENV = {
+  redisUrl: 'SHARDLESS_REDIS_URL',
+  redisUrlFallback: 'REDIS_URL',
+} as const;
+
+/** Placeholders in `command`. */
+export const PLACEHOLDER = {
+  tests: '{tests}',
+  testsFile: '{tests-file}',
+  junit: '{junit}',
+} as const;

@@ -1,0 +1,116 @@
+// Shapes shared by the queue, the worker, the controller and the report.
+
+/** Final status of a test (report `tests[].status`). */
+export type FinalStatus = 'passed' | 'failed' | 'flaky' | 'lost' | 'skipped';
+export type TestStatus = FinalStatus | 'not-run';
+
+/** Outcome of one run of a test (report `tests[].runs[].outcome`). */
+export type RunOutcome = 'passed' | 'failed' | 'skipped' | 'lost' | 'timeout' | 'split';
+
+/** A per-test result the worker read from the batch (JUnit or exit code). */
+export interface TestResult {
+  outcome: 'passed' | 'failed' | 'skipped';
+  durationMs: number;
+  message: string;
+  /** Where the failure points, when JUnit says (for annotations). */
+  file?: string;
+  line?: number;
+}
+
+/** How a batch ended, for the tests that have no result. */
+export type BatchEnd = 'ok' | 'timeout' | 'lost' | 'split';
+
+/** One run of one test, as recorded in Redis (history list). Times are Redis TIME in ms. */
+export interface HistoryEntry {
+  t: string; // test id
+  w: string; // worker id
+  b: string; // lease (batch) id
+  i: boolean; // isolated (batch from the requeue)
+  o: RunOutcome;
+  d: number; // duration ms
+  m: string; // message
+  s: number; // batch start ms
+  e: number; // time the run was recorded, ms
+  f?: string; // file (failure location)
+  l?: number; // line
+}
+
+export type WorkerState = 'alive' | 'dead' | 'cancelled' | 'finished';
+
+export interface WorkerRecord {
+  id: string;
+  state: WorkerState;
+  batches: number;
+  tests: number;
+  busyMs: number;
+  lostBatches: number;
+}
+
+/** A batch (lease), as recorded in Redis. */
+export interface BatchRecord {
+  id: string;
+  worker: string;
+  startMs: number;
+  endMs: number | null;
+  isolated: boolean;
+  tests: string[];
+  /** active: held; done: reported; reclaimed: worker presumed dead; released: handed back on a signal. */
+  state: 'active' | 'done' | 'reclaimed' | 'released';
+}
+
+export type RunState = 'seeding' | 'running' | 'complete' | 'aborted';
+
+/** Everything the controller reads back from Redis to write its report. */
+export interface RunData {
+  queue: string;
+  run: string;
+  state: RunState;
+  abortReason: string;
+  seededAtMs: number;
+  completedAtMs: number | null;
+  nowMs: number;
+  /** In seeded order; status is null for a test that never became final. */
+  tests: { id: string; status: FinalStatus | null }[];
+  history: HistoryEntry[];
+  workers: WorkerRecord[];
+  batches: BatchRecord[];
+}
+
+/** The JSON report, version 1 (SPEC.md). */
+export interface Report {
+  version: 1;
+  queue: string;
+  run: string;
+  status: 'passed' | 'failed' | 'incomplete';
+  durationMs: number;
+  counts: {
+    total: number;
+    passed: number;
+    failed: number;
+    flaky: number;
+    lost: number;
+    skipped: number;
+    notRun: number;
+  };
+  tests: {
+    id: string;
+    status: TestStatus;
+    durationMs: number;
+    runs: {
+      worker: string;
+      batch: string;
+      isolated: boolean;
+      outcome: RunOutcome;
+      durationMs: number;
+      message: string;
+    }[];
+  }[];
+  workers: {
+    id: string;
+    batches: number;
+    tests: number;
+    busyMs: number;
+    lostBatches: number;
+    state: 'finished' | 'dead' | 'cancelled';
+  }[];
+}
