@@ -1,0 +1,44 @@
+// The Redis key layout of a run. Every key of a run shares one hash tag, so each Lua script touches
+// a single slot (Redis Cluster) and runs of different repositories or queues never meet.
+
+export interface RunKeys {
+  prefix: string;
+  /** The eight keys every script takes, in the order lib.lua names them (the last is a heartbeat). */
+  meta: string;
+  queue: string;
+  requeue: string;
+  tests: string;
+  leases: string;
+  workers: string;
+  history: string;
+  /** Prefix of the workers' heartbeat keys: `${hbPrefix}${workerId}`. */
+  hbPrefix: string;
+  /** The controller's heartbeat key. */
+  controller: string;
+}
+
+/** Hash tags end at the first `}`: keep braces out of the tag's parts. */
+function tagPart(s: string): string {
+  return s.replace(/[{}]/g, '_');
+}
+
+export function runKeys(repository: string, queue: string, run: string): RunKeys {
+  const prefix = `shardless:{${tagPart(repository)}/${tagPart(queue)}/${tagPart(run)}}:`;
+  return {
+    prefix,
+    meta: `${prefix}meta`,
+    queue: `${prefix}queue`,
+    requeue: `${prefix}requeue`,
+    tests: `${prefix}tests`,
+    leases: `${prefix}leases`,
+    workers: `${prefix}workers`,
+    history: `${prefix}history`,
+    hbPrefix: `${prefix}hb:`,
+    controller: `${prefix}controller`,
+  };
+}
+
+/** The KEYS argument of a script, with the given heartbeat key last. */
+export function scriptKeys(k: RunKeys, hb: string): string[] {
+  return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb];
+}

@@ -1,0 +1,174 @@
+// Typed calls of the Lua scripts, one Redis round trip each, plus the read-back for the report.
+import type { Redis, Cluster } from 'ioredis';
+import { defineScripts, type ScriptClient } from './scripts.js';
+import { scriptKeys, type RunKeys } from './keys.js';
+import type {
+  BatchEnd, BatchRecord, FinalStatus, HistoryEntry, RunData, RunState, TestResult, WorkerRecord, WorkerState,
+} from './types.js';
+
+/** Run-wide settings the controller publishes to the workers. */
+export interface RunSettings {
+  batchSize: number;
+  maxAttempts: number;
+  retries: number;
+  batchTimeout: number;
+  heartbeatTtl: number;
+  maxFailures: number;
+}
+
+export type ClaimReply =
+  | { kind: 'ok'; lease: string; isolated: boolean; attempt: number; tests: string[] }
+  | { kind: 'empty' | 'wait' | 'stale' }
+  | { kind: 'done'; state: RunState; reason: string };
+
+export interface RegisterReply { epoch: string; state: RunState; reason: string; heartbeatTtl: number; batchTimeout: number }
+export type HeartbeatReply = { kind: 'ok' | 'reclaimed'; state: RunState; reason: string } | { kind: 'stale' };
+export interface ReportReply { kind: 'ok' | 'fenced' | 'stale'; finals: Record<string, FinalStatus> }
+export interface Progress {
+  state: RunState; reason: string; total: number; done: number; queued: number; requeued: number;
+  running: number; live: number; nowMs: number; reaped: string[];
+}
+
+const SEED_CHUNK = 1000;
+const READ_CHUNK = 1000;
+
+/** cjson encodes an empty table as {}: read it as an empty list or object as needed. */
+function parseJson<T>(s: string, empty: T): T {
+  const v = JSON.parse(s);
+  if (Array.isArray(empty) && !Array.isArray(v)) return empty;
+  return v as T;
+}
+
+export class Queue {
+  readonly redis: ScriptClient;
+
+  constructor(redis: Redis | Cluster, readonly keys: RunKeys) {
+    this.redis = defineScripts(redis);
+  }
+
+  private k(hb = this.keys.controller): string[] {
+    return scriptKeys(this.keys, hb);
+  }
+
+  private hb(worker: string): string {
+    return this.keys.hbPrefix + worker;
+  }
+
+  async reset(epoch: string, ttl: number, settings: RunSettings): Promise<void> {
+    const pairs = Object.entries(settings).flatMap(([k, v]) => [k, String(v)]);
+    await this.redis.sl_reset(...this.k(), epoch, ttl, ...pairs);
+  }
+
+  /** Seeds in chunks sent as one pipeline: one round trip per SEED_CHUNK * 10 tests or so. */
+  async seed(epoch: string, tests: string[]): Promise<void> {
+    const pipe = this.redis.pipeline() as unknown as ScriptClient & { exec(): Promise<[Error | null, unknown][] | null> };
+    for (let i = 0; i < tests.length; i += SEED_CHUNK) pipe.sl_seed(...this.k(), epoch, ...tests.slice(i, i + SEED_CHUNK));
+    const res = (await pipe.exec()) ?? [];
+    for (const [err, reply] of res) {
+      if (err) throw err;
+      if (reply === 'stale') throw new Error('the run was reset by another controller while seeding');
+    }
+  }
+
+  async start(epoch: string): Promise<number> {
+    const r = await this.redis.sl_start(...this.k(), epoch);
+    if (r === 'stale') throw new Error('the run was reset by another controller');
+    return Number(r);
+  }
+
+  async register(worker: string): Promise<RegisterReply | null> {
+    const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker)) as string[] | null;
+    if (!r) return null;
+    return { epoch: r[0], state: r[1] as RunState, reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]) };
+  }
+
+  async claim(epoch: string, worker: string): Promise<ClaimReply> {
+    const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker)) as (string | number)[];
+    const kind = String(r[0]);
+    if (kind === 'ok') {
+      return { kind, lease: String(r[1]), isolated: Number(r[2]) === 1, attempt: Number(r[3]), tests: r.slice(4).map(String) };
+    }
+    if (kind === 'done') return { kind, state: String(r[1]) as RunState, reason: String(r[2] ?? '') };
+    return { kind: kind as 'empty' | 'wait' | 'stale' };
+  }
+
+  async report(epoch: string, worker: string, lease: string, end: BatchEnd, results: Map<string, TestResult>): Promise<ReportReply> {
+    const obj: Record<string, { o: string; d: number; m: string; f?: string; l?: number }> = {};
+    for (const [id, r] of results) obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line };
+    const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj))) as string[];
+    return { kind: r[0] as ReportReply['kind'], finals: parseJson(r[1], {}) };
+  }
+
+  async heartbeat(epoch: string, worker: string): Promise<HeartbeatReply> {
+    const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker)) as string[];
+    if (r[0] === 'stale') return { kind: 'stale' };
+    return { kind: r[0] as 'ok' | 'reclaimed', state: r[1] as RunState, reason: r[2] ?? '' };
+  }
+
+  /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */
+  async release(epoch: string, worker: string, lease: string, state: 'cancelled' | 'finished'): Promise<number> {
+    const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state);
+    return r === 'stale' ? 0 : Number(r);
+  }
+
+  async reap(epoch: string, controllerTtlMs: number): Promise<Progress | null> {
+    const r = (await this.redis.sl_reap(...this.k(), epoch, this.keys.hbPrefix, controllerTtlMs)) as (string | number)[] | string;
+    if (r === 'stale' || !Array.isArray(r)) return null;
+    const n = (i: number) => Number(r[i]);
+    return {
+      state: String(r[0]) as RunState, reason: String(r[1] ?? ''), total: n(2), done: n(3), queued: n(4),
+      requeued: n(5), running: n(6), live: n(7), nowMs: n(8), reaped: parseJson(String(r[9]), [] as string[]),
+    };
+  }
+
+  async abort(epoch: string, reason: string): Promise<string> {
+    return String(await this.redis.sl_abort(...this.k(), epoch, reason));
+  }
+
+  /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
+  async readRun(queue: string, run: string, ids: string[]): Promise<RunData> {
+    const { redis, keys } = this;
+    const [meta, workersRaw, leasesRaw, time] = await Promise.all([
+      redis.hgetall(keys.meta), redis.hgetall(keys.workers), redis.hgetall(keys.leases), redis.time(),
+    ]);
+    const tests: RunData['tests'] = [];
+    for (let i = 0; i < ids.length; i += READ_CHUNK) {
+      const chunk = ids.slice(i, i + READ_CHUNK);
+      const vals = await redis.hmget(keys.tests, ...chunk);
+      chunk.forEach((id, j) => tests.push({ id, status: finalOf(vals[j]) }));
+    }
+    const history: HistoryEntry[] = [];
+    for (let i = 0; ; i += READ_CHUNK) {
+      const part = await redis.lrange(keys.history, i, i + READ_CHUNK - 1);
+      for (const s of part) history.push(JSON.parse(s) as HistoryEntry);
+      if (part.length < READ_CHUNK) break;
+    }
+    const workers: WorkerRecord[] = Object.entries(workersRaw)
+      .filter(([id]) => id !== '_')
+      .map(([id, v]) => {
+        const w = JSON.parse(v);
+        return { id, state: w.state as WorkerState, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
+      });
+    const batches: BatchRecord[] = Object.entries(leasesRaw)
+      .filter(([id]) => id !== '_')
+      .map(([id, v]) => {
+        const l = JSON.parse(v);
+        return { id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st };
+      })
+      .sort((a, b) => Number(a.id) - Number(b.id));
+    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    return {
+      queue, run, state: (meta.state ?? 'seeding') as RunState, abortReason: meta.reason ?? '',
+      seededAtMs: Number(meta.seededAt ?? meta.createdAt ?? nowMs),
+      completedAtMs: meta.completedAt ? Number(meta.completedAt) : null, nowMs, tests, history, workers, batches,
+    };
+  }
+}
+
+const FINALS = new Set<FinalStatus>(['passed', 'failed', 'flaky', 'lost', 'skipped']);
+
+function finalOf(packed: string | null): FinalStatus | null {
+  if (!packed) return null;
+  const where = packed.slice(0, packed.indexOf('|'));
+  return FINALS.has(where as FinalStatus) ? (where as FinalStatus) : null;
+}
