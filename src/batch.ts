@@ -1,0 +1,270 @@
+// Runs one batch of the user's command: renders the placeholders, gives it the SHARDLESS_* environment,
+// runs it as the leader of its own process group so that a timeout, a cancellation or its own exit can
+// take down every descendant, and collects the JUnit files it wrote.
+
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as glob from '@actions/glob';
+import { CMD_ENV, PLACEHOLDER } from './names.js';
+
+export interface BatchSpec {
+  /** The user's command, with placeholders {tests} {tests-file} {junit}. */
+  command: string;
+  /** Program that runs the command as `shell -c script` ('bash', 'sh' or a path). */
+  shell: string;
+  cwd: string;
+  tests: string[];
+  workerId: string;
+  batchId: string;
+  isolated: boolean;
+  attempt: number;
+  /** 0: none. */
+  timeoutMs: number;
+  /** '' : none. Relative to cwd. */
+  junitGlob: string;
+  /** Where the per-batch files (tests file, JUnit path) are created. */
+  tmpDir: string;
+  /** Base environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BatchOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** Killed by cancel(). */
+  cancelled: boolean;
+  /** The {junit} path if written, plus glob matches the batch wrote or changed. */
+  junitFiles: string[];
+  /** The command holds {junit} or junitGlob is set. */
+  usesJUnit: boolean;
+  durationMs: number;
+}
+
+/** Time between SIGTERM and SIGKILL on a timeout. */
+const KILL_GRACE_MS = 2000;
+/** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
+const MTIME_SLACK_MS = 1000;
+/** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
+const fitsExec = (s: string): boolean => Buffer.byteLength(s) < 128 * 1024;
+
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function renderCommand(command: string, tests: string[], testsFile: string, junitPath: string): string {
+  const quoted = tests.map(shellQuote).join(' ');
+  const values: Record<string, string> = {
+    [PLACEHOLDER.tests]: quoted,
+    [PLACEHOLDER.testsFile]: shellQuote(testsFile),
+    [PLACEHOLDER.junit]: shellQuote(junitPath),
+  };
+  const hasTests = command.includes(PLACEHOLDER.tests) || command.includes(PLACEHOLDER.testsFile);
+  // One pass, so that an id that looks like a placeholder is never expanded itself.
+  const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
+  const rendered = command.replace(re, (m) => values[m]);
+  return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
+}
+
+/** Signals a whole process group; never throws (the group may be gone already). */
+export function killProcessGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  // -0 or -1 would signal our own group or every process we can reach.
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: nothing left to kill.
+  }
+}
+
+export class BatchRun {
+  private child: ReturnType<typeof spawn> | undefined;
+  private exited = false;
+  private cancelled = false;
+  private timedOut = false;
+
+  constructor(private readonly spec: BatchSpec) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
+  cancel(): void {
+    if (this.exited) return;
+    this.cancelled = true;
+    if (this.child?.pid) killProcessGroup(this.child.pid, 'SIGKILL');
+  }
+
+  async start(): Promise<BatchOutcome> {
+    const s = this.spec;
+    const cwd = path.resolve(s.cwd);
+    const junitGlob = s.junitGlob.trim();
+    const usesJUnit = s.command.includes(PLACEHOLDER.junit) || junitGlob !== '';
+
+    // A fresh directory per batch makes the {junit} path unique and not existing yet.
+    const tmpDir = path.resolve(s.tmpDir);
+    await fs.mkdir(tmpDir, { recursive: true });
+    const dir = await fs.mkdtemp(path.join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
+    const testsFile = path.join(dir, 'tests.txt');
+    const junitPath = path.join(dir, 'junit.xml');
+    await fs.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
+
+    const script = renderCommand(s.command, s.tests, testsFile, junitPath);
+    let args = ['-c', script];
+    if (!fitsExec(script)) {
+      const scriptFile = path.join(dir, 'command.sh');
+      await fs.writeFile(scriptFile, script);
+      args = [scriptFile];
+    }
+    const env: NodeJS.ProcessEnv = {
+      ...(s.env ?? process.env),
+      [CMD_ENV.tests]: s.tests.join('\n'),
+      [CMD_ENV.testsFile]: testsFile,
+      [CMD_ENV.junit]: junitPath,
+      [CMD_ENV.worker]: s.workerId,
+      [CMD_ENV.batch]: s.batchId,
+      [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
+      [CMD_ENV.attempt]: String(s.attempt),
+    };
+    // A huge batch would make every spawn fail; the ids are still in the tests file.
+    if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
+      delete env[CMD_ENV.tests];
+      process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
+    }
+
+    // Files matching the glob before the run are the previous batches' unless this one rewrites them.
+    const before = junitGlob ? await statGlob(junitGlob, cwd) : new Map<string, Stamp>();
+    const startMs = Date.now();
+    const { exitCode, signal } = this.cancelled
+      ? { exitCode: null, signal: null }
+      : await this.run(s.shell, args, cwd, env, s.timeoutMs);
+    const durationMs = this.child ? Date.now() - startMs : 0;
+
+    const junitFiles: string[] = [];
+    if (await stamp(junitPath)) junitFiles.push(junitPath);
+    if (junitGlob) {
+      for (const [file, st] of await statGlob(junitGlob, cwd)) {
+        const old = before.get(file);
+        const changed = !old || old.mtimeMs !== st.mtimeMs || old.size !== st.size;
+        if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file)) junitFiles.push(file);
+      }
+    }
+    return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs };
+  }
+
+  private run(
+    shell: string,
+    args: string[],
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+    timeoutMs: number,
+  ): Promise<{ exitCode: number | null; signal: string | null }> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let killTimer: NodeJS.Timeout | undefined;
+      const finish = (exitCode: number | null, signal: string | null) => {
+        if (this.exited) return;
+        this.exited = true;
+        clearTimeout(timer);
+        clearTimeout(killTimer);
+        resolve({ exitCode, signal });
+      };
+      const cannotRun = (err: unknown) => {
+        process.stderr.write(`shardless: cannot run the command with shell '${shell}': ${(err as Error).message}\n`);
+        finish(127, null);
+      };
+
+      let child: ReturnType<typeof spawn>;
+      try {
+        // detached: the shell leads its own process group, which is what gets killed.
+        child = spawn(shell, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+      } catch (err) {
+        cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
+        return;
+      }
+      this.child = child;
+      child.on('error', (err) => {
+        if (child.pid === undefined) cannotRun(err); // ENOENT, EACCES: nothing was started
+      });
+      // 'exit', not 'close': descendants holding the inherited stdout would delay 'close' forever.
+      child.on('exit', (code, sig) => {
+        // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
+        if (child.pid) killProcessGroup(child.pid, 'SIGKILL');
+        finish(code, sig);
+      });
+
+      const pid = child.pid;
+      if (pid && timeoutMs > 0) {
+        timer = setTimeout(() => {
+          this.timedOut = true;
+          killProcessGroup(pid, 'SIGTERM');
+          // Only matters when the shell itself survives SIGTERM; its exit kills the rest.
+          killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+        }, timeoutMs);
+      }
+    });
+  }
+}
+
+interface Stamp {
+  mtimeMs: number;
+  size: number;
+}
+
+async function stamp(file: string): Promise<Stamp | undefined> {
+  try {
+    const st = await fs.stat(file);
+    return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
+async function statGlob(patterns: string, cwd: string): Promise<Map<string, Stamp>> {
+  const found = new Map<string, Stamp>();
+  try {
+    const globber = await glob.create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
+    for (const file of await globber.glob()) {
+      const st = await stamp(file);
+      if (st) found.set(file, st);
+    }
+  } catch (err) {
+    process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${(err as Error).message}\n`);
+  }
+  return found;
+}
+
+/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
+function absolutePatterns(patterns: string, cwd: string): string {
+  const root = globEscape(cwd);
+  return patterns
+    .split('\n')
+    .map((line) => {
+      const trimmed = line.trim();
+      if (!trimmed || trimmed.startsWith('#')) return '';
+      const neg = /^!+/.exec(trimmed)?.[0] ?? '';
+      const p = trimmed.slice(neg.length).trim();
+      if (p === '~' || p.startsWith('~/') || path.isAbsolute(p)) return neg + p;
+      // path.resolve also folds the '..' segments that @actions/glob rejects.
+      return neg + path.resolve(root, p);
+    })
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Same escaping as @actions/glob's for a literal path (POSIX). */
+function globEscape(s: string): string {
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/(\[)(?=[^/]+\])/g, '[[]')
+    .replace(/\?/g, '[?]')
+    .replace(/\*/g, '[*]');
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
