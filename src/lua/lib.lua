@@ -26,10 +26,16 @@ local function corrupt(what)
   return redis.error_reply('shardless: corrupt run state in Redis (' .. what .. '); reset the run')
 end
 
+-- The same error, raised from anywhere in a script. A string, not error(corrupt(...)): before 7.0,
+-- Redis's error handler concatenates the raised value, so a table loses the message.
+local function fail_corrupt(what)
+  error('shardless: corrupt run state in Redis (' .. what .. '); reset the run', 0)
+end
+
 local function unpack_test(id, v)
   if not v then return nil end
   local w, r, a, f, p = string.match(v, '^(.+)|(%d+)|(%d+)|(%d+)|(%d+)$')
-  if not w then error(corrupt('test ' .. id)) end
+  if not w then fail_corrupt('test ' .. id) end
   return { where = w, runs = tonumber(r), attempts = tonumber(a), fails = tonumber(f), passes = tonumber(p) }
 end
 
@@ -39,7 +45,7 @@ end
 
 local function decode(what, v)
   local ok, r = pcall(cjson.decode, v)
-  if not ok or type(r) ~= 'table' then error(corrupt(what)) end
+  if not ok or type(r) ~= 'table' then fail_corrupt(what) end
   return r
 end
 
@@ -140,10 +146,18 @@ local function flush(ctx)
   end
 end
 
+-- A worker's record, checked: scripts do arithmetic on it after writing, so a bad one must fail first.
+local function decode_worker(id, v)
+  local w = decode('worker ' .. id, v)
+  if type(w.state) ~= 'string' or type(w.lease) ~= 'string' or type(w.batches) ~= 'number' or type(w.tests) ~= 'number'
+    or type(w.busyMs) ~= 'number' or type(w.lostBatches) ~= 'number' then fail_corrupt('worker ' .. id) end
+  return w
+end
+
 local function get_worker(id)
   local v = redis.call('HGET', K_WORKERS, id)
   if not v then return nil end
-  return decode('worker ' .. id, v)
+  return decode_worker(id, v)
 end
 
 local function put_worker(id, w)
@@ -154,6 +168,9 @@ local function get_lease(id)
   local v = redis.call('HGET', K_LEASES, id)
   if not v then return nil end
   local l = decode('lease ' .. id, v)
+  if type(l.w) ~= 'string' or type(l.s) ~= 'number' or type(l.t) ~= 'table' or type(l.st) ~= 'string' then
+    fail_corrupt('lease ' .. id)
+  end
   l.id = id
   return l
 end

@@ -15,7 +15,7 @@ local all = redis.call('HGETALL', K_WORKERS)
 for i = 1, #all, 2 do
   local wid = all[i]
   if wid ~= '_' then
-    local w = decode('worker ' .. wid, all[i + 1])
+    local w = decode_worker(wid, all[i + 1])
     if w.state == 'alive' and redis.call('EXISTS', ARGV[2] .. wid) == 0 then
       w.state = 'dead'
       local lease = w.lease ~= '' and get_lease(w.lease) or nil

@@ -10,6 +10,9 @@ if not meta or meta.epoch ~= ARGV[1] then return 'stale' end
 local wid, leaseId, state = ARGV[2], ARGV[3], ARGV[4]
 local ctx = new_ctx(meta, now_ms())
 local w = get_worker(wid)
+-- The worker's record names the lease it holds; the one it sends may be '' or older (a signal that
+-- came while its claim was in flight): hand back the held one, never leave it orphaned.
+if w and w.lease ~= '' then leaseId = w.lease end
 local lease = leaseId ~= '' and get_lease(leaseId) or nil
 if lease and lease.st == 'active' and lease.w == wid then
   drop_lease(ctx, lease, 'lost', 'worker cancelled')

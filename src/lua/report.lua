@@ -17,7 +17,11 @@ local ctx = new_ctx(meta, now_ms())
 local vals = redis.call('HMGET', K_TESTS, unpack(lease.t))
 
 if lease.st == 'active' and lease.w == wid then
+  local w = get_worker(wid) -- read (and checked) before anything is written
   local held = 'h:' .. lease.id
+  -- A test missing from the results of a batch that ended otherwise normally lost its result (it is
+  -- recorded as lost, never as 'ok' or an unknown word).
+  if ending ~= 'split' and ending ~= 'timeout' then ending = 'lost' end
   -- A lone test that fails without per-test results is simply that test's failure (worker decides);
   -- split only makes sense for several tests.
   if ending == 'split' and #lease.t == 1 then ending = 'lost' end
@@ -31,7 +35,6 @@ if lease.st == 'active' and lease.w == wid then
   end
   lease.st, lease.e = 'done', ctx.now
   put_lease(lease)
-  local w = get_worker(wid)
   if w then
     w.lease, w.batches, w.tests = '', w.batches + 1, w.tests + #lease.t
     w.busyMs = w.busyMs + (ctx.now - lease.s)
