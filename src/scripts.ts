@@ -1,4 +1,4 @@
-// Loads the Lua scripts (src/lua, copied to dist/lua by the build) into an ioredis client.
+// Loads the Lua scripts (src/lua; ncc copies each file named below into dist/) into an ioredis client.
 // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
 import { readFileSync } from 'node:fs';
 import type { Redis, Cluster } from 'ioredis';
@@ -6,10 +6,23 @@ import type { Redis, Cluster } from 'ioredis';
 export const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
-const luaDir = new URL('./lua/', import.meta.url);
+// One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
+const FILES: Record<ScriptName | 'lib', URL> = {
+  lib: new URL('./lua/lib.lua', import.meta.url),
+  reset: new URL('./lua/reset.lua', import.meta.url),
+  seed: new URL('./lua/seed.lua', import.meta.url),
+  start: new URL('./lua/start.lua', import.meta.url),
+  register: new URL('./lua/register.lua', import.meta.url),
+  claim: new URL('./lua/claim.lua', import.meta.url),
+  report: new URL('./lua/report.lua', import.meta.url),
+  heartbeat: new URL('./lua/heartbeat.lua', import.meta.url),
+  release: new URL('./lua/release.lua', import.meta.url),
+  reap: new URL('./lua/reap.lua', import.meta.url),
+  abort: new URL('./lua/abort.lua', import.meta.url),
+};
 
-function source(name: string): string {
-  return readFileSync(new URL(`${name}.lua`, luaDir), 'utf8');
+function source(name: ScriptName | 'lib'): string {
+  return readFileSync(FILES[name], 'utf8');
 }
 
 let cached: Map<ScriptName, string> | undefined;
