@@ -637,18 +637,25 @@ describe('lease fencing', () => {
     await checkPlaces(run);
   });
 
-  test.fails('KNOWN BUG: a worker that claims again while its lease is active orphans the first lease', async () => {
-    // claim.lua overwrites w.lease without handing back the previous active lease: its tests stay
-    // held forever (reap only reclaims w.lease), so the run never completes. It happens when ioredis
-    // resends a claim whose reply was lost on a reconnect, or when two jobs share one worker-id.
+  test('a claim sent again while its lease is active gets the same batch, never a second lease', async () => {
+    // ioredis resends a claim whose reply was lost on a reconnect: a second lease would orphan the first.
     const run = await newRun(['a', 'b', 'c', 'd'], { settings: { batchSize: 2 } });
     const first = await claimOk(run, 'w1');
-    const second = await claimOk(run, 'w1');
-    expect(second.lease).not.toBe(first.lease);
+    const again = await claimOk(run, 'w1');
+    expect(again).toEqual(first);
     await kill(run, 'w1');
     await run.q.reap(run.epoch, 1000);
-    // Wanted: no test left held once its only worker is reaped (today a and b stay h:<first> forever).
-    for (const id of first.tests) expect((await testState(run, id)).where, id).not.toBe(`h:${first.lease}`);
+    for (const id of first.tests) expect((await testState(run, id)).where, id).toBe('r');
+    expect((await checkPlaces(run)).held.size).toBe(0);
+  });
+
+  test('a worker that registers again while holding a lease loses that batch (restarted process)', async () => {
+    const run = await newRun(['a', 'b', 'c'], { settings: { batchSize: 2 } });
+    const first = await claimOk(run, 'w1');
+    await run.q.register('w1');
+    for (const id of first.tests) expect((await testState(run, id)).where, id).toBe('r');
+    expect((await leases(run)).get(first.lease)).toMatchObject({ st: 'released' });
+    expect(await worker(run, 'w1')).toMatchObject({ state: 'alive', lease: '', lostBatches: 1 });
     expect((await checkPlaces(run)).held.size).toBe(0);
   });
 });
@@ -979,7 +986,7 @@ describe('invariant 2 at every step', () => {
     await step('w1 claims t01-t03', async () => { l1 = await claimOk(run, 'w1'); });
     await step('w2 claims t04-t06', async () => { l2 = await claimOk(run, 'w2'); });
     await step('w3 claims t07-t08', async () => { l3 = await claimOk(run, 'w3'); });
-    await step('w3 finds nothing', async () => expect(await run.q.claim(run.epoch, 'w3')).toEqual({ kind: 'empty' }));
+    await step('w3 claims again and gets its own batch back', async () => expect(await run.q.claim(run.epoch, 'w3')).toEqual(l3));
     await step('w1 splits', () => run.q.report(run.epoch, 'w1', l1.lease, 'split', none));
     await step('w2 reports t04 failed, t05 passed, t06 missing', () => run.q.report(run.epoch, 'w2', l2.lease, 'ok', results({ t04: 'failed', t05: 'passed' })));
     await step('w3 dies', () => kill(run, 'w3'));

@@ -13,6 +13,24 @@ local wid = ARGV[2]
 local w = get_worker(wid)
 if not w then return { 'stale' } end
 
+local function reply_for(lease)
+  local attempt = 0
+  for _, v in ipairs(redis.call('HMGET', K_TESTS, unpack(lease.t))) do
+    local runs = tonumber(string.match(v or '', '|(%d+)|%d+|%d+|%d+$')) or 0
+    if runs > attempt then attempt = runs end
+  end
+  local reply = { 'ok', lease.id, lease.i and 1 or 0, attempt }
+  for _, id in ipairs(lease.t) do reply[#reply + 1] = id end
+  return reply
+end
+
+-- A claim sent again (its reply lost to a reconnect) gets the batch it already holds: a second lease
+-- would orphan the first one's tests.
+if w.lease ~= '' then
+  local held = get_lease(w.lease)
+  if held and held.st == 'active' and held.w == wid then return reply_for(held) end
+end
+
 local ids, isolated = {}, false
 local r = redis.call('LPOP', K_REQUEUE)
 if r then
@@ -29,13 +47,12 @@ end
 local lease = { id = tostring(redis.call('HINCRBY', K_META, 'seq', 1)), w = wid, s = now_ms(), i = isolated,
   t = ids, st = 'active' }
 local vals = redis.call('HMGET', K_TESTS, unpack(ids))
-local updates, attempt = {}, 0
+local updates = {}
 for i, id in ipairs(ids) do
   local st = unpack_test(id, vals[i])
   if not st then return corrupt('queued test ' .. id .. ' has no state') end
   st.where = 'h:' .. lease.id
   st.runs = st.runs + 1
-  if st.runs > attempt then attempt = st.runs end
   updates[#updates + 1] = id
   updates[#updates + 1] = pack_test(st)
 end
@@ -43,6 +60,4 @@ redis.call('HSET', K_TESTS, unpack(updates))
 put_lease(lease)
 w.state, w.lease = 'alive', lease.id
 put_worker(wid, w)
-local reply = { 'ok', lease.id, isolated and 1 or 0, attempt }
-for _, id in ipairs(ids) do reply[#reply + 1] = id end
-return reply
+return reply_for(lease)

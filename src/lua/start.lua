@@ -5,6 +5,7 @@
 -- complete a half-seeded run.
 local meta = load_meta()
 if not meta or meta.epoch ~= ARGV[1] then return 'stale' end
+if meta.state ~= 'seeding' then return redis.error_reply('shardless: the run was already started') end
 local now = now_ms()
 if meta.total == 0 then
   redis.call('HSET', K_META, 'state', 'complete', 'seededAt', now, 'completedAt', now)
