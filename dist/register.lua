@@ -1,0 +1,24 @@
+-- register.lua: a worker joins the run (or rejoins after it was presumed dead).
+-- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).  ARGV: [1] worker id.
+-- Returns: nil when no run exists yet (the controller has not reset it), else
+--   {epoch, state, reason, heartbeatTtl, batchTimeout}.
+-- Invariant 3: rejoining never revives an old lease; the worker starts with no lease, and a lease it
+-- still held (a restarted process with the same worker id) ends without a result.
+local meta = load_meta()
+if not meta then return nil end
+local id = ARGV[1]
+local w = get_worker(id) or { batches = 0, tests = 0, busyMs = 0, lostBatches = 0, lease = '' }
+-- A worker that registers again while its record holds an active lease was restarted: that batch is lost.
+local lease = w.lease ~= '' and get_lease(w.lease) or nil
+if lease and lease.st == 'active' and lease.w == id then
+  local ctx = new_ctx(meta, now_ms())
+  drop_lease(ctx, lease, 'lost', 'worker ' .. id .. ' restarted')
+  lease.st, lease.e = 'released', ctx.now
+  put_lease(lease)
+  w.lostBatches = w.lostBatches + 1
+  flush(ctx)
+end
+w.state, w.lease = 'alive', ''
+put_worker(id, w)
+redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
+return { meta.epoch, meta.state, meta.reason, tostring(meta.hbTtl), redis.call('HGET', K_META, 'batchTimeout') or '0' }

@@ -1,0 +1,108 @@
+// The controller: reset the run under a fresh epoch, seed the queue, publish the settings, then tick
+// (reap dead workers, log progress) until the run is complete, timed out, workerless or cancelled;
+// finally write the report, the summary and the outputs.
+import * as core from '@actions/core';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import { maskUrl, type ControllerConfig } from './inputs.js';
+import { runKeys } from './keys.js';
+import { Queue, type Progress } from './queue.js';
+import { closeRedis, connectRedis } from './redis.js';
+import { buildReport, exitReason, renderSummary, reportOutputs, writeReport } from './report.js';
+import { previousKeys, recordVerdict, testsToRerun } from './rerun.js';
+import { listTests } from './testlist.js';
+
+const PROGRESS_EVERY_MS = 5_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runController(cfg: ControllerConfig): Promise<number> {
+  const all = await listTests(cfg);
+  const redis = await connectRedis(cfg.redisUrl, { name: 'shardless-controller' });
+  try {
+    return await control(cfg, redis, all);
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+async function selectTests(cfg: ControllerConfig, redis: Redis, all: string[]): Promise<string[]> {
+  const prev = previousKeys(cfg);
+  if (!prev) return all;
+  const rerun = await testsToRerun(redis, prev, all);
+  if (rerun === null) {
+    core.info(`Attempt ${cfg.runAttempt}: the results of attempt ${cfg.runAttempt - 1} are no longer in Redis, so every test runs`);
+    return all;
+  }
+  core.info(`Attempt ${cfg.runAttempt}: re-running the ${rerun.length} of ${all.length} tests that did not pass in attempt ${cfg.runAttempt - 1}`);
+  return rerun;
+}
+
+async function control(cfg: ControllerConfig, redis: Redis, all: string[]): Promise<number> {
+  const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
+  const queue = new Queue(redis, keys);
+  const ids = await selectTests(cfg, redis, all);
+  const epoch = randomUUID();
+  core.info(`shardless controller: run ${cfg.runId}, queue ${cfg.queue}, ${ids.length} tests, Redis ${maskUrl(cfg.redisUrl)}`);
+  await queue.reset(epoch, cfg.ttl, {
+    batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
+    heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures,
+  });
+  await queue.seed(epoch, ids);
+  const startedMs = await queue.start(epoch);
+
+  let signal: string | null = null;
+  const onSignal = (s: NodeJS.Signals) => { signal ??= s; };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const tickMs = Math.min(1_000, (cfg.heartbeatTtl * 1000) / 3);
+  let lastLog = 0;
+  let lastLine = '';
+  let noWorkerSince = startedMs;
+  let p: Progress | null;
+  for (;;) {
+    p = await queue.reap(epoch, cfg.heartbeatTtl * 1000);
+    if (!p) throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
+    for (const w of p.reaped) core.warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
+    if (p.state === 'complete' || p.state === 'aborted') break;
+    const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers`;
+    if (Date.now() - lastLog >= PROGRESS_EVERY_MS || (line !== lastLine && Date.now() - lastLog >= 1_000)) {
+      core.info(line);
+      lastLog = Date.now();
+      lastLine = line;
+    }
+    if (p.live > 0) noWorkerSince = p.nowMs;
+    let reason = '';
+    if (signal) reason = `controller cancelled by ${signal}`;
+    else if (cfg.timeout > 0 && p.nowMs - startedMs > cfg.timeout * 1000) reason = `timeout of ${cfg.timeout} s reached`;
+    else if (p.nowMs - noWorkerSince > cfg.noWorkerTimeout * 1000) reason = `no live worker for ${cfg.noWorkerTimeout} s (no-worker-timeout)`;
+    if (reason) {
+      await queue.abort(epoch, reason);
+      continue;
+    }
+    await sleep(tickMs);
+  }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  const data = await queue.readRun(cfg.queue, cfg.runId, ids);
+  const report = buildReport(data);
+  const reportPath = resolve(cfg.reportOutput || join(process.env.RUNNER_TEMP || tmpdir(), `shardless-report-${cfg.queue}-${cfg.runId}.json`));
+  const junitPath = cfg.junitOutput ? resolve(cfg.junitOutput) : '';
+  await writeReport(report, reportPath, junitPath);
+  const reason = exitReason(report, data, cfg.failOnFlaky);
+  await recordVerdict(redis, keys, reason === null);
+  for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath))) core.setOutput(name, value);
+  const summary = renderSummary(report, data);
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
+  else core.info(summary);
+  const c = report.counts;
+  core.info(`shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`);
+  if (reason) {
+    core.setFailed(reason);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,156 @@
+// Inputs and their validation. Every input has its default here too, so the entry point runs with
+// only the INPUT_* variables it needs (tests, act, local runs). Errors name the input.
+import * as core from '@actions/core';
+import { resolve } from 'node:path';
+import { ENV, INPUT } from './names.js';
+
+export class InputError extends Error {}
+
+export type Mode = 'controller' | 'worker';
+
+export interface CommonConfig {
+  mode: Mode;
+  redisUrl: string;
+  queue: string;
+  runId: string;
+  /** True when run-id was derived from GITHUB_RUN_ID/GITHUB_RUN_ATTEMPT (re-runs apply). */
+  runIdDefaulted: boolean;
+  runAttempt: number;
+  githubRunId: string;
+  repository: string;
+  workingDirectory: string;
+  noWorkerTimeout: number;
+}
+
+export interface ControllerConfig extends CommonConfig {
+  mode: 'controller';
+  tests: string;
+  testsFile: string;
+  testsCommand: string;
+  batchSize: number;
+  batchDuration: number;
+  maxAttempts: number;
+  retries: number;
+  batchTimeout: number;
+  heartbeatTtl: number;
+  timeout: number;
+  maxFailures: number;
+  failOnFlaky: boolean;
+  timings: boolean;
+  ttl: number;
+  reportOutput: string;
+  junitOutput: string;
+}
+
+export interface WorkerConfig extends CommonConfig {
+  mode: 'worker';
+  command: string;
+  junit: string;
+  workerId: string;
+  shell: string;
+}
+
+export type Getter = (name: string) => string;
+const defaultGetter: Getter = (name) => core.getInput(name);
+
+function int(get: Getter, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = get(name).trim();
+  if (raw === '') return def;
+  if (!/^\d+$/.test(raw)) throw new InputError(`Input '${name}' must be a whole number, got '${raw}'`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new InputError(`Input '${name}' must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(get: Getter, name: string, def: boolean): boolean {
+  const raw = get(name).trim().toLowerCase();
+  if (raw === '') return def;
+  if (['true', 'yes', '1', 'on'].includes(raw)) return true;
+  if (['false', 'no', '0', 'off'].includes(raw)) return false;
+  throw new InputError(`Input '${name}' must be true or false, got '${raw}'`);
+}
+
+/** Returns the Redis URL after checking its form; its password is registered as a secret first. */
+export function redisUrl(raw: string, env: NodeJS.ProcessEnv = process.env): string {
+  const url = raw.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
+  if (!url) {
+    throw new InputError(`Input '${INPUT.redisUrl}' is empty and neither ${ENV.redisUrl} nor ${ENV.redisUrlFallback} is set ` +
+      '(note: secrets are not passed to workflows triggered from forks)');
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError(`Input '${INPUT.redisUrl}' is not a valid URL (expected redis://[user:password@]host:port[/db])`);
+  }
+  if (parsed.password) core.setSecret(decodeURIComponent(parsed.password));
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new InputError(`Input '${INPUT.redisUrl}' must start with redis:// or rediss://, got '${parsed.protocol}//'`);
+  }
+  if (!parsed.hostname) throw new InputError(`Input '${INPUT.redisUrl}' has no host`);
+  return url;
+}
+
+/** The URL with its password replaced, for logs. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
+  const mode = get(INPUT.mode).trim();
+  if (mode !== 'controller' && mode !== 'worker') {
+    throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${mode}'`);
+  }
+  const url = redisUrl(get(INPUT.redisUrl), env);
+  const queue = get(INPUT.queue).trim() || 'tests';
+  const githubRunId = env.GITHUB_RUN_ID ?? '';
+  const runAttempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1;
+  let runId = get(INPUT.runId).trim();
+  const runIdDefaulted = runId === '';
+  if (runIdDefaulted) {
+    if (!githubRunId) throw new InputError(`Input '${INPUT.runId}' is required outside GitHub Actions (GITHUB_RUN_ID is not set)`);
+    runId = `${githubRunId}-${runAttempt}`;
+  }
+  return {
+    mode, redisUrl: url, queue, runId, runIdDefaulted, runAttempt, githubRunId,
+    repository: env.GITHUB_REPOSITORY ?? 'local',
+    workingDirectory: resolve(get(INPUT.workingDirectory).trim() || '.'),
+    noWorkerTimeout: int(get, INPUT.noWorkerTimeout, 600, 1),
+  };
+}
+
+export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv = process.env): ControllerConfig | WorkerConfig {
+  const c = common(get, env);
+  if (c.mode === 'worker') {
+    const command = get(INPUT.command).trim();
+    if (!command) throw new InputError(`Input '${INPUT.command}' is required in worker mode`);
+    return {
+      ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
+      workerId: get(INPUT.workerId).trim() || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      shell: get(INPUT.shell).trim() || 'bash',
+    };
+  }
+  return {
+    ...c, mode: 'controller',
+    tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
+    batchSize: int(get, INPUT.batchSize, 10, 1, 10_000),
+    batchDuration: int(get, INPUT.batchDuration, 0),
+    maxAttempts: int(get, INPUT.maxAttempts, 3, 1, 100),
+    retries: int(get, INPUT.retries, 0, 0, 100),
+    batchTimeout: int(get, INPUT.batchTimeout, 0),
+    heartbeatTtl: int(get, INPUT.heartbeatTtl, 30, 1),
+    timeout: int(get, INPUT.timeout, 0),
+    maxFailures: int(get, INPUT.maxFailures, 0),
+    failOnFlaky: bool(get, INPUT.failOnFlaky, false),
+    timings: bool(get, INPUT.timings, true),
+    ttl: int(get, INPUT.ttl, 86400, 60),
+    reportOutput: get(INPUT.reportOutput).trim(),
+    junitOutput: get(INPUT.junitOutput).trim(),
+  };
+}

@@ -1,0 +1,249 @@
+// The worker: register, heartbeat from this (parent) process, claim a batch, run it, report, loop
+// until the controller marks the run complete or aborted. On SIGINT/SIGTERM: kill the batch's process
+// group, hand its tests back, leave, exit 1 within 5 s.
+import * as core from '@actions/core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { BatchRun, type BatchOutcome } from './batch.js';
+import { maskUrl, type WorkerConfig } from './inputs.js';
+import { readJUnitFiles } from './junit.js';
+import { runKeys } from './keys.js';
+import { OUTPUT } from './names.js';
+import { Queue } from './queue.js';
+import { closeRedis, connectRedis } from './redis.js';
+import type { BatchEnd, FinalStatus, TestResult } from './types.js';
+import { previousAttemptPassed } from './rerun.js';
+
+const IDLE_MIN_MS = 100;
+const IDLE_MAX_MS = 1_000;
+const EXIT_DEADLINE_MS = 4_500;
+const MESSAGE_MAX = 4_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
+export function batchResults(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
+  if (out.junitFiles.length > 0) {
+    const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
+    for (const w of warnings) core.warning(w);
+    if (results.size > 0) {
+      for (const r of results.values()) r.message = r.message.slice(0, MESSAGE_MAX);
+      return { results, end: out.timedOut ? 'timeout' : 'lost' };
+    }
+  }
+  const results = new Map<string, TestResult>();
+  if (out.timedOut) return { results, end: 'timeout' };
+  if (out.signal || out.exitCode === null) return { results, end: 'lost' };
+  const each = Math.round(out.durationMs / tests.length);
+  if (out.exitCode === 0) {
+    for (const id of tests) results.set(id, { outcome: 'passed', durationMs: each, message: '' });
+    return { results, end: 'ok' };
+  }
+  if (tests.length === 1) {
+    results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
+    return { results, end: 'ok' };
+  }
+  return { results, end: 'split' };
+}
+
+class Worker {
+  private queue!: Queue;
+  private redis!: Redis;
+  private epoch = '';
+  private heartbeatTtl = 30;
+  private batchTimeout = 0;
+  private current: { run: BatchRun; lease: string } | null = null;
+  private stopping = false;
+  private reclaimed = false;
+  private hbTimer: NodeJS.Timeout | undefined;
+  private batches = 0;
+  private testsRun = 0;
+  private bad = new Map<string, FinalStatus>();
+  private readonly tmp = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'shardless-'));
+
+  constructor(private readonly cfg: WorkerConfig) {}
+
+  async main(): Promise<number> {
+    const { cfg } = this;
+    this.redis = await connectRedis(cfg.redisUrl, { name: `shardless-worker-${cfg.workerId}` });
+    this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
+    core.info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
+    this.onSignals();
+    try {
+      if (!(await this.join())) return 0;
+      this.hbTimer = setInterval(() => void this.heartbeat(), Math.max(200, (this.heartbeatTtl * 1000) / 3));
+      return await this.loop();
+    } finally {
+      clearInterval(this.hbTimer);
+      rmSync(this.tmp, { recursive: true, force: true });
+      if (!this.stopping) await closeRedis(this.redis);
+    }
+  }
+
+  /** Waits for the controller to reset the run, then registers. False: nothing to do (re-run). */
+  private async join(): Promise<boolean> {
+    const { cfg } = this;
+    const started = Date.now();
+    let said = false;
+    let idle = IDLE_MIN_MS;
+    for (;;) {
+      const reg = await this.queue.register(cfg.workerId);
+      if (reg) {
+        this.epoch = reg.epoch;
+        this.heartbeatTtl = reg.heartbeatTtl;
+        this.batchTimeout = reg.batchTimeout;
+        return true;
+      }
+      if (!cfg.runIdDefaulted || cfg.runAttempt <= 1) {
+        // nothing to check
+      } else if (await previousAttemptPassed(this.redis, cfg)) {
+        core.notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
+        return false;
+      }
+      if (!said) {
+        core.info(`Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`);
+        said = true;
+      }
+      if (Date.now() - started > cfg.noWorkerTimeout * 1000) {
+        throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
+      }
+      await sleep(idle);
+      idle = Math.min(idle * 2, IDLE_MAX_MS);
+    }
+  }
+
+  private async rejoin(): Promise<void> {
+    const reg = await this.queue.register(this.cfg.workerId);
+    if (!reg) throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
+    if (reg.epoch !== this.epoch) core.warning(`run ${this.cfg.runId} was restarted by its controller; rejoining`);
+    this.epoch = reg.epoch;
+    this.heartbeatTtl = reg.heartbeatTtl;
+    this.batchTimeout = reg.batchTimeout;
+    this.reclaimed = false;
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const hb = await this.queue.heartbeat(this.epoch, this.cfg.workerId);
+      if (hb.kind === 'reclaimed' && !this.reclaimed) {
+        this.reclaimed = true;
+        core.warning(`worker ${this.cfg.workerId} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
+      }
+      if (hb.kind !== 'stale' && hb.state === 'aborted' && this.current) {
+        core.warning(`run aborted (${hb.reason}): stopping the batch`);
+        this.current.run.cancel();
+      }
+    } catch (e) {
+      core.warning(`heartbeat failed: ${(e as Error).message}`);
+    }
+  }
+
+  private async loop(): Promise<number> {
+    const { cfg } = this;
+    let idle = IDLE_MIN_MS;
+    for (;;) {
+      if (this.stopping) return new Promise(() => {}); // the signal handler exits
+      const c = await this.queue.claim(this.epoch, cfg.workerId);
+      if (c.kind === 'ok') {
+        idle = IDLE_MIN_MS;
+        await this.runBatch(c.lease, c.tests, c.isolated, c.attempt);
+        continue;
+      }
+      if (c.kind === 'done') return this.finish(c.state, c.reason);
+      if (c.kind === 'stale') {
+        await this.rejoin();
+        continue;
+      }
+      if (this.reclaimed) await this.rejoin();
+      await sleep(idle);
+      idle = Math.min(idle * 2, IDLE_MAX_MS);
+    }
+  }
+
+  private async runBatch(lease: string, tests: string[], isolated: boolean, attempt: number): Promise<void> {
+    const { cfg } = this;
+    core.startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
+    for (const t of tests) core.info(`  ${t}`);
+    const run = new BatchRun({
+      command: cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
+      isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp,
+    });
+    this.current = { run, lease };
+    let out: BatchOutcome;
+    try {
+      out = await run.start();
+    } finally {
+      core.endGroup();
+    }
+    if (this.stopping || out.cancelled) {
+      this.current = null;
+      if (!this.stopping) await this.queue.report(this.epoch, cfg.workerId, lease, 'lost', new Map());
+      return;
+    }
+    const { results, end } = batchResults(out, tests, cfg.workingDirectory);
+    const reply = await this.queue.report(this.epoch, cfg.workerId, lease, end, results);
+    this.current = null;
+    this.batches++;
+    this.testsRun += tests.length;
+    const how = out.timedOut ? `timed out after ${this.batchTimeout} s` : out.signal ? `killed by ${out.signal}` : `exit ${out.exitCode}`;
+    core.info(`batch ${lease}: ${how} in ${(out.durationMs / 1000).toFixed(1)} s${reply.kind === 'fenced' ? ' (lease was reclaimed: late results kept only for tests not re-run yet)' : ''}`);
+    for (const t of tests) {
+      const r = results.get(t);
+      const fin = reply.finals[t];
+      const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (${end})`;
+      core.info(`  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`);
+      if (fin === 'failed' || fin === 'lost') this.bad.set(t, fin);
+    }
+    if (reply.kind === 'fenced' || reply.kind === 'stale') await this.rejoin();
+  }
+
+  private async finish(state: string, reason: string): Promise<number> {
+    const { cfg } = this;
+    await this.queue.release(this.epoch, cfg.workerId, '', 'finished');
+    core.setOutput(OUTPUT.batches, String(this.batches));
+    core.setOutput(OUTPUT.tests, String(this.testsRun));
+    core.setOutput(OUTPUT.failed, String(this.bad.size));
+    core.info(`worker ${cfg.workerId}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
+    if (state === 'aborted') {
+      core.setFailed(`run aborted by the controller: ${reason}`);
+      return 1;
+    }
+    if (this.bad.size > 0) {
+      const list = [...this.bad].slice(0, 10).map(([t, s]) => `${t} (${s})`).join(', ');
+      core.setFailed(`${this.bad.size} test${this.bad.size === 1 ? '' : 's'} run here ended failed or lost: ${list}${this.bad.size > 10 ? ', ...' : ''}`);
+      return 1;
+    }
+    return 0;
+  }
+
+  private onSignals(): void {
+    const handle = (sig: NodeJS.Signals) => {
+      if (this.stopping) return;
+      this.stopping = true;
+      clearInterval(this.hbTimer);
+      setTimeout(() => process.exit(1), EXIT_DEADLINE_MS).unref();
+      const cur = this.current;
+      cur?.run.cancel();
+      void (async () => {
+        try {
+          const n = await this.queue.release(this.epoch, this.cfg.workerId, cur?.lease ?? '', 'cancelled');
+          core.info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
+        } catch (e) {
+          core.warning(`could not hand tests back: ${(e as Error).message} (the controller requeues them after heartbeat-ttl)`);
+        }
+        core.setFailed(`worker ${this.cfg.workerId} cancelled by ${sig}`);
+        await closeRedis(this.redis);
+        process.exit(1);
+      })();
+    };
+    process.on('SIGINT', handle);
+    process.on('SIGTERM', handle);
+  }
+}
+
+export function runWorker(cfg: WorkerConfig): Promise<number> {
+  return new Worker(cfg).main();
+}
