@@ -29,7 +29,10 @@ export function batchResults(out: BatchOutcome, tests: string[], cwd: string): {
     const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
     for (const w of warnings) core.warning(w);
     if (results.size > 0) {
-      for (const r of results.values()) r.message = r.message.slice(0, MESSAGE_MAX);
+      for (const r of results.values()) {
+        r.message = r.message.slice(0, MESSAGE_MAX);
+        r.timed = true;
+      }
       return { results, end: out.timedOut ? 'timeout' : 'lost' };
     }
   }
@@ -57,6 +60,9 @@ class Worker {
   private current: { run: BatchRun; lease: string } | null = null;
   private stopping = false;
   private reclaimed = false;
+  /** Set when the worker must give up (its controller is gone); the loop stops on it. */
+  private fatal = '';
+  private controllerMissingSince = 0;
   private hbTimer: NodeJS.Timeout | undefined;
   private batches = 0;
   private testsRun = 0;
@@ -132,12 +138,28 @@ class Worker {
         this.reclaimed = true;
         core.warning(`worker ${this.cfg.workerId} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
       }
-      if (hb.kind !== 'stale' && hb.state === 'aborted' && this.current) {
+      if (hb.kind === 'stale') return;
+      if (hb.state === 'aborted' && this.current) {
         core.warning(`run aborted (${hb.reason}): stopping the batch`);
         this.current.run.cancel();
       }
+      this.watchController(hb.state === 'running' && !hb.controllerAlive);
     } catch (e) {
       core.warning(`heartbeat failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** A run whose controller stopped heartbeating would never complete: give up after no-worker-timeout. */
+  private watchController(missing: boolean): void {
+    if (!missing) {
+      this.controllerMissingSince = 0;
+      return;
+    }
+    const now = Date.now();
+    if (!this.controllerMissingSince) this.controllerMissingSince = now;
+    if (now - this.controllerMissingSince > this.cfg.noWorkerTimeout * 1000 && !this.fatal) {
+      this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.cfg.noWorkerTimeout} s ago (no-worker-timeout)`;
+      this.current?.run.cancel();
     }
   }
 
@@ -146,6 +168,10 @@ class Worker {
     let idle = IDLE_MIN_MS;
     for (;;) {
       if (this.stopping) return new Promise(() => {}); // the signal handler exits
+      if (this.fatal) {
+        await this.queue.release(this.epoch, cfg.workerId, '', 'cancelled');
+        throw new Error(this.fatal);
+      }
       const c = await this.queue.claim(this.epoch, cfg.workerId);
       if (c.kind === 'ok') {
         idle = IDLE_MIN_MS;
@@ -179,8 +205,9 @@ class Worker {
       core.endGroup();
     }
     if (this.stopping || out.cancelled) {
+      // Cancelled by a signal (its handler hands the batch back), by an aborted run, or by a lost
+      // controller (the loop's release hands it back).
       this.current = null;
-      if (!this.stopping) await this.queue.report(this.epoch, cfg.workerId, lease, 'lost', new Map());
       return;
     }
     const { results, end } = batchResults(out, tests, cfg.workingDirectory);
