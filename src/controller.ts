@@ -13,6 +13,7 @@ import { closeRedis, connectRedis } from './redis.js';
 import { buildReport, exitReason, renderSummary, reportOutputs, writeReport } from './report.js';
 import { previousKeys, recordVerdict, testsToRerun } from './rerun.js';
 import { listTests } from './testlist.js';
+import { estimate, learn, loadTimings, longestFirst, saveTimings, timingsFromJUnit, type Timings } from './timings.js';
 
 const PROGRESS_EVERY_MS = 5_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,17 +40,49 @@ async function selectTests(cfg: ControllerConfig, redis: Redis, all: string[]): 
   return rerun;
 }
 
+/** Auto batch target: start cost at most ~5% of a batch, and at most about a minute of rework when one is lost. */
+export function autoBatchMs(startMs: number): number {
+  return Math.max(60_000, 20 * startMs);
+}
+
+/**
+ * How the queue is ordered and batches are sized. With timings, tests go longest first and batches
+ * are filled by estimated cost, taking a larger part of a fair share when most costs are known.
+ */
+export function plan(cfg: ControllerConfig, ids: string[], t: Timings): { order: string[]; costs: Map<string, number>; batchMs: number; share: number; startMs: number } {
+  if (!cfg.timings) {
+    return { order: ids, costs: new Map(), batchMs: cfg.batchDuration * 1000, share: 0.5, startMs: 0 };
+  }
+  const costs = estimate(ids, t);
+  const known = ids.filter((id) => t.costs.has(id)).length / Math.max(1, ids.length);
+  const startMs = t.startMs ?? 0;
+  return {
+    order: longestFirst(ids, costs),
+    costs,
+    batchMs: cfg.batchDuration > 0 ? cfg.batchDuration * 1000 : autoBatchMs(startMs),
+    share: known >= 0.9 ? 0.8 : 0.5,
+    startMs,
+  };
+}
+
 async function control(cfg: ControllerConfig, redis: Redis, all: string[]): Promise<number> {
   const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
   const queue = new Queue(redis, keys);
   const ids = await selectTests(cfg, redis, all);
   const epoch = randomUUID();
   core.info(`shardless controller: run ${cfg.runId}, queue ${cfg.queue}, ${ids.length} tests, Redis ${maskUrl(cfg.redisUrl)}`);
+  let timings: Timings = { costs: new Map(), startMs: null };
+  if (cfg.timings) {
+    timings = await loadTimings(redis, cfg.repository, cfg.queue, ids);
+    if (cfg.timingsFile) timings = await timingsFromJUnit(timings, cfg.timingsFile, ids, cfg.workingDirectory);
+    core.info(`timings: ${timings.costs.size} of ${ids.length} tests known, start cost ${timings.startMs === null ? 'unknown' : `${Math.round(timings.startMs)} ms`}`);
+  }
+  const pl = plan(cfg, ids, timings);
   await queue.reset(epoch, cfg.ttl, {
     batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
-    heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures,
+    heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, startMs: Math.round(pl.startMs),
   });
-  await queue.seed(epoch, ids);
+  await queue.seed(epoch, pl.order, pl.costs);
   const startedMs = await queue.start(epoch);
 
   let signal: string | null = null;
@@ -88,6 +121,7 @@ async function control(cfg: ControllerConfig, redis: Redis, all: string[]): Prom
   process.off('SIGTERM', onSignal);
 
   const data = await queue.readRun(cfg.queue, cfg.runId, ids);
+  if (cfg.timings) await saveTimings(redis, cfg.repository, cfg.queue, learn(timings, data), ids);
   const report = buildReport(data);
   const reportPath = resolve(cfg.reportOutput || join(process.env.RUNNER_TEMP || tmpdir(), `shardless-report-${cfg.queue}-${cfg.runId}.json`));
   const junitPath = cfg.junitOutput ? resolve(cfg.junitOutput) : '';

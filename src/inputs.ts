@@ -37,6 +37,7 @@ export interface ControllerConfig extends CommonConfig {
   maxFailures: number;
   failOnFlaky: boolean;
   timings: boolean;
+  timingsFile: string;
   ttl: number;
   reportOutput: string;
   junitOutput: string;
@@ -149,6 +150,7 @@ export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv =
     maxFailures: int(get, INPUT.maxFailures, 0),
     failOnFlaky: bool(get, INPUT.failOnFlaky, false),
     timings: bool(get, INPUT.timings, true),
+    timingsFile: get(INPUT.timingsFile).trim(),
     ttl: int(get, INPUT.ttl, 86400, 60),
     reportOutput: get(INPUT.reportOutput).trim(),
     junitOutput: get(INPUT.junitOutput).trim(),

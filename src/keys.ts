@@ -3,7 +3,7 @@
 
 export interface RunKeys {
   prefix: string;
-  /** The eight keys every script takes, in the order lib.lua names them (the last is a heartbeat). */
+  /** The keys every script takes (see scriptKeys). */
   meta: string;
   queue: string;
   requeue: string;
@@ -11,6 +11,7 @@ export interface RunKeys {
   leases: string;
   workers: string;
   history: string;
+  costs: string;
   /** Prefix of the workers' heartbeat keys: `${hbPrefix}${workerId}`. */
   hbPrefix: string;
   /** The controller's heartbeat key. */
@@ -33,12 +34,13 @@ export function runKeys(repository: string, queue: string, run: string): RunKeys
     leases: `${prefix}leases`,
     workers: `${prefix}workers`,
     history: `${prefix}history`,
+    costs: `${prefix}costs`,
     hbPrefix: `${prefix}hb:`,
     controller: `${prefix}controller`,
   };
 }
 
-/** The KEYS argument of a script, with the given heartbeat key last. */
+/** The KEYS argument of a script (the order lib.lua names them), with the given heartbeat key. */
 export function scriptKeys(k: RunKeys, hb: string): string[] {
-  return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb];
+  return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
 }

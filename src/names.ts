@@ -21,6 +21,7 @@ export const INPUT = {
   maxFailures: 'max-failures',
   failOnFlaky: 'fail-on-flaky',
   timings: 'timings',
+  timingsFile: 'timings-file',
   ttl: 'ttl',
   reportOutput: 'report-output',
   junitOutput: 'junit-output',

@@ -14,6 +14,12 @@ export interface RunSettings {
   batchTimeout: number;
   heartbeatTtl: number;
   maxFailures: number;
+  /** Target ms of estimated work per batch (0: batches of batchSize tests). */
+  batchMs: number;
+  /** Part of a fair share of the work left that one batch takes (adaptive batches). */
+  share: number;
+  /** Estimated per-batch start cost, ms. */
+  startMs: number;
 }
 
 export type ClaimReply =
@@ -22,7 +28,7 @@ export type ClaimReply =
   | { kind: 'done'; state: RunState; reason: string };
 
 export interface RegisterReply { epoch: string; state: RunState; reason: string; heartbeatTtl: number; batchTimeout: number }
-export type HeartbeatReply = { kind: 'ok' | 'reclaimed'; state: RunState; reason: string } | { kind: 'stale' };
+export type HeartbeatReply = { kind: 'ok' | 'reclaimed'; state: RunState; reason: string; controllerAlive: boolean } | { kind: 'stale' };
 export interface ReportReply { kind: 'ok' | 'fenced' | 'stale'; finals: Record<string, FinalStatus> }
 export interface Progress {
   state: RunState; reason: string; total: number; done: number; queued: number; requeued: number;
@@ -59,10 +65,13 @@ export class Queue {
     await this.redis.sl_reset(...this.k(), epoch, ttl, ...pairs);
   }
 
-  /** Seeds in chunks sent as one pipeline: one round trip per SEED_CHUNK * 10 tests or so. */
-  async seed(epoch: string, tests: string[]): Promise<void> {
+  /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms. */
+  async seed(epoch: string, tests: string[], costs: Map<string, number> = new Map()): Promise<void> {
     const pipe = this.redis.pipeline() as unknown as ScriptClient & { exec(): Promise<[Error | null, unknown][] | null> };
-    for (let i = 0; i < tests.length; i += SEED_CHUNK) pipe.sl_seed(...this.k(), epoch, ...tests.slice(i, i + SEED_CHUNK));
+    for (let i = 0; i < tests.length; i += SEED_CHUNK) {
+      const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => [id, String(Math.round(costs.get(id) ?? 0))]);
+      pipe.sl_seed(...this.k(), epoch, ...args);
+    }
     const res = (await pipe.exec()) ?? [];
     for (const [err, reply] of res) {
       if (err) throw err;
@@ -93,16 +102,16 @@ export class Queue {
   }
 
   async report(epoch: string, worker: string, lease: string, end: BatchEnd, results: Map<string, TestResult>): Promise<ReportReply> {
-    const obj: Record<string, { o: string; d: number; m: string; f?: string; l?: number }> = {};
-    for (const [id, r] of results) obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line };
+    const obj: Record<string, { o: string; d: number; m: string; f?: string; l?: number; j?: boolean }> = {};
+    for (const [id, r] of results) obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined };
     const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj))) as string[];
     return { kind: r[0] as ReportReply['kind'], finals: parseJson(r[1], {}) };
   }
 
   async heartbeat(epoch: string, worker: string): Promise<HeartbeatReply> {
-    const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker)) as string[];
+    const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller)) as (string | number)[];
     if (r[0] === 'stale') return { kind: 'stale' };
-    return { kind: r[0] as 'ok' | 'reclaimed', state: r[1] as RunState, reason: r[2] ?? '' };
+    return { kind: r[0] as 'ok' | 'reclaimed', state: r[1] as RunState, reason: String(r[2] ?? ''), controllerAlive: Number(r[3]) === 1 };
   }
 
   /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */

@@ -40,7 +40,7 @@ export type ScriptClient = (Redis | Cluster) & Record<`sl_${ScriptName}`, (...ar
 
 export function defineScripts(redis: Redis | Cluster): ScriptClient {
   for (const [name, lua] of scriptSources()) {
-    if (!(`sl_${name}` in redis)) redis.defineCommand(`sl_${name}`, { numberOfKeys: 8, lua });
+    if (!(`sl_${name}` in redis)) redis.defineCommand(`sl_${name}`, { numberOfKeys: 9, lua });
   }
   return redis as ScriptClient;
 }

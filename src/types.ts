@@ -12,6 +12,8 @@ export interface TestResult {
   outcome: 'passed' | 'failed' | 'skipped';
   durationMs: number;
   message: string;
+  /** True when durationMs was measured by the runner (JUnit), not derived from the batch's wall time. */
+  timed?: boolean;
   /** Where the failure points, when JUnit says (for annotations). */
   file?: string;
   line?: number;
@@ -33,6 +35,7 @@ export interface HistoryEntry {
   e: number; // time the run was recorded, ms
   f?: string; // file (failure location)
   l?: number; // line
+  j?: boolean; // duration measured by the runner (JUnit)
 }
 
 export type WorkerState = 'alive' | 'dead' | 'cancelled' | 'finished';

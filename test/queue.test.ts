@@ -26,7 +26,7 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 
 const TTL = 600;
-const DEFAULTS: RunSettings = { batchSize: 3, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0 };
+const DEFAULTS: RunSettings = { batchSize: 3, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0, batchMs: 0, share: 0.5, startMs: 0 };
 const FINALS = new Set(['passed', 'failed', 'flaky', 'lost', 'skipped']);
 
 let runCounter = 0;
@@ -561,7 +561,7 @@ describe('lease fencing', () => {
     await checkPlaces(run);
 
     // Heartbeat refused, and it does not bring the heartbeat key back.
-    expect(await run.q.heartbeat(run.epoch, 'w1')).toEqual({ kind: 'reclaimed', state: 'running', reason: '' });
+    expect(await run.q.heartbeat(run.epoch, 'w1')).toEqual({ kind: 'reclaimed', state: 'running', reason: '', controllerAlive: true });
     expect(await redis.exists(run.keys.hbPrefix + 'w1')).toBe(0);
     // Release hands back nothing and leaves the worker dead.
     const beforeRelease = await snapshot(run.keys.prefix);
@@ -602,7 +602,7 @@ describe('lease fencing', () => {
     expect(l4.lease).not.toBe(l1.lease);
     expect(l4).toMatchObject({ tests: ['e'], isolated: true });
     expect(await worker(run, 'w1')).toMatchObject({ state: 'alive', lease: l4.lease, lostBatches: 1 });
-    expect(await run.q.heartbeat(run.epoch, 'w1')).toEqual({ kind: 'ok', state: 'running', reason: '' });
+    expect(await run.q.heartbeat(run.epoch, 'w1')).toEqual({ kind: 'ok', state: 'running', reason: '', controllerAlive: true });
     expect(await redis.exists(run.keys.hbPrefix + 'w1')).toBe(1);
     // The old lease stays fenced: its late result for e (now held under the new lease) lands nowhere.
     expect((await leases(run)).get(l1.lease)!.st).toBe('reclaimed');
@@ -785,7 +785,7 @@ describe('reap and completion', () => {
     expect(Number(m.completedAt)).toBeGreaterThanOrEqual(t0);
     expect(Number(m.completedAt)).toBeLessThanOrEqual(t1);
     expect(Number(m.completedAt)).toBeGreaterThanOrEqual(Number(m.seededAt));
-    expect(await run.q.heartbeat(run.epoch, 'w1')).toEqual({ kind: 'ok', state: 'complete', reason: '' });
+    expect(await run.q.heartbeat(run.epoch, 'w1')).toEqual({ kind: 'ok', state: 'complete', reason: '', controllerAlive: false });
     const d = await run.q.readRun('tests', 'r', run.ids);
     expect(d).toMatchObject({ state: 'complete', completedAtMs: Number(m.completedAt), seededAtMs: Number(m.seededAt) });
   });
@@ -811,7 +811,7 @@ describe('reap and completion', () => {
     expect(m).toMatchObject({ state: 'aborted', reason: 'max-failures reached: 2 tests failed', failed: '2' });
     expect(Number(m.completedAt)).toBeGreaterThan(0);
     expect(await run.q.claim(run.epoch, 'w1')).toEqual({ kind: 'done', state: 'aborted', reason: 'max-failures reached: 2 tests failed' });
-    expect(await run.q.heartbeat(run.epoch, 'w1')).toEqual({ kind: 'ok', state: 'aborted', reason: 'max-failures reached: 2 tests failed' });
+    expect(await run.q.heartbeat(run.epoch, 'w1')).toEqual({ kind: 'ok', state: 'aborted', reason: 'max-failures reached: 2 tests failed', controllerAlive: false });
     // Abort again keeps the first reason.
     expect(await run.q.abort(run.epoch, 'timeout')).toBe('aborted');
     expect((await meta(run)).reason).toBe('max-failures reached: 2 tests failed');

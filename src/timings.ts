@@ -1,0 +1,160 @@
+// The cost model: what a test costs (a smoothed value over runs) and what starting a batch costs,
+// learnt from batch wall times, and kept per queue outside the run's keys with a long TTL.
+//
+// Wall time is the truth: a runner's JUnit times leave out import, environment and collection, which
+// are most of a file's real cost, while the start cost is paid once per batch. So:
+//   start cost  = median over batches of (wall - sum of the members' known costs)
+//   a test cost = its share of (wall - start cost), split by JUnit times where present, else by prior
+//                 costs when all members have one, else evenly; folded into an exponential moving average.
+import * as core from '@actions/core';
+import * as glob from '@actions/glob';
+import type { Redis } from 'ioredis';
+import { isAbsolute, join } from 'node:path';
+import { readJUnitFiles } from './junit.js';
+import { INPUT } from './names.js';
+import type { HistoryEntry, RunData } from './types.js';
+
+/** Weight of the newest observation in the moving average. */
+export const ALPHA = 0.5;
+/** Guess for a test when nothing is known. */
+export const DEFAULT_COST_MS = 1_000;
+/** The history of a queue outlives the runs that feed it. */
+export const TIMINGS_TTL_S = 30 * 86_400;
+
+export interface Timings {
+  costs: Map<string, number>;
+  /** Per-batch start cost, ms; null when never measured. */
+  startMs: number | null;
+}
+
+export function timingsKeys(repository: string, queue: string): { costs: string; meta: string } {
+  // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
+  const tag = `{${repository.replace(/[{}]/g, '_')}/${queue.replace(/[{}]/g, '_')}}`;
+  return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Estimated cost of each test: known, else the median of the known ones, else a fixed guess. */
+export function estimate(ids: string[], t: Timings): Map<string, number> {
+  const known = ids.map((id) => t.costs.get(id)).filter((c): c is number => c !== undefined);
+  const guess = known.length > 0 ? median(known) : DEFAULT_COST_MS;
+  return new Map(ids.map((id) => [id, t.costs.get(id) ?? guess]));
+}
+
+/** Longest first; ties keep the listed order (sort is stable). */
+export function longestFirst(ids: string[], est: Map<string, number>): string[] {
+  return [...ids].sort((a, b) => (est.get(b) ?? 0) - (est.get(a) ?? 0));
+}
+
+interface Observed { wall: number; members: HistoryEntry[] }
+
+/** Batches that ended normally with a result for each member: the only ones whose wall time says something. */
+function observedBatches(data: RunData): Observed[] {
+  const byBatch = new Map<string, HistoryEntry[]>();
+  for (const h of data.history) {
+    if (h.o !== 'passed' && h.o !== 'failed' && h.o !== 'skipped') continue;
+    const list = byBatch.get(h.b) ?? [];
+    list.push(h);
+    byBatch.set(h.b, list);
+  }
+  const out: Observed[] = [];
+  for (const b of data.batches) {
+    const members = byBatch.get(b.id);
+    if (b.state !== 'done' || b.endMs === null || !members || members.length !== b.tests.length) continue;
+    out.push({ wall: Math.max(0, b.endMs - b.startMs), members });
+  }
+  return out;
+}
+
+/** Folds one run's observations into the timings. */
+export function learn(prev: Timings, data: RunData): Timings {
+  const batches = observedBatches(data);
+  // Start cost: with prior costs where known, else JUnit times (j), a batch shows what is left over.
+  const residuals: number[] = [];
+  for (const { wall, members } of batches) {
+    let sum = 0;
+    let usable = true;
+    for (const m of members) {
+      const c = prev.costs.get(m.t) ?? (m.j ? m.d : undefined);
+      if (c === undefined) {
+        usable = false;
+        break;
+      }
+      sum += c;
+    }
+    if (usable) residuals.push(wall - sum);
+  }
+  let startMs = residuals.length > 0 ? Math.max(0, median(residuals)) : prev.startMs;
+  if (startMs !== null && prev.startMs !== null && residuals.length > 0) startMs = ALPHA * startMs + (1 - ALPHA) * prev.startMs;
+
+  const costs = new Map(prev.costs);
+  const start = startMs ?? 0;
+  for (const { wall, members } of batches) {
+    const work = Math.max(0, wall - start);
+    const weights = members.map((m) => (m.j ? m.d : prev.costs.get(m.t)));
+    const allWeighted = weights.every((w) => w !== undefined) && weights.reduce((a, w) => a + (w ?? 0), 0) > 0;
+    const total = allWeighted ? weights.reduce((a, w) => a + (w ?? 0), 0) : members.length;
+    members.forEach((m, i) => {
+      const observed = (work * (allWeighted ? (weights[i] ?? 0) : 1)) / total;
+      const old = costs.get(m.t);
+      costs.set(m.t, old === undefined ? observed : ALPHA * observed + (1 - ALPHA) * old);
+    });
+  }
+  return { costs, startMs };
+}
+
+export async function loadTimings(redis: Redis, repository: string, queue: string, ids: string[]): Promise<Timings> {
+  const keys = timingsKeys(repository, queue);
+  const costs = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    const vals = await redis.hmget(keys.costs, ...chunk);
+    chunk.forEach((id, j) => {
+      const v = Number(vals[j]);
+      if (vals[j] !== null && Number.isFinite(v) && v >= 0) costs.set(id, v);
+    });
+  }
+  const start = Number(await redis.hget(keys.meta, 'startMs'));
+  return { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
+}
+
+export async function saveTimings(redis: Redis, repository: string, queue: string, t: Timings, only: Iterable<string>): Promise<void> {
+  const keys = timingsKeys(repository, queue);
+  const pipe = redis.pipeline();
+  let batch: string[] = [];
+  for (const id of only) {
+    const c = t.costs.get(id);
+    if (c === undefined) continue;
+    batch.push(id, String(Math.round(c)));
+    if (batch.length >= 2000) {
+      pipe.hset(keys.costs, ...batch);
+      batch = [];
+    }
+  }
+  if (batch.length) pipe.hset(keys.costs, ...batch);
+  if (t.startMs !== null) pipe.hset(keys.meta, 'startMs', String(Math.round(t.startMs)));
+  pipe.expire(keys.costs, TIMINGS_TTL_S);
+  pipe.expire(keys.meta, TIMINGS_TTL_S);
+  await pipe.exec();
+}
+
+/** Costs of tests not known yet, from JUnit reports of an earlier run (e.g. a downloaded artifact). */
+export async function timingsFromJUnit(t: Timings, pattern: string, ids: string[], cwd: string): Promise<Timings> {
+  const globber = await glob.create(isAbsolute(pattern) ? pattern : join(cwd, pattern), { matchDirectories: false });
+  const files = await globber.glob();
+  if (files.length === 0) {
+    core.warning(`Input '${INPUT.timingsFile}': '${pattern}' matched no file`);
+    return t;
+  }
+  const { results, warnings } = readJUnitFiles(files, ids, cwd);
+  for (const w of warnings) core.warning(w);
+  const costs = new Map(t.costs);
+  for (const [id, r] of results) if (!costs.has(id)) costs.set(id, r.durationMs);
+  return { costs, startMs: t.startMs };
+}
