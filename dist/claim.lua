@@ -3,6 +3,7 @@
 -- Returns: {'ok', lease, isolated (0|1), attempt, id...}; {'empty'} when nothing is claimable now;
 --   {'wait'} while the run is seeding; {'done', state, reason} once complete or aborted;
 --   {'stale'} when the epoch changed or the worker is not registered.
+-- With meta.batchMs > 0 the batch is sized by estimated cost (see lib.lua), else it is batchSize tests.
 -- Invariant 4: a test from the requeue is claimed alone. Invariant 2: each claimed test moves from a
 -- queue to held under exactly this lease. A worker that was presumed dead rejoins here.
 local meta = load_meta()
@@ -31,21 +32,48 @@ if w.lease ~= '' then
   if held and held.st == 'active' and held.w == wid then return reply_for(held) end
 end
 
-local ids, isolated = {}, false
+-- A worker presumed dead that claims again rejoins: count it live again before sizing its batch.
+if w.state ~= 'alive' then
+  meta.live = redis.call('HINCRBY', K_META, 'live', 1)
+  w.state = 'alive'
+  put_worker(wid, w)
+end
+
+local now = now_ms()
+local ids, isolated, cost = {}, false, 0
 local r = redis.call('LPOP', K_REQUEUE)
 if r then
   ids, isolated = { r }, true
+  cost = tonumber(redis.call('HGET', K_COSTS, r)) or 0
+elseif meta.batchMs > 0 then
+  -- Adaptive batch: tests (longest first) until their estimated cost reaches a target that shrinks
+  -- with the work left per live worker (guided self-scheduling), so workers finish together. The
+  -- work left counts the queue and what active leases still have to do; never below the start cost.
+  local cand = redis.call('LRANGE', K_QUEUE, 0, meta.batchSize - 1)
+  if #cand > 0 then
+    local costs = redis.call('HMGET', K_COSTS, unpack(cand))
+    local running = math.max(0, meta.inCost - (meta.inN * now - meta.inStarts))
+    local fair = (meta.qcost + running) / math.max(1, meta.live)
+    local target = math.min(meta.batchMs, math.max(fair * meta.share, meta.startMs))
+    local k = 0
+    repeat
+      k = k + 1
+      cost = cost + (tonumber(costs[k]) or 0)
+    until k >= #cand or cost + (tonumber(costs[k + 1]) or 0) > target
+    ids = { unpack(cand, 1, k) }
+    redis.call('LTRIM', K_QUEUE, k, -1)
+    meta.qcost = math.max(0, meta.qcost - cost)
+  end
 else
   ids = redis.call('LPOP', K_QUEUE, meta.batchSize) or {}
 end
 redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
 if #ids == 0 then
-  if w.state ~= 'alive' then w.state = 'alive'; put_worker(wid, w) end
   return { 'empty' }
 end
 
-local lease = { id = tostring(redis.call('HINCRBY', K_META, 'seq', 1)), w = wid, s = now_ms(), i = isolated,
-  t = ids, st = 'active' }
+local lease = { id = tostring(redis.call('HINCRBY', K_META, 'seq', 1)), w = wid, s = now, i = isolated,
+  t = ids, st = 'active', c = math.floor(cost) }
 local vals = redis.call('HMGET', K_TESTS, unpack(ids))
 local updates = {}
 for i, id in ipairs(ids) do
@@ -58,6 +86,9 @@ for i, id in ipairs(ids) do
 end
 redis.call('HSET', K_TESTS, unpack(updates))
 put_lease(lease)
+inflight_add(meta, lease, 1)
+redis.call('HSET', K_META, 'qcost', math.floor(meta.qcost), 'inflight',
+  string.format('%d|%d|%d', meta.inN, meta.inCost, meta.inStarts))
 w.state, w.lease = 'alive', lease.id
 put_worker(wid, w)
 return reply_for(lease)

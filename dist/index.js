@@ -41041,6 +41041,7 @@ const INPUT = {
     maxFailures: 'max-failures',
     failOnFlaky: 'fail-on-flaky',
     timings: 'timings',
+    timingsFile: 'timings-file',
     ttl: 'ttl',
     reportOutput: 'report-output',
     junitOutput: 'junit-output',
@@ -41200,6 +41201,7 @@ function readInputs(get = defaultGetter, env = process.env) {
         maxFailures: inputs_int(get, INPUT.maxFailures, 0),
         failOnFlaky: bool(get, INPUT.failOnFlaky, false),
         timings: bool(get, INPUT.timings, true),
+        timingsFile: get(INPUT.timingsFile).trim(),
         ttl: inputs_int(get, INPUT.ttl, 86400, 60),
         reportOutput: get(INPUT.reportOutput).trim(),
         junitOutput: get(INPUT.junitOutput).trim(),
@@ -41228,13 +41230,14 @@ function runKeys(repository, queue, run) {
         leases: `${prefix}leases`,
         workers: `${prefix}workers`,
         history: `${prefix}history`,
+        costs: `${prefix}costs`,
         hbPrefix: `${prefix}hb:`,
         controller: `${prefix}controller`,
     };
 }
-/** The KEYS argument of a script, with the given heartbeat key last. */
+/** The KEYS argument of a script (the order lib.lua names them), with the given heartbeat key. */
 function scriptKeys(k, hb) {
-    return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb];
+    return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
 }
 
 ;// CONCATENATED MODULE: external "node:fs"
@@ -41273,7 +41276,7 @@ function scriptSources() {
 function defineScripts(redis) {
     for (const [name, lua] of scriptSources()) {
         if (!(`sl_${name}` in redis))
-            redis.defineCommand(`sl_${name}`, { numberOfKeys: 8, lua });
+            redis.defineCommand(`sl_${name}`, { numberOfKeys: 9, lua });
     }
     return redis;
 }
@@ -41307,11 +41310,13 @@ class Queue {
         const pairs = Object.entries(settings).flatMap(([k, v]) => [k, String(v)]);
         await this.redis.sl_reset(...this.k(), epoch, ttl, ...pairs);
     }
-    /** Seeds in chunks sent as one pipeline: one round trip per SEED_CHUNK * 10 tests or so. */
-    async seed(epoch, tests) {
+    /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms. */
+    async seed(epoch, tests, costs = new Map()) {
         const pipe = this.redis.pipeline();
-        for (let i = 0; i < tests.length; i += SEED_CHUNK)
-            pipe.sl_seed(...this.k(), epoch, ...tests.slice(i, i + SEED_CHUNK));
+        for (let i = 0; i < tests.length; i += SEED_CHUNK) {
+            const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => [id, String(Math.round(costs.get(id) ?? 0))]);
+            pipe.sl_seed(...this.k(), epoch, ...args);
+        }
         const res = (await pipe.exec()) ?? [];
         for (const [err, reply] of res) {
             if (err)
@@ -41345,15 +41350,15 @@ class Queue {
     async report(epoch, worker, lease, end, results) {
         const obj = {};
         for (const [id, r] of results)
-            obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line };
+            obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined };
         const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj)));
         return { kind: r[0], finals: parseJson(r[1], {}) };
     }
     async heartbeat(epoch, worker) {
-        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker));
+        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller));
         if (r[0] === 'stale')
             return { kind: 'stale' };
-        return { kind: r[0], state: r[1], reason: r[2] ?? '' };
+        return { kind: r[0], state: r[1], reason: String(r[2] ?? ''), controllerAlive: Number(r[3]) === 1 };
     }
     /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */
     async release(epoch, worker, lease, state) {
@@ -45782,343 +45787,6 @@ async function listTests(src) {
         throw new InputError(`Input '${INPUT.tests}' (with '${INPUT.testsFile}' and '${INPUT.testsCommand}') gives no tests to run`);
     }
     return unique;
-}
-
-;// CONCATENATED MODULE: ./src/controller.ts
-// The controller: reset the run under a fresh epoch, seed the queue, publish the settings, then tick
-// (reap dead workers, log progress) until the run is complete, timed out, workerless or cancelled;
-// finally write the report, the summary and the outputs.
-
-
-
-
-
-
-
-
-
-
-
-const PROGRESS_EVERY_MS = 5_000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function runController(cfg) {
-    const all = await listTests(cfg);
-    const redis = await connectRedis(cfg.redisUrl, { name: 'shardless-controller' });
-    try {
-        return await control(cfg, redis, all);
-    }
-    finally {
-        await closeRedis(redis);
-    }
-}
-async function selectTests(cfg, redis, all) {
-    const prev = previousKeys(cfg);
-    if (!prev)
-        return all;
-    const rerun = await testsToRerun(redis, prev, all);
-    if (rerun === null) {
-        info(`Attempt ${cfg.runAttempt}: the results of attempt ${cfg.runAttempt - 1} are no longer in Redis, so every test runs`);
-        return all;
-    }
-    info(`Attempt ${cfg.runAttempt}: re-running the ${rerun.length} of ${all.length} tests that did not pass in attempt ${cfg.runAttempt - 1}`);
-    return rerun;
-}
-async function control(cfg, redis, all) {
-    const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
-    const queue = new Queue(redis, keys);
-    const ids = await selectTests(cfg, redis, all);
-    const epoch = (0,external_node_crypto_.randomUUID)();
-    info(`shardless controller: run ${cfg.runId}, queue ${cfg.queue}, ${ids.length} tests, Redis ${maskUrl(cfg.redisUrl)}`);
-    await queue.reset(epoch, cfg.ttl, {
-        batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
-        heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures,
-    });
-    await queue.seed(epoch, ids);
-    const startedMs = await queue.start(epoch);
-    let signal = null;
-    const onSignal = (s) => { signal ??= s; };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const tickMs = Math.min(1_000, (cfg.heartbeatTtl * 1000) / 3);
-    let lastLog = 0;
-    let lastLine = '';
-    let noWorkerSince = startedMs;
-    let p;
-    for (;;) {
-        p = await queue.reap(epoch, cfg.heartbeatTtl * 1000);
-        if (!p)
-            throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
-        for (const w of p.reaped)
-            warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
-        if (p.state === 'complete' || p.state === 'aborted')
-            break;
-        const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers`;
-        if (Date.now() - lastLog >= PROGRESS_EVERY_MS || (line !== lastLine && Date.now() - lastLog >= 1_000)) {
-            info(line);
-            lastLog = Date.now();
-            lastLine = line;
-        }
-        if (p.live > 0)
-            noWorkerSince = p.nowMs;
-        let reason = '';
-        if (signal)
-            reason = `controller cancelled by ${signal}`;
-        else if (cfg.timeout > 0 && p.nowMs - startedMs > cfg.timeout * 1000)
-            reason = `timeout of ${cfg.timeout} s reached`;
-        else if (p.nowMs - noWorkerSince > cfg.noWorkerTimeout * 1000)
-            reason = `no live worker for ${cfg.noWorkerTimeout} s (no-worker-timeout)`;
-        if (reason) {
-            await queue.abort(epoch, reason);
-            continue;
-        }
-        await sleep(tickMs);
-    }
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    const data = await queue.readRun(cfg.queue, cfg.runId, ids);
-    const report = buildReport(data);
-    const reportPath = (0,external_node_path_namespaceObject.resolve)(cfg.reportOutput || (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `shardless-report-${cfg.queue}-${cfg.runId}.json`));
-    const junitPath = cfg.junitOutput ? (0,external_node_path_namespaceObject.resolve)(cfg.junitOutput) : '';
-    await writeReport(report, reportPath, junitPath);
-    const reason = exitReason(report, data, cfg.failOnFlaky);
-    await recordVerdict(redis, keys, reason === null);
-    for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath)))
-        setOutput(name, value);
-    const summary = renderSummary(report, data);
-    if (process.env.GITHUB_STEP_SUMMARY)
-        await summary_summary.addRaw(summary).write();
-    else
-        info(summary);
-    const c = report.counts;
-    info(`shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`);
-    if (reason) {
-        setFailed(reason);
-        return 1;
-    }
-    return 0;
-}
-
-;// CONCATENATED MODULE: ./src/batch.ts
-// Runs one batch of the user's command: renders the placeholders, gives it the SHARDLESS_* environment,
-// runs it as the leader of its own process group so that a timeout, a cancellation or its own exit can
-// take down every descendant, and collects the JUnit files it wrote.
-
-
-
-
-
-/** Time between SIGTERM and SIGKILL on a timeout. */
-const KILL_GRACE_MS = 2000;
-/** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
-const MTIME_SLACK_MS = 1000;
-/** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
-const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-function shellQuote(s) {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-function renderCommand(command, tests, testsFile, junitPath) {
-    const quoted = tests.map(shellQuote).join(' ');
-    const values = {
-        [PLACEHOLDER.tests]: quoted,
-        [PLACEHOLDER.testsFile]: shellQuote(testsFile),
-        [PLACEHOLDER.junit]: shellQuote(junitPath),
-    };
-    const hasTests = command.includes(PLACEHOLDER.tests) || command.includes(PLACEHOLDER.testsFile);
-    // One pass, so that an id that looks like a placeholder is never expanded itself.
-    const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
-    const rendered = command.replace(re, (m) => values[m]);
-    return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
-}
-/** Signals a whole process group; never throws (the group may be gone already). */
-function killProcessGroup(pid, signal = 'SIGKILL') {
-    // -0 or -1 would signal our own group or every process we can reach.
-    if (!Number.isInteger(pid) || pid <= 1)
-        return;
-    try {
-        process.kill(-pid, signal);
-    }
-    catch {
-        // ESRCH: nothing left to kill.
-    }
-}
-class BatchRun {
-    spec;
-    child;
-    exited = false;
-    cancelled = false;
-    timedOut = false;
-    constructor(spec) {
-        this.spec = spec;
-    }
-    get pid() {
-        return this.child?.pid;
-    }
-    /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
-    cancel() {
-        if (this.exited)
-            return;
-        this.cancelled = true;
-        if (this.child?.pid)
-            killProcessGroup(this.child.pid, 'SIGKILL');
-    }
-    async start() {
-        const s = this.spec;
-        const cwd = external_node_path_default().resolve(s.cwd);
-        const junitGlob = s.junitGlob.trim();
-        const usesJUnit = s.command.includes(PLACEHOLDER.junit) || junitGlob !== '';
-        // A fresh directory per batch makes the {junit} path unique and not existing yet.
-        const tmpDir = external_node_path_default().resolve(s.tmpDir);
-        await external_node_fs_namespaceObject.promises.mkdir(tmpDir, { recursive: true });
-        const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
-        const testsFile = external_node_path_default().join(dir, 'tests.txt');
-        const junitPath = external_node_path_default().join(dir, 'junit.xml');
-        await external_node_fs_namespaceObject.promises.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
-        const script = renderCommand(s.command, s.tests, testsFile, junitPath);
-        let args = ['-c', script];
-        if (!fitsExec(script)) {
-            const scriptFile = external_node_path_default().join(dir, 'command.sh');
-            await external_node_fs_namespaceObject.promises.writeFile(scriptFile, script);
-            args = [scriptFile];
-        }
-        const env = {
-            ...(s.env ?? process.env),
-            [CMD_ENV.tests]: s.tests.join('\n'),
-            [CMD_ENV.testsFile]: testsFile,
-            [CMD_ENV.junit]: junitPath,
-            [CMD_ENV.worker]: s.workerId,
-            [CMD_ENV.batch]: s.batchId,
-            [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
-            [CMD_ENV.attempt]: String(s.attempt),
-        };
-        // A huge batch would make every spawn fail; the ids are still in the tests file.
-        if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
-            delete env[CMD_ENV.tests];
-            process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
-        }
-        // Files matching the glob before the run are the previous batches' unless this one rewrites them.
-        const before = junitGlob ? await statGlob(junitGlob, cwd) : new Map();
-        const startMs = Date.now();
-        const { exitCode, signal } = this.cancelled
-            ? { exitCode: null, signal: null }
-            : await this.run(s.shell, args, cwd, env, s.timeoutMs);
-        const durationMs = this.child ? Date.now() - startMs : 0;
-        const junitFiles = [];
-        if (await stamp(junitPath))
-            junitFiles.push(junitPath);
-        if (junitGlob) {
-            for (const [file, st] of await statGlob(junitGlob, cwd)) {
-                const old = before.get(file);
-                const changed = !old || old.mtimeMs !== st.mtimeMs || old.size !== st.size;
-                if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file))
-                    junitFiles.push(file);
-            }
-        }
-        return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs };
-    }
-    run(shell, args, cwd, env, timeoutMs) {
-        return new Promise((resolve) => {
-            let timer;
-            let killTimer;
-            const finish = (exitCode, signal) => {
-                if (this.exited)
-                    return;
-                this.exited = true;
-                clearTimeout(timer);
-                clearTimeout(killTimer);
-                resolve({ exitCode, signal });
-            };
-            const cannotRun = (err) => {
-                process.stderr.write(`shardless: cannot run the command with shell '${shell}': ${err.message}\n`);
-                finish(127, null);
-            };
-            let child;
-            try {
-                // detached: the shell leads its own process group, which is what gets killed.
-                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
-            }
-            catch (err) {
-                cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
-                return;
-            }
-            this.child = child;
-            child.on('error', (err) => {
-                if (child.pid === undefined)
-                    cannotRun(err); // ENOENT, EACCES: nothing was started
-            });
-            // 'exit', not 'close': descendants holding the inherited stdout would delay 'close' forever.
-            child.on('exit', (code, sig) => {
-                // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
-                if (child.pid)
-                    killProcessGroup(child.pid, 'SIGKILL');
-                finish(code, sig);
-            });
-            const pid = child.pid;
-            if (pid && timeoutMs > 0) {
-                timer = setTimeout(() => {
-                    this.timedOut = true;
-                    killProcessGroup(pid, 'SIGTERM');
-                    // Only matters when the shell itself survives SIGTERM; its exit kills the rest.
-                    killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-                }, timeoutMs);
-            }
-        });
-    }
-}
-async function stamp(file) {
-    try {
-        const st = await external_node_fs_namespaceObject.promises.stat(file);
-        return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
-async function statGlob(patterns, cwd) {
-    const found = new Map();
-    try {
-        const globber = await create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
-        for (const file of await globber.glob()) {
-            const st = await stamp(file);
-            if (st)
-                found.set(file, st);
-        }
-    }
-    catch (err) {
-        process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${err.message}\n`);
-    }
-    return found;
-}
-/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
-function absolutePatterns(patterns, cwd) {
-    const root = globEscape(cwd);
-    return patterns
-        .split('\n')
-        .map((line) => {
-        const trimmed = line.trim();
-        if (!trimmed || trimmed.startsWith('#'))
-            return '';
-        const neg = /^!+/.exec(trimmed)?.[0] ?? '';
-        const p = trimmed.slice(neg.length).trim();
-        if (p === '~' || p.startsWith('~/') || external_node_path_default().isAbsolute(p))
-            return neg + p;
-        // path.resolve also folds the '..' segments that @actions/glob rejects.
-        return neg + external_node_path_default().resolve(root, p);
-    })
-        .filter(Boolean)
-        .join('\n');
-}
-/** Same escaping as @actions/glob's for a literal path (POSIX). */
-function globEscape(s) {
-    return s
-        .replace(/\\/g, '\\\\')
-        .replace(/(\[)(?=[^/]+\])/g, '[[]')
-        .replace(/\?/g, '[?]')
-        .replace(/\*/g, '[*]');
-}
-function escapeRegExp(s) {
-    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 ;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/util.js
@@ -53632,6 +53300,530 @@ function readJUnitFiles(files, testIds, workingDirectory) {
     return { results, warnings };
 }
 
+;// CONCATENATED MODULE: ./src/timings.ts
+// The cost model: what a test costs (a smoothed value over runs) and what starting a batch costs,
+// learnt from batch wall times, and kept per queue outside the run's keys with a long TTL.
+//
+// Wall time is the truth: a runner's JUnit times leave out import, environment and collection, which
+// are most of a file's real cost, while the start cost is paid once per batch. So:
+//   start cost  = median over batches of (wall - sum of the members' known costs)
+//   a test cost = its share of (wall - start cost), split by JUnit times where present, else by prior
+//                 costs when all members have one, else evenly; folded into an exponential moving average.
+
+
+
+
+
+/** Weight of the newest observation in the moving average. */
+const ALPHA = 0.5;
+/** Guess for a test when nothing is known. */
+const DEFAULT_COST_MS = 1_000;
+/** The history of a queue outlives the runs that feed it. */
+const TIMINGS_TTL_S = 30 * 86_400;
+function timingsKeys(repository, queue) {
+    // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
+    const tag = `{${repository.replace(/[{}]/g, '_')}/${queue.replace(/[{}]/g, '_')}}`;
+    return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
+}
+function median(xs) {
+    if (xs.length === 0)
+        return NaN;
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+/** Estimated cost of each test: known, else the median of the known ones, else a fixed guess. */
+function estimate(ids, t) {
+    const known = ids.map((id) => t.costs.get(id)).filter((c) => c !== undefined);
+    const guess = known.length > 0 ? median(known) : DEFAULT_COST_MS;
+    return new Map(ids.map((id) => [id, t.costs.get(id) ?? guess]));
+}
+/** Longest first; ties keep the listed order (sort is stable). */
+function longestFirst(ids, est) {
+    return [...ids].sort((a, b) => (est.get(b) ?? 0) - (est.get(a) ?? 0));
+}
+/** Batches that ended normally with a result for each member: the only ones whose wall time says something. */
+function observedBatches(data) {
+    const byBatch = new Map();
+    for (const h of data.history) {
+        if (h.o !== 'passed' && h.o !== 'failed' && h.o !== 'skipped')
+            continue;
+        const list = byBatch.get(h.b) ?? [];
+        list.push(h);
+        byBatch.set(h.b, list);
+    }
+    const out = [];
+    for (const b of data.batches) {
+        const members = byBatch.get(b.id);
+        if (b.state !== 'done' || b.endMs === null || !members || members.length !== b.tests.length)
+            continue;
+        out.push({ wall: Math.max(0, b.endMs - b.startMs), members });
+    }
+    return out;
+}
+/** Folds one run's observations into the timings. */
+function learn(prev, data) {
+    const batches = observedBatches(data);
+    // Start cost: with prior costs where known, else JUnit times (j), a batch shows what is left over.
+    const residuals = [];
+    for (const { wall, members } of batches) {
+        let sum = 0;
+        let usable = true;
+        for (const m of members) {
+            const c = prev.costs.get(m.t) ?? (m.j ? m.d : undefined);
+            if (c === undefined) {
+                usable = false;
+                break;
+            }
+            sum += c;
+        }
+        if (usable)
+            residuals.push(wall - sum);
+    }
+    let startMs = residuals.length > 0 ? Math.max(0, median(residuals)) : prev.startMs;
+    if (startMs !== null && prev.startMs !== null && residuals.length > 0)
+        startMs = ALPHA * startMs + (1 - ALPHA) * prev.startMs;
+    const costs = new Map(prev.costs);
+    const start = startMs ?? 0;
+    for (const { wall, members } of batches) {
+        const work = Math.max(0, wall - start);
+        const weights = members.map((m) => (m.j ? m.d : prev.costs.get(m.t)));
+        const allWeighted = weights.every((w) => w !== undefined) && weights.reduce((a, w) => a + (w ?? 0), 0) > 0;
+        const total = allWeighted ? weights.reduce((a, w) => a + (w ?? 0), 0) : members.length;
+        members.forEach((m, i) => {
+            const observed = (work * (allWeighted ? (weights[i] ?? 0) : 1)) / total;
+            const old = costs.get(m.t);
+            costs.set(m.t, old === undefined ? observed : ALPHA * observed + (1 - ALPHA) * old);
+        });
+    }
+    return { costs, startMs };
+}
+async function loadTimings(redis, repository, queue, ids) {
+    const keys = timingsKeys(repository, queue);
+    const costs = new Map();
+    for (let i = 0; i < ids.length; i += 1000) {
+        const chunk = ids.slice(i, i + 1000);
+        const vals = await redis.hmget(keys.costs, ...chunk);
+        chunk.forEach((id, j) => {
+            const v = Number(vals[j]);
+            if (vals[j] !== null && Number.isFinite(v) && v >= 0)
+                costs.set(id, v);
+        });
+    }
+    const start = Number(await redis.hget(keys.meta, 'startMs'));
+    return { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
+}
+async function saveTimings(redis, repository, queue, t, only) {
+    const keys = timingsKeys(repository, queue);
+    const pipe = redis.pipeline();
+    let batch = [];
+    for (const id of only) {
+        const c = t.costs.get(id);
+        if (c === undefined)
+            continue;
+        batch.push(id, String(Math.round(c)));
+        if (batch.length >= 2000) {
+            pipe.hset(keys.costs, ...batch);
+            batch = [];
+        }
+    }
+    if (batch.length)
+        pipe.hset(keys.costs, ...batch);
+    if (t.startMs !== null)
+        pipe.hset(keys.meta, 'startMs', String(Math.round(t.startMs)));
+    pipe.expire(keys.costs, TIMINGS_TTL_S);
+    pipe.expire(keys.meta, TIMINGS_TTL_S);
+    await pipe.exec();
+}
+/** Costs of tests not known yet, from JUnit reports of an earlier run (e.g. a downloaded artifact). */
+async function timingsFromJUnit(t, pattern, ids, cwd) {
+    const globber = await create((0,external_node_path_namespaceObject.isAbsolute)(pattern) ? pattern : (0,external_node_path_namespaceObject.join)(cwd, pattern), { matchDirectories: false });
+    const files = await globber.glob();
+    if (files.length === 0) {
+        warning(`Input '${INPUT.timingsFile}': '${pattern}' matched no file`);
+        return t;
+    }
+    const { results, warnings } = readJUnitFiles(files, ids, cwd);
+    for (const w of warnings)
+        warning(w);
+    const costs = new Map(t.costs);
+    for (const [id, r] of results)
+        if (!costs.has(id))
+            costs.set(id, r.durationMs);
+    return { costs, startMs: t.startMs };
+}
+
+;// CONCATENATED MODULE: ./src/controller.ts
+// The controller: reset the run under a fresh epoch, seed the queue, publish the settings, then tick
+// (reap dead workers, log progress) until the run is complete, timed out, workerless or cancelled;
+// finally write the report, the summary and the outputs.
+
+
+
+
+
+
+
+
+
+
+
+
+const PROGRESS_EVERY_MS = 5_000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function runController(cfg) {
+    const all = await listTests(cfg);
+    const redis = await connectRedis(cfg.redisUrl, { name: 'shardless-controller' });
+    try {
+        return await control(cfg, redis, all);
+    }
+    finally {
+        await closeRedis(redis);
+    }
+}
+async function selectTests(cfg, redis, all) {
+    const prev = previousKeys(cfg);
+    if (!prev)
+        return all;
+    const rerun = await testsToRerun(redis, prev, all);
+    if (rerun === null) {
+        info(`Attempt ${cfg.runAttempt}: the results of attempt ${cfg.runAttempt - 1} are no longer in Redis, so every test runs`);
+        return all;
+    }
+    info(`Attempt ${cfg.runAttempt}: re-running the ${rerun.length} of ${all.length} tests that did not pass in attempt ${cfg.runAttempt - 1}`);
+    return rerun;
+}
+/** Auto batch target: start cost at most ~5% of a batch, and at most about a minute of rework when one is lost. */
+function autoBatchMs(startMs) {
+    return Math.max(60_000, 20 * startMs);
+}
+/**
+ * How the queue is ordered and batches are sized. With timings, tests go longest first and batches
+ * are filled by estimated cost, taking a larger part of a fair share when most costs are known.
+ */
+function plan(cfg, ids, t) {
+    if (!cfg.timings) {
+        return { order: ids, costs: new Map(), batchMs: cfg.batchDuration * 1000, share: 0.5, startMs: 0 };
+    }
+    const costs = estimate(ids, t);
+    const known = ids.filter((id) => t.costs.has(id)).length / Math.max(1, ids.length);
+    const startMs = t.startMs ?? 0;
+    return {
+        order: longestFirst(ids, costs),
+        costs,
+        batchMs: cfg.batchDuration > 0 ? cfg.batchDuration * 1000 : autoBatchMs(startMs),
+        share: known >= 0.9 ? 0.8 : 0.5,
+        startMs,
+    };
+}
+async function control(cfg, redis, all) {
+    const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
+    const queue = new Queue(redis, keys);
+    const ids = await selectTests(cfg, redis, all);
+    const epoch = (0,external_node_crypto_.randomUUID)();
+    info(`shardless controller: run ${cfg.runId}, queue ${cfg.queue}, ${ids.length} tests, Redis ${maskUrl(cfg.redisUrl)}`);
+    let timings = { costs: new Map(), startMs: null };
+    if (cfg.timings) {
+        timings = await loadTimings(redis, cfg.repository, cfg.queue, ids);
+        if (cfg.timingsFile)
+            timings = await timingsFromJUnit(timings, cfg.timingsFile, ids, cfg.workingDirectory);
+        info(`timings: ${timings.costs.size} of ${ids.length} tests known, start cost ${timings.startMs === null ? 'unknown' : `${Math.round(timings.startMs)} ms`}`);
+    }
+    const pl = plan(cfg, ids, timings);
+    await queue.reset(epoch, cfg.ttl, {
+        batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
+        heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, startMs: Math.round(pl.startMs),
+    });
+    await queue.seed(epoch, pl.order, pl.costs);
+    const startedMs = await queue.start(epoch);
+    let signal = null;
+    const onSignal = (s) => { signal ??= s; };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const tickMs = Math.min(1_000, (cfg.heartbeatTtl * 1000) / 3);
+    let lastLog = 0;
+    let lastLine = '';
+    let noWorkerSince = startedMs;
+    let p;
+    for (;;) {
+        p = await queue.reap(epoch, cfg.heartbeatTtl * 1000);
+        if (!p)
+            throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
+        for (const w of p.reaped)
+            warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
+        if (p.state === 'complete' || p.state === 'aborted')
+            break;
+        const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers`;
+        if (Date.now() - lastLog >= PROGRESS_EVERY_MS || (line !== lastLine && Date.now() - lastLog >= 1_000)) {
+            info(line);
+            lastLog = Date.now();
+            lastLine = line;
+        }
+        if (p.live > 0)
+            noWorkerSince = p.nowMs;
+        let reason = '';
+        if (signal)
+            reason = `controller cancelled by ${signal}`;
+        else if (cfg.timeout > 0 && p.nowMs - startedMs > cfg.timeout * 1000)
+            reason = `timeout of ${cfg.timeout} s reached`;
+        else if (p.nowMs - noWorkerSince > cfg.noWorkerTimeout * 1000)
+            reason = `no live worker for ${cfg.noWorkerTimeout} s (no-worker-timeout)`;
+        if (reason) {
+            await queue.abort(epoch, reason);
+            continue;
+        }
+        await sleep(tickMs);
+    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const data = await queue.readRun(cfg.queue, cfg.runId, ids);
+    if (cfg.timings)
+        await saveTimings(redis, cfg.repository, cfg.queue, learn(timings, data), ids);
+    const report = buildReport(data);
+    const reportPath = (0,external_node_path_namespaceObject.resolve)(cfg.reportOutput || (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `shardless-report-${cfg.queue}-${cfg.runId}.json`));
+    const junitPath = cfg.junitOutput ? (0,external_node_path_namespaceObject.resolve)(cfg.junitOutput) : '';
+    await writeReport(report, reportPath, junitPath);
+    const reason = exitReason(report, data, cfg.failOnFlaky);
+    await recordVerdict(redis, keys, reason === null);
+    for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath)))
+        setOutput(name, value);
+    const summary = renderSummary(report, data);
+    if (process.env.GITHUB_STEP_SUMMARY)
+        await summary_summary.addRaw(summary).write();
+    else
+        info(summary);
+    const c = report.counts;
+    info(`shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`);
+    if (reason) {
+        setFailed(reason);
+        return 1;
+    }
+    return 0;
+}
+
+;// CONCATENATED MODULE: ./src/batch.ts
+// Runs one batch of the user's command: renders the placeholders, gives it the SHARDLESS_* environment,
+// runs it as the leader of its own process group so that a timeout, a cancellation or its own exit can
+// take down every descendant, and collects the JUnit files it wrote.
+
+
+
+
+
+/** Time between SIGTERM and SIGKILL on a timeout. */
+const KILL_GRACE_MS = 2000;
+/** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
+const MTIME_SLACK_MS = 1000;
+/** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
+const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
+function shellQuote(s) {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+function renderCommand(command, tests, testsFile, junitPath) {
+    const quoted = tests.map(shellQuote).join(' ');
+    const values = {
+        [PLACEHOLDER.tests]: quoted,
+        [PLACEHOLDER.testsFile]: shellQuote(testsFile),
+        [PLACEHOLDER.junit]: shellQuote(junitPath),
+    };
+    const hasTests = command.includes(PLACEHOLDER.tests) || command.includes(PLACEHOLDER.testsFile);
+    // One pass, so that an id that looks like a placeholder is never expanded itself.
+    const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
+    const rendered = command.replace(re, (m) => values[m]);
+    return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
+}
+/** Signals a whole process group; never throws (the group may be gone already). */
+function killProcessGroup(pid, signal = 'SIGKILL') {
+    // -0 or -1 would signal our own group or every process we can reach.
+    if (!Number.isInteger(pid) || pid <= 1)
+        return;
+    try {
+        process.kill(-pid, signal);
+    }
+    catch {
+        // ESRCH: nothing left to kill.
+    }
+}
+class BatchRun {
+    spec;
+    child;
+    exited = false;
+    cancelled = false;
+    timedOut = false;
+    constructor(spec) {
+        this.spec = spec;
+    }
+    get pid() {
+        return this.child?.pid;
+    }
+    /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
+    cancel() {
+        if (this.exited)
+            return;
+        this.cancelled = true;
+        if (this.child?.pid)
+            killProcessGroup(this.child.pid, 'SIGKILL');
+    }
+    async start() {
+        const s = this.spec;
+        const cwd = external_node_path_default().resolve(s.cwd);
+        const junitGlob = s.junitGlob.trim();
+        const usesJUnit = s.command.includes(PLACEHOLDER.junit) || junitGlob !== '';
+        // A fresh directory per batch makes the {junit} path unique and not existing yet.
+        const tmpDir = external_node_path_default().resolve(s.tmpDir);
+        await external_node_fs_namespaceObject.promises.mkdir(tmpDir, { recursive: true });
+        const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
+        const testsFile = external_node_path_default().join(dir, 'tests.txt');
+        const junitPath = external_node_path_default().join(dir, 'junit.xml');
+        await external_node_fs_namespaceObject.promises.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
+        const script = renderCommand(s.command, s.tests, testsFile, junitPath);
+        let args = ['-c', script];
+        if (!fitsExec(script)) {
+            const scriptFile = external_node_path_default().join(dir, 'command.sh');
+            await external_node_fs_namespaceObject.promises.writeFile(scriptFile, script);
+            args = [scriptFile];
+        }
+        const env = {
+            ...(s.env ?? process.env),
+            [CMD_ENV.tests]: s.tests.join('\n'),
+            [CMD_ENV.testsFile]: testsFile,
+            [CMD_ENV.junit]: junitPath,
+            [CMD_ENV.worker]: s.workerId,
+            [CMD_ENV.batch]: s.batchId,
+            [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
+            [CMD_ENV.attempt]: String(s.attempt),
+        };
+        // A huge batch would make every spawn fail; the ids are still in the tests file.
+        if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
+            delete env[CMD_ENV.tests];
+            process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
+        }
+        // Files matching the glob before the run are the previous batches' unless this one rewrites them.
+        const before = junitGlob ? await statGlob(junitGlob, cwd) : new Map();
+        const startMs = Date.now();
+        const { exitCode, signal } = this.cancelled
+            ? { exitCode: null, signal: null }
+            : await this.run(s.shell, args, cwd, env, s.timeoutMs);
+        const durationMs = this.child ? Date.now() - startMs : 0;
+        const junitFiles = [];
+        if (await stamp(junitPath))
+            junitFiles.push(junitPath);
+        if (junitGlob) {
+            for (const [file, st] of await statGlob(junitGlob, cwd)) {
+                const old = before.get(file);
+                const changed = !old || old.mtimeMs !== st.mtimeMs || old.size !== st.size;
+                if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file))
+                    junitFiles.push(file);
+            }
+        }
+        return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs };
+    }
+    run(shell, args, cwd, env, timeoutMs) {
+        return new Promise((resolve) => {
+            let timer;
+            let killTimer;
+            const finish = (exitCode, signal) => {
+                if (this.exited)
+                    return;
+                this.exited = true;
+                clearTimeout(timer);
+                clearTimeout(killTimer);
+                resolve({ exitCode, signal });
+            };
+            const cannotRun = (err) => {
+                process.stderr.write(`shardless: cannot run the command with shell '${shell}': ${err.message}\n`);
+                finish(127, null);
+            };
+            let child;
+            try {
+                // detached: the shell leads its own process group, which is what gets killed.
+                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+            }
+            catch (err) {
+                cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
+                return;
+            }
+            this.child = child;
+            child.on('error', (err) => {
+                if (child.pid === undefined)
+                    cannotRun(err); // ENOENT, EACCES: nothing was started
+            });
+            // 'exit', not 'close': descendants holding the inherited stdout would delay 'close' forever.
+            child.on('exit', (code, sig) => {
+                // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
+                if (child.pid)
+                    killProcessGroup(child.pid, 'SIGKILL');
+                finish(code, sig);
+            });
+            const pid = child.pid;
+            if (pid && timeoutMs > 0) {
+                timer = setTimeout(() => {
+                    this.timedOut = true;
+                    killProcessGroup(pid, 'SIGTERM');
+                    // Only matters when the shell itself survives SIGTERM; its exit kills the rest.
+                    killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+                }, timeoutMs);
+            }
+        });
+    }
+}
+async function stamp(file) {
+    try {
+        const st = await external_node_fs_namespaceObject.promises.stat(file);
+        return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
+async function statGlob(patterns, cwd) {
+    const found = new Map();
+    try {
+        const globber = await create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
+        for (const file of await globber.glob()) {
+            const st = await stamp(file);
+            if (st)
+                found.set(file, st);
+        }
+    }
+    catch (err) {
+        process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${err.message}\n`);
+    }
+    return found;
+}
+/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
+function absolutePatterns(patterns, cwd) {
+    const root = globEscape(cwd);
+    return patterns
+        .split('\n')
+        .map((line) => {
+        const trimmed = line.trim();
+        if (!trimmed || trimmed.startsWith('#'))
+            return '';
+        const neg = /^!+/.exec(trimmed)?.[0] ?? '';
+        const p = trimmed.slice(neg.length).trim();
+        if (p === '~' || p.startsWith('~/') || external_node_path_default().isAbsolute(p))
+            return neg + p;
+        // path.resolve also folds the '..' segments that @actions/glob rejects.
+        return neg + external_node_path_default().resolve(root, p);
+    })
+        .filter(Boolean)
+        .join('\n');
+}
+/** Same escaping as @actions/glob's for a literal path (POSIX). */
+function globEscape(s) {
+    return s
+        .replace(/\\/g, '\\\\')
+        .replace(/(\[)(?=[^/]+\])/g, '[[]')
+        .replace(/\?/g, '[?]')
+        .replace(/\*/g, '[*]');
+}
+function escapeRegExp(s) {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 ;// CONCATENATED MODULE: ./src/worker.ts
 // The worker: register, heartbeat from this (parent) process, claim a batch, run it, report, loop
 // until the controller marks the run complete or aborted. On SIGINT/SIGTERM: kill the batch's process
@@ -53660,8 +53852,10 @@ function batchResults(out, tests, cwd) {
         for (const w of warnings)
             warning(w);
         if (results.size > 0) {
-            for (const r of results.values())
+            for (const r of results.values()) {
                 r.message = r.message.slice(0, MESSAGE_MAX);
+                r.timed = true;
+            }
             return { results, end: out.timedOut ? 'timeout' : 'lost' };
         }
     }
@@ -53692,6 +53886,9 @@ class Worker {
     current = null;
     stopping = false;
     reclaimed = false;
+    /** Set when the worker must give up (its controller is gone); the loop stops on it. */
+    fatal = '';
+    controllerMissingSince = 0;
     hbTimer;
     batches = 0;
     testsRun = 0;
@@ -53771,13 +53968,30 @@ class Worker {
                 this.reclaimed = true;
                 warning(`worker ${this.cfg.workerId} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
             }
-            if (hb.kind !== 'stale' && hb.state === 'aborted' && this.current) {
+            if (hb.kind === 'stale')
+                return;
+            if (hb.state === 'aborted' && this.current) {
                 warning(`run aborted (${hb.reason}): stopping the batch`);
                 this.current.run.cancel();
             }
+            this.watchController(hb.state === 'running' && !hb.controllerAlive);
         }
         catch (e) {
             warning(`heartbeat failed: ${e.message}`);
+        }
+    }
+    /** A run whose controller stopped heartbeating would never complete: give up after no-worker-timeout. */
+    watchController(missing) {
+        if (!missing) {
+            this.controllerMissingSince = 0;
+            return;
+        }
+        const now = Date.now();
+        if (!this.controllerMissingSince)
+            this.controllerMissingSince = now;
+        if (now - this.controllerMissingSince > this.cfg.noWorkerTimeout * 1000 && !this.fatal) {
+            this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.cfg.noWorkerTimeout} s ago (no-worker-timeout)`;
+            this.current?.run.cancel();
         }
     }
     async loop() {
@@ -53786,6 +54000,10 @@ class Worker {
         for (;;) {
             if (this.stopping)
                 return new Promise(() => { }); // the signal handler exits
+            if (this.fatal) {
+                await this.queue.release(this.epoch, cfg.workerId, '', 'cancelled');
+                throw new Error(this.fatal);
+            }
             const c = await this.queue.claim(this.epoch, cfg.workerId);
             if (c.kind === 'ok') {
                 idle = IDLE_MIN_MS;
@@ -53822,9 +54040,9 @@ class Worker {
             endGroup();
         }
         if (this.stopping || out.cancelled) {
+            // Cancelled by a signal (its handler hands the batch back), by an aborted run, or by a lost
+            // controller (the loop's release hands it back).
             this.current = null;
-            if (!this.stopping)
-                await this.queue.report(this.epoch, cfg.workerId, lease, 'lost', new Map());
             return;
         }
         const { results, end } = batchResults(out, tests, cfg.workingDirectory);

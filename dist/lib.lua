@@ -10,10 +10,15 @@
 --   KEYS[6] workers  hash: worker id -> JSON {state, lease, batches, tests, busyMs, lostBatches}
 --   KEYS[7] history  list: JSON of every run of every test {t, w, b, i, o, d, m, s, e, f, l}
 --   KEYS[8] hb       string with a TTL: this worker's heartbeat (the controller's for controller scripts)
+--   KEYS[9] costs    hash: test id -> estimated cost in ms (seeded from the queue's timings)
+-- meta also holds what adaptive batches need: batchMs (target ms of work per batch, 0: fixed size),
+-- share (part of a fair share a batch takes), startMs (per-batch start cost), live (workers alive at
+-- the last reap), qcost (estimated ms left in the primary queue) and inflight "n|cost|starts" (count,
+-- estimated ms and summed start times of the active leases), so a claim sizes its batch in O(batch).
 -- The leases and workers hashes keep a sentinel field "_" so they never vanish and lose their TTL.
 
-local K_META, K_QUEUE, K_REQUEUE, K_TESTS, K_LEASES, K_WORKERS, K_HISTORY, K_HB =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local K_META, K_QUEUE, K_REQUEUE, K_TESTS, K_LEASES, K_WORKERS, K_HISTORY, K_HB, K_COSTS =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
 local FINAL = { passed = true, failed = true, flaky = true, lost = true, skipped = true }
 
@@ -52,12 +57,24 @@ end
 -- Reads the fields every script needs; nil when the run was never reset (no meta).
 local function load_meta()
   local m = redis.call('HMGET', K_META, 'epoch', 'state', 'reason', 'maxAttempts', 'retries', 'maxFailures',
-    'heartbeatTtl', 'ttl', 'total', 'done', 'failed', 'batchSize')
+    'heartbeatTtl', 'ttl', 'total', 'done', 'failed', 'batchSize', 'batchMs', 'share', 'startMs', 'live',
+    'qcost', 'inflight')
   if not m[1] then return nil end
+  local n, c, s = string.match(m[18] or '', '^(%d+)|(%d+)|(%d+)$')
   return { epoch = m[1], state = m[2], reason = m[3] or '', maxAttempts = tonumber(m[4]) or 3,
     retries = tonumber(m[5]) or 0, maxFailures = tonumber(m[6]) or 0, hbTtl = tonumber(m[7]) or 30,
     ttl = tonumber(m[8]) or 86400, total = tonumber(m[9]) or 0, done = tonumber(m[10]) or 0,
-    failed = tonumber(m[11]) or 0, batchSize = tonumber(m[12]) or 10 }
+    failed = tonumber(m[11]) or 0, batchSize = tonumber(m[12]) or 10, batchMs = tonumber(m[13]) or 0,
+    share = tonumber(m[14]) or 0.5, startMs = tonumber(m[15]) or 0, live = tonumber(m[16]) or 0,
+    qcost = tonumber(m[17]) or 0, inN = tonumber(n) or 0, inCost = tonumber(c) or 0, inStarts = tonumber(s) or 0 }
+end
+
+-- The active leases' aggregates move with every lease that starts or ends (claim, report, reap, release).
+local function inflight_add(meta, lease, sign)
+  meta.inN = math.max(0, meta.inN + sign)
+  meta.inCost = math.max(0, meta.inCost + sign * (lease.c or 0))
+  meta.inStarts = math.max(0, meta.inStarts + sign * lease.s)
+  meta.inflightDirty = true
 end
 
 -- Pushes to a list that may not exist; a freshly created list gets the run's TTL.
@@ -75,9 +92,9 @@ local function new_ctx(meta, now)
   return { meta = meta, now = now, tests = {}, requeue = {}, history = {}, finals = {}, nfinal = 0, nfailed = 0 }
 end
 
-local function record(ctx, id, lease, outcome, dur, msg, file, line)
+local function record(ctx, id, lease, outcome, dur, msg, file, line, j)
   ctx.history[#ctx.history + 1] = cjson.encode({ t = id, w = lease.w, b = lease.id, i = lease.i, o = outcome,
-    d = dur or 0, m = msg or '', s = lease.s, e = ctx.now, f = file, l = line })
+    d = dur or 0, m = msg or '', s = lease.s, e = ctx.now, f = file, l = line, j = j })
 end
 
 local function finalize(ctx, id, st, status)
@@ -95,7 +112,7 @@ end
 -- A run that produced a result (passed, failed or skipped).
 local function apply_result(ctx, id, st, lease, res)
   local o = res.o
-  record(ctx, id, lease, o, res.d, res.m, res.f, res.l)
+  record(ctx, id, lease, o, res.d, res.m, res.f, res.l, res.j)
   if o == 'passed' then
     st.passes = st.passes + 1
     finalize(ctx, id, st, st.fails > 0 and 'flaky' or 'passed')
@@ -127,6 +144,9 @@ end
 -- Writes the changes and moves the run to complete (every test final) or aborted (max-failures).
 local function flush(ctx)
   local meta = ctx.meta
+  if meta.inflightDirty then
+    redis.call('HSET', K_META, 'inflight', string.format('%d|%d|%d', meta.inN, meta.inCost, meta.inStarts))
+  end
   if #ctx.tests > 0 then redis.call('HSET', K_TESTS, unpack(ctx.tests)) end
   push_ttl(K_REQUEUE, ctx.requeue, meta.ttl)
   push_ttl(K_HISTORY, ctx.history, meta.ttl)
@@ -176,7 +196,14 @@ local function get_lease(id)
 end
 
 local function put_lease(l)
-  redis.call('HSET', K_LEASES, l.id, cjson.encode({ w = l.w, s = l.s, e = l.e, i = l.i, t = l.t, st = l.st }))
+  redis.call('HSET', K_LEASES, l.id, cjson.encode({ w = l.w, s = l.s, e = l.e, i = l.i, t = l.t, st = l.st, c = l.c }))
+end
+
+-- An active lease ends: done (reported), reclaimed (worker presumed dead) or released (handed back).
+local function end_lease(ctx, lease, state)
+  lease.st, lease.e = state, ctx.now
+  put_lease(lease)
+  inflight_add(ctx.meta, lease, -1)
 end
 
 -- Every test of a lease that is still held under it ends without a result (reap, release).

@@ -21,8 +21,7 @@ for i = 1, #all, 2 do
       local lease = w.lease ~= '' and get_lease(w.lease) or nil
       if lease and lease.st == 'active' then
         drop_lease(ctx, lease, 'lost', 'worker ' .. wid .. ' stopped heartbeating')
-        lease.st, lease.e = 'reclaimed', ctx.now
-        put_lease(lease)
+        end_lease(ctx, lease, 'reclaimed')
         w.lostBatches = w.lostBatches + 1
       end
       w.lease = ''
@@ -34,6 +33,7 @@ for i = 1, #all, 2 do
     end
   end
 end
+if live ~= meta.live then redis.call('HSET', K_META, 'live', live) end
 flush(ctx)
 redis.call('SET', K_HB, '1', 'PX', tonumber(ARGV[3]))
 return { meta.state, meta.reason, meta.total, meta.done, redis.call('LLEN', K_QUEUE),

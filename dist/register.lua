@@ -13,11 +13,13 @@ local lease = w.lease ~= '' and get_lease(w.lease) or nil
 if lease and lease.st == 'active' and lease.w == id then
   local ctx = new_ctx(meta, now_ms())
   drop_lease(ctx, lease, 'lost', 'worker ' .. id .. ' restarted')
-  lease.st, lease.e = 'released', ctx.now
-  put_lease(lease)
+  end_lease(ctx, lease, 'released')
   w.lostBatches = w.lostBatches + 1
   flush(ctx)
 end
+-- Counted as live at once, so that the first claims of a starting matrix share the queue fairly
+-- (the controller's reap keeps the exact count).
+if w.state ~= 'alive' then redis.call('HINCRBY', K_META, 'live', 1) end
 w.state, w.lease = 'alive', ''
 put_worker(id, w)
 redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)

@@ -16,8 +16,7 @@ if w and w.lease ~= '' then leaseId = w.lease end
 local lease = leaseId ~= '' and get_lease(leaseId) or nil
 if lease and lease.st == 'active' and lease.w == wid then
   drop_lease(ctx, lease, 'lost', 'worker cancelled')
-  lease.st, lease.e = 'released', ctx.now
-  put_lease(lease)
+  end_lease(ctx, lease, 'released')
   if w then
     w.lostBatches = w.lostBatches + 1
     w.busyMs = w.busyMs + (ctx.now - lease.s)

@@ -33,8 +33,7 @@ if lease.st == 'active' and lease.w == wid then
       else apply_noresult(ctx, id, st, lease, ending) end
     end
   end
-  lease.st, lease.e = 'done', ctx.now
-  put_lease(lease)
+  end_lease(ctx, lease, 'done')
   if w then
     w.lease, w.batches, w.tests = '', w.batches + 1, w.tests + #lease.t
     w.busyMs = w.busyMs + (ctx.now - lease.s)
