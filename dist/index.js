@@ -41192,7 +41192,7 @@ function readInputs(get = defaultGetter, env = process.env) {
         ...c, mode: 'controller',
         tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
         batchSize: inputs_int(get, INPUT.batchSize, 10, 1, 10_000),
-        batchDuration: inputs_int(get, INPUT.batchDuration, 0),
+        batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : inputs_int(get, INPUT.batchDuration, 0),
         maxAttempts: inputs_int(get, INPUT.maxAttempts, 3, 1, 100),
         retries: inputs_int(get, INPUT.retries, 0, 0, 100),
         batchTimeout: inputs_int(get, INPUT.batchTimeout, 0),
@@ -41335,7 +41335,7 @@ class Queue {
         const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker));
         if (!r)
             return null;
-        return { epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]) };
+        return { epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
     }
     async claim(epoch, worker) {
         const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker));
@@ -53470,6 +53470,7 @@ async function timingsFromJUnit(t, pattern, ids, cwd) {
 
 
 const PROGRESS_EVERY_MS = 5_000;
+const ABORT_GRACE_MS = 5_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function runController(cfg) {
     const all = await listTests(cfg);
@@ -53498,20 +53499,18 @@ function autoBatchMs(startMs) {
     return Math.max(60_000, 20 * startMs);
 }
 /**
- * How the queue is ordered and batches are sized. With timings, tests go longest first and batches
- * are filled by estimated cost, taking a larger part of a fair share when most costs are known.
+ * How the queue is ordered and batches are sized. With timings, tests go longest first; with
+ * batch-duration set (seconds or auto) batches are filled by estimated cost, taking a larger part of a
+ * fair share of the work left when most costs are known. batch-duration 0: batches of batch-size tests.
  */
 function plan(cfg, ids, t) {
-    if (!cfg.timings) {
-        return { order: ids, costs: new Map(), batchMs: cfg.batchDuration * 1000, share: 0.5, startMs: 0 };
-    }
-    const costs = estimate(ids, t);
     const known = ids.filter((id) => t.costs.has(id)).length / Math.max(1, ids.length);
-    const startMs = t.startMs ?? 0;
+    const startMs = cfg.timings ? (t.startMs ?? 0) : 0;
+    const costs = cfg.timings ? estimate(ids, t) : new Map(ids.map((id) => [id, DEFAULT_COST_MS]));
     return {
-        order: longestFirst(ids, costs),
+        order: cfg.timings ? longestFirst(ids, costs) : ids,
         costs,
-        batchMs: cfg.batchDuration > 0 ? cfg.batchDuration * 1000 : autoBatchMs(startMs),
+        batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
         share: known >= 0.9 ? 0.8 : 0.5,
         startMs,
     };
@@ -53533,6 +53532,7 @@ async function control(cfg, redis, all) {
     await queue.reset(epoch, cfg.ttl, {
         batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
         heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, startMs: Math.round(pl.startMs),
+        noWorkerTimeout: cfg.noWorkerTimeout,
     });
     await queue.seed(epoch, pl.order, pl.costs);
     const startedMs = await queue.start(epoch);
@@ -53573,6 +53573,12 @@ async function control(cfg, redis, all) {
             continue;
         }
         await sleep(tickMs);
+    }
+    // Workers of an aborted run kill their batches and hand them back within seconds: wait briefly so
+    // that those runs are in the report.
+    for (const until = Date.now() + ABORT_GRACE_MS; p.state === 'aborted' && p.running > 0 && Date.now() < until && !signal;) {
+        await sleep(200);
+        p = (await queue.reap(epoch, cfg.heartbeatTtl * 1000)) ?? p;
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -53883,6 +53889,8 @@ class Worker {
     epoch = '';
     heartbeatTtl = 30;
     batchTimeout = 0;
+    /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
+    noWorkerTimeout;
     current = null;
     stopping = false;
     reclaimed = false;
@@ -53896,6 +53904,14 @@ class Worker {
     tmp = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'shardless-'));
     constructor(cfg) {
         this.cfg = cfg;
+        this.noWorkerTimeout = cfg.noWorkerTimeout;
+    }
+    joined(reg) {
+        this.epoch = reg.epoch;
+        this.heartbeatTtl = reg.heartbeatTtl;
+        this.batchTimeout = reg.batchTimeout;
+        if (reg.noWorkerTimeout > 0)
+            this.noWorkerTimeout = reg.noWorkerTimeout;
     }
     async main() {
         const { cfg } = this;
@@ -53925,9 +53941,7 @@ class Worker {
         for (;;) {
             const reg = await this.queue.register(cfg.workerId);
             if (reg) {
-                this.epoch = reg.epoch;
-                this.heartbeatTtl = reg.heartbeatTtl;
-                this.batchTimeout = reg.batchTimeout;
+                this.joined(reg);
                 return true;
             }
             if (!cfg.runIdDefaulted || cfg.runAttempt <= 1) {
@@ -53954,9 +53968,7 @@ class Worker {
             throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
         if (reg.epoch !== this.epoch)
             warning(`run ${this.cfg.runId} was restarted by its controller; rejoining`);
-        this.epoch = reg.epoch;
-        this.heartbeatTtl = reg.heartbeatTtl;
-        this.batchTimeout = reg.batchTimeout;
+        this.joined(reg);
         this.reclaimed = false;
     }
     async heartbeat() {
@@ -53989,8 +54001,8 @@ class Worker {
         const now = Date.now();
         if (!this.controllerMissingSince)
             this.controllerMissingSince = now;
-        if (now - this.controllerMissingSince > this.cfg.noWorkerTimeout * 1000 && !this.fatal) {
-            this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.cfg.noWorkerTimeout} s ago (no-worker-timeout)`;
+        if (now - this.controllerMissingSince > this.noWorkerTimeout * 1000 && !this.fatal) {
+            this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.noWorkerTimeout} s ago (no-worker-timeout)`;
             this.current?.run.cancel();
         }
     }
@@ -54063,12 +54075,15 @@ class Worker {
         if (reply.kind === 'fenced' || reply.kind === 'stale')
             await this.rejoin();
     }
-    async finish(state, reason) {
-        const { cfg } = this;
-        await this.queue.release(this.epoch, cfg.workerId, '', 'finished');
+    outputs() {
         setOutput(OUTPUT.batches, String(this.batches));
         setOutput(OUTPUT.tests, String(this.testsRun));
         setOutput(OUTPUT.failed, String(this.bad.size));
+    }
+    async finish(state, reason) {
+        const { cfg } = this;
+        await this.queue.release(this.epoch, cfg.workerId, '', 'finished');
+        this.outputs();
         info(`worker ${cfg.workerId}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
         if (state === 'aborted') {
             setFailed(`run aborted by the controller: ${reason}`);
@@ -54098,6 +54113,7 @@ class Worker {
                 catch (e) {
                     warning(`could not hand tests back: ${e.message} (the controller requeues them after heartbeat-ttl)`);
                 }
+                this.outputs();
                 setFailed(`worker ${this.cfg.workerId} cancelled by ${sig}`);
                 await closeRedis(this.redis);
                 process.exit(1);

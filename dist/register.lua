@@ -1,7 +1,7 @@
 -- register.lua: a worker joins the run (or rejoins after it was presumed dead).
 -- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).  ARGV: [1] worker id.
 -- Returns: nil when no run exists yet (the controller has not reset it), else
---   {epoch, state, reason, heartbeatTtl, batchTimeout}.
+--   {epoch, state, reason, heartbeatTtl, batchTimeout, noWorkerTimeout}.
 -- Invariant 3: rejoining never revives an old lease; the worker starts with no lease, and a lease it
 -- still held (a restarted process with the same worker id) ends without a result.
 local meta = load_meta()
@@ -23,4 +23,5 @@ if w.state ~= 'alive' then redis.call('HINCRBY', K_META, 'live', 1) end
 w.state, w.lease = 'alive', ''
 put_worker(id, w)
 redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
-return { meta.epoch, meta.state, meta.reason, tostring(meta.hbTtl), redis.call('HGET', K_META, 'batchTimeout') or '0' }
+local m = redis.call('HMGET', K_META, 'batchTimeout', 'noWorkerTimeout')
+return { meta.epoch, meta.state, meta.reason, tostring(meta.hbTtl), m[1] or '0', m[2] or '0' }

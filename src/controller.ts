@@ -13,9 +13,10 @@ import { closeRedis, connectRedis } from './redis.js';
 import { buildReport, exitReason, renderSummary, reportOutputs, writeReport } from './report.js';
 import { previousKeys, recordVerdict, testsToRerun } from './rerun.js';
 import { listTests } from './testlist.js';
-import { estimate, learn, loadTimings, longestFirst, saveTimings, timingsFromJUnit, type Timings } from './timings.js';
+import { DEFAULT_COST_MS, estimate, learn, loadTimings, longestFirst, saveTimings, timingsFromJUnit, type Timings } from './timings.js';
 
 const PROGRESS_EVERY_MS = 5_000;
+const ABORT_GRACE_MS = 5_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runController(cfg: ControllerConfig): Promise<number> {
@@ -46,20 +47,18 @@ export function autoBatchMs(startMs: number): number {
 }
 
 /**
- * How the queue is ordered and batches are sized. With timings, tests go longest first and batches
- * are filled by estimated cost, taking a larger part of a fair share when most costs are known.
+ * How the queue is ordered and batches are sized. With timings, tests go longest first; with
+ * batch-duration set (seconds or auto) batches are filled by estimated cost, taking a larger part of a
+ * fair share of the work left when most costs are known. batch-duration 0: batches of batch-size tests.
  */
 export function plan(cfg: ControllerConfig, ids: string[], t: Timings): { order: string[]; costs: Map<string, number>; batchMs: number; share: number; startMs: number } {
-  if (!cfg.timings) {
-    return { order: ids, costs: new Map(), batchMs: cfg.batchDuration * 1000, share: 0.5, startMs: 0 };
-  }
-  const costs = estimate(ids, t);
   const known = ids.filter((id) => t.costs.has(id)).length / Math.max(1, ids.length);
-  const startMs = t.startMs ?? 0;
+  const startMs = cfg.timings ? (t.startMs ?? 0) : 0;
+  const costs = cfg.timings ? estimate(ids, t) : new Map(ids.map((id) => [id, DEFAULT_COST_MS]));
   return {
-    order: longestFirst(ids, costs),
+    order: cfg.timings ? longestFirst(ids, costs) : ids,
     costs,
-    batchMs: cfg.batchDuration > 0 ? cfg.batchDuration * 1000 : autoBatchMs(startMs),
+    batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
     share: known >= 0.9 ? 0.8 : 0.5,
     startMs,
   };
@@ -81,6 +80,7 @@ async function control(cfg: ControllerConfig, redis: Redis, all: string[]): Prom
   await queue.reset(epoch, cfg.ttl, {
     batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
     heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, startMs: Math.round(pl.startMs),
+    noWorkerTimeout: cfg.noWorkerTimeout,
   });
   await queue.seed(epoch, pl.order, pl.costs);
   const startedMs = await queue.start(epoch);
@@ -116,6 +116,12 @@ async function control(cfg: ControllerConfig, redis: Redis, all: string[]): Prom
       continue;
     }
     await sleep(tickMs);
+  }
+  // Workers of an aborted run kill their batches and hand them back within seconds: wait briefly so
+  // that those runs are in the report.
+  for (const until = Date.now() + ABORT_GRACE_MS; p.state === 'aborted' && p.running > 0 && Date.now() < until && !signal;) {
+    await sleep(200);
+    p = (await queue.reap(epoch, cfg.heartbeatTtl * 1000)) ?? p;
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

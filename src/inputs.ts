@@ -28,7 +28,8 @@ export interface ControllerConfig extends CommonConfig {
   testsFile: string;
   testsCommand: string;
   batchSize: number;
-  batchDuration: number;
+  /** Seconds, 0 (off: batches of batch-size tests) or 'auto' (derived from the measured start cost). */
+  batchDuration: number | 'auto';
   maxAttempts: number;
   retries: number;
   batchTimeout: number;
@@ -141,7 +142,7 @@ export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv =
     ...c, mode: 'controller',
     tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
     batchSize: int(get, INPUT.batchSize, 10, 1, 10_000),
-    batchDuration: int(get, INPUT.batchDuration, 0),
+    batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : int(get, INPUT.batchDuration, 0),
     maxAttempts: int(get, INPUT.maxAttempts, 3, 1, 100),
     retries: int(get, INPUT.retries, 0, 0, 100),
     batchTimeout: int(get, INPUT.batchTimeout, 0),

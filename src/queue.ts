@@ -20,6 +20,8 @@ export interface RunSettings {
   share: number;
   /** Estimated per-batch start cost, ms. */
   startMs: number;
+  /** Seconds a worker waits for a controller that stopped heartbeating. */
+  noWorkerTimeout: number;
 }
 
 export type ClaimReply =
@@ -27,7 +29,7 @@ export type ClaimReply =
   | { kind: 'empty' | 'wait' | 'stale' }
   | { kind: 'done'; state: RunState; reason: string };
 
-export interface RegisterReply { epoch: string; state: RunState; reason: string; heartbeatTtl: number; batchTimeout: number }
+export interface RegisterReply { epoch: string; state: RunState; reason: string; heartbeatTtl: number; batchTimeout: number; noWorkerTimeout: number }
 export type HeartbeatReply = { kind: 'ok' | 'reclaimed'; state: RunState; reason: string; controllerAlive: boolean } | { kind: 'stale' };
 export interface ReportReply { kind: 'ok' | 'fenced' | 'stale'; finals: Record<string, FinalStatus> }
 export interface Progress {
@@ -88,7 +90,7 @@ export class Queue {
   async register(worker: string): Promise<RegisterReply | null> {
     const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker)) as string[] | null;
     if (!r) return null;
-    return { epoch: r[0], state: r[1] as RunState, reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]) };
+    return { epoch: r[0], state: r[1] as RunState, reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
   }
 
   async claim(epoch: string, worker: string): Promise<ClaimReply> {

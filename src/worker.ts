@@ -11,7 +11,7 @@ import { maskUrl, type WorkerConfig } from './inputs.js';
 import { readJUnitFiles } from './junit.js';
 import { runKeys } from './keys.js';
 import { OUTPUT } from './names.js';
-import { Queue } from './queue.js';
+import { Queue, type RegisterReply } from './queue.js';
 import { closeRedis, connectRedis } from './redis.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
@@ -57,6 +57,8 @@ class Worker {
   private epoch = '';
   private heartbeatTtl = 30;
   private batchTimeout = 0;
+  /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
+  private noWorkerTimeout: number;
   private current: { run: BatchRun; lease: string } | null = null;
   private stopping = false;
   private reclaimed = false;
@@ -69,7 +71,16 @@ class Worker {
   private bad = new Map<string, FinalStatus>();
   private readonly tmp = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'shardless-'));
 
-  constructor(private readonly cfg: WorkerConfig) {}
+  constructor(private readonly cfg: WorkerConfig) {
+    this.noWorkerTimeout = cfg.noWorkerTimeout;
+  }
+
+  private joined(reg: RegisterReply): void {
+    this.epoch = reg.epoch;
+    this.heartbeatTtl = reg.heartbeatTtl;
+    this.batchTimeout = reg.batchTimeout;
+    if (reg.noWorkerTimeout > 0) this.noWorkerTimeout = reg.noWorkerTimeout;
+  }
 
   async main(): Promise<number> {
     const { cfg } = this;
@@ -97,9 +108,7 @@ class Worker {
     for (;;) {
       const reg = await this.queue.register(cfg.workerId);
       if (reg) {
-        this.epoch = reg.epoch;
-        this.heartbeatTtl = reg.heartbeatTtl;
-        this.batchTimeout = reg.batchTimeout;
+        this.joined(reg);
         return true;
       }
       if (!cfg.runIdDefaulted || cfg.runAttempt <= 1) {
@@ -124,9 +133,7 @@ class Worker {
     const reg = await this.queue.register(this.cfg.workerId);
     if (!reg) throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
     if (reg.epoch !== this.epoch) core.warning(`run ${this.cfg.runId} was restarted by its controller; rejoining`);
-    this.epoch = reg.epoch;
-    this.heartbeatTtl = reg.heartbeatTtl;
-    this.batchTimeout = reg.batchTimeout;
+    this.joined(reg);
     this.reclaimed = false;
   }
 
@@ -157,8 +164,8 @@ class Worker {
     }
     const now = Date.now();
     if (!this.controllerMissingSince) this.controllerMissingSince = now;
-    if (now - this.controllerMissingSince > this.cfg.noWorkerTimeout * 1000 && !this.fatal) {
-      this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.cfg.noWorkerTimeout} s ago (no-worker-timeout)`;
+    if (now - this.controllerMissingSince > this.noWorkerTimeout * 1000 && !this.fatal) {
+      this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.noWorkerTimeout} s ago (no-worker-timeout)`;
       this.current?.run.cancel();
     }
   }
@@ -227,12 +234,16 @@ class Worker {
     if (reply.kind === 'fenced' || reply.kind === 'stale') await this.rejoin();
   }
 
-  private async finish(state: string, reason: string): Promise<number> {
-    const { cfg } = this;
-    await this.queue.release(this.epoch, cfg.workerId, '', 'finished');
+  private outputs(): void {
     core.setOutput(OUTPUT.batches, String(this.batches));
     core.setOutput(OUTPUT.tests, String(this.testsRun));
     core.setOutput(OUTPUT.failed, String(this.bad.size));
+  }
+
+  private async finish(state: string, reason: string): Promise<number> {
+    const { cfg } = this;
+    await this.queue.release(this.epoch, cfg.workerId, '', 'finished');
+    this.outputs();
     core.info(`worker ${cfg.workerId}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
     if (state === 'aborted') {
       core.setFailed(`run aborted by the controller: ${reason}`);
@@ -261,6 +272,7 @@ class Worker {
         } catch (e) {
           core.warning(`could not hand tests back: ${(e as Error).message} (the controller requeues them after heartbeat-ttl)`);
         }
+        this.outputs();
         core.setFailed(`worker ${this.cfg.workerId} cancelled by ${sig}`);
         await closeRedis(this.redis);
         process.exit(1);
