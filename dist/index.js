@@ -41024,6 +41024,8 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 const INPUT = {
     mode: 'mode',
     redisUrl: 'redis-url',
+    redisCa: 'redis-ca',
+    redisInsecure: 'redis-insecure',
     queue: 'queue',
     runId: 'run-id',
     workingDirectory: 'working-directory',
@@ -41170,7 +41172,8 @@ function common(get, env) {
         runId = `${githubRunId}-${runAttempt}`;
     }
     return {
-        mode, redisUrl: url, queue, runId, runIdDefaulted, runAttempt, githubRunId,
+        mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false),
+        queue, runId, runIdDefaulted, runAttempt, githubRunId,
         repository: env.GITHUB_REPOSITORY ?? 'local',
         workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
         noWorkerTimeout: inputs_int(get, INPUT.noWorkerTimeout, 600, 1),
@@ -41373,6 +41376,7 @@ class Queue {
         return {
             state: String(r[0]), reason: String(r[1] ?? ''), total: n(2), done: n(3), queued: n(4),
             requeued: n(5), running: n(6), live: n(7), nowMs: n(8), reaped: parseJson(String(r[9]), []),
+            workLeftMs: n(10) || 0,
         };
     }
     async abort(epoch, reason) {
@@ -41435,13 +41439,40 @@ var built = __nccwpck_require__(7796);
 
 
 
-async function connectRedis(url, opts = {}) {
+
+
+/** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
+function tlsOptions(cfg) {
+    if (!cfg.redisUrl.startsWith('rediss:')) {
+        if (cfg.redisCa || cfg.redisInsecure)
+            warning(`Inputs '${INPUT.redisCa}' and '${INPUT.redisInsecure}' apply to rediss:// URLs only`);
+        return undefined;
+    }
+    const tls = {};
+    if (cfg.redisCa) {
+        try {
+            tls.ca = (0,external_node_fs_namespaceObject.readFileSync)(cfg.redisCa, 'utf8');
+        }
+        catch (e) {
+            throw new InputError(`Input '${INPUT.redisCa}': cannot read '${cfg.redisCa}' (${e.code ?? e.message})`);
+        }
+    }
+    if (cfg.redisInsecure) {
+        warning(`Input '${INPUT.redisInsecure}' is true: the Redis server's certificate is not verified`);
+        tls.rejectUnauthorized = false;
+    }
+    return tls;
+}
+async function connectRedis(cfg, opts = {}) {
+    const url = cfg.redisUrl;
+    const tls = tlsOptions(cfg);
     const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     const retryWindowMs = opts.retryWindowMs ?? 60_000;
     let failingSince = 0;
     let lastError = '';
     const redis = new built.Redis(url, {
         lazyConnect: true,
+        ...(tls ? { tls } : {}),
         connectionName: opts.name,
         maxRetriesPerRequest: null,
         connectTimeout: 5_000,
@@ -41488,6 +41519,189 @@ async function closeRedis(redis) {
     redis.disconnect();
 }
 
+;// CONCATENATED MODULE: ./src/annotations.ts
+// GitHub annotations for the tests that failed or were lost: one `error` per failed test (pointing at the
+// failure's file and line when JUnit said where it is), one `warning` per lost test. GitHub shows only
+// about ten annotations of a step, so the list is capped (failed first) and a notice says what was left out.
+
+
+
+const DEFAULT_MAX_ANNOTATIONS = 10;
+/** Lines of a failure message kept in its annotation. */
+const MESSAGE_LINES = 20;
+/** Bytes of a message, well under what the runner accepts for one annotation (its escaping adds some). */
+const MESSAGE_BYTES = 3_500;
+const TITLE_CHARS = 200;
+/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
+function annotations(report, data, opts = {}) {
+    const { list, omitted } = collect(report, data, opts);
+    return { list, omitted: omitted.failed + omitted.lost };
+}
+/** Writes the annotations through @actions/core, then a notice when some were left out. */
+function emitAnnotations(report, data, opts = {}) {
+    const { list, omitted } = collect(report, data, opts);
+    for (const a of list) {
+        const props = { title: a.title };
+        if (a.file)
+            props.file = a.file;
+        if (a.file && a.startLine !== undefined)
+            props.startLine = a.startLine;
+        if (a.level === 'error')
+            error(a.message, props);
+        else
+            warning(a.message, props);
+    }
+    const n = omitted.failed + omitted.lost;
+    if (n === 0)
+        return;
+    const parts = [
+        omitted.failed > 0 ? `${omitted.failed} failed` : '',
+        omitted.lost > 0 ? `${omitted.lost} lost` : '',
+    ].filter(Boolean);
+    notice(`shardless: ${parts.join(' and ')} ${n === 1 ? 'test is' : 'tests are'} not annotated here ` +
+        `(GitHub shows only about ${DEFAULT_MAX_ANNOTATIONS} annotations per step); the job summary and the report list them all`, { title: `shardless: ${n} more ${n === 1 ? 'annotation' : 'annotations'} left out` });
+}
+function collect(report, data, opts) {
+    const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS));
+    const workspace = (0,external_node_path_namespaceObject.resolve)(opts.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd()));
+    const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, opts.workingDirectory ?? process.cwd());
+    const place = placer(workspace, workdir);
+    const failed = report.tests.filter((t) => t.status === 'failed');
+    const lost = report.tests.filter((t) => t.status === 'lost');
+    const shownFailed = failed.slice(0, max);
+    const shownLost = lost.slice(0, max - shownFailed.length);
+    const failures = shownFailed.length > 0 ? lastFailures(data.history) : new Map();
+    const list = [
+        ...shownFailed.map((t) => failedAnnotation(t, failures.get(t.id), place)),
+        ...shownLost.map((t) => lostAnnotation(t, place)),
+    ];
+    return { list, omitted: { failed: failed.length - shownFailed.length, lost: lost.length - shownLost.length } };
+}
+function failedAnnotation(t, h, place) {
+    let message = h?.m;
+    if (message === undefined) {
+        for (let i = t.runs.length - 1; i >= 0 && message === undefined; i--)
+            if (t.runs[i].outcome === 'failed')
+                message = t.runs[i].message;
+    }
+    const text = firstLines(message ?? '');
+    const runs = t.runs.length;
+    const a = {
+        level: 'error',
+        message: text || `failed without a message (${runs} ${runs === 1 ? 'run' : 'runs'})`,
+        title: `shardless: ${titleId(t.id)} failed`,
+    };
+    const where = place(h?.f, h?.l, t.id);
+    if (where.file)
+        a.file = where.file;
+    if (where.file && where.line !== undefined)
+        a.startLine = where.line;
+    return a;
+}
+function lostAnnotation(t, place) {
+    const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
+    const runs = t.runs.map((r) => `${r.outcome} on worker ${oneLine(r.worker)}`).join(', ');
+    const a = {
+        level: 'warning',
+        message: cutBytes(`lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result${runs ? `\nruns: ${runs}` : ''}`, MESSAGE_BYTES),
+        title: `shardless: ${titleId(t.id)} lost`,
+    };
+    const where = place(undefined, undefined, t.id);
+    if (where.file)
+        a.file = where.file;
+    return a;
+}
+/** Each test's last failed run, in the report's run order (recording time, ties in array order). */
+function lastFailures(history) {
+    const out = new Map();
+    for (const h of history) {
+        if (h.o !== 'failed')
+            continue;
+        const prev = out.get(h.t);
+        if (!prev || h.e >= prev.e)
+            out.set(h.t, h);
+    }
+    return out;
+}
+/**
+ * JUnit files are relative to the working directory (the worker made absolute ones so); annotations
+ * want them relative to the repository root. Without a file, a test id naming an existing file is used.
+ */
+function placer(workspace, workdir) {
+    const fromRoot = (p) => {
+        const rel = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.resolve)(workdir, p));
+        if (rel === '' || rel === '..' || rel.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(rel))
+            return undefined; // outside the repository
+        return rel.split(external_node_path_namespaceObject.sep).join('/');
+    };
+    const existing = new Map();
+    const idFile = (id) => {
+        if (existing.has(id))
+            return existing.get(id);
+        let found;
+        // `path/to/test_x.py::test_y` (pytest) names its file before `::`.
+        for (const candidate of new Set([id, id.split('::')[0]])) {
+            if (!looksLikePath(candidate))
+                continue;
+            try {
+                if ((0,external_node_fs_namespaceObject.statSync)((0,external_node_path_namespaceObject.resolve)(workdir, candidate)).isFile()) {
+                    found = fromRoot(candidate);
+                    break;
+                }
+            }
+            catch {
+                // not a file
+            }
+        }
+        existing.set(id, found);
+        return found;
+    };
+    return (file, line, id) => {
+        const f = file && file.trim() && !/[\r\n\0]/.test(file) ? fromRoot(file.trim()) : idFile(id);
+        const l = Number.isInteger(line) && line > 0 ? line : undefined;
+        return f ? { file: f, line: l } : {};
+    };
+}
+function looksLikePath(s) {
+    return s.length > 0 && s.length < 4096 && s.trim() === s && !/[\0\r\n*?]/.test(s);
+}
+// ---------------------------------------------------------------------------------------------------
+// Text
+// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+/** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
+function firstLines(message) {
+    const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
+    while (lines.length > 0 && lines[0].trim() === '')
+        lines.shift();
+    const kept = lines.slice(0, MESSAGE_LINES);
+    while (kept.length > 0 && kept.at(-1).trim() === '')
+        kept.pop();
+    let text = kept.map((l) => l.trimEnd()).join('\n');
+    const more = lines.slice(MESSAGE_LINES).some((l) => l.trim() !== '');
+    if (more)
+        text += '\n…';
+    return cutBytes(text, MESSAGE_BYTES);
+}
+/** Cuts at a character boundary so that the UTF-8 encoding fits in `max` bytes. */
+function cutBytes(s, max) {
+    if (Buffer.byteLength(s, 'utf8') <= max)
+        return s;
+    const mark = '\n… (cut)';
+    let out = Buffer.from(s, 'utf8').subarray(0, max - Buffer.byteLength(mark)).toString('utf8');
+    // A cut inside a multi-byte character decodes to U+FFFD at the end: drop it.
+    out = out.replace(/\uFFFD+$/, '');
+    return out + mark;
+}
+function oneLine(s) {
+    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
+}
+function titleId(id) {
+    const chars = Array.from(oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
+    return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -41528,7 +41742,10 @@ function groupRuns(history) {
     const sorted = [...history].sort((a, b) => a.e - b.e);
     const byTest = new Map();
     for (const h of sorted) {
-        const run = { worker: h.w, batch: h.b, isolated: h.i, outcome: h.o, durationMs: h.d, message: h.m };
+        // A run without a result has no runner time: show how long its batch ran until it was given up.
+        const noResult = h.o === 'lost' || h.o === 'timeout' || h.o === 'split';
+        const durationMs = noResult && !h.d ? Math.max(0, h.e - h.s) : h.d;
+        const run = { worker: h.w, batch: h.b, isolated: h.i, outcome: h.o, durationMs, message: h.m };
         const list = byTest.get(h.t);
         if (list)
             list.push(run);
@@ -41597,7 +41814,7 @@ function exitReason(report, data, failOnFlaky) {
         return null;
     const parts = [];
     if (data.state === 'aborted')
-        parts.push(`run aborted: ${oneLine(data.abortReason) || 'no reason given'}`);
+        parts.push(`run aborted: ${report_oneLine(data.abortReason) || 'no reason given'}`);
     else if (data.state !== 'complete')
         parts.push(`run did not complete (state ${data.state})`);
     if (c.failed > 0 || c.lost > 0) {
@@ -41618,7 +41835,7 @@ function tests(n) {
     return `${n} ${n === 1 ? 'test' : 'tests'}`;
 }
 function idList(report, pick) {
-    const ids = report.tests.filter((t) => pick(t.status)).map((t) => oneLine(t.id));
+    const ids = report.tests.filter((t) => pick(t.status)).map((t) => report_oneLine(t.id));
     const shown = ids.slice(0, REASON_IDS).join(', ');
     return ids.length > REASON_IDS ? `${shown}, … (${ids.length - REASON_IDS} more)` : shown;
 }
@@ -41668,9 +41885,13 @@ function failedBlock(report) {
         .filter((t) => t.status === 'failed')
         .map((t) => {
         const message = lastRun(t, 'failed')?.message ?? '';
+        const runs = t.runs.length > 1 ? ` (${t.runs.length} runs: ${t.runs.map((r) => r.outcome).join(' → ')})` : '';
+        const list = t.runs
+            .map((r, i) => `${i + 1}. ${r.outcome}, worker ${html(r.worker)}, batch ${html(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`)
+            .join('\n');
         // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
-        return (`<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}</summary>\n\n` +
-            `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n</details>\n\n`);
+        return (`<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}${html(runs)}</summary>\n\n` +
+            `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`);
     });
     return { head: '\n### Failed tests\n\n', items, tail: '', what: 'failed tests', hidden: 0 };
 }
@@ -41732,7 +41953,8 @@ function slowestBlock(report) {
     };
 }
 function ganttBlock(data, wallMs) {
-    const troubled = (b) => b.state === 'reclaimed' || b.state === 'released';
+    const timedOut = new Set(data.history.filter((h) => h.o === 'timeout').map((h) => h.b));
+    const troubled = (b) => b.state === 'reclaimed' || b.state === 'released' || timedOut.has(b.id);
     // Troubled batches first, so that the bar cap never hides the ones a reader is looking for.
     const chosen = [...data.batches]
         .sort((a, b) => Number(troubled(b)) - Number(troubled(a)) || a.startMs - b.startMs)
@@ -41754,7 +41976,8 @@ function ganttBlock(data, wallMs) {
             const tag = troubled(b) ? 'crit, ' : b.state === 'active' ? 'active, ' : '';
             const label = `${b.tests.length} ${b.tests.length === 1 ? 'test' : 'tests'}${b.isolated ? ' isolated' : ''}`;
             const section = i === 0 ? `  section ${mermaidText(worker)}\n` : '';
-            items.push(`${section}  ${label} ${troubled(b) ? `(${b.state}) ` : ''}:${tag}${start}, ${end}\n`);
+            const why = b.state === 'done' && timedOut.has(b.id) ? 'timeout' : b.state;
+            items.push(`${section}  ${label} ${troubled(b) ? `(${why}) ` : ''}:${tag}${start}, ${end}\n`);
         });
     }
     const axis = wallMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S';
@@ -41902,7 +42125,7 @@ function bytes(s) {
 function cap(s, max) {
     return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
 }
-function oneLine(s) {
+function report_oneLine(s) {
     return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
 }
 function firstLine(message) {
@@ -41931,14 +42154,14 @@ function html(s) {
  * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
  */
 function mdText(s) {
-    return oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
+    return report_oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
 }
 /**
  * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
  * pipes (which GFM splits cells on even in code) need care.
  */
 function mdCode(s, inTable = false) {
-    let text = oneLine(s);
+    let text = report_oneLine(s);
     if (inTable)
         text = text.replace(/\|/g, '\\|');
     if (text === '')
@@ -41950,7 +42173,7 @@ function mdCode(s, inTable = false) {
 }
 /** Mermaid gantt text: `:` `;` `#` and friends are syntax there, so they are replaced outright. */
 function mermaidText(s) {
-    return oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
+    return report_oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
 }
 // Characters XML 1.0 forbids: C0 controls but tab/LF/CR, U+FFFE/U+FFFF and lone surrogates.
 // (Spelled without the `u` flag, which makes this several times slower on large messages.)
@@ -41974,7 +42197,8 @@ function xmlAttr(s) {
 
 ;// CONCATENATED MODULE: ./src/rerun.ts
 
-const FAILED = new Set(['failed', 'lost']);
+// Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
+const PASSED = new Set(['passed', 'flaky', 'skipped']);
 function previousKeys(cfg) {
     if (!cfg.runIdDefaulted || cfg.runAttempt <= 1)
         return null;
@@ -41989,25 +42213,39 @@ async function previousAttemptPassed(redis, cfg) {
     return keys ? (await redis.hget(keys.meta, 'result')) === 'passed' : false;
 }
 /**
- * Tests of the previous attempt that did not pass (failed, lost or never run), in the order given,
- * or null when that attempt's results are gone (then everything runs).
+ * Tests that did not pass in the attempts before this one (failed, lost or never run), in the order
+ * given, or null when no earlier attempt's results are left (then everything runs). An attempt that
+ * was itself a re-run lists only what it re-ran, so the other ids are looked up further back.
  */
-async function testsToRerun(redis, keys, all) {
-    if ((await redis.exists(keys.tests)) === 0)
-        return null;
-    const out = [];
-    for (let i = 0; i < all.length; i += 1000) {
-        const chunk = all.slice(i, i + 1000);
-        const vals = await redis.hmget(keys.tests, ...chunk);
-        chunk.forEach((id, j) => {
-            const v = vals[j];
-            const where = v ? v.slice(0, v.indexOf('|')) : null;
-            // A test the previous attempt never listed is new: run it.
-            if (where === null || FAILED.has(where) || where === 'q' || where === 'r' || where.startsWith('h:'))
-                out.push(id);
-        });
+async function testsToRerun(redis, cfg, all) {
+    const again = new Set();
+    let pending = all;
+    let found = false;
+    for (let attempt = cfg.runAttempt - 1; attempt >= 1 && pending.length > 0; attempt--) {
+        const keys = runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${attempt}`);
+        if ((await redis.exists(keys.tests)) === 0)
+            break;
+        found = true;
+        const unlisted = [];
+        for (let i = 0; i < pending.length; i += 1000) {
+            const chunk = pending.slice(i, i + 1000);
+            const vals = await redis.hmget(keys.tests, ...chunk);
+            chunk.forEach((id, j) => {
+                const v = vals[j];
+                if (v === null)
+                    unlisted.push(id);
+                else if (!PASSED.has(v.slice(0, v.indexOf('|'))))
+                    again.add(id);
+            });
+        }
+        pending = unlisted;
     }
-    return out;
+    if (!found)
+        return null;
+    // Listed by no attempt still in Redis: a new test, so it runs.
+    for (const id of pending)
+        again.add(id);
+    return all.filter((id) => again.has(id));
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -53469,12 +53707,14 @@ async function timingsFromJUnit(t, pattern, ids, cwd) {
 
 
 
+
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const formatSeconds = (ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
 async function runController(cfg) {
     const all = await listTests(cfg);
-    const redis = await connectRedis(cfg.redisUrl, { name: 'shardless-controller' });
+    const redis = await connectRedis(cfg, { name: 'shardless-controller' });
     try {
         return await control(cfg, redis, all);
     }
@@ -53483,10 +53723,9 @@ async function runController(cfg) {
     }
 }
 async function selectTests(cfg, redis, all) {
-    const prev = previousKeys(cfg);
-    if (!prev)
+    if (!previousKeys(cfg))
         return all;
-    const rerun = await testsToRerun(redis, prev, all);
+    const rerun = await testsToRerun(redis, cfg, all);
     if (rerun === null) {
         info(`Attempt ${cfg.runAttempt}: the results of attempt ${cfg.runAttempt - 1} are no longer in Redis, so every test runs`);
         return all;
@@ -53553,7 +53792,8 @@ async function control(cfg, redis, all) {
             warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
         if (p.state === 'complete' || p.state === 'aborted')
             break;
-        const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers`;
+        const eta = cfg.timings && p.live > 0 ? `, about ${formatSeconds(p.workLeftMs / p.live)} left` : '';
+        const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers${eta}`;
         if (Date.now() - lastLog >= PROGRESS_EVERY_MS || (line !== lastLine && Date.now() - lastLog >= 1_000)) {
             info(line);
             lastLog = Date.now();
@@ -53593,6 +53833,8 @@ async function control(cfg, redis, all) {
     await recordVerdict(redis, keys, reason === null);
     for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath)))
         setOutput(name, value);
+    // GitHub keeps about 10 error annotations a step, and setFailed adds one.
+    emitAnnotations(report, data, { workingDirectory: cfg.workingDirectory, max: 9 });
     const summary = renderSummary(report, data);
     if (process.env.GITHUB_STEP_SUMMARY)
         await summary_summary.addRaw(summary).write();
@@ -53915,14 +54157,15 @@ class Worker {
     }
     async main() {
         const { cfg } = this;
-        this.redis = await connectRedis(cfg.redisUrl, { name: `shardless-worker-${cfg.workerId}` });
+        this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
         this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
         info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
         this.onSignals();
         try {
             if (!(await this.join()))
                 return 0;
-            this.hbTimer = setInterval(() => void this.heartbeat(), Math.max(200, (this.heartbeatTtl * 1000) / 3));
+            // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
+            this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
             return await this.loop();
         }
         finally {

@@ -10,6 +10,7 @@ import { maskUrl, type ControllerConfig } from './inputs.js';
 import { runKeys } from './keys.js';
 import { Queue, type Progress } from './queue.js';
 import { closeRedis, connectRedis } from './redis.js';
+import { emitAnnotations } from './annotations.js';
 import { buildReport, exitReason, renderSummary, reportOutputs, writeReport } from './report.js';
 import { previousKeys, recordVerdict, testsToRerun } from './rerun.js';
 import { listTests } from './testlist.js';
@@ -18,10 +19,11 @@ import { DEFAULT_COST_MS, estimate, learn, loadTimings, longestFirst, saveTiming
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const formatSeconds = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
 
 export async function runController(cfg: ControllerConfig): Promise<number> {
   const all = await listTests(cfg);
-  const redis = await connectRedis(cfg.redisUrl, { name: 'shardless-controller' });
+  const redis = await connectRedis(cfg, { name: 'shardless-controller' });
   try {
     return await control(cfg, redis, all);
   } finally {
@@ -30,9 +32,8 @@ export async function runController(cfg: ControllerConfig): Promise<number> {
 }
 
 async function selectTests(cfg: ControllerConfig, redis: Redis, all: string[]): Promise<string[]> {
-  const prev = previousKeys(cfg);
-  if (!prev) return all;
-  const rerun = await testsToRerun(redis, prev, all);
+  if (!previousKeys(cfg)) return all;
+  const rerun = await testsToRerun(redis, cfg, all);
   if (rerun === null) {
     core.info(`Attempt ${cfg.runAttempt}: the results of attempt ${cfg.runAttempt - 1} are no longer in Redis, so every test runs`);
     return all;
@@ -100,7 +101,8 @@ async function control(cfg: ControllerConfig, redis: Redis, all: string[]): Prom
     if (!p) throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
     for (const w of p.reaped) core.warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
     if (p.state === 'complete' || p.state === 'aborted') break;
-    const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers`;
+    const eta = cfg.timings && p.live > 0 ? `, about ${formatSeconds(p.workLeftMs / p.live)} left` : '';
+    const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers${eta}`;
     if (Date.now() - lastLog >= PROGRESS_EVERY_MS || (line !== lastLine && Date.now() - lastLog >= 1_000)) {
       core.info(line);
       lastLog = Date.now();
@@ -135,6 +137,8 @@ async function control(cfg: ControllerConfig, redis: Redis, all: string[]): Prom
   const reason = exitReason(report, data, cfg.failOnFlaky);
   await recordVerdict(redis, keys, reason === null);
   for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath))) core.setOutput(name, value);
+  // GitHub keeps about 10 error annotations a step, and setFailed adds one.
+  emitAnnotations(report, data, { workingDirectory: cfg.workingDirectory, max: 9 });
   const summary = renderSummary(report, data);
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
   else core.info(summary);

@@ -11,6 +11,10 @@ export type Mode = 'controller' | 'worker';
 export interface CommonConfig {
   mode: Mode;
   redisUrl: string;
+  /** PEM file of the CA that signed the server's certificate (rediss://). */
+  redisCa: string;
+  /** Skip certificate verification (rediss://): an explicit, warned opt-out. */
+  redisInsecure: boolean;
   queue: string;
   runId: string;
   /** True when run-id was derived from GITHUB_RUN_ID/GITHUB_RUN_ATTEMPT (re-runs apply). */
@@ -120,7 +124,8 @@ function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
     runId = `${githubRunId}-${runAttempt}`;
   }
   return {
-    mode, redisUrl: url, queue, runId, runIdDefaulted, runAttempt, githubRunId,
+    mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false),
+    queue, runId, runIdDefaulted, runAttempt, githubRunId,
     repository: env.GITHUB_REPOSITORY ?? 'local',
     workingDirectory: resolve(get(INPUT.workingDirectory).trim() || '.'),
     noWorkerTimeout: int(get, INPUT.noWorkerTimeout, 600, 1),

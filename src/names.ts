@@ -4,6 +4,8 @@
 export const INPUT = {
   mode: 'mode',
   redisUrl: 'redis-url',
+  redisCa: 'redis-ca',
+  redisInsecure: 'redis-insecure',
   queue: 'queue',
   runId: 'run-id',
   workingDirectory: 'working-directory',

@@ -35,6 +35,8 @@ export interface ReportReply { kind: 'ok' | 'fenced' | 'stale'; finals: Record<s
 export interface Progress {
   state: RunState; reason: string; total: number; done: number; queued: number; requeued: number;
   running: number; live: number; nowMs: number; reaped: string[];
+  /** Estimated ms of work left in the primary queue and the active leases (from timings). */
+  workLeftMs: number;
 }
 
 const SEED_CHUNK = 1000;
@@ -129,6 +131,7 @@ export class Queue {
     return {
       state: String(r[0]) as RunState, reason: String(r[1] ?? ''), total: n(2), done: n(3), queued: n(4),
       requeued: n(5), running: n(6), live: n(7), nowMs: n(8), reaped: parseJson(String(r[9]), [] as string[]),
+      workLeftMs: n(10) || 0,
     };
   }
 

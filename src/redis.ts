@@ -1,8 +1,11 @@
 // Connecting to Redis: a bounded first connection with a clear error, and reconnection within a
 // window (a restarted Redis), after which pending commands fail instead of hanging.
+import * as core from '@actions/core';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import type { ConnectionOptions } from 'node:tls';
 import { INPUT } from './names.js';
-import { InputError } from './inputs.js';
+import { InputError, type CommonConfig } from './inputs.js';
 
 export interface ConnectOptions {
   /** How long the first connection may take. */
@@ -12,13 +15,37 @@ export interface ConnectOptions {
   name?: string;
 }
 
-export async function connectRedis(url: string, opts: ConnectOptions = {}): Promise<Redis> {
+/** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
+export function tlsOptions(cfg: Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'redisInsecure'>): ConnectionOptions | undefined {
+  if (!cfg.redisUrl.startsWith('rediss:')) {
+    if (cfg.redisCa || cfg.redisInsecure) core.warning(`Inputs '${INPUT.redisCa}' and '${INPUT.redisInsecure}' apply to rediss:// URLs only`);
+    return undefined;
+  }
+  const tls: ConnectionOptions = {};
+  if (cfg.redisCa) {
+    try {
+      tls.ca = readFileSync(cfg.redisCa, 'utf8');
+    } catch (e) {
+      throw new InputError(`Input '${INPUT.redisCa}': cannot read '${cfg.redisCa}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  if (cfg.redisInsecure) {
+    core.warning(`Input '${INPUT.redisInsecure}' is true: the Redis server's certificate is not verified`);
+    tls.rejectUnauthorized = false;
+  }
+  return tls;
+}
+
+export async function connectRedis(cfg: Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'redisInsecure'>, opts: ConnectOptions = {}): Promise<Redis> {
+  const url = cfg.redisUrl;
+  const tls = tlsOptions(cfg);
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   const retryWindowMs = opts.retryWindowMs ?? 60_000;
   let failingSince = 0;
   let lastError = '';
   const redis = new Redis(url, {
     lazyConnect: true,
+    ...(tls ? { tls } : {}),
     connectionName: opts.name,
     maxRetriesPerRequest: null,
     connectTimeout: 5_000,

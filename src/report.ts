@@ -43,7 +43,10 @@ function groupRuns(history: HistoryEntry[]): Map<string, ReportRun[]> {
   const sorted = [...history].sort((a, b) => a.e - b.e);
   const byTest = new Map<string, ReportRun[]>();
   for (const h of sorted) {
-    const run: ReportRun = { worker: h.w, batch: h.b, isolated: h.i, outcome: h.o, durationMs: h.d, message: h.m };
+    // A run without a result has no runner time: show how long its batch ran until it was given up.
+    const noResult = h.o === 'lost' || h.o === 'timeout' || h.o === 'split';
+    const durationMs = noResult && !h.d ? Math.max(0, h.e - h.s) : h.d;
+    const run: ReportRun = { worker: h.w, batch: h.b, isolated: h.i, outcome: h.o, durationMs, message: h.m };
     const list = byTest.get(h.t);
     if (list) list.push(run);
     else byTest.set(h.t, [run]);
@@ -201,10 +204,14 @@ function failedBlock(report: Report): Block {
     .filter((t) => t.status === 'failed')
     .map((t) => {
       const message = lastRun(t, 'failed')?.message ?? '';
+      const runs = t.runs.length > 1 ? ` (${t.runs.length} runs: ${t.runs.map((r) => r.outcome).join(' → ')})` : '';
+      const list = t.runs
+        .map((r, i) => `${i + 1}. ${r.outcome}, worker ${html(r.worker)}, batch ${html(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`)
+        .join('\n');
       // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
       return (
-        `<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}</summary>\n\n` +
-        `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n</details>\n\n`
+        `<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}${html(runs)}</summary>\n\n` +
+        `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`
       );
     });
   return { head: '\n### Failed tests\n\n', items, tail: '', what: 'failed tests', hidden: 0 };
@@ -280,7 +287,8 @@ function slowestBlock(report: Report): Block {
 }
 
 function ganttBlock(data: RunData, wallMs: number): Block {
-  const troubled = (b: BatchRecord) => b.state === 'reclaimed' || b.state === 'released';
+  const timedOut = new Set(data.history.filter((h) => h.o === 'timeout').map((h) => h.b));
+  const troubled = (b: BatchRecord) => b.state === 'reclaimed' || b.state === 'released' || timedOut.has(b.id);
   // Troubled batches first, so that the bar cap never hides the ones a reader is looking for.
   const chosen = [...data.batches]
     .sort((a, b) => Number(troubled(b)) - Number(troubled(a)) || a.startMs - b.startMs)
@@ -300,7 +308,8 @@ function ganttBlock(data: RunData, wallMs: number): Block {
       const tag = troubled(b) ? 'crit, ' : b.state === 'active' ? 'active, ' : '';
       const label = `${b.tests.length} ${b.tests.length === 1 ? 'test' : 'tests'}${b.isolated ? ' isolated' : ''}`;
       const section = i === 0 ? `  section ${mermaidText(worker)}\n` : '';
-      items.push(`${section}  ${label} ${troubled(b) ? `(${b.state}) ` : ''}:${tag}${start}, ${end}\n`);
+      const why = b.state === 'done' && timedOut.has(b.id) ? 'timeout' : b.state;
+      items.push(`${section}  ${label} ${troubled(b) ? `(${why}) ` : ''}:${tag}${start}, ${end}\n`);
     });
   }
   const axis = wallMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S';

@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import type { CommonConfig } from './inputs.js';
 import { runKeys, type RunKeys } from './keys.js';
 
-const FAILED = new Set(['failed', 'lost']);
+// Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
+const PASSED = new Set(['passed', 'flaky', 'skipped']);
 
 export function previousKeys(cfg: CommonConfig): RunKeys | null {
   if (!cfg.runIdDefaulted || cfg.runAttempt <= 1) return null;
@@ -22,21 +23,32 @@ export async function previousAttemptPassed(redis: Redis, cfg: CommonConfig): Pr
 }
 
 /**
- * Tests of the previous attempt that did not pass (failed, lost or never run), in the order given,
- * or null when that attempt's results are gone (then everything runs).
+ * Tests that did not pass in the attempts before this one (failed, lost or never run), in the order
+ * given, or null when no earlier attempt's results are left (then everything runs). An attempt that
+ * was itself a re-run lists only what it re-ran, so the other ids are looked up further back.
  */
-export async function testsToRerun(redis: Redis, keys: RunKeys, all: string[]): Promise<string[] | null> {
-  if ((await redis.exists(keys.tests)) === 0) return null;
-  const out: string[] = [];
-  for (let i = 0; i < all.length; i += 1000) {
-    const chunk = all.slice(i, i + 1000);
-    const vals = await redis.hmget(keys.tests, ...chunk);
-    chunk.forEach((id, j) => {
-      const v = vals[j];
-      const where = v ? v.slice(0, v.indexOf('|')) : null;
-      // A test the previous attempt never listed is new: run it.
-      if (where === null || FAILED.has(where) || where === 'q' || where === 'r' || where.startsWith('h:')) out.push(id);
-    });
+export async function testsToRerun(redis: Redis, cfg: CommonConfig, all: string[]): Promise<string[] | null> {
+  const again = new Set<string>();
+  let pending = all;
+  let found = false;
+  for (let attempt = cfg.runAttempt - 1; attempt >= 1 && pending.length > 0; attempt--) {
+    const keys = runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${attempt}`);
+    if ((await redis.exists(keys.tests)) === 0) break;
+    found = true;
+    const unlisted: string[] = [];
+    for (let i = 0; i < pending.length; i += 1000) {
+      const chunk = pending.slice(i, i + 1000);
+      const vals = await redis.hmget(keys.tests, ...chunk);
+      chunk.forEach((id, j) => {
+        const v = vals[j];
+        if (v === null) unlisted.push(id);
+        else if (!PASSED.has(v.slice(0, v.indexOf('|')))) again.add(id);
+      });
+    }
+    pending = unlisted;
   }
-  return out;
+  if (!found) return null;
+  // Listed by no attempt still in Redis: a new test, so it runs.
+  for (const id of pending) again.add(id);
+  return all.filter((id) => again.has(id));
 }

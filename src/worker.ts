@@ -84,13 +84,14 @@ class Worker {
 
   async main(): Promise<number> {
     const { cfg } = this;
-    this.redis = await connectRedis(cfg.redisUrl, { name: `shardless-worker-${cfg.workerId}` });
+    this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
     this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
     core.info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
     this.onSignals();
     try {
       if (!(await this.join())) return 0;
-      this.hbTimer = setInterval(() => void this.heartbeat(), Math.max(200, (this.heartbeatTtl * 1000) / 3));
+      // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
+      this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
       return await this.loop();
     } finally {
       clearInterval(this.hbTimer);

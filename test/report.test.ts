@@ -257,7 +257,7 @@ describe('renderSummary', () => {
 
   it('lists failed tests with the first line and the full message of their last failure', () => {
     expect(md).toContain('### Failed tests');
-    expect(md).toContain('<details><summary><code>spec/fail.test.ts</code> — second failure</summary>');
+    expect(md).toContain('<details><summary><code>spec/fail.test.ts</code> — second failure (2 runs: failed → failed)</summary>');
     expect(md).toContain('<pre>\nsecond failure\n  at line 2\n</pre>');
   });
 

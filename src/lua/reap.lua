@@ -3,7 +3,7 @@
 -- KEYS: see lib.lua (KEYS[8] is the controller's heartbeat key).
 -- ARGV: [1] epoch, [2] key prefix of worker heartbeats (prefix .. worker id), [3] controller heartbeat ms.
 -- Returns: 'stale', or {state, reason, total, done, queued, requeued, running, live, now ms,
---   JSON array of the workers reaped now}.
+--   JSON array of the workers reaped now, estimated ms of work left (queue + active leases)}.
 -- Invariant 3: a reclaimed lease is marked so that it can no longer report normally, requeue, release
 --   or heartbeat. Its tests count a run without a result (requeue, or lost at max-attempts).
 -- Cost: O(workers) plus O(tests held by the dead).
@@ -36,5 +36,6 @@ end
 if live ~= meta.live then redis.call('HSET', K_META, 'live', live) end
 flush(ctx)
 redis.call('SET', K_HB, '1', 'PX', tonumber(ARGV[3]))
+local left = meta.qcost + math.max(0, meta.inCost - (meta.inN * ctx.now - meta.inStarts))
 return { meta.state, meta.reason, meta.total, meta.done, redis.call('LLEN', K_QUEUE),
-  redis.call('LLEN', K_REQUEUE), running, live, ctx.now, cjson.encode(reaped) }
+  redis.call('LLEN', K_REQUEUE), running, live, ctx.now, cjson.encode(reaped), math.floor(left) }
