@@ -41026,6 +41026,7 @@ const INPUT = {
     redisUrl: 'redis-url',
     redisCa: 'redis-ca',
     redisInsecure: 'redis-insecure',
+    redisCluster: 'redis-cluster',
     queue: 'queue',
     runId: 'run-id',
     workingDirectory: 'working-directory',
@@ -41120,9 +41121,21 @@ function bool(get, name, def) {
         return false;
     throw new InputError(`Input '${name}' must be true or false, got '${raw}'`);
 }
+/** The URLs of a redis-url value: one, or (Redis Cluster) several separated by spaces or commas. */
+function splitUrls(value) {
+    return value.split(/[\s,]+/).filter(Boolean);
+}
 /** Returns the Redis URL after checking its form; its password is registered as a secret first. */
-function redisUrl(raw, env = process.env) {
+function redisUrl(raw, env = process.env, cluster = false) {
     const url = raw.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
+    const urls = splitUrls(url);
+    if (urls.length > 1) {
+        if (!cluster)
+            throw new InputError(`Input '${INPUT.redisUrl}' holds several URLs, which needs '${INPUT.redisCluster}: true'`);
+        for (const u of urls)
+            redisUrl(u, {}, false);
+        return url;
+    }
     if (!url) {
         throw new InputError(`Input '${INPUT.redisUrl}' is empty and neither ${ENV.redisUrl} nor ${ENV.redisUrlFallback} is set ` +
             '(note: secrets are not passed to workflows triggered from forks)');
@@ -41145,6 +41158,9 @@ function redisUrl(raw, env = process.env) {
 }
 /** The URL with its password replaced, for logs. */
 function maskUrl(url) {
+    const urls = splitUrls(url);
+    if (urls.length > 1)
+        return urls.map(maskUrl).join(' ');
     try {
         const u = new URL(url);
         if (u.password)
@@ -41160,7 +41176,8 @@ function common(get, env) {
     if (mode !== 'controller' && mode !== 'worker') {
         throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${mode}'`);
     }
-    const url = redisUrl(get(INPUT.redisUrl), env);
+    const redisCluster = bool(get, INPUT.redisCluster, false);
+    const url = redisUrl(get(INPUT.redisUrl), env, redisCluster);
     const queue = get(INPUT.queue).trim() || 'tests';
     const githubRunId = env.GITHUB_RUN_ID ?? '';
     const runAttempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1;
@@ -41172,7 +41189,7 @@ function common(get, env) {
         runId = `${githubRunId}-${runAttempt}`;
     }
     return {
-        mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false),
+        mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
         queue, runId, runIdDefaulted, runAttempt, githubRunId,
         repository: env.GITHUB_REPOSITORY ?? 'local',
         workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
@@ -41470,25 +41487,44 @@ async function connectRedis(cfg, opts = {}) {
     const retryWindowMs = opts.retryWindowMs ?? 60_000;
     let failingSince = 0;
     let lastError = '';
-    const redis = new built.Redis(url, {
-        lazyConnect: true,
+    const retry = () => {
+        const now = Date.now();
+        if (!failingSince)
+            failingSince = now;
+        if (now - failingSince > retryWindowMs)
+            return null;
+        return Math.min(200 + (now - failingSince) / 10, 1_000);
+    };
+    const common = {
         ...(tls ? { tls } : {}),
         connectionName: opts.name,
         maxRetriesPerRequest: null,
         connectTimeout: 5_000,
-        retryStrategy: () => {
-            const now = Date.now();
-            if (!failingSince)
-                failingSince = now;
-            if (now - failingSince > retryWindowMs)
-                return null;
-            return Math.min(200 + (now - failingSince) / 10, 1_000);
-        },
-    });
+    };
+    let redis;
+    let host;
+    if (cfg.redisCluster) {
+        const nodes = splitUrls(url).map((u) => new URL(u));
+        const auth = nodes[0];
+        redis = new built.Cluster(nodes.map((n) => ({ host: n.hostname, port: Number(n.port || 6379) })), {
+            lazyConnect: true,
+            clusterRetryStrategy: retry,
+            redisOptions: {
+                ...common,
+                username: auth.username ? decodeURIComponent(auth.username) : undefined,
+                password: auth.password ? decodeURIComponent(auth.password) : undefined,
+            },
+        });
+        host = nodes.map((n) => `${n.hostname}:${n.port || 6379}`).join(', ');
+    }
+    else {
+        const single = new built.Redis(url, { ...common, lazyConnect: true, retryStrategy: retry });
+        redis = single;
+        host = `${single.options.host}:${single.options.port}`;
+    }
     // Without a listener ioredis prints every failed reconnect; keep the last one for the error message.
     redis.on('error', (e) => { lastError = e.message; });
     redis.on('ready', () => { failingSince = 0; });
-    const host = `${redis.options.host}:${redis.options.port}`;
     let timer;
     try {
         await Promise.race([

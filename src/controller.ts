@@ -5,11 +5,10 @@ import * as core from '@actions/core';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Redis } from 'ioredis';
 import { maskUrl, type ControllerConfig } from './inputs.js';
 import { runKeys } from './keys.js';
 import { Queue, type Progress } from './queue.js';
-import { closeRedis, connectRedis } from './redis.js';
+import { closeRedis, connectRedis, type RedisClient } from './redis.js';
 import { emitAnnotations } from './annotations.js';
 import { buildReport, exitReason, renderSummary, reportOutputs, writeReport } from './report.js';
 import { previousKeys, recordVerdict, testsToRerun } from './rerun.js';
@@ -31,7 +30,7 @@ export async function runController(cfg: ControllerConfig): Promise<number> {
   }
 }
 
-async function selectTests(cfg: ControllerConfig, redis: Redis, all: string[]): Promise<string[]> {
+async function selectTests(cfg: ControllerConfig, redis: RedisClient, all: string[]): Promise<string[]> {
   if (!previousKeys(cfg)) return all;
   const rerun = await testsToRerun(redis, cfg, all);
   if (rerun === null) {
@@ -65,7 +64,7 @@ export function plan(cfg: ControllerConfig, ids: string[], t: Timings): { order:
   };
 }
 
-async function control(cfg: ControllerConfig, redis: Redis, all: string[]): Promise<number> {
+async function control(cfg: ControllerConfig, redis: RedisClient, all: string[]): Promise<number> {
   const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
   const queue = new Queue(redis, keys);
   const ids = await selectTests(cfg, redis, all);

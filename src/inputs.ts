@@ -15,6 +15,8 @@ export interface CommonConfig {
   redisCa: string;
   /** Skip certificate verification (rediss://): an explicit, warned opt-out. */
   redisInsecure: boolean;
+  /** redis-url names Redis Cluster nodes (one URL, or several separated by spaces or commas). */
+  redisCluster: boolean;
   queue: string;
   runId: string;
   /** True when run-id was derived from GITHUB_RUN_ID/GITHUB_RUN_ATTEMPT (re-runs apply). */
@@ -76,9 +78,20 @@ function bool(get: Getter, name: string, def: boolean): boolean {
   throw new InputError(`Input '${name}' must be true or false, got '${raw}'`);
 }
 
+/** The URLs of a redis-url value: one, or (Redis Cluster) several separated by spaces or commas. */
+export function splitUrls(value: string): string[] {
+  return value.split(/[\s,]+/).filter(Boolean);
+}
+
 /** Returns the Redis URL after checking its form; its password is registered as a secret first. */
-export function redisUrl(raw: string, env: NodeJS.ProcessEnv = process.env): string {
+export function redisUrl(raw: string, env: NodeJS.ProcessEnv = process.env, cluster = false): string {
   const url = raw.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
+  const urls = splitUrls(url);
+  if (urls.length > 1) {
+    if (!cluster) throw new InputError(`Input '${INPUT.redisUrl}' holds several URLs, which needs '${INPUT.redisCluster}: true'`);
+    for (const u of urls) redisUrl(u, {}, false);
+    return url;
+  }
   if (!url) {
     throw new InputError(`Input '${INPUT.redisUrl}' is empty and neither ${ENV.redisUrl} nor ${ENV.redisUrlFallback} is set ` +
       '(note: secrets are not passed to workflows triggered from forks)');
@@ -99,6 +112,8 @@ export function redisUrl(raw: string, env: NodeJS.ProcessEnv = process.env): str
 
 /** The URL with its password replaced, for logs. */
 export function maskUrl(url: string): string {
+  const urls = splitUrls(url);
+  if (urls.length > 1) return urls.map(maskUrl).join(' ');
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -113,7 +128,8 @@ function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
   if (mode !== 'controller' && mode !== 'worker') {
     throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${mode}'`);
   }
-  const url = redisUrl(get(INPUT.redisUrl), env);
+  const redisCluster = bool(get, INPUT.redisCluster, false);
+  const url = redisUrl(get(INPUT.redisUrl), env, redisCluster);
   const queue = get(INPUT.queue).trim() || 'tests';
   const githubRunId = env.GITHUB_RUN_ID ?? '';
   const runAttempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1;
@@ -124,7 +140,7 @@ function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
     runId = `${githubRunId}-${runAttempt}`;
   }
   return {
-    mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false),
+    mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
     queue, runId, runIdDefaulted, runAttempt, githubRunId,
     repository: env.GITHUB_REPOSITORY ?? 'local',
     workingDirectory: resolve(get(INPUT.workingDirectory).trim() || '.'),

@@ -6,6 +6,7 @@ export const INPUT = {
   redisUrl: 'redis-url',
   redisCa: 'redis-ca',
   redisInsecure: 'redis-insecure',
+  redisCluster: 'redis-cluster',
   queue: 'queue',
   runId: 'run-id',
   workingDirectory: 'working-directory',

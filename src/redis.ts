@@ -2,10 +2,14 @@
 // window (a restarted Redis), after which pending commands fail instead of hanging.
 import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
 import { INPUT } from './names.js';
-import { InputError, type CommonConfig } from './inputs.js';
+import { InputError, splitUrls, type CommonConfig } from './inputs.js';
+
+/** A single Redis, or a Redis Cluster (every key of a run shares one slot). */
+export type RedisClient = Redis | Cluster;
+type RedisConfig = Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'redisInsecure' | 'redisCluster'>;
 
 export interface ConnectOptions {
   /** How long the first connection may take. */
@@ -36,30 +40,48 @@ export function tlsOptions(cfg: Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'red
   return tls;
 }
 
-export async function connectRedis(cfg: Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'redisInsecure'>, opts: ConnectOptions = {}): Promise<Redis> {
+export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}): Promise<RedisClient> {
   const url = cfg.redisUrl;
   const tls = tlsOptions(cfg);
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   const retryWindowMs = opts.retryWindowMs ?? 60_000;
   let failingSince = 0;
   let lastError = '';
-  const redis = new Redis(url, {
-    lazyConnect: true,
+  const retry = () => {
+    const now = Date.now();
+    if (!failingSince) failingSince = now;
+    if (now - failingSince > retryWindowMs) return null;
+    return Math.min(200 + (now - failingSince) / 10, 1_000);
+  };
+  const common: RedisOptions = {
     ...(tls ? { tls } : {}),
     connectionName: opts.name,
     maxRetriesPerRequest: null,
     connectTimeout: 5_000,
-    retryStrategy: () => {
-      const now = Date.now();
-      if (!failingSince) failingSince = now;
-      if (now - failingSince > retryWindowMs) return null;
-      return Math.min(200 + (now - failingSince) / 10, 1_000);
-    },
-  });
+  };
+  let redis: RedisClient;
+  let host: string;
+  if (cfg.redisCluster) {
+    const nodes = splitUrls(url).map((u) => new URL(u));
+    const auth = nodes[0];
+    redis = new Cluster(nodes.map((n) => ({ host: n.hostname, port: Number(n.port || 6379) })), {
+      lazyConnect: true,
+      clusterRetryStrategy: retry,
+      redisOptions: {
+        ...common,
+        username: auth.username ? decodeURIComponent(auth.username) : undefined,
+        password: auth.password ? decodeURIComponent(auth.password) : undefined,
+      },
+    });
+    host = nodes.map((n) => `${n.hostname}:${n.port || 6379}`).join(', ');
+  } else {
+    const single = new Redis(url, { ...common, lazyConnect: true, retryStrategy: retry });
+    redis = single;
+    host = `${single.options.host}:${single.options.port}`;
+  }
   // Without a listener ioredis prints every failed reconnect; keep the last one for the error message.
   redis.on('error', (e: Error) => { lastError = e.message; });
   redis.on('ready', () => { failingSince = 0; });
-  const host = `${redis.options.host}:${redis.options.port}`;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -79,7 +101,7 @@ export async function connectRedis(cfg: Pick<CommonConfig, 'redisUrl' | 'redisCa
   return redis;
 }
 
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   try {
     await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1_000))]);
   } catch {

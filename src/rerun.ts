@@ -1,6 +1,6 @@
 // Re-runs of a workflow (GITHUB_RUN_ATTEMPT > 1): the previous attempt's results, while Redis still
 // has them, decide what a later attempt runs.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { CommonConfig } from './inputs.js';
 import { runKeys, type RunKeys } from './keys.js';
 
@@ -13,11 +13,11 @@ export function previousKeys(cfg: CommonConfig): RunKeys | null {
 }
 
 /** The controller records the verdict of a run in its meta hash when it ends. */
-export async function recordVerdict(redis: Redis, keys: RunKeys, passed: boolean): Promise<void> {
+export async function recordVerdict(redis: RedisClient, keys: RunKeys, passed: boolean): Promise<void> {
   await redis.hset(keys.meta, 'result', passed ? 'passed' : 'failed');
 }
 
-export async function previousAttemptPassed(redis: Redis, cfg: CommonConfig): Promise<boolean> {
+export async function previousAttemptPassed(redis: RedisClient, cfg: CommonConfig): Promise<boolean> {
   const keys = previousKeys(cfg);
   return keys ? (await redis.hget(keys.meta, 'result')) === 'passed' : false;
 }
@@ -27,7 +27,7 @@ export async function previousAttemptPassed(redis: Redis, cfg: CommonConfig): Pr
  * given, or null when no earlier attempt's results are left (then everything runs). An attempt that
  * was itself a re-run lists only what it re-ran, so the other ids are looked up further back.
  */
-export async function testsToRerun(redis: Redis, cfg: CommonConfig, all: string[]): Promise<string[] | null> {
+export async function testsToRerun(redis: RedisClient, cfg: CommonConfig, all: string[]): Promise<string[] | null> {
   const again = new Set<string>();
   let pending = all;
   let found = false;

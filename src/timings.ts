@@ -8,7 +8,7 @@
 //                 costs when all members have one, else evenly; folded into an exponential moving average.
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { isAbsolute, join } from 'node:path';
 import { readJUnitFiles } from './junit.js';
 import { INPUT } from './names.js';
@@ -109,7 +109,7 @@ export function learn(prev: Timings, data: RunData): Timings {
   return { costs, startMs };
 }
 
-export async function loadTimings(redis: Redis, repository: string, queue: string, ids: string[]): Promise<Timings> {
+export async function loadTimings(redis: RedisClient, repository: string, queue: string, ids: string[]): Promise<Timings> {
   const keys = timingsKeys(repository, queue);
   const costs = new Map<string, number>();
   for (let i = 0; i < ids.length; i += 1000) {
@@ -124,7 +124,7 @@ export async function loadTimings(redis: Redis, repository: string, queue: strin
   return { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
 }
 
-export async function saveTimings(redis: Redis, repository: string, queue: string, t: Timings, only: Iterable<string>): Promise<void> {
+export async function saveTimings(redis: RedisClient, repository: string, queue: string, t: Timings, only: Iterable<string>): Promise<void> {
   const keys = timingsKeys(repository, queue);
   const pipe = redis.pipeline();
   let batch: string[] = [];

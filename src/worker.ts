@@ -5,14 +5,13 @@ import * as core from '@actions/core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { BatchRun, type BatchOutcome } from './batch.js';
 import { maskUrl, type WorkerConfig } from './inputs.js';
 import { readJUnitFiles } from './junit.js';
 import { runKeys } from './keys.js';
 import { OUTPUT } from './names.js';
 import { Queue, type RegisterReply } from './queue.js';
-import { closeRedis, connectRedis } from './redis.js';
+import { closeRedis, connectRedis, type RedisClient } from './redis.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
 
@@ -53,7 +52,7 @@ export function batchResults(out: BatchOutcome, tests: string[], cwd: string): {
 
 class Worker {
   private queue!: Queue;
-  private redis!: Redis;
+  private redis!: RedisClient;
   private epoch = '';
   private heartbeatTtl = 30;
   private batchTimeout = 0;
