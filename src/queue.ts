@@ -106,7 +106,8 @@ export class Queue {
   }
 
   async report(epoch: string, worker: string, lease: string, end: BatchEnd, results: Map<string, TestResult>): Promise<ReportReply> {
-    const obj: Record<string, { o: string; d: number; m: string; f?: string; l?: number; j?: boolean }> = {};
+    // No prototype: a test named __proto__ is a key like any other.
+    const obj: Record<string, { o: string; d: number; m: string; f?: string; l?: number; j?: boolean }> = Object.create(null);
     for (const [id, r] of results) obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined };
     const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj))) as string[];
     return { kind: r[0] as ReportReply['kind'], finals: parseJson(r[1], {}) };
