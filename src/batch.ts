@@ -50,6 +50,11 @@ const MTIME_SLACK_MS = 1000;
 const fitsExec = (s: string): boolean => Buffer.byteLength(s) < 128 * 1024;
 
 /** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
+/** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
+export function withoutInputs(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
+}
+
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -120,7 +125,7 @@ export class BatchRun {
       args = [scriptFile];
     }
     const env: NodeJS.ProcessEnv = {
-      ...(s.env ?? process.env),
+      ...withoutInputs(s.env ?? process.env),
       [CMD_ENV.tests]: s.tests.join('\n'),
       [CMD_ENV.testsFile]: testsFile,
       [CMD_ENV.junit]: junitPath,

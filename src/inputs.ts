@@ -3,6 +3,7 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { ENV, INPUT } from './names.js';
+import { RUNNERS, isRunner, type RunnerName } from './presets.js';
 
 export class InputError extends Error {}
 
@@ -25,6 +26,8 @@ export interface CommonConfig {
   githubRunId: string;
   repository: string;
   workingDirectory: string;
+  /** A runner preset (src/presets.ts): lists the tests and runs a batch when tests and command are not given. */
+  runner: RunnerName;
   noWorkerTimeout: number;
 }
 
@@ -102,12 +105,20 @@ export function redisUrl(raw: string, env: NodeJS.ProcessEnv = process.env, clus
   } catch {
     throw new InputError(`Input '${INPUT.redisUrl}' is not a valid URL (expected redis://[user:password@]host:port[/db])`);
   }
-  if (parsed.password) core.setSecret(decodeURIComponent(parsed.password));
+  if (parsed.password) {
+    core.setSecret(parsed.password);
+    try {
+      core.setSecret(decodeURIComponent(parsed.password));
+    } catch {
+      throw new InputError(`Input '${INPUT.redisUrl}' has a password with a malformed %-escape`);
+    }
+  }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new InputError(`Input '${INPUT.redisUrl}' must start with redis:// or rediss://, got '${parsed.protocol}//'`);
   }
   if (!parsed.hostname) throw new InputError(`Input '${INPUT.redisUrl}' has no host`);
-  return url;
+  // ioredis turns TLS on for a lower-case rediss:// only.
+  return url.replace(/^[a-z]+:/i, (scheme) => scheme.toLowerCase());
 }
 
 /** The URL with its password replaced, for logs. */
@@ -121,6 +132,12 @@ export function maskUrl(url: string): string {
   } catch {
     return '(unparsable URL)';
   }
+}
+
+function runner(get: Getter): RunnerName {
+  const raw = get(INPUT.runner).trim().toLowerCase() || 'custom';
+  if (!isRunner(raw)) throw new InputError(`Input '${INPUT.runner}' must be one of ${RUNNERS.join(', ')}, got '${raw}'`);
+  return raw;
 }
 
 function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
@@ -144,18 +161,27 @@ function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
     queue, runId, runIdDefaulted, runAttempt, githubRunId,
     repository: env.GITHUB_REPOSITORY ?? 'local',
     workingDirectory: resolve(get(INPUT.workingDirectory).trim() || '.'),
+    runner: runner(get),
     noWorkerTimeout: int(get, INPUT.noWorkerTimeout, 600, 1),
   };
+}
+
+function workerId(given: string, env: NodeJS.ProcessEnv): string {
+  // '_' is the sentinel field of the run's worker and lease hashes.
+  if (given === '_') throw new InputError(`Input '${INPUT.workerId}' cannot be '_'`);
+  return given || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
 export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv = process.env): ControllerConfig | WorkerConfig {
   const c = common(get, env);
   if (c.mode === 'worker') {
     const command = get(INPUT.command).trim();
-    if (!command) throw new InputError(`Input '${INPUT.command}' is required in worker mode`);
+    if (!command && c.runner === 'custom') {
+      throw new InputError(`Input '${INPUT.command}' is required in worker mode (or a '${INPUT.runner}' other than custom)`);
+    }
     return {
       ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
-      workerId: get(INPUT.workerId).trim() || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      workerId: workerId(get(INPUT.workerId).trim(), env),
       shell: get(INPUT.shell).trim() || 'bash',
     };
   }

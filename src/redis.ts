@@ -19,6 +19,10 @@ export interface ConnectOptions {
   name?: string;
 }
 
+function isCertificateError(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/.test(code);
+}
+
 /** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
 export function tlsOptions(cfg: Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'redisInsecure'>): ConnectionOptions | undefined {
   if (!cfg.redisUrl.startsWith('rediss:')) {
@@ -47,7 +51,11 @@ export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}):
   const retryWindowMs = opts.retryWindowMs ?? 60_000;
   let failingSince = 0;
   let lastError = '';
+  let lastCode = '';
+  let everReady = false;
   const retry = () => {
+    // An untrusted certificate will not become trusted by retrying.
+    if (!everReady && isCertificateError(lastCode)) return null;
     const now = Date.now();
     if (!failingSince) failingSince = now;
     if (now - failingSince > retryWindowMs) return null;
@@ -80,8 +88,14 @@ export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}):
     host = `${single.options.host}:${single.options.port}`;
   }
   // Without a listener ioredis prints every failed reconnect; keep the last one for the error message.
-  redis.on('error', (e: Error) => { lastError = e.message; });
-  redis.on('ready', () => { failingSince = 0; });
+  redis.on('error', (e: NodeJS.ErrnoException) => {
+    lastError = e.message;
+    lastCode = e.code ?? '';
+  });
+  redis.on('ready', () => {
+    failingSince = 0;
+    everReady = true;
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -93,7 +107,8 @@ export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}):
     await redis.ping();
   } catch (e) {
     redis.disconnect();
-    const why = lastError || (e as Error).message;
+    const why = (lastError || (e as Error).message) +
+      (isCertificateError(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
     throw new InputError(`Input '${INPUT.redisUrl}': cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s (${why})`);
   } finally {
     clearTimeout(timer);

@@ -2,6 +2,7 @@
 // until the controller marks the run complete or aborted. On SIGINT/SIGTERM: kill the batch's process
 // group, hand its tests back, leave, exit 1 within 5 s.
 import * as core from '@actions/core';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { Queue, type RegisterReply } from './queue.js';
 import { closeRedis, connectRedis, type RedisClient } from './redis.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
+import { usePreset } from './presets.js';
 
 const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
@@ -21,6 +23,15 @@ const EXIT_DEADLINE_MS = 4_500;
 const MESSAGE_MAX = 4_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Lines holding test ids, with workflow commands off: an id must never act as `::command::` or `##[...]`. */
+function logIds(lines: string[]): void {
+  const token = randomUUID();
+  core.info(`::stop-commands::${token}`);
+  // The runner also reads legacy `##[command]` anywhere in a line: break it up for display.
+  for (const l of lines) core.info(l.replaceAll('##[', '#\u200b#['));
+  core.info(`::${token}::`);
+}
 
 /** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
 export function batchResults(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
@@ -68,7 +79,10 @@ class Worker {
   private batches = 0;
   private testsRun = 0;
   private bad = new Map<string, FinalStatus>();
-  private readonly tmp = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'shardless-'));
+  /** Per-worker folder of the batches' files; made once connected, removed on every exit. */
+  private tmp = '';
+  /** Without a `command`: the runner preset's, rendered for each batch's files. */
+  private presetCommand: ((tests: string[]) => string) | undefined;
 
   constructor(private readonly cfg: WorkerConfig) {
     this.noWorkerTimeout = cfg.noWorkerTimeout;
@@ -86,8 +100,10 @@ class Worker {
     this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
     this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
     core.info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
+    this.tmp = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'shardless-'));
     this.onSignals();
     try {
+      if (!cfg.command && cfg.runner !== 'custom') this.presetCommand = usePreset(cfg.runner, cfg.workingDirectory, join(this.tmp, 'presets'));
       if (!(await this.join())) return 0;
       // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
       this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
@@ -145,7 +161,14 @@ class Worker {
         this.reclaimed = true;
         core.warning(`worker ${this.cfg.workerId} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
       }
-      if (hb.kind === 'stale') return;
+      if (hb.kind === 'stale') {
+        // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
+        if ((await this.redis.exists(this.queue.keys.meta)) === 0 && !this.fatal) {
+          this.fatal = `the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`;
+        }
+        this.current?.run.cancel();
+        return;
+      }
       if (hb.state === 'aborted' && this.current) {
         core.warning(`run aborted (${hb.reason}): stopping the batch`);
         this.current.run.cancel();
@@ -199,9 +222,9 @@ class Worker {
   private async runBatch(lease: string, tests: string[], isolated: boolean, attempt: number): Promise<void> {
     const { cfg } = this;
     core.startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
-    for (const t of tests) core.info(`  ${t}`);
+    logIds(tests.map((t) => `  - ${t}`));
     const run = new BatchRun({
-      command: cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
+      command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
       isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp,
     });
     this.current = { run, lease };
@@ -224,13 +247,13 @@ class Worker {
     this.testsRun += tests.length;
     const how = out.timedOut ? `timed out after ${this.batchTimeout} s` : out.signal ? `killed by ${out.signal}` : `exit ${out.exitCode}`;
     core.info(`batch ${lease}: ${how} in ${(out.durationMs / 1000).toFixed(1)} s${reply.kind === 'fenced' ? ' (lease was reclaimed: late results kept only for tests not re-run yet)' : ''}`);
-    for (const t of tests) {
+    logIds(tests.map((t) => {
       const r = results.get(t);
       const fin = reply.finals[t];
       const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (${end})`;
-      core.info(`  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`);
       if (fin === 'failed' || fin === 'lost') this.bad.set(t, fin);
-    }
+      return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
+    }));
     if (reply.kind === 'fenced' || reply.kind === 'stale') await this.rejoin();
   }
 
@@ -273,6 +296,7 @@ class Worker {
           core.warning(`could not hand tests back: ${(e as Error).message} (the controller requeues them after heartbeat-ttl)`);
         }
         this.outputs();
+        rmSync(this.tmp, { recursive: true, force: true });
         core.setFailed(`worker ${this.cfg.workerId} cancelled by ${sig}`);
         await closeRedis(this.redis);
         process.exit(1);
