@@ -1,0 +1,338 @@
+// `shardless run`: a local parallel run. A controller and N workers, each a child process of this one
+// (`node <this bundle> controller ...` / `worker ...`, so that signals and exit codes stay separate),
+// on --redis-url/SHARDLESS_REDIS_URL/REDIS_URL or on a throwaway redis-server. Their output is
+// prefixed with their name; on a terminal a live progress line (from the controller's progress log
+// lines) stays at the bottom. At the end: the controller's summary as text, and its exit status.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError, readInputs, type Getter } from './inputs.js';
+import { ENV, INPUT } from './names.js';
+import { INPUT_OPTIONS, UsageError, getterOf, joinCommand, type Parsed } from './cli-options.js';
+import { INSTALL_HINT, findRedisServer, startRedis, type ThrowawayRedis } from './cli-redis.js';
+import { PlainFilter, markdownToText } from './cli-text.js';
+
+/** Set in the environment of the children: they stop (as on SIGTERM) when this process goes away. */
+export const PARENT_ENV = 'SHARDLESS_RUN_PARENT';
+
+/** After the controller ends, how long workers get to notice before they are stopped. */
+const WORKERS_GRACE_MS = 10_000;
+/** After every worker ended with the controller still running, how long before it is stopped. */
+const CONTROLLER_GRACE_MS = 3_000;
+/** After a stop signal, how long children get before SIGKILL (a worker hands back within 5 s). */
+const KILL_AFTER_MS = 8_000;
+
+/** Input errors name the input; on the command line, the option. */
+export function optionMessage(message: string): string {
+  return message.replace(/Inputs? '([a-z-]+)'(?: and '([a-z-]+)')?/g, (_, a: string, b?: string) =>
+    b ? `options --${a} and --${b}` : `option --${a}`).replace(/^option/, 'Option');
+}
+
+function positiveInt(name: string, raw: string, max: number): number {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > max) {
+    throw new UsageError(`option '--${name}' must be a whole number from 1 to ${max}, got '${raw}'`);
+  }
+  return Number(raw);
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+  exited: Promise<void>;
+}
+
+const COLORS = [36, 33, 32, 35, 34, 91, 92, 93, 94, 95, 96];
+
+class Display {
+  private progress = '';
+  private readonly tty: boolean;
+  private readonly color: boolean;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly started = Date.now();
+  private stats = '';
+  constructor(private readonly out: NodeJS.WriteStream, private readonly liveWorkers: () => number, private readonly total: number) {
+    this.tty = out.isTTY === true;
+    this.color = this.tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+    if (this.tty) {
+      this.timer = setInterval(() => this.redraw(), 500);
+      this.timer.unref();
+    }
+  }
+
+  paint(text: string, i: number): string {
+    return this.color ? `\x1b[${COLORS[i % COLORS.length]}m${text}\x1b[0m` : text;
+  }
+
+  dim(text: string): string {
+    return this.color ? `\x1b[2m${text}\x1b[0m` : text;
+  }
+
+  private clear(): void {
+    if (this.tty && this.progress) this.out.write('\r\x1b[K');
+  }
+
+  private draw(): void {
+    if (!this.tty) return;
+    const secs = Math.round((Date.now() - this.started) / 1000);
+    const stats = this.stats || `starting ${this.liveWorkers()}/${this.total} workers`;
+    const text = `shardless run: ${stats} · ${secs} s`;
+    const width = Math.max(20, (this.out.columns > 0 ? this.out.columns : 80) - 1);
+    this.progress = [...text].length > width ? `${[...text].slice(0, width - 1).join('')}…` : text;
+    this.out.write(this.dim(this.progress));
+  }
+
+  private redraw(): void {
+    this.clear();
+    this.draw();
+  }
+
+  line(text: string): void {
+    this.clear();
+    this.out.write(`${text}\n`);
+    this.draw();
+  }
+
+  setStats(stats: string): void {
+    this.stats = stats;
+    this.redraw();
+  }
+
+  done(): void {
+    clearInterval(this.timer);
+    this.clear();
+    this.progress = '';
+  }
+}
+
+/** The controller's progress log line: `D/T done, R running, Q queued, RQ requeued, L live workers`. */
+export function parseProgress(line: string): { done: number; total: number; running: number; queued: number; requeued: number; live: number; rest: string } | null {
+  const m = /(\d+)\/(\d+) done, (\d+) running, (\d+) queued, (\d+) requeued, (\d+) live workers?(.*)$/.exec(line);
+  if (!m) return null;
+  return { done: +m[1], total: +m[2], running: +m[3], queued: +m[4], requeued: +m[5], live: +m[6], rest: m[7].replace(/^,\s*/, '') };
+}
+
+/** The options given to `run` that a child takes (those `run` sets itself excepted). */
+function optionArgs(p: Parsed, roles: string[]): string[] {
+  const args: string[] = [];
+  const own: string[] = [INPUT.redisUrl, INPUT.runId, INPUT.command, INPUT.workerId];
+  for (const o of INPUT_OPTIONS) {
+    const v = p.values.get(o.name);
+    if (v !== undefined && roles.includes(o.role) && !own.includes(o.name)) args.push(`--${o.name}=${v}`);
+  }
+  return args;
+}
+
+export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url)): Promise<number> {
+  const env = process.env;
+  const workers = p.values.has('workers') ? positiveInt('workers', p.values.get('workers')!, 256) : availableParallelism();
+  const fromDash = p.rest && p.rest.length > 0 ? joinCommand(p.rest) : '';
+  if (fromDash && p.values.get(INPUT.command)) throw new UsageError(`give the command either after '--' or with --${INPUT.command}, not both`);
+  const command = fromDash || p.values.get(INPUT.command)?.trim() || '';
+  // A runner preset (--runner vitest, say) lists the tests and gives the command when they are not given.
+  const preset = (p.values.get('runner') ?? '').trim().toLowerCase();
+  const hasPreset = preset !== '' && preset !== 'custom';
+  if (!command && !hasPreset) throw new UsageError(`the test command is missing: shardless run [options] -- <command...>; see 'shardless run --help'`);
+  if (!hasPreset && ![INPUT.tests, INPUT.testsFile, INPUT.testsCommand].some((n) => p.values.get(n)?.trim())) {
+    throw new UsageError(`no tests: give them with --${INPUT.tests} (ids or globs, repeatable), --${INPUT.testsFile} or --${INPUT.testsCommand}`);
+  }
+  const runId = p.values.get(INPUT.runId)?.trim() || `local-${Date.now()}`;
+  const givenUrl = p.values.get(INPUT.redisUrl)?.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
+
+  // Every option is checked here, before anything starts: the children would only fail one by one.
+  for (const mode of ['controller', 'worker'] as const) {
+    const base = getterOf(p, mode);
+    const get: Getter = (name) =>
+      name === INPUT.redisUrl ? givenUrl || 'redis://127.0.0.1:6379' : name === INPUT.runId ? runId : name === INPUT.command ? command : base(name);
+    try {
+      readInputs(get, {});
+    } catch (e) {
+      if (e instanceof InputError) throw new UsageError(optionMessage(e.message));
+      throw e;
+    }
+  }
+
+  const out = process.stdout;
+  let redis: ThrowawayRedis | null = null;
+  let url = givenUrl;
+  if (!url) {
+    const binary = findRedisServer();
+    if (!binary) {
+      process.stderr.write(`shardless run: ${INSTALL_HINT}\n`);
+      return 1;
+    }
+    redis = await startRedis(binary);
+    url = redis.url;
+    out.write(`shardless run: started ${binary} on 127.0.0.1:${redis.port} (pid ${redis.pid}), stopped at the end\n`);
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'shardless-run-'));
+  const summaryFile = join(tmp, 'summary.md');
+  writeFileSync(summaryFile, '');
+  const cleanup = () => {
+    redis?.kill();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  process.once('exit', cleanup);
+
+  out.write(`shardless run: run ${runId}, ${workers} worker${workers === 1 ? '' : 's'}, command: ${command || `(the ${preset} preset's)`}\n`);
+
+  const children: Child[] = [];
+  const names = ['controller', ...Array.from({ length: workers }, (_, i) => `w${i + 1}`)];
+  const width = Math.max(...names.map((n) => n.length));
+  const display = new Display(out, () => children.filter((c) => c.name !== 'controller' && !c.exit).length, workers);
+  let countsLine = '';
+  let reason = '';
+
+  const start = (name: string, index: number, args: string[], childEnv: NodeJS.ProcessEnv): Child => {
+    const proc = spawn(process.execPath, [bundle, ...args], {
+      env: { ...childEnv, [PARENT_ENV]: String(process.pid) },
+      // Their own process groups: Ctrl-C reaches this process only, which forwards it (once).
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    proc.stdin!.on('error', () => {});
+    const prefix = display.paint(`[${name}]`.padEnd(width + 2), index);
+    const filter = new PlainFilter();
+    const onLine = (raw: string) => {
+      const line = filter.line(raw.replace(/\r$/, ''));
+      if (line === null) return;
+      if (name === 'controller') {
+        const prog = parseProgress(line);
+        if (prog) display.setStats(`${prog.done}/${prog.total} done · ${prog.running} running · ${prog.queued + prog.requeued} queued · ${prog.live} live workers${prog.rest ? ` · ${prog.rest}` : ''}`);
+        if (/^shardless: \d+ tests: /.test(line)) countsLine = line;
+        const err = /^error: (.*)$/.exec(line);
+        if (err) reason = err[1];
+      }
+      display.line(`${prefix} ${line}`);
+    };
+    for (const s of [proc.stdout!, proc.stderr!]) {
+      let buf = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => {
+        buf += d;
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        for (const l of lines) onLine(l);
+      });
+      s.on('end', () => {
+        if (buf) onLine(buf);
+        buf = '';
+      });
+    }
+    const child: Child = { name, proc, exited: Promise.resolve() };
+    child.exited = new Promise<void>((res) => {
+      proc.once('error', (e) => {
+        display.line(`${prefix} could not start: ${e.message}`);
+        child.exit ??= { code: 127, signal: null };
+        res();
+      });
+      proc.once('close', (code, signal) => {
+        child.exit ??= { code, signal };
+        res();
+      });
+    });
+    children.push(child);
+    return child;
+  };
+
+  const common = ['--redis-url', url, '--run-id', runId];
+  const controllerEnv: NodeJS.ProcessEnv = { ...env, GITHUB_STEP_SUMMARY: summaryFile };
+  const workerEnv: NodeJS.ProcessEnv = { ...env };
+  delete workerEnv.GITHUB_OUTPUT;
+  delete workerEnv.GITHUB_STEP_SUMMARY;
+  const controller = start('controller', 0, ['controller', ...optionArgs(p, ['common', 'controller']), ...common], controllerEnv);
+  const workerChildren = Array.from({ length: workers }, (_, i) =>
+    start(`w${i + 1}`, i + 1, ['worker', ...optionArgs(p, ['common', 'worker']), ...common, '--worker-id', `w${i + 1}`, '--command', command], workerEnv));
+
+  const signalChild = (c: Child, sig: NodeJS.Signals) => {
+    if (c.exit || c.proc.pid === undefined) return;
+    try {
+      // The child itself: a worker kills its batch's process group and hands its tests back.
+      process.kill(c.proc.pid, sig);
+    } catch {
+      // gone
+    }
+  };
+  const killChild = (c: Child) => {
+    if (c.exit || c.proc.pid === undefined) return;
+    for (const pid of [-c.proc.pid, c.proc.pid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  };
+  const timers: NodeJS.Timeout[] = [];
+  const later = (ms: number, fn: () => void) => timers.push(setTimeout(fn, ms));
+
+  // Ctrl-C (or SIGTERM/SIGHUP): forward SIGINT to the children, which stop and write what they can;
+  // a second one, or KILL_AFTER_MS, kills them.
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) {
+      display.line(`shardless run: ${sig} again: killing everything`);
+      children.forEach(killChild);
+      return;
+    }
+    interrupted = sig;
+    display.line(`shardless run: ${sig}: stopping the controller and the workers (again to kill them)`);
+    for (const c of children) signalChild(c, 'SIGINT');
+    later(KILL_AFTER_MS, () => children.forEach(killChild));
+  };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of sigs) process.on(s, onSignal);
+
+  // The controller ended: workers see the run complete within seconds; stop those that do not.
+  void controller.exited.then(() => {
+    later(WORKERS_GRACE_MS, () => {
+      const left = workerChildren.filter((c) => !c.exit);
+      if (left.length === 0) return;
+      display.line(`shardless run: the controller has ended; stopping ${left.map((c) => c.name).join(', ')}`);
+      for (const c of left) signalChild(c, 'SIGTERM');
+      later(KILL_AFTER_MS, () => left.forEach(killChild));
+    });
+  });
+  // Every worker ended with the controller still waiting: nothing would ever run its tests.
+  void Promise.all(workerChildren.map((c) => c.exited)).then(() => {
+    later(CONTROLLER_GRACE_MS, () => {
+      if (controller.exit || interrupted) return;
+      display.line('shardless run: every worker has ended before the run was complete; stopping the controller');
+      signalChild(controller, 'SIGINT');
+      later(KILL_AFTER_MS, () => killChild(controller));
+    });
+  });
+
+  await Promise.all(children.map((c) => c.exited));
+  timers.forEach(clearTimeout);
+  display.done();
+  for (const s of sigs) process.off(s, onSignal);
+  if (redis) await redis.stop();
+
+  const md = readFileSync(summaryFile, 'utf8');
+  if (md.trim()) {
+    out.write(`\n${markdownToText(md)}\n`);
+    if (env.GITHUB_STEP_SUMMARY) {
+      try {
+        appendFileSync(env.GITHUB_STEP_SUMMARY, md);
+      } catch {
+        // not ours to insist on
+      }
+    }
+  }
+  if (countsLine) out.write(`${countsLine}\n`);
+  const workerCodes = workerChildren.map((c) => `${c.name} ${c.exit?.code ?? c.exit?.signal ?? '?'}`).join(', ');
+  const code = controller.exit?.code ?? 1;
+  if (interrupted) {
+    out.write(`shardless run: interrupted by ${interrupted} (controller exit ${controller.exit?.code ?? controller.exit?.signal}; workers: ${workerCodes})\n`);
+    cleanup();
+    return interrupted === 'SIGINT' ? 130 : interrupted === 'SIGHUP' ? 129 : 143;
+  }
+  out.write(code === 0
+    ? `shardless run: passed (workers: ${workerCodes})\n`
+    : `shardless run: failed${reason ? `: ${reason}` : ''} (controller exit ${controller.exit?.code ?? controller.exit?.signal}; workers: ${workerCodes})\n`);
+  cleanup();
+  return code;
+}

@@ -1,0 +1,121 @@
+// The `shardless` command (bin/shardless.js imports this bundle, dist/cli/index.js):
+//   shardless controller [options]          the action's controller, in this process
+//   shardless worker [options] [-- cmd...]  the action's worker, in this process
+//   shardless run --workers N [options] -- <command...>   a local parallel run (see cli-run.ts)
+// Options are the action's inputs (--name value, --name=value). Exit status: that of the controller or
+// worker; 2 for a command-line mistake; 130 after Ctrl-C in `run`.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError, readInputs } from './inputs.js';
+import { runController } from './controller.js';
+import { runWorker } from './worker.js';
+import { INPUT } from './names.js';
+import { UsageError, getterOf, helpText, joinCommand, parseArgs, type Parsed } from './cli-options.js';
+import { PARENT_ENV, optionMessage, runLocal } from './cli-run.js';
+import { installPlainStdout, markdownToText } from './cli-text.js';
+
+/** A child of `shardless run` stops (as on SIGTERM: hands its work back) when its parent goes away. */
+function watchParent(): void {
+  const parent = process.env[PARENT_ENV];
+  delete process.env[PARENT_ENV];
+  if (!parent || Number(parent) !== process.ppid) return;
+  let gone = false;
+  const stop = () => {
+    if (gone) return;
+    gone = true;
+    // Nobody reads the output any more; the SIGTERM handlers hand the work back (when Redis is still
+    // there: a throwaway one went with the parent), and nothing waits for the rest.
+    for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
+    setTimeout(() => process.exit(1), 10_000).unref();
+    process.kill(process.pid, 'SIGTERM');
+  };
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}
+
+/** The controller's last lines (counts, then the reason it failed), repeated after its summary. */
+const lastLines = { counts: '', reason: '' };
+function remember(line: string): void {
+  if (/^shardless: \d+ tests: /.test(line)) lastLines.counts = line;
+  else if (line.startsWith('error: ')) lastLines.reason = line;
+}
+
+async function controllerOrWorker(p: Parsed): Promise<number> {
+  const get = getterOf(p);
+  const fromDash = p.command === 'worker' && p.rest && p.rest.length > 0 ? joinCommand(p.rest) : '';
+  if (fromDash && p.values.get(INPUT.command)) throw new UsageError(`give the command either after '--' or with --${INPUT.command}, not both`);
+  let cfg;
+  try {
+    cfg = readInputs((name) => (name === INPUT.command && fromDash ? fromDash : get(name)), process.env);
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(optionMessage(e.message));
+    throw e;
+  }
+  // Outputs only mean something to GitHub Actions: without GITHUB_OUTPUT they go nowhere.
+  const tmp = mkdtempSync(join(tmpdir(), 'shardless-cli-'));
+  process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
+  if (!process.env.GITHUB_OUTPUT) {
+    process.env.GITHUB_OUTPUT = join(tmp, 'output');
+    writeFileSync(process.env.GITHUB_OUTPUT, '');
+  }
+  watchParent();
+  if (cfg.mode === 'worker') return runWorker(cfg);
+  // Without GITHUB_STEP_SUMMARY the summary is printed as text (rather than as markdown).
+  let summaryFile = '';
+  if (!process.env.GITHUB_STEP_SUMMARY) {
+    summaryFile = process.env.GITHUB_STEP_SUMMARY = join(tmp, 'summary.md');
+    writeFileSync(summaryFile, '');
+  }
+  const code = await runController(cfg);
+  if (summaryFile) {
+    const md = readFileSync(summaryFile, 'utf8');
+    // The counts and the reason stay the last lines of the log.
+    if (md.trim()) process.stdout.write(`\n${markdownToText(md)}\n${[lastLines.counts, lastLines.reason].filter(Boolean).map((l) => `${l}\n`).join('')}`);
+  }
+  return code;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (process.env.GITHUB_ACTIONS !== 'true') installPlainStdout(process.stdout, remember);
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    const topic = argv[0] === 'help' && argv[1] ? argv[1] : 'top';
+    const known = topic === 'controller' || topic === 'worker' || topic === 'run';
+    (argv.length === 0 ? process.stderr : process.stdout).write(`${helpText(known ? topic : 'top')}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  let p: Parsed;
+  try {
+    p = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`shardless: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (p.help) {
+    process.stdout.write(`${helpText(p.command)}\n`);
+    return 0;
+  }
+  try {
+    return p.command === 'run' ? await runLocal(p) : await controllerOrWorker(p);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`shardless ${p.command}: ${e.message}\n`);
+      return 2;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`shardless ${p.command}: ${e instanceof InputError ? optionMessage(message) : message}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`shardless: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
