@@ -72,13 +72,24 @@ if #ids == 0 then
   return { 'empty' }
 end
 
-local lease = { id = tostring(redis.call('HINCRBY', K_META, 'seq', 1)), w = wid, s = now, i = isolated,
-  t = ids, st = 'active', c = math.floor(cost) }
+-- Only tests waiting in a queue are claimed: a stray copy of an id (never expected) is dropped rather
+-- than run twice.
 local vals = redis.call('HMGET', K_TESTS, unpack(ids))
-local updates = {}
+local claimed, states = {}, {}
 for i, id in ipairs(ids) do
   local st = unpack_test(id, vals[i])
   if not st then return corrupt('queued test ' .. id .. ' has no state') end
+  if st.where == 'q' or st.where == 'r' then
+    claimed[#claimed + 1] = id
+    states[#states + 1] = st
+  end
+end
+if #claimed == 0 then return { 'empty' } end
+local lease = { id = tostring(redis.call('HINCRBY', K_META, 'seq', 1)), w = wid, s = now, i = isolated,
+  t = claimed, st = 'active', c = math.floor(cost) }
+local updates = {}
+for i, id in ipairs(claimed) do
+  local st = states[i]
   st.where = 'h:' .. lease.id
   st.runs = st.runs + 1
   updates[#updates + 1] = id

@@ -1034,7 +1034,7 @@ exports.colors = [6, 2, 3, 4, 5, 1];
 try {
 	// Optional dependency (as in, doesn't need to be installed, NOT like optionalDependencies in package.json)
 	// eslint-disable-next-line import/no-extraneous-dependencies
-	const supportsColor = __nccwpck_require__(75);
+	const supportsColor = __nccwpck_require__(1450);
 
 	if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
 		exports.colors = [
@@ -1754,6 +1754,21 @@ Denque.prototype._nextPowerOf2 = function _nextPowerOf2(num) {
 }
 
 module.exports = Denque;
+
+
+/***/ }),
+
+/***/ 3813:
+/***/ ((module) => {
+
+
+
+module.exports = (flag, argv = process.argv) => {
+	const prefix = flag.startsWith('-') ? '' : (flag.length === 1 ? '-' : '--');
+	const position = argv.indexOf(prefix + flag);
+	const terminatorPosition = argv.indexOf('--');
+	return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
+};
 
 
 /***/ }),
@@ -9369,6 +9384,165 @@ function tryCatch(fn) {
     return tryCatcher;
 }
 exports.tryCatch = tryCatch;
+
+
+/***/ }),
+
+/***/ 1450:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+const os = __nccwpck_require__(857);
+const tty = __nccwpck_require__(2018);
+const hasFlag = __nccwpck_require__(3813);
+
+const {env} = process;
+
+let flagForceColor;
+if (hasFlag('no-color') ||
+	hasFlag('no-colors') ||
+	hasFlag('color=false') ||
+	hasFlag('color=never')) {
+	flagForceColor = 0;
+} else if (hasFlag('color') ||
+	hasFlag('colors') ||
+	hasFlag('color=true') ||
+	hasFlag('color=always')) {
+	flagForceColor = 1;
+}
+
+function envForceColor() {
+	if ('FORCE_COLOR' in env) {
+		if (env.FORCE_COLOR === 'true') {
+			return 1;
+		}
+
+		if (env.FORCE_COLOR === 'false') {
+			return 0;
+		}
+
+		return env.FORCE_COLOR.length === 0 ? 1 : Math.min(Number.parseInt(env.FORCE_COLOR, 10), 3);
+	}
+}
+
+function translateLevel(level) {
+	if (level === 0) {
+		return false;
+	}
+
+	return {
+		level,
+		hasBasic: true,
+		has256: level >= 2,
+		has16m: level >= 3
+	};
+}
+
+function supportsColor(haveStream, {streamIsTTY, sniffFlags = true} = {}) {
+	const noFlagForceColor = envForceColor();
+	if (noFlagForceColor !== undefined) {
+		flagForceColor = noFlagForceColor;
+	}
+
+	const forceColor = sniffFlags ? flagForceColor : noFlagForceColor;
+
+	if (forceColor === 0) {
+		return 0;
+	}
+
+	if (sniffFlags) {
+		if (hasFlag('color=16m') ||
+			hasFlag('color=full') ||
+			hasFlag('color=truecolor')) {
+			return 3;
+		}
+
+		if (hasFlag('color=256')) {
+			return 2;
+		}
+	}
+
+	if (haveStream && !streamIsTTY && forceColor === undefined) {
+		return 0;
+	}
+
+	const min = forceColor || 0;
+
+	if (env.TERM === 'dumb') {
+		return min;
+	}
+
+	if (process.platform === 'win32') {
+		// Windows 10 build 10586 is the first Windows release that supports 256 colors.
+		// Windows 10 build 14931 is the first release that supports 16m/TrueColor.
+		const osRelease = os.release().split('.');
+		if (
+			Number(osRelease[0]) >= 10 &&
+			Number(osRelease[2]) >= 10586
+		) {
+			return Number(osRelease[2]) >= 14931 ? 3 : 2;
+		}
+
+		return 1;
+	}
+
+	if ('CI' in env) {
+		if (['TRAVIS', 'CIRCLECI', 'APPVEYOR', 'GITLAB_CI', 'GITHUB_ACTIONS', 'BUILDKITE', 'DRONE'].some(sign => sign in env) || env.CI_NAME === 'codeship') {
+			return 1;
+		}
+
+		return min;
+	}
+
+	if ('TEAMCITY_VERSION' in env) {
+		return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
+	}
+
+	if (env.COLORTERM === 'truecolor') {
+		return 3;
+	}
+
+	if ('TERM_PROGRAM' in env) {
+		const version = Number.parseInt((env.TERM_PROGRAM_VERSION || '').split('.')[0], 10);
+
+		switch (env.TERM_PROGRAM) {
+			case 'iTerm.app':
+				return version >= 3 ? 3 : 2;
+			case 'Apple_Terminal':
+				return 2;
+			// No default
+		}
+	}
+
+	if (/-256(color)?$/i.test(env.TERM)) {
+		return 2;
+	}
+
+	if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
+		return 1;
+	}
+
+	if ('COLORTERM' in env) {
+		return 1;
+	}
+
+	return min;
+}
+
+function getSupportLevel(stream, options = {}) {
+	const level = supportsColor(stream, {
+		streamIsTTY: stream && stream.isTTY,
+		...options
+	});
+
+	return translateLevel(level);
+}
+
+module.exports = {
+	supportsColor: getSupportLevel,
+	stdout: getSupportLevel({isTTY: tty.isatty(1)}),
+	stderr: getSupportLevel({isTTY: tty.isatty(2)})
+};
 
 
 /***/ }),
@@ -37742,14 +37916,6 @@ module.exports = {
 
 /***/ }),
 
-/***/ 75:
-/***/ ((module) => {
-
-module.exports = eval("require")("supports-color");
-
-
-/***/ }),
-
 /***/ 2613:
 /***/ ((module) => {
 
@@ -37953,6 +38119,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
 /***/ 6928:
 /***/ ((module) => {
 
@@ -38070,8 +38243,8 @@ module.exports = /*#__PURE__*/JSON.parse('{"vadd":{"arity":-5,"flags":["write","
 /************************************************************************/
 var __webpack_exports__ = {};
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -38146,7 +38319,7 @@ function toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -38220,7 +38393,7 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
@@ -38236,7 +38409,7 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
@@ -39318,7 +39491,7 @@ class Summary {
      * @returns {Summary} summary instance
      */
     addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
+        return this.addRaw(external_os_.EOL);
     }
     /**
      * Adds an HTML codeblock to the summary buffer
@@ -40042,13 +40215,13 @@ class ToolRunner extends external_events_.EventEmitter {
     _processLineBuffer(data, strBuffer, onLine) {
         try {
             let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
+            let n = s.indexOf(external_os_.EOL);
             while (n > -1) {
                 const line = s.substring(0, n);
                 onLine(line);
                 // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
             }
             return s;
         }
@@ -40339,7 +40512,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 }
                 const optionsNonNull = this._cloneExecOptions(this.options);
                 if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
                 }
                 const state = new ExecState(optionsNonNull, this.toolPath);
                 state.on('debug', (message) => {
@@ -40678,8 +40851,8 @@ const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
         version
     };
 });
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
+const platform = external_os_.platform();
+const arch = external_os_.arch();
 const isWindows = platform === 'win32';
 const isMacOS = platform === 'darwin';
 const isLinux = platform === 'linux';
@@ -40860,7 +41033,7 @@ function setOutput(name, value) {
     if (filePath) {
         return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(external_os_namespaceObject.EOL);
+    process.stdout.write(external_os_.EOL);
     command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
@@ -40928,7 +41101,7 @@ function notice(message, properties = {}) {
  * @param message info message
  */
 function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
+    process.stdout.write(message + external_os_.EOL);
 }
 /**
  * Begin an output group.
@@ -41030,6 +41203,7 @@ const INPUT = {
     queue: 'queue',
     runId: 'run-id',
     workingDirectory: 'working-directory',
+    runner: 'runner',
     tests: 'tests',
     testsFile: 'tests-file',
     testsCommand: 'tests-command',
@@ -41091,1199 +41265,12 @@ const PLACEHOLDER = {
     junit: '{junit}',
 };
 
-;// CONCATENATED MODULE: ./src/inputs.ts
-// Inputs and their validation. Every input has its default here too, so the entry point runs with
-// only the INPUT_* variables it needs (tests, act, local runs). Errors name the input.
-
-
-
-class InputError extends Error {
-}
-const defaultGetter = (name) => getInput(name);
-function inputs_int(get, name, def, min = 0, max = Number.MAX_SAFE_INTEGER) {
-    const raw = get(name).trim();
-    if (raw === '')
-        return def;
-    if (!/^\d+$/.test(raw))
-        throw new InputError(`Input '${name}' must be a whole number, got '${raw}'`);
-    const n = Number(raw);
-    if (n < min || n > max)
-        throw new InputError(`Input '${name}' must be between ${min} and ${max}, got ${n}`);
-    return n;
-}
-function bool(get, name, def) {
-    const raw = get(name).trim().toLowerCase();
-    if (raw === '')
-        return def;
-    if (['true', 'yes', '1', 'on'].includes(raw))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(raw))
-        return false;
-    throw new InputError(`Input '${name}' must be true or false, got '${raw}'`);
-}
-/** The URLs of a redis-url value: one, or (Redis Cluster) several separated by spaces or commas. */
-function splitUrls(value) {
-    return value.split(/[\s,]+/).filter(Boolean);
-}
-/** Returns the Redis URL after checking its form; its password is registered as a secret first. */
-function redisUrl(raw, env = process.env, cluster = false) {
-    const url = raw.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
-    const urls = splitUrls(url);
-    if (urls.length > 1) {
-        if (!cluster)
-            throw new InputError(`Input '${INPUT.redisUrl}' holds several URLs, which needs '${INPUT.redisCluster}: true'`);
-        for (const u of urls)
-            redisUrl(u, {}, false);
-        return url;
-    }
-    if (!url) {
-        throw new InputError(`Input '${INPUT.redisUrl}' is empty and neither ${ENV.redisUrl} nor ${ENV.redisUrlFallback} is set ` +
-            '(note: secrets are not passed to workflows triggered from forks)');
-    }
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        throw new InputError(`Input '${INPUT.redisUrl}' is not a valid URL (expected redis://[user:password@]host:port[/db])`);
-    }
-    if (parsed.password)
-        core_setSecret(decodeURIComponent(parsed.password));
-    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-        throw new InputError(`Input '${INPUT.redisUrl}' must start with redis:// or rediss://, got '${parsed.protocol}//'`);
-    }
-    if (!parsed.hostname)
-        throw new InputError(`Input '${INPUT.redisUrl}' has no host`);
-    return url;
-}
-/** The URL with its password replaced, for logs. */
-function maskUrl(url) {
-    const urls = splitUrls(url);
-    if (urls.length > 1)
-        return urls.map(maskUrl).join(' ');
-    try {
-        const u = new URL(url);
-        if (u.password)
-            u.password = '***';
-        return u.toString();
-    }
-    catch {
-        return '(unparsable URL)';
-    }
-}
-function common(get, env) {
-    const mode = get(INPUT.mode).trim();
-    if (mode !== 'controller' && mode !== 'worker') {
-        throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${mode}'`);
-    }
-    const redisCluster = bool(get, INPUT.redisCluster, false);
-    const url = redisUrl(get(INPUT.redisUrl), env, redisCluster);
-    const queue = get(INPUT.queue).trim() || 'tests';
-    const githubRunId = env.GITHUB_RUN_ID ?? '';
-    const runAttempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1;
-    let runId = get(INPUT.runId).trim();
-    const runIdDefaulted = runId === '';
-    if (runIdDefaulted) {
-        if (!githubRunId)
-            throw new InputError(`Input '${INPUT.runId}' is required outside GitHub Actions (GITHUB_RUN_ID is not set)`);
-        runId = `${githubRunId}-${runAttempt}`;
-    }
-    return {
-        mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
-        queue, runId, runIdDefaulted, runAttempt, githubRunId,
-        repository: env.GITHUB_REPOSITORY ?? 'local',
-        workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
-        noWorkerTimeout: inputs_int(get, INPUT.noWorkerTimeout, 600, 1),
-    };
-}
-function readInputs(get = defaultGetter, env = process.env) {
-    const c = common(get, env);
-    if (c.mode === 'worker') {
-        const command = get(INPUT.command).trim();
-        if (!command)
-            throw new InputError(`Input '${INPUT.command}' is required in worker mode`);
-        return {
-            ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
-            workerId: get(INPUT.workerId).trim() || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-            shell: get(INPUT.shell).trim() || 'bash',
-        };
-    }
-    return {
-        ...c, mode: 'controller',
-        tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
-        batchSize: inputs_int(get, INPUT.batchSize, 10, 1, 10_000),
-        batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : inputs_int(get, INPUT.batchDuration, 0),
-        maxAttempts: inputs_int(get, INPUT.maxAttempts, 3, 1, 100),
-        retries: inputs_int(get, INPUT.retries, 0, 0, 100),
-        batchTimeout: inputs_int(get, INPUT.batchTimeout, 0),
-        heartbeatTtl: inputs_int(get, INPUT.heartbeatTtl, 30, 1),
-        timeout: inputs_int(get, INPUT.timeout, 0),
-        maxFailures: inputs_int(get, INPUT.maxFailures, 0),
-        failOnFlaky: bool(get, INPUT.failOnFlaky, false),
-        timings: bool(get, INPUT.timings, true),
-        timingsFile: get(INPUT.timingsFile).trim(),
-        ttl: inputs_int(get, INPUT.ttl, 86400, 60),
-        reportOutput: get(INPUT.reportOutput).trim(),
-        junitOutput: get(INPUT.junitOutput).trim(),
-    };
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/keys.ts
-// The Redis key layout of a run. Every key of a run shares one hash tag, so each Lua script touches
-// a single slot (Redis Cluster) and runs of different repositories or queues never meet.
-/** Hash tags end at the first `}`: keep braces out of the tag's parts. */
-function tagPart(s) {
-    return s.replace(/[{}]/g, '_');
-}
-function runKeys(repository, queue, run) {
-    const prefix = `shardless:{${tagPart(repository)}/${tagPart(queue)}/${tagPart(run)}}:`;
-    return {
-        prefix,
-        meta: `${prefix}meta`,
-        queue: `${prefix}queue`,
-        requeue: `${prefix}requeue`,
-        tests: `${prefix}tests`,
-        leases: `${prefix}leases`,
-        workers: `${prefix}workers`,
-        history: `${prefix}history`,
-        costs: `${prefix}costs`,
-        hbPrefix: `${prefix}hb:`,
-        controller: `${prefix}controller`,
-    };
-}
-/** The KEYS argument of a script (the order lib.lua names them), with the given heartbeat key. */
-function scriptKeys(k, hb) {
-    return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
-}
-
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/scripts.ts
-// Loads the Lua scripts (src/lua; ncc copies each file named below into dist/) into an ioredis client.
-// defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
-
-const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort'];
-// One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
-const FILES = {
-    lib: __nccwpck_require__.ab + "lib.lua",
-    reset: __nccwpck_require__.ab + "reset.lua",
-    seed: __nccwpck_require__.ab + "seed.lua",
-    start: __nccwpck_require__.ab + "start.lua",
-    register: __nccwpck_require__.ab + "register.lua",
-    claim: __nccwpck_require__.ab + "claim.lua",
-    report: __nccwpck_require__.ab + "report.lua",
-    heartbeat: __nccwpck_require__.ab + "heartbeat.lua",
-    release: __nccwpck_require__.ab + "release.lua",
-    reap: __nccwpck_require__.ab + "reap.lua",
-    abort: __nccwpck_require__.ab + "abort.lua",
-};
-function source(name) {
-    return (0,external_node_fs_namespaceObject.readFileSync)(FILES[name], 'utf8');
-}
-let cached;
-/** lib.lua is prepended to each script: one copy of the shared helpers, one file per operation. */
-function scriptSources() {
-    if (!cached) {
-        const lib = source('lib');
-        cached = new Map(SCRIPT_NAMES.map((n) => [n, `${lib}\n${source(n)}`]));
-    }
-    return cached;
-}
-function defineScripts(redis) {
-    for (const [name, lua] of scriptSources()) {
-        if (!(`sl_${name}` in redis))
-            redis.defineCommand(`sl_${name}`, { numberOfKeys: 9, lua });
-    }
-    return redis;
-}
-
-;// CONCATENATED MODULE: ./src/queue.ts
-
-
-const SEED_CHUNK = 1000;
-const READ_CHUNK = 1000;
-/** cjson encodes an empty table as {}: read it as an empty list or object as needed. */
-function parseJson(s, empty) {
-    const v = JSON.parse(s);
-    if (Array.isArray(empty) && !Array.isArray(v))
-        return empty;
-    return v;
-}
-class Queue {
-    keys;
-    redis;
-    constructor(redis, keys) {
-        this.keys = keys;
-        this.redis = defineScripts(redis);
-    }
-    k(hb = this.keys.controller) {
-        return scriptKeys(this.keys, hb);
-    }
-    hb(worker) {
-        return this.keys.hbPrefix + worker;
-    }
-    async reset(epoch, ttl, settings) {
-        const pairs = Object.entries(settings).flatMap(([k, v]) => [k, String(v)]);
-        await this.redis.sl_reset(...this.k(), epoch, ttl, ...pairs);
-    }
-    /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms. */
-    async seed(epoch, tests, costs = new Map()) {
-        const pipe = this.redis.pipeline();
-        for (let i = 0; i < tests.length; i += SEED_CHUNK) {
-            const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => [id, String(Math.round(costs.get(id) ?? 0))]);
-            pipe.sl_seed(...this.k(), epoch, ...args);
-        }
-        const res = (await pipe.exec()) ?? [];
-        for (const [err, reply] of res) {
-            if (err)
-                throw err;
-            if (reply === 'stale')
-                throw new Error('the run was reset by another controller while seeding');
-        }
-    }
-    async start(epoch) {
-        const r = await this.redis.sl_start(...this.k(), epoch);
-        if (r === 'stale')
-            throw new Error('the run was reset by another controller');
-        return Number(r);
-    }
-    async register(worker) {
-        const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker));
-        if (!r)
-            return null;
-        return { epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
-    }
-    async claim(epoch, worker) {
-        const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker));
-        const kind = String(r[0]);
-        if (kind === 'ok') {
-            return { kind, lease: String(r[1]), isolated: Number(r[2]) === 1, attempt: Number(r[3]), tests: r.slice(4).map(String) };
-        }
-        if (kind === 'done')
-            return { kind, state: String(r[1]), reason: String(r[2] ?? '') };
-        return { kind: kind };
-    }
-    async report(epoch, worker, lease, end, results) {
-        const obj = {};
-        for (const [id, r] of results)
-            obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined };
-        const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj)));
-        return { kind: r[0], finals: parseJson(r[1], {}) };
-    }
-    async heartbeat(epoch, worker) {
-        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller));
-        if (r[0] === 'stale')
-            return { kind: 'stale' };
-        return { kind: r[0], state: r[1], reason: String(r[2] ?? ''), controllerAlive: Number(r[3]) === 1 };
-    }
-    /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */
-    async release(epoch, worker, lease, state) {
-        const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state);
-        return r === 'stale' ? 0 : Number(r);
-    }
-    async reap(epoch, controllerTtlMs) {
-        const r = (await this.redis.sl_reap(...this.k(), epoch, this.keys.hbPrefix, controllerTtlMs));
-        if (r === 'stale' || !Array.isArray(r))
-            return null;
-        const n = (i) => Number(r[i]);
-        return {
-            state: String(r[0]), reason: String(r[1] ?? ''), total: n(2), done: n(3), queued: n(4),
-            requeued: n(5), running: n(6), live: n(7), nowMs: n(8), reaped: parseJson(String(r[9]), []),
-            workLeftMs: n(10) || 0,
-        };
-    }
-    async abort(epoch, reason) {
-        return String(await this.redis.sl_abort(...this.k(), epoch, reason));
-    }
-    /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
-    async readRun(queue, run, ids) {
-        const { redis, keys } = this;
-        const [meta, workersRaw, leasesRaw, time] = await Promise.all([
-            redis.hgetall(keys.meta), redis.hgetall(keys.workers), redis.hgetall(keys.leases), redis.time(),
-        ]);
-        const tests = [];
-        for (let i = 0; i < ids.length; i += READ_CHUNK) {
-            const chunk = ids.slice(i, i + READ_CHUNK);
-            const vals = await redis.hmget(keys.tests, ...chunk);
-            chunk.forEach((id, j) => tests.push({ id, status: finalOf(vals[j]) }));
-        }
-        const history = [];
-        for (let i = 0;; i += READ_CHUNK) {
-            const part = await redis.lrange(keys.history, i, i + READ_CHUNK - 1);
-            for (const s of part)
-                history.push(JSON.parse(s));
-            if (part.length < READ_CHUNK)
-                break;
-        }
-        const workers = Object.entries(workersRaw)
-            .filter(([id]) => id !== '_')
-            .map(([id, v]) => {
-            const w = JSON.parse(v);
-            return { id, state: w.state, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
-        });
-        const batches = Object.entries(leasesRaw)
-            .filter(([id]) => id !== '_')
-            .map(([id, v]) => {
-            const l = JSON.parse(v);
-            return { id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st };
-        })
-            .sort((a, b) => Number(a.id) - Number(b.id));
-        const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-        return {
-            queue, run, state: (meta.state ?? 'seeding'), abortReason: meta.reason ?? '',
-            seededAtMs: Number(meta.seededAt ?? meta.createdAt ?? nowMs),
-            completedAtMs: meta.completedAt ? Number(meta.completedAt) : null, nowMs, tests, history, workers, batches,
-        };
-    }
-}
-const FINALS = new Set(['passed', 'failed', 'flaky', 'lost', 'skipped']);
-function finalOf(packed) {
-    if (!packed)
-        return null;
-    const where = packed.slice(0, packed.indexOf('|'));
-    return FINALS.has(where) ? where : null;
-}
-
-// EXTERNAL MODULE: ./node_modules/ioredis/built/index.js
-var built = __nccwpck_require__(7796);
-;// CONCATENATED MODULE: ./src/redis.ts
-// Connecting to Redis: a bounded first connection with a clear error, and reconnection within a
-// window (a restarted Redis), after which pending commands fail instead of hanging.
-
-
-
-
-
-/** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
-function tlsOptions(cfg) {
-    if (!cfg.redisUrl.startsWith('rediss:')) {
-        if (cfg.redisCa || cfg.redisInsecure)
-            warning(`Inputs '${INPUT.redisCa}' and '${INPUT.redisInsecure}' apply to rediss:// URLs only`);
-        return undefined;
-    }
-    const tls = {};
-    if (cfg.redisCa) {
-        try {
-            tls.ca = (0,external_node_fs_namespaceObject.readFileSync)(cfg.redisCa, 'utf8');
-        }
-        catch (e) {
-            throw new InputError(`Input '${INPUT.redisCa}': cannot read '${cfg.redisCa}' (${e.code ?? e.message})`);
-        }
-    }
-    if (cfg.redisInsecure) {
-        warning(`Input '${INPUT.redisInsecure}' is true: the Redis server's certificate is not verified`);
-        tls.rejectUnauthorized = false;
-    }
-    return tls;
-}
-async function connectRedis(cfg, opts = {}) {
-    const url = cfg.redisUrl;
-    const tls = tlsOptions(cfg);
-    const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
-    const retryWindowMs = opts.retryWindowMs ?? 60_000;
-    let failingSince = 0;
-    let lastError = '';
-    const retry = () => {
-        const now = Date.now();
-        if (!failingSince)
-            failingSince = now;
-        if (now - failingSince > retryWindowMs)
-            return null;
-        return Math.min(200 + (now - failingSince) / 10, 1_000);
-    };
-    const common = {
-        ...(tls ? { tls } : {}),
-        connectionName: opts.name,
-        maxRetriesPerRequest: null,
-        connectTimeout: 5_000,
-    };
-    let redis;
-    let host;
-    if (cfg.redisCluster) {
-        const nodes = splitUrls(url).map((u) => new URL(u));
-        const auth = nodes[0];
-        redis = new built.Cluster(nodes.map((n) => ({ host: n.hostname, port: Number(n.port || 6379) })), {
-            lazyConnect: true,
-            clusterRetryStrategy: retry,
-            redisOptions: {
-                ...common,
-                username: auth.username ? decodeURIComponent(auth.username) : undefined,
-                password: auth.password ? decodeURIComponent(auth.password) : undefined,
-            },
-        });
-        host = nodes.map((n) => `${n.hostname}:${n.port || 6379}`).join(', ');
-    }
-    else {
-        const single = new built.Redis(url, { ...common, lazyConnect: true, retryStrategy: retry });
-        redis = single;
-        host = `${single.options.host}:${single.options.port}`;
-    }
-    // Without a listener ioredis prints every failed reconnect; keep the last one for the error message.
-    redis.on('error', (e) => { lastError = e.message; });
-    redis.on('ready', () => { failingSince = 0; });
-    let timer;
-    try {
-        await Promise.race([
-            redis.connect().catch(() => redis.ping()),
-            new Promise((_, reject) => {
-                timer = setTimeout(() => reject(new Error('timeout')), connectTimeoutMs);
-            }),
-        ]);
-        await redis.ping();
-    }
-    catch (e) {
-        redis.disconnect();
-        const why = lastError || e.message;
-        throw new InputError(`Input '${INPUT.redisUrl}': cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s (${why})`);
-    }
-    finally {
-        clearTimeout(timer);
-    }
-    return redis;
-}
-async function closeRedis(redis) {
-    try {
-        await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1_000))]);
-    }
-    catch {
-        /* already closed */
-    }
-    redis.disconnect();
-}
-
-;// CONCATENATED MODULE: ./src/annotations.ts
-// GitHub annotations for the tests that failed or were lost: one `error` per failed test (pointing at the
-// failure's file and line when JUnit said where it is), one `warning` per lost test. GitHub shows only
-// about ten annotations of a step, so the list is capped (failed first) and a notice says what was left out.
-
-
-
-const DEFAULT_MAX_ANNOTATIONS = 10;
-/** Lines of a failure message kept in its annotation. */
-const MESSAGE_LINES = 20;
-/** Bytes of a message, well under what the runner accepts for one annotation (its escaping adds some). */
-const MESSAGE_BYTES = 3_500;
-const TITLE_CHARS = 200;
-/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
-function annotations(report, data, opts = {}) {
-    const { list, omitted } = collect(report, data, opts);
-    return { list, omitted: omitted.failed + omitted.lost };
-}
-/** Writes the annotations through @actions/core, then a notice when some were left out. */
-function emitAnnotations(report, data, opts = {}) {
-    const { list, omitted } = collect(report, data, opts);
-    for (const a of list) {
-        const props = { title: a.title };
-        if (a.file)
-            props.file = a.file;
-        if (a.file && a.startLine !== undefined)
-            props.startLine = a.startLine;
-        if (a.level === 'error')
-            error(a.message, props);
-        else
-            warning(a.message, props);
-    }
-    const n = omitted.failed + omitted.lost;
-    if (n === 0)
-        return;
-    const parts = [
-        omitted.failed > 0 ? `${omitted.failed} failed` : '',
-        omitted.lost > 0 ? `${omitted.lost} lost` : '',
-    ].filter(Boolean);
-    notice(`shardless: ${parts.join(' and ')} ${n === 1 ? 'test is' : 'tests are'} not annotated here ` +
-        `(GitHub shows only about ${DEFAULT_MAX_ANNOTATIONS} annotations per step); the job summary and the report list them all`, { title: `shardless: ${n} more ${n === 1 ? 'annotation' : 'annotations'} left out` });
-}
-function collect(report, data, opts) {
-    const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS));
-    const workspace = (0,external_node_path_namespaceObject.resolve)(opts.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd()));
-    const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, opts.workingDirectory ?? process.cwd());
-    const place = placer(workspace, workdir);
-    const failed = report.tests.filter((t) => t.status === 'failed');
-    const lost = report.tests.filter((t) => t.status === 'lost');
-    const shownFailed = failed.slice(0, max);
-    const shownLost = lost.slice(0, max - shownFailed.length);
-    const failures = shownFailed.length > 0 ? lastFailures(data.history) : new Map();
-    const list = [
-        ...shownFailed.map((t) => failedAnnotation(t, failures.get(t.id), place)),
-        ...shownLost.map((t) => lostAnnotation(t, place)),
-    ];
-    return { list, omitted: { failed: failed.length - shownFailed.length, lost: lost.length - shownLost.length } };
-}
-function failedAnnotation(t, h, place) {
-    let message = h?.m;
-    if (message === undefined) {
-        for (let i = t.runs.length - 1; i >= 0 && message === undefined; i--)
-            if (t.runs[i].outcome === 'failed')
-                message = t.runs[i].message;
-    }
-    const text = firstLines(message ?? '');
-    const runs = t.runs.length;
-    const a = {
-        level: 'error',
-        message: text || `failed without a message (${runs} ${runs === 1 ? 'run' : 'runs'})`,
-        title: `shardless: ${titleId(t.id)} failed`,
-    };
-    const where = place(h?.f, h?.l, t.id);
-    if (where.file)
-        a.file = where.file;
-    if (where.file && where.line !== undefined)
-        a.startLine = where.line;
-    return a;
-}
-function lostAnnotation(t, place) {
-    const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
-    const runs = t.runs.map((r) => `${r.outcome} on worker ${oneLine(r.worker)}`).join(', ');
-    const a = {
-        level: 'warning',
-        message: cutBytes(`lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result${runs ? `\nruns: ${runs}` : ''}`, MESSAGE_BYTES),
-        title: `shardless: ${titleId(t.id)} lost`,
-    };
-    const where = place(undefined, undefined, t.id);
-    if (where.file)
-        a.file = where.file;
-    return a;
-}
-/** Each test's last failed run, in the report's run order (recording time, ties in array order). */
-function lastFailures(history) {
-    const out = new Map();
-    for (const h of history) {
-        if (h.o !== 'failed')
-            continue;
-        const prev = out.get(h.t);
-        if (!prev || h.e >= prev.e)
-            out.set(h.t, h);
-    }
-    return out;
-}
-/**
- * JUnit files are relative to the working directory (the worker made absolute ones so); annotations
- * want them relative to the repository root. Without a file, a test id naming an existing file is used.
- */
-function placer(workspace, workdir) {
-    const fromRoot = (p) => {
-        const rel = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.resolve)(workdir, p));
-        if (rel === '' || rel === '..' || rel.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(rel))
-            return undefined; // outside the repository
-        return rel.split(external_node_path_namespaceObject.sep).join('/');
-    };
-    const existing = new Map();
-    const idFile = (id) => {
-        if (existing.has(id))
-            return existing.get(id);
-        let found;
-        // `path/to/test_x.py::test_y` (pytest) names its file before `::`.
-        for (const candidate of new Set([id, id.split('::')[0]])) {
-            if (!looksLikePath(candidate))
-                continue;
-            try {
-                if ((0,external_node_fs_namespaceObject.statSync)((0,external_node_path_namespaceObject.resolve)(workdir, candidate)).isFile()) {
-                    found = fromRoot(candidate);
-                    break;
-                }
-            }
-            catch {
-                // not a file
-            }
-        }
-        existing.set(id, found);
-        return found;
-    };
-    return (file, line, id) => {
-        const f = file && file.trim() && !/[\r\n\0]/.test(file) ? fromRoot(file.trim()) : idFile(id);
-        const l = Number.isInteger(line) && line > 0 ? line : undefined;
-        return f ? { file: f, line: l } : {};
-    };
-}
-function looksLikePath(s) {
-    return s.length > 0 && s.length < 4096 && s.trim() === s && !/[\0\r\n*?]/.test(s);
-}
-// ---------------------------------------------------------------------------------------------------
-// Text
-// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
-/** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
-function firstLines(message) {
-    const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
-    while (lines.length > 0 && lines[0].trim() === '')
-        lines.shift();
-    const kept = lines.slice(0, MESSAGE_LINES);
-    while (kept.length > 0 && kept.at(-1).trim() === '')
-        kept.pop();
-    let text = kept.map((l) => l.trimEnd()).join('\n');
-    const more = lines.slice(MESSAGE_LINES).some((l) => l.trim() !== '');
-    if (more)
-        text += '\n…';
-    return cutBytes(text, MESSAGE_BYTES);
-}
-/** Cuts at a character boundary so that the UTF-8 encoding fits in `max` bytes. */
-function cutBytes(s, max) {
-    if (Buffer.byteLength(s, 'utf8') <= max)
-        return s;
-    const mark = '\n… (cut)';
-    let out = Buffer.from(s, 'utf8').subarray(0, max - Buffer.byteLength(mark)).toString('utf8');
-    // A cut inside a multi-byte character decodes to U+FFFD at the end: drop it.
-    out = out.replace(/\uFFFD+$/, '');
-    return out + mark;
-}
-function oneLine(s) {
-    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
-}
-function titleId(id) {
-    const chars = Array.from(oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
-    return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/report.ts
-// The controller's view of a finished (or aborted) run: the JSON report, the job summary, the merged
-// JUnit and the outputs. Everything here is pure except `writeReport` at the end.
-
-
-
-// ---------------------------------------------------------------------------------------------------
-// JSON report
-function buildReport(data) {
-    const runsByTest = groupRuns(data.history);
-    const tests = data.tests.map(({ id, status }) => {
-        const runs = runsByTest.get(id) ?? [];
-        return { id, status: status ?? 'not-run', durationMs: testDuration(runs), runs };
-    });
-    const counts = countStatuses(tests);
-    return {
-        version: 1,
-        queue: data.queue,
-        run: data.run,
-        status: reportStatus(data, counts),
-        durationMs: Math.max(0, (data.completedAtMs ?? data.nowMs) - data.seededAtMs),
-        counts,
-        tests,
-        workers: data.workers.map((w) => ({
-            id: w.id,
-            batches: w.batches,
-            tests: w.tests,
-            busyMs: w.busyMs,
-            lostBatches: w.lostBatches,
-            state: w.state === 'dead' || w.state === 'cancelled' ? w.state : 'finished',
-        })),
-    };
-}
-function groupRuns(history) {
-    // sort() is stable, so entries recorded in the same millisecond keep their array order.
-    const sorted = [...history].sort((a, b) => a.e - b.e);
-    const byTest = new Map();
-    for (const h of sorted) {
-        // A run without a result has no runner time: show how long its batch ran until it was given up.
-        const noResult = h.o === 'lost' || h.o === 'timeout' || h.o === 'split';
-        const durationMs = noResult && !h.d ? Math.max(0, h.e - h.s) : h.d;
-        const run = { worker: h.w, batch: h.b, isolated: h.i, outcome: h.o, durationMs, message: h.m };
-        const list = byTest.get(h.t);
-        if (list)
-            list.push(run);
-        else
-            byTest.set(h.t, [run]);
-    }
-    return byTest;
-}
-/** Duration of the last run that produced a result: lost runs say nothing about the test itself. */
-function testDuration(runs) {
-    for (let i = runs.length - 1; i >= 0; i--) {
-        const o = runs[i].outcome;
-        if (o === 'passed' || o === 'failed' || o === 'skipped')
-            return runs[i].durationMs;
-    }
-    return 0;
-}
-function countStatuses(tests) {
-    const counts = { total: tests.length, passed: 0, failed: 0, flaky: 0, lost: 0, skipped: 0, notRun: 0 };
-    const key = {
-        passed: 'passed',
-        failed: 'failed',
-        flaky: 'flaky',
-        lost: 'lost',
-        skipped: 'skipped',
-        'not-run': 'notRun',
-    };
-    for (const t of tests)
-        counts[key[t.status]]++;
-    return counts;
-}
-function reportStatus(data, counts) {
-    if (data.state !== 'complete' || counts.notRun > 0)
-        return 'incomplete';
-    return counts.failed > 0 || counts.lost > 0 ? 'failed' : 'passed';
-}
-// ---------------------------------------------------------------------------------------------------
-// Outputs and exit status
-function reportOutputs(report, reportPath, junitPath) {
-    const c = report.counts;
-    const ids = (status) => report.tests
-        .filter((t) => t.status === status)
-        .map((t) => t.id)
-        .join('\n');
-    return {
-        [OUTPUT.total]: String(c.total),
-        [OUTPUT.passed]: String(c.passed),
-        [OUTPUT.failed]: String(c.failed),
-        [OUTPUT.flaky]: String(c.flaky),
-        [OUTPUT.lost]: String(c.lost),
-        [OUTPUT.skipped]: String(c.skipped),
-        [OUTPUT.notRun]: String(c.notRun),
-        [OUTPUT.failedTests]: ids('failed'),
-        [OUTPUT.flakyTests]: ids('flaky'),
-        [OUTPUT.lostTests]: ids('lost'),
-        [OUTPUT.report]: reportPath,
-        [OUTPUT.junit]: junitPath,
-    };
-}
-const REASON_IDS = 5;
-/** null when the controller should exit 0; otherwise the one-line reason it exits 1. */
-function exitReason(report, data, failOnFlaky) {
-    const c = report.counts;
-    const flakyFails = failOnFlaky && c.flaky > 0;
-    if (report.status === 'passed' && !flakyFails)
-        return null;
-    const parts = [];
-    if (data.state === 'aborted')
-        parts.push(`run aborted: ${report_oneLine(data.abortReason) || 'no reason given'}`);
-    else if (data.state !== 'complete')
-        parts.push(`run did not complete (state ${data.state})`);
-    if (c.failed > 0 || c.lost > 0) {
-        const what = c.failed > 0 && c.lost > 0
-            ? `${tests(c.failed)} failed, ${c.lost} lost`
-            : c.failed > 0
-                ? `${tests(c.failed)} failed`
-                : `${tests(c.lost)} lost`;
-        parts.push(`${what}: ${idList(report, (s) => s === 'failed' || s === 'lost')}`);
-    }
-    if (c.notRun > 0)
-        parts.push(`${tests(c.notRun)} not run`);
-    if (flakyFails)
-        parts.push(`${tests(c.flaky)} flaky (fail-on-flaky): ${idList(report, (s) => s === 'flaky')}`);
-    return parts.join('; ');
-}
-function tests(n) {
-    return `${n} ${n === 1 ? 'test' : 'tests'}`;
-}
-function idList(report, pick) {
-    const ids = report.tests.filter((t) => pick(t.status)).map((t) => report_oneLine(t.id));
-    const shown = ids.slice(0, REASON_IDS).join(', ');
-    return ids.length > REASON_IDS ? `${shown}, … (${ids.length - REASON_IDS} more)` : shown;
-}
-const NOT_RUN_CAP = 100;
-const SLOWEST = 10;
-const MAX_BARS = 300;
-const MAX_MESSAGE = 20_000;
-const MAX_FIRST_LINE = 200;
-const DROPPED_NOTE_ROOM = 200;
-function renderSummary(report, data, opts = {}) {
-    const maxBytes = opts.maxBytes ?? 1_000_000;
-    const top = summaryHeader(report, data);
-    const blocks = [
-        failedBlock(report),
-        lostBlock(report),
-        flakyBlock(report),
-        notRunBlock(report),
-        workersBlock(report),
-        slowestBlock(report),
-        ganttBlock(data, report.durationMs),
-    ].filter((b) => b.items.length + b.hidden > 0);
-    const needs = blocks.map(blockSize);
-    const allot = share(needs, maxBytes - bytes(top) - DROPPED_NOTE_ROOM);
-    const rendered = blocks.map((b, i) => renderBlock(b, allot[i]));
-    const dropped = blocks.filter((_, i) => rendered[i] === '').map((b) => b.what);
-    const note = dropped.length > 0 ? `\n_Left out to fit the summary size limit: ${dropped.join(', ')}._\n` : '';
-    return clampBytes(top + rendered.join('') + note, maxBytes);
-}
-const STATUS_LABEL = {
-    passed: '✅ passed',
-    failed: '❌ failed',
-    incomplete: '⚠️ incomplete',
-};
-function summaryHeader(report, data) {
-    const c = report.counts;
-    let s = `## shardless: ${mdText(report.queue)} ${mdText(report.run)} — ${STATUS_LABEL[report.status]}\n\n`;
-    s += '| total | passed | failed | flaky | lost | skipped | not run |\n';
-    s += '|---:|---:|---:|---:|---:|---:|---:|\n';
-    s += `| ${c.total} | ${c.passed} | ${c.failed} | ${c.flaky} | ${c.lost} | ${c.skipped} | ${c.notRun} |\n\n`;
-    s += `**Wall time:** ${fmtMs(report.durationMs)} · **Workers:** ${report.workers.length}\n`;
-    if (data.state === 'aborted')
-        s += `\n> **Run aborted:** ${mdText(data.abortReason) || 'no reason given'}\n`;
-    return s;
-}
-function failedBlock(report) {
-    const items = report.tests
-        .filter((t) => t.status === 'failed')
-        .map((t) => {
-        const message = lastRun(t, 'failed')?.message ?? '';
-        const runs = t.runs.length > 1 ? ` (${t.runs.length} runs: ${t.runs.map((r) => r.outcome).join(' → ')})` : '';
-        const list = t.runs
-            .map((r, i) => `${i + 1}. ${r.outcome}, worker ${html(r.worker)}, batch ${html(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`)
-            .join('\n');
-        // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
-        return (`<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}${html(runs)}</summary>\n\n` +
-            `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`);
-    });
-    return { head: '\n### Failed tests\n\n', items, tail: '', what: 'failed tests', hidden: 0 };
-}
-function lostBlock(report) {
-    const items = report.tests
-        .filter((t) => t.status === 'lost')
-        .map((t) => {
-        const runs = t.runs.map((r, i) => `  ${i + 1}. ${r.outcome} — worker ${mdCode(r.worker)}, batch ${mdCode(r.batch)}, ` +
-            `${r.isolated ? 'isolated' : 'not isolated'}, ${fmtMs(r.durationMs)}\n`);
-        return `- ${mdCode(t.id)} — ${t.runs.length} ${t.runs.length === 1 ? 'run' : 'runs'}\n${runs.join('')}`;
-    });
-    return { head: '\n### Lost tests\n\n', items, tail: '', what: 'lost tests', hidden: 0 };
-}
-function flakyBlock(report) {
-    const items = report.tests
-        .filter((t) => t.status === 'flaky')
-        .map((t) => {
-        const failure = firstLine(lastRun(t, 'failed')?.message ?? '');
-        const outcomes = t.runs.map((r) => r.outcome).join(' → ');
-        return `- ${mdCode(t.id)} — ${outcomes}${failure ? `: ${mdText(failure)}` : ''}\n`;
-    });
-    return { head: '\n### Flaky tests\n\n', items, tail: '', what: 'flaky tests', hidden: 0 };
-}
-function notRunBlock(report) {
-    const ids = report.tests.filter((t) => t.status === 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
-    return {
-        head: '\n### Not run\n\n',
-        items: ids.slice(0, NOT_RUN_CAP),
-        tail: '',
-        what: 'not-run tests',
-        hidden: Math.max(0, ids.length - NOT_RUN_CAP),
-    };
-}
-function workersBlock(report) {
-    const wall = report.durationMs;
-    const items = report.workers.map((w) => `| ${mdCode(w.id, true)} | ${w.state} | ${w.batches} | ${w.tests} | ${fmtMs(w.busyMs)} | ` +
-        `${wall > 0 ? `${Math.round((w.busyMs / wall) * 100)}%` : '—'} | ${w.lostBatches} |\n`);
-    return {
-        head: '\n### Workers\n\n| worker | state | batches | tests | busy | utilisation | lost batches |\n' +
-            '|---|---|---:|---:|---:|---:|---:|\n',
-        items,
-        tail: '',
-        what: 'workers',
-        hidden: 0,
-    };
-}
-function slowestBlock(report) {
-    const items = report.tests
-        .filter((t) => t.durationMs > 0)
-        .sort((a, b) => b.durationMs - a.durationMs)
-        .slice(0, SLOWEST)
-        .map((t) => `| ${mdCode(t.id, true)} | ${fmtMs(t.durationMs)} | ${t.status} |\n`);
-    return {
-        head: '\n### Slowest tests\n\n| test | duration | status |\n|---|---:|---|\n',
-        items,
-        tail: '',
-        what: 'slow tests',
-        hidden: 0,
-    };
-}
-function ganttBlock(data, wallMs) {
-    const timedOut = new Set(data.history.filter((h) => h.o === 'timeout').map((h) => h.b));
-    const troubled = (b) => b.state === 'reclaimed' || b.state === 'released' || timedOut.has(b.id);
-    // Troubled batches first, so that the bar cap never hides the ones a reader is looking for.
-    const chosen = [...data.batches]
-        .sort((a, b) => Number(troubled(b)) - Number(troubled(a)) || a.startMs - b.startMs)
-        .slice(0, MAX_BARS);
-    const byWorker = new Map(data.workers.map((w) => [w.id, []]));
-    for (const b of [...chosen].sort((x, y) => x.startMs - y.startMs)) {
-        const list = byWorker.get(b.worker);
-        if (list)
-            list.push(b);
-        else
-            byWorker.set(b.worker, [b]);
-    }
-    const rel = (ms) => Math.max(0, Math.round(ms - data.seededAtMs));
-    const items = [];
-    for (const [worker, batches] of byWorker) {
-        batches.forEach((b, i) => {
-            const start = rel(b.startMs);
-            const end = Math.max(start + 1, rel(b.state === 'active' ? data.nowMs : (b.endMs ?? data.nowMs)));
-            const tag = troubled(b) ? 'crit, ' : b.state === 'active' ? 'active, ' : '';
-            const label = `${b.tests.length} ${b.tests.length === 1 ? 'test' : 'tests'}${b.isolated ? ' isolated' : ''}`;
-            const section = i === 0 ? `  section ${mermaidText(worker)}\n` : '';
-            const why = b.state === 'done' && timedOut.has(b.id) ? 'timeout' : b.state;
-            items.push(`${section}  ${label} ${troubled(b) ? `(${why}) ` : ''}:${tag}${start}, ${end}\n`);
-        });
-    }
-    const axis = wallMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S';
-    return {
-        head: `\n### Timeline\n\n\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
-        items,
-        tail: '```\n',
-        what: 'batches',
-        hidden: data.batches.length - chosen.length,
-    };
-}
-function truncationNote(b, left) {
-    return left > 0 ? `\n_…and ${left} more ${b.what} not shown._\n` : '';
-}
-/** Bytes of the block rendered in full. */
-function blockSize(b) {
-    let n = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.hidden));
-    for (const item of b.items)
-        n += bytes(item);
-    return n;
-}
-/** Renders a block within `budget` bytes, or '' when not even its frame fits. */
-function renderBlock(b, budget) {
-    if (blockSize(b) <= budget)
-        return b.head + b.items.join('') + b.tail + truncationNote(b, b.hidden);
-    // Reserve room for the longest note this block could need.
-    let used = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.items.length + b.hidden));
-    if (used > budget)
-        return '';
-    let shown = 0;
-    for (const item of b.items) {
-        const n = bytes(item);
-        if (used + n > budget)
-            break;
-        used += n;
-        shown++;
-    }
-    return b.head + b.items.slice(0, shown).join('') + b.tail + truncationNote(b, b.items.length - shown + b.hidden);
-}
-/** Splits `total` among blocks: small ones get all they need, big ones an equal part of the rest. */
-function share(needs, total) {
-    const out = needs.map(() => 0);
-    const order = needs.map((_, i) => i).sort((a, b) => needs[a] - needs[b]);
-    let left = Math.max(0, total);
-    order.forEach((i, k) => {
-        out[i] = Math.min(needs[i], Math.floor(left / (order.length - k)));
-        left -= out[i];
-    });
-    return out;
-}
-/** Last resort for a limit too small for the header: cut at a line end, which is a character boundary. */
-function clampBytes(text, maxBytes) {
-    if (bytes(text) <= maxBytes)
-        return text;
-    const note = '\n_(summary truncated)_\n';
-    const room = maxBytes - bytes(note);
-    if (room <= 0)
-        return '';
-    const buf = Buffer.from(text, 'utf8').subarray(0, room);
-    return buf.subarray(0, buf.lastIndexOf(0x0a) + 1).toString('utf8') + note;
-}
-// ---------------------------------------------------------------------------------------------------
-// Merged JUnit
-function renderJUnit(report) {
-    const c = report.counts;
-    const totals = `tests="${c.total}" failures="${c.failed}" errors="${c.lost}" ` +
-        `skipped="${c.skipped + c.notRun}" time="${seconds(report.durationMs)}"`;
-    return [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        `<testsuites name="shardless" ${totals}>`,
-        `  <testsuite name="${xmlAttr(`shardless ${report.queue}`)}" ${totals}>`,
-        ...report.tests.map(testcase),
-        '  </testsuite>',
-        '</testsuites>',
-        '',
-    ].join('\n');
-}
-function testcase(t) {
-    const id = xmlAttr(t.id);
-    const lines = [
-        `    <testcase name="${id}" classname="${id}" time="${seconds(t.durationMs)}">`,
-        '      <properties>',
-        `        <property name="shardless.status" value="${t.status}"/>`,
-        `        <property name="shardless.runs" value="${t.runs.length}"/>`,
-        '      </properties>',
-    ];
-    const verdict = testcaseVerdict(t);
-    if (verdict)
-        lines.push(`      ${verdict}`);
-    if (t.runs.length > 0)
-        lines.push(`      <system-out>${xmlText(describeRuns(t.runs))}</system-out>`);
-    lines.push('    </testcase>');
-    return lines.join('\n');
-}
-function testcaseVerdict(t) {
-    switch (t.status) {
-        case 'failed': {
-            const message = lastRun(t, 'failed')?.message ?? '';
-            return `<failure message="${xmlAttr(firstLine(message))}" type="failed">${xmlText(message)}</failure>`;
-        }
-        case 'lost': {
-            const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
-            return `<error type="lost" message="lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result"/>`;
-        }
-        case 'not-run':
-            return '<skipped message="not run"/>';
-        case 'skipped':
-            return '<skipped/>';
-        default:
-            return ''; // passed and flaky are passing testcases; flaky shows in its properties and runs
-    }
-}
-function describeRuns(runs) {
-    return runs
-        .map((r, i) => {
-        const head = `run ${i + 1}: ${r.outcome} on worker ${r.worker}, batch ${r.batch}` +
-            `${r.isolated ? ' (isolated)' : ''}, ${seconds(r.durationMs)} s`;
-        const body = r.message ? `\n  ${r.message.replace(/\n/g, '\n  ')}` : '';
-        return head + body;
-    })
-        .join('\n');
-}
-// ---------------------------------------------------------------------------------------------------
-// Writer
-/** Writes the JSON report and, when `junitPath` is set, the merged JUnit. */
-async function writeReport(report, reportPath, junitPath = '') {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportPath), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-    if (junitPath) {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(junitPath), { recursive: true });
-        await (0,promises_namespaceObject.writeFile)(junitPath, renderJUnit(report));
-    }
-}
-// ---------------------------------------------------------------------------------------------------
-// Helpers: formatting and escaping
-function lastRun(t, outcome) {
-    for (let i = t.runs.length - 1; i >= 0; i--)
-        if (t.runs[i].outcome === outcome)
-            return t.runs[i];
-    return undefined;
-}
-function bytes(s) {
-    return Buffer.byteLength(s, 'utf8');
-}
-function cap(s, max) {
-    return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
-}
-function report_oneLine(s) {
-    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
-}
-function firstLine(message) {
-    // A match rather than split(): messages can be long stack traces, and there may be many.
-    const line = /\S[^\r\n]*/.exec(message)?.[0] ?? '';
-    return cap(line.trim(), MAX_FIRST_LINE).replace(/\n/g, ' ');
-}
-function seconds(ms) {
-    return (Math.max(0, ms) / 1000).toFixed(3);
-}
-function fmtMs(ms) {
-    if (ms < 1000)
-        return `${Math.round(Math.max(0, ms))} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    const total = Math.floor(ms / 1000);
-    const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
-    const pad = (n) => String(n).padStart(2, '0');
-    return h > 0 ? `${h}h ${pad(m)}m ${pad(s)}s` : `${m}m ${pad(s)}s`;
-}
-function html(s) {
-    return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-/**
- * Plain text in the middle of a markdown line: escapes what could start emphasis, code, a link,
- * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
- */
-function mdText(s) {
-    return report_oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
-}
-/**
- * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
- * pipes (which GFM splits cells on even in code) need care.
- */
-function mdCode(s, inTable = false) {
-    let text = report_oneLine(s);
-    if (inTable)
-        text = text.replace(/\|/g, '\\|');
-    if (text === '')
-        return '(empty)';
-    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-    const fence = '`'.repeat(longest + 1);
-    const pad = /^[\s`]|[\s`]$/.test(text) ? ' ' : '';
-    return `${fence}${pad}${text}${pad}${fence}`;
-}
-/** Mermaid gantt text: `:` `;` `#` and friends are syntax there, so they are replaced outright. */
-function mermaidText(s) {
-    return report_oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
-}
-// Characters XML 1.0 forbids: C0 controls but tab/LF/CR, U+FFFE/U+FFFF and lone surrogates.
-// (Spelled without the `u` flag, which makes this several times slower on large messages.)
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-function xmlText(s) {
-    return s
-        .replace(XML_INVALID, '')
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\r/g, '&#13;');
-}
-/** Also escapes whitespace that attribute normalisation would otherwise turn into spaces. */
-function xmlAttr(s) {
-    return xmlText(s)
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&apos;')
-        .replace(/\n/g, '&#10;')
-        .replace(/\t/g, '&#9;');
-}
-
-;// CONCATENATED MODULE: ./src/rerun.ts
-
-// Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
-const PASSED = new Set(['passed', 'flaky', 'skipped']);
-function previousKeys(cfg) {
-    if (!cfg.runIdDefaulted || cfg.runAttempt <= 1)
-        return null;
-    return runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${cfg.runAttempt - 1}`);
-}
-/** The controller records the verdict of a run in its meta hash when it ends. */
-async function recordVerdict(redis, keys, passed) {
-    await redis.hset(keys.meta, 'result', passed ? 'passed' : 'failed');
-}
-async function previousAttemptPassed(redis, cfg) {
-    const keys = previousKeys(cfg);
-    return keys ? (await redis.hget(keys.meta, 'result')) === 'passed' : false;
-}
-/**
- * Tests that did not pass in the attempts before this one (failed, lost or never run), in the order
- * given, or null when no earlier attempt's results are left (then everything runs). An attempt that
- * was itself a re-run lists only what it re-ran, so the other ids are looked up further back.
- */
-async function testsToRerun(redis, cfg, all) {
-    const again = new Set();
-    let pending = all;
-    let found = false;
-    for (let attempt = cfg.runAttempt - 1; attempt >= 1 && pending.length > 0; attempt--) {
-        const keys = runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${attempt}`);
-        if ((await redis.exists(keys.tests)) === 0)
-            break;
-        found = true;
-        const unlisted = [];
-        for (let i = 0; i < pending.length; i += 1000) {
-            const chunk = pending.slice(i, i + 1000);
-            const vals = await redis.hmget(keys.tests, ...chunk);
-            chunk.forEach((id, j) => {
-                const v = vals[j];
-                if (v === null)
-                    unlisted.push(id);
-                else if (!PASSED.has(v.slice(0, v.indexOf('|'))))
-                    again.add(id);
-            });
-        }
-        pending = unlisted;
-    }
-    if (!found)
-        return null;
-    // Listed by no attempt still in Redis: a new test, so it runs.
-    for (const id of pending)
-        again.add(id);
-    return all.filter((id) => again.has(id));
-}
-
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
 
 /**
@@ -45547,7 +44534,7 @@ class Pattern {
         }
         // Replace leading `~` segment
         else if (pattern === '~' || pattern.startsWith(`~${external_path_.sep}`)) {
-            homedir = homedir || external_os_namespaceObject.homedir();
+            homedir = homedir || external_os_.homedir();
             external_assert_(homedir, 'Unable to determine HOME directory');
             external_assert_(hasAbsoluteRoot(homedir), `Expected HOME directory to be a rooted path. Actual '${homedir}'`);
             pattern = Pattern.globEscape(homedir) + pattern.substr(1);
@@ -45993,10 +44980,1899 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/batch.ts
+// Runs one batch of the user's command: renders the placeholders, gives it the SHARDLESS_* environment,
+// runs it as the leader of its own process group so that a timeout, a cancellation or its own exit can
+// take down every descendant, and collects the JUnit files it wrote.
+
+
+
+
+
+/** Time between SIGTERM and SIGKILL on a timeout. */
+const KILL_GRACE_MS = 2000;
+/** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
+const MTIME_SLACK_MS = 1000;
+/** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
+const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
+/** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
+function withoutInputs(env) {
+    return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
+}
+function shellQuote(s) {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+function renderCommand(command, tests, testsFile, junitPath) {
+    const quoted = tests.map(shellQuote).join(' ');
+    const values = {
+        [PLACEHOLDER.tests]: quoted,
+        [PLACEHOLDER.testsFile]: shellQuote(testsFile),
+        [PLACEHOLDER.junit]: shellQuote(junitPath),
+    };
+    const hasTests = command.includes(PLACEHOLDER.tests) || command.includes(PLACEHOLDER.testsFile);
+    // One pass, so that an id that looks like a placeholder is never expanded itself.
+    const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
+    const rendered = command.replace(re, (m) => values[m]);
+    return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
+}
+/** Signals a whole process group; never throws (the group may be gone already). */
+function killProcessGroup(pid, signal = 'SIGKILL') {
+    // -0 or -1 would signal our own group or every process we can reach.
+    if (!Number.isInteger(pid) || pid <= 1)
+        return;
+    try {
+        process.kill(-pid, signal);
+    }
+    catch {
+        // ESRCH: nothing left to kill.
+    }
+}
+class BatchRun {
+    spec;
+    child;
+    exited = false;
+    cancelled = false;
+    timedOut = false;
+    constructor(spec) {
+        this.spec = spec;
+    }
+    get pid() {
+        return this.child?.pid;
+    }
+    /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
+    cancel() {
+        if (this.exited)
+            return;
+        this.cancelled = true;
+        if (this.child?.pid)
+            killProcessGroup(this.child.pid, 'SIGKILL');
+    }
+    async start() {
+        const s = this.spec;
+        const cwd = external_node_path_default().resolve(s.cwd);
+        const junitGlob = s.junitGlob.trim();
+        const usesJUnit = s.command.includes(PLACEHOLDER.junit) || junitGlob !== '';
+        // A fresh directory per batch makes the {junit} path unique and not existing yet.
+        const tmpDir = external_node_path_default().resolve(s.tmpDir);
+        await external_node_fs_namespaceObject.promises.mkdir(tmpDir, { recursive: true });
+        const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
+        const testsFile = external_node_path_default().join(dir, 'tests.txt');
+        const junitPath = external_node_path_default().join(dir, 'junit.xml');
+        await external_node_fs_namespaceObject.promises.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
+        const script = renderCommand(s.command, s.tests, testsFile, junitPath);
+        let args = ['-c', script];
+        if (!fitsExec(script)) {
+            const scriptFile = external_node_path_default().join(dir, 'command.sh');
+            await external_node_fs_namespaceObject.promises.writeFile(scriptFile, script);
+            args = [scriptFile];
+        }
+        const env = {
+            ...withoutInputs(s.env ?? process.env),
+            [CMD_ENV.tests]: s.tests.join('\n'),
+            [CMD_ENV.testsFile]: testsFile,
+            [CMD_ENV.junit]: junitPath,
+            [CMD_ENV.worker]: s.workerId,
+            [CMD_ENV.batch]: s.batchId,
+            [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
+            [CMD_ENV.attempt]: String(s.attempt),
+        };
+        // A huge batch would make every spawn fail; the ids are still in the tests file.
+        if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
+            delete env[CMD_ENV.tests];
+            process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
+        }
+        // Files matching the glob before the run are the previous batches' unless this one rewrites them.
+        const before = junitGlob ? await statGlob(junitGlob, cwd) : new Map();
+        const startMs = Date.now();
+        const { exitCode, signal } = this.cancelled
+            ? { exitCode: null, signal: null }
+            : await this.run(s.shell, args, cwd, env, s.timeoutMs);
+        const durationMs = this.child ? Date.now() - startMs : 0;
+        const junitFiles = [];
+        if (await stamp(junitPath))
+            junitFiles.push(junitPath);
+        if (junitGlob) {
+            for (const [file, st] of await statGlob(junitGlob, cwd)) {
+                const old = before.get(file);
+                const changed = !old || old.mtimeMs !== st.mtimeMs || old.size !== st.size;
+                if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file))
+                    junitFiles.push(file);
+            }
+        }
+        return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs };
+    }
+    run(shell, args, cwd, env, timeoutMs) {
+        return new Promise((resolve) => {
+            let timer;
+            let killTimer;
+            const finish = (exitCode, signal) => {
+                if (this.exited)
+                    return;
+                this.exited = true;
+                clearTimeout(timer);
+                clearTimeout(killTimer);
+                resolve({ exitCode, signal });
+            };
+            const cannotRun = (err) => {
+                process.stderr.write(`shardless: cannot run the command with shell '${shell}': ${err.message}\n`);
+                finish(127, null);
+            };
+            let child;
+            try {
+                // detached: the shell leads its own process group, which is what gets killed.
+                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+            }
+            catch (err) {
+                cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
+                return;
+            }
+            this.child = child;
+            child.on('error', (err) => {
+                if (child.pid === undefined)
+                    cannotRun(err); // ENOENT, EACCES: nothing was started
+            });
+            // 'exit', not 'close': descendants holding the inherited stdout would delay 'close' forever.
+            child.on('exit', (code, sig) => {
+                // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
+                if (child.pid)
+                    killProcessGroup(child.pid, 'SIGKILL');
+                finish(code, sig);
+            });
+            const pid = child.pid;
+            if (pid && timeoutMs > 0) {
+                timer = setTimeout(() => {
+                    this.timedOut = true;
+                    killProcessGroup(pid, 'SIGTERM');
+                    // Only matters when the shell itself survives SIGTERM; its exit kills the rest.
+                    killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+                }, timeoutMs);
+            }
+        });
+    }
+}
+async function stamp(file) {
+    try {
+        const st = await external_node_fs_namespaceObject.promises.stat(file);
+        return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
+async function statGlob(patterns, cwd) {
+    const found = new Map();
+    try {
+        const globber = await create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
+        for (const file of await globber.glob()) {
+            const st = await stamp(file);
+            if (st)
+                found.set(file, st);
+        }
+    }
+    catch (err) {
+        process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${err.message}\n`);
+    }
+    return found;
+}
+/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
+function absolutePatterns(patterns, cwd) {
+    const root = globEscape(cwd);
+    return patterns
+        .split('\n')
+        .map((line) => {
+        const trimmed = line.trim();
+        if (!trimmed || trimmed.startsWith('#'))
+            return '';
+        const neg = /^!+/.exec(trimmed)?.[0] ?? '';
+        const p = trimmed.slice(neg.length).trim();
+        if (p === '~' || p.startsWith('~/') || external_node_path_default().isAbsolute(p))
+            return neg + p;
+        // path.resolve also folds the '..' segments that @actions/glob rejects.
+        return neg + external_node_path_default().resolve(root, p);
+    })
+        .filter(Boolean)
+        .join('\n');
+}
+/** Same escaping as @actions/glob's for a literal path (POSIX). */
+function globEscape(s) {
+    return s
+        .replace(/\\/g, '\\\\')
+        .replace(/(\[)(?=[^/]+\])/g, '[[]')
+        .replace(/\?/g, '[?]')
+        .replace(/\*/g, '[*]');
+}
+function escapeRegExp(s) {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/presets.ts
+// Runner presets (input `runner`). For the controller, a preset says how to list a suite's tests; for
+// the worker, it gives the command that runs exactly the files of a batch and writes JUnit XML whose
+// testcases src/junit.ts maps back to those files. A user's `tests`/`tests-file`/`tests-command` or
+// `command` still wins over the preset.
+//
+// Test ids are paths relative to working-directory (go-test: package import paths), which should be the
+// runner's root: where its config lives (vitest `root`, jest `rootDir`, pytest's ini file).
+//
+// Where a runner's own JUnit names no file (node --test on Node 20, cucumber-js), names it relative to
+// something else than the working directory (playwright: its testDir), or needs a package the user may
+// not have (jest: jest-junit), the worker writes a small reporter of ours into its temporary folder
+// (HELPERS below) and the command loads it from there.
+
+
+
+
+
+const RUNNERS = ['custom', 'vitest', 'jest', 'mocha', 'node-test', 'playwright', 'cucumber-js', 'pytest', 'go-test', 'rspec'];
+function isRunner(name) {
+    return RUNNERS.includes(name);
+}
+const JS_SKIP = /^(node_modules|\.git)$/;
+const base = (p) => external_node_path_namespaceObject.posix.basename(p);
+const helper = (b, name) => shellQuote((0,external_node_path_namespaceObject.join)(b.helperDir, name));
+const PRESETS = {
+    // vitest takes file arguments as substring filters (`a.test.ts` also selects `data.test.ts`), so every
+    // other file whose path holds a batch file's name is excluded by its exact path.
+    vitest: {
+        list: { glob: '**/*.{test,spec}.?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
+        command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} {tests}`,
+        needs: { npm: ['vitest'] },
+    },
+    // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
+    jest: {
+        list: {
+            glob: '**/__tests__/**/*.?([mc])[jt]s?(x), **/?(*.)+(spec|test).?([mc])[jt]s?(x)',
+            match: (p) => /(^|\/)__tests__\/.*\.[cm]?[jt]sx?$/.test(p) || /(^|\.)(test|spec)\.[cm]?[jt]sx?$/.test(base(p)),
+            skipDir: JS_SKIP,
+        },
+        command: (b) => `npx --no -- jest --ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} --runTestsByPath -- {tests}`,
+        needs: { npm: ['jest'] },
+        helpers: ['jest-junit.cjs', 'junit.cjs'],
+    },
+    // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
+    // the batch's. Its built-in xunit reporter writes each testcase's file.
+    mocha: {
+        list: { glob: 'test/*.{js,cjs,mjs}', match: (p) => /^test\/[^/]+\.[cm]?js$/.test(p), skipDir: JS_SKIP },
+        command: (b) => `npx --no -- mocha --reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
+        needs: { npm: ['mocha'] },
+    },
+    // Node 20's junit reporter names no file: HELPERS' reporter does.
+    'node-test': {
+        list: {
+            glob: '**/*.test.?(c|m)js, **/*-test.?(c|m)js, **/*_test.?(c|m)js, **/test-*.?(c|m)js, **/test.?(c|m)js, **/test/**/*.?(c|m)js',
+            match: (p) => /(^test|[._-]test|^test-.*)\.[cm]?js$/.test(base(p)) || /(^|\/)test\/.*\.[cm]?js$/.test(p),
+            skipDir: JS_SKIP,
+        },
+        command: (b) => 'node --test --test-reporter=spec --test-reporter-destination=stdout ' +
+            `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} {tests}`,
+        needs: {},
+        helpers: ['node-test-junit.mjs', 'junit.cjs'],
+    },
+    // File arguments are regular expressions over absolute paths: anchored ones select exactly. Its junit
+    // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
+    playwright: {
+        list: { glob: '**/*.@(spec|test).?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
+        // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
+        command: (b) => `npx --no -- playwright test --reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
+        needs: { npm: ['@playwright/test'] },
+        helpers: ['playwright-junit.mjs', 'junit.cjs'],
+    },
+    // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
+    // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
+    'cucumber-js': {
+        list: { glob: 'features/**/*.feature', match: (p) => /^features\/.*\.feature$/.test(p), skipDir: JS_SKIP },
+        command: (b) => `npx --no -- cucumber-js --plugin=${shellQuote((0,external_node_url_.pathToFileURL)((0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
+            `--format=progress ${cucumberJUnitFormat(b)} {tests}`,
+        needs: { npm: ['@cucumber/cucumber'] },
+        helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
+    },
+    // xunit1 adds a `file` attribute; --rootdir=. makes it relative to the working directory.
+    pytest: {
+        list: {
+            glob: '**/test_*.py, **/*_test.py',
+            match: (p) => /^test_.*\.py$|_test\.py$/.test(base(p)),
+            skipDir: /^(\..*|node_modules|venv|build|dist|CVS|_darcs|\{arch\}|.*\.egg|__pycache__|site-packages)$/,
+        },
+        command: () => 'python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}',
+        needs: { bin: () => ['python3'] },
+    },
+    // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
+    'go-test': {
+        list: { command: `go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...` },
+        command: () => 'gotestsum --format=testname --junitfile={junit} -- {tests}',
+        needs: { bin: () => ['go', 'gotestsum'] },
+    },
+    // The rspec_junit_formatter gem writes each testcase's file.
+    rspec: {
+        list: { glob: 'spec/**/*_spec.rb', match: (p) => /^spec\/.*_spec\.rb$/.test(p), skipDir: /^(node_modules|\.git|vendor)$/ },
+        command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} {tests}`,
+        needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
+    },
+};
+/** --format "<our formatter>":"{junit}", the quotes being cucumber-js's own (for paths holding colons). */
+function cucumberJUnitFormat(b) {
+    return `--format=${shellQuote(`"${(0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-junit.mjs')}":"`)}{junit}'"'`;
+}
+function bundler(cwd) {
+    return (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(cwd, 'Gemfile'));
+}
+// ---- listing (controller) ----
+/** The files under `cwd` that the listing matches, relative and sorted. */
+function listFiles(listing, cwd) {
+    const found = [];
+    const walk = (dir, rel) => {
+        let entries;
+        try {
+            entries = (0,external_node_fs_namespaceObject.readdirSync)(dir, { withFileTypes: true });
+        }
+        catch {
+            return; // unreadable folder: nothing from it
+        }
+        for (const e of entries) {
+            const path = rel ? `${rel}/${e.name}` : e.name;
+            if (e.isDirectory()) {
+                if (!listing.skipDir.test(e.name))
+                    walk((0,external_node_path_namespaceObject.join)(dir, e.name), path);
+            }
+            else if ((e.isFile() || (e.isSymbolicLink() && isFile((0,external_node_path_namespaceObject.join)(dir, e.name)))) && listing.match(path)) {
+                found.push(path);
+            }
+        }
+    };
+    walk(cwd, '');
+    return found.sort();
+}
+function isFile(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+// ---- per-batch arguments (worker) ----
+const ALL_FILES = new Map();
+/** Every file under cwd but node_modules and .git, walked once per worker. */
+function allFiles(cwd) {
+    let files = ALL_FILES.get(cwd);
+    if (!files) {
+        files = listFiles({ glob: '**', match: () => true, skipDir: JS_SKIP }, cwd);
+        ALL_FILES.set(cwd, files);
+    }
+    return files;
+}
+/** picomatch's escape, for vitest's --exclude. */
+const picomatchEscape = (s) => s.replace(/[\\*?[\]{}()!+@|^$]/g, '\\$&');
+/**
+ * ` --exclude <path>` for each file vitest's substring filters would add to the batch: a file whose
+ * path holds the name of a batch file (case-insensitively, as vitest compares). Nothing when an id is
+ * not a file (a folder, say), whose filter is then meant to select more.
+ */
+function vitestExcludes(b) {
+    if (!b.tests.every((t) => isFile((0,external_node_path_namespaceObject.resolve)(b.cwd, t))))
+        return '';
+    const batch = new Set(b.tests.map((t) => external_node_path_namespaceObject.posix.normalize(t.replace(/^\.\//, ''))));
+    const names = [...new Set(b.tests.map((t) => base(t).toLowerCase()))];
+    const extra = allFiles(b.cwd).filter((f) => !batch.has(f) && names.some((n) => f.toLowerCase().includes(n)));
+    return extra.map((f) => ` --exclude=${shellQuote(picomatchEscape(f))}`).join('');
+}
+/**
+ * mocha's --ignore pattern that ignores every file but the batch's (minimatch, whose `\` mocha makes a
+ * path separator: a character that glob syntax or braces would read becomes `?`).
+ */
+function mochaKeepOnly(tests) {
+    const literal = (t) => t.replace(/[\\*?[\]{}()!+@,#]/g, '?');
+    const files = [...new Set(tests.map(literal))];
+    return files.length === 1 ? `!${files[0]}` : `!{${files.join(',')}}`;
+}
+const presets_regExpEscape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** Playwright file filters `/^<absolute path>$/`, one per test, shell-quoted. */
+function playwrightFiles(b) {
+    let root = b.cwd;
+    try {
+        root = (0,external_node_fs_namespaceObject.realpathSync)(b.cwd); // playwright sees the real path, as process.cwd() gives it
+    }
+    catch {
+        // keep it as given
+    }
+    return b.tests.map((t) => shellQuote(`/^${presets_regExpEscape((0,external_node_path_namespaceObject.resolve)(root, t))}$/`)).join(' ');
+}
+// ---- what the command needs (worker) ----
+function npmPackageFound(pkg, cwd) {
+    for (let dir = (0,external_node_path_namespaceObject.resolve)(cwd);; dir = (0,external_node_path_namespaceObject.resolve)(dir, '..')) {
+        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(dir, 'node_modules', pkg, 'package.json')))
+            return true;
+        if (dir === (0,external_node_path_namespaceObject.resolve)(dir, '..'))
+            return false;
+    }
+}
+function programFound(name, env) {
+    return (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter).some((dir) => dir !== '' && isFile((0,external_node_path_namespaceObject.join)(dir, name)));
+}
+/** Throws, naming what is missing and how to get it, when the preset's command cannot run here. */
+function checkNeeds(name, cwd, env = process.env) {
+    const { needs } = PRESETS[name];
+    for (const pkg of needs.npm ?? []) {
+        if (!npmPackageFound(pkg, cwd)) {
+            throw new Error(`runner '${name}' needs the npm package '${pkg}', which is not installed in ${cwd} or above ` +
+                `(run 'npm ci', or 'npm install --save-dev ${pkg}'; or give the worker a 'command')`);
+        }
+    }
+    for (const bin of needs.bin?.(cwd) ?? []) {
+        if (!programFound(bin, env)) {
+            throw new Error(`runner '${name}' needs '${bin}' on the PATH, which is not there${BIN_HINT[bin] ? ` (${BIN_HINT[bin]})` : ''}; or give the worker a 'command'`);
+        }
+    }
+}
+const BIN_HINT = {
+    gotestsum: "it writes the JUnit XML: 'go install gotest.tools/gotestsum@latest', or Debian's gotestsum package",
+    rspec: "with the rspec_junit_formatter gem, which writes the JUnit XML",
+    bundle: 'the Gemfile needs rspec and rspec_junit_formatter, which writes the JUnit XML',
+};
+/**
+ * For a worker without `command`: checks that the preset can run here, writes its helpers into
+ * helperDir, logs its command, and returns the renderer of a batch's command.
+ */
+function usePreset(name, cwd, helperDir) {
+    checkNeeds(name, cwd);
+    writeHelpers(name, helperDir);
+    const render = (tests) => PRESETS[name].command({ tests, cwd, helperDir });
+    info(`runner ${name}: each batch runs ${render(['<file>'])}`);
+    return render;
+}
+/** Writes the preset's helper files into `dir`. */
+function writeHelpers(name, dir) {
+    const files = PRESETS[name].helpers ?? [];
+    if (files.length === 0)
+        return;
+    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
+    for (const f of files)
+        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, f), HELPERS[f]);
+}
+// ---- helpers: reporters that write JUnit XML with each testcase's file ----
+//
+// Plain JavaScript run by the test runner (Node 20+), with nothing to import but each other and node:fs.
+// A case: { file, name, classname?, seconds, outcome: 'passed' | 'failed' | 'skipped', message }.
+const JUNIT_CJS = String.raw `'use strict';
+// Written by shardless (runner presets): JUnit XML with a file attribute on every testcase.
+const { writeFileSync } = require('node:fs');
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+const esc = (s) => String(s == null ? '' : s).replace(ANSI, '').replace(NOT_XML, '')
+  .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function toJUnit(cases) {
+  const count = (o) => cases.filter((c) => c.outcome === o).length;
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites>',
+    '<testsuite name="shardless" tests="' + cases.length + '" failures="' + count('failed') + '" skipped="' + count('skipped') + '">'];
+  for (const c of cases) {
+    const attrs = 'name="' + esc(c.name) + '" classname="' + esc(c.classname || c.file) + '" file="' + esc(c.file) +
+      '" time="' + (Number(c.seconds) > 0 ? Number(c.seconds).toFixed(3) : '0') + '"';
+    if (c.outcome === 'failed') {
+      const message = String(c.message || 'failed');
+      out.push('<testcase ' + attrs + '><failure message="' + esc(message.trim().split('\n')[0]) + '">' + esc(message) + '</failure></testcase>');
+    } else if (c.outcome === 'skipped') {
+      out.push('<testcase ' + attrs + '><skipped/></testcase>');
+    } else {
+      out.push('<testcase ' + attrs + '/>');
+    }
+  }
+  out.push('</testsuite>', '</testsuites>', '');
+  return out.join('\n');
+}
+
+function writeJUnit(cases) {
+  const path = process.env.SHARDLESS_JUNIT;
+  if (path) writeFileSync(path, toJUnit(cases));
+}
+
+module.exports = { toJUnit, writeJUnit };
+`;
+const NODE_TEST_MJS = String.raw `// Written by shardless (runner presets): a node --test reporter whose JUnit XML names each test's file.
+import { toJUnit } from './junit.cjs';
+
+export default async function* shardlessJUnit(source) {
+  const cases = [];
+  for await (const { type, data } of source) {
+    if (type !== 'test:pass' && type !== 'test:fail') continue;
+    const details = data.details || {};
+    const error = details.error && (details.error.cause || details.error);
+    // A suite is a case of its own only when it failed for itself (a hook), not through its tests.
+    if (details.type === 'suite' && (type === 'test:pass' || (details.error && details.error.failureType === 'subtestsFailed'))) continue;
+    const skipped = data.skip !== undefined || data.todo !== undefined;
+    cases.push({
+      file: data.file || '', name: data.name, seconds: (details.duration_ms || 0) / 1000,
+      outcome: type === 'test:fail' && !skipped ? 'failed' : skipped ? 'skipped' : 'passed',
+      message: error ? String((error && error.stack) || error.message || error) : '',
+    });
+  }
+  yield toJUnit(cases);
+}
+`;
+const JEST_CJS = String.raw `'use strict';
+// Written by shardless (runner presets): a jest reporter writing JUnit XML to $SHARDLESS_JUNIT.
+const { writeJUnit } = require('./junit.cjs');
+
+class ShardlessJUnit {
+  onRunComplete(_contexts, results) {
+    const cases = [];
+    for (const suite of results.testResults) {
+      const file = suite.testFilePath;
+      if (suite.testExecError || (suite.failureMessage && suite.testResults.length === 0)) {
+        cases.push({ file, name: 'test file', outcome: 'failed', seconds: 0,
+          message: suite.failureMessage || (suite.testExecError && suite.testExecError.message) || 'the test file failed to run' });
+      }
+      for (const t of suite.testResults) {
+        cases.push({
+          file, name: t.fullName || t.title, classname: t.ancestorTitles.join(' ') || file, seconds: (t.duration || 0) / 1000,
+          outcome: t.status === 'failed' ? 'failed' : t.status === 'passed' ? 'passed' : 'skipped',
+          message: (t.failureMessages || []).join('\n'),
+        });
+      }
+    }
+    writeJUnit(cases);
+  }
+}
+module.exports = ShardlessJUnit;
+`;
+const PLAYWRIGHT_MJS = String.raw `// Written by shardless (runner presets): a playwright reporter writing JUnit XML to $SHARDLESS_JUNIT,
+// with absolute file paths (playwright's own names them relative to testDir).
+import { writeJUnit } from './junit.cjs';
+
+export default class ShardlessJUnit {
+  constructor() {
+    this.results = new Map();
+    this.errors = [];
+  }
+  printsToStdio() {
+    return false;
+  }
+  onTestEnd(test, result) {
+    this.results.set(test, result); // the last retry's
+  }
+  onError(error) {
+    if (error.location && error.location.file) this.errors.push(error);
+  }
+  onEnd() {
+    const cases = [];
+    for (const [test, result] of this.results) {
+      const outcome = test.outcome(); // expected, unexpected, flaky or skipped
+      cases.push({
+        file: test.location.file, name: test.titlePath().slice(3).join(' › '), seconds: result.duration / 1000,
+        outcome: outcome === 'unexpected' ? 'failed' : outcome === 'skipped' ? 'skipped' : 'passed',
+        message: result.error ? result.error.stack || result.error.message || '' : '',
+      });
+    }
+    for (const e of this.errors) cases.push({ file: e.location.file, name: 'test file', outcome: 'failed', seconds: 0, message: e.stack || e.message || '' });
+    writeJUnit(cases);
+  }
+}
+`;
+const CUCUMBER_MJS = String.raw `// Written by shardless (runner presets): a cucumber-js formatter writing JUnit XML that names each
+// scenario's feature file (cucumber's own names the feature).
+import { toJUnit } from './junit.cjs';
+
+const RANK = { UNKNOWN: 0, PASSED: 1, SKIPPED: 2, PENDING: 3, UNDEFINED: 4, AMBIGUOUS: 5, FAILED: 6 };
+
+export default {
+  type: 'formatter',
+  formatter({ on, write }) {
+    const pickles = new Map();
+    const testCases = new Map();
+    const runs = new Map();
+    const cases = [];
+    on('message', (m) => {
+      if (m.pickle) pickles.set(m.pickle.id, m.pickle);
+      else if (m.testCase) testCases.set(m.testCase.id, m.testCase);
+      else if (m.testCaseStarted) runs.set(m.testCaseStarted.id, { testCaseId: m.testCaseStarted.testCaseId, status: 'UNKNOWN', seconds: 0, message: '' });
+      else if (m.testStepFinished) {
+        const run = runs.get(m.testStepFinished.testCaseStartedId);
+        const r = m.testStepFinished.testStepResult;
+        if (!run) return;
+        if ((RANK[r.status] || 0) > RANK[run.status]) {
+          run.status = r.status;
+          run.message = r.message || (r.exception && r.exception.message) || r.status.toLowerCase();
+        }
+        if (r.duration) run.seconds += r.duration.seconds + r.duration.nanos / 1e9;
+      } else if (m.testCaseFinished) {
+        const run = runs.get(m.testCaseFinished.testCaseStartedId);
+        if (!run || m.testCaseFinished.willBeRetried) return;
+        const testCase = testCases.get(run.testCaseId);
+        const pickle = testCase && pickles.get(testCase.pickleId);
+        if (!pickle) return;
+        cases.push({
+          file: pickle.uri, name: pickle.name, seconds: run.seconds, message: run.message,
+          outcome: RANK[run.status] >= RANK.PENDING ? 'failed' : run.status === 'SKIPPED' ? 'skipped' : 'passed',
+        });
+      } else if (m.parseError) {
+        cases.push({ file: (m.parseError.source && m.parseError.source.uri) || '', name: 'feature file', outcome: 'failed', seconds: 0, message: m.parseError.message });
+      } else if (m.testRunFinished) {
+        write(toJUnit(cases));
+      }
+    });
+  },
+};
+`;
+const CUCUMBER_BATCH_ONLY_MJS = String.raw `// Written by shardless (runner presets): a cucumber-js plugin that keeps the scenarios of the batch's
+// feature files only (cucumber-js adds the paths of the configuration's profile to those it is given).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export default {
+  type: 'plugin',
+  coordinator({ transform, environment }) {
+    const file = environment.env.SHARDLESS_TESTS_FILE;
+    if (!file) return;
+    const cwd = environment.cwd;
+    const keep = new Set(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((t) => resolve(cwd, t.replace(/(:\d+)+$/, ''))));
+    transform('pickles:filter', (pickles) => pickles.filter((p) => keep.has(resolve(cwd, p.pickle.uri))));
+  },
+};
+`;
+const HELPERS = {
+    'junit.cjs': JUNIT_CJS,
+    'node-test-junit.mjs': NODE_TEST_MJS,
+    'jest-junit.cjs': JEST_CJS,
+    'playwright-junit.mjs': PLAYWRIGHT_MJS,
+    'cucumber-junit.mjs': CUCUMBER_MJS,
+    'cucumber-batch-only.mjs': CUCUMBER_BATCH_ONLY_MJS,
+};
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+// Inputs and their validation. Every input has its default here too, so the entry point runs with
+// only the INPUT_* variables it needs (tests, act, local runs). Errors name the input.
+
+
+
+
+class InputError extends Error {
+}
+const defaultGetter = (name) => getInput(name);
+function inputs_int(get, name, def, min = 0, max = Number.MAX_SAFE_INTEGER) {
+    const raw = get(name).trim();
+    if (raw === '')
+        return def;
+    if (!/^\d+$/.test(raw))
+        throw new InputError(`Input '${name}' must be a whole number, got '${raw}'`);
+    const n = Number(raw);
+    if (n < min || n > max)
+        throw new InputError(`Input '${name}' must be between ${min} and ${max}, got ${n}`);
+    return n;
+}
+function bool(get, name, def) {
+    const raw = get(name).trim().toLowerCase();
+    if (raw === '')
+        return def;
+    if (['true', 'yes', '1', 'on'].includes(raw))
+        return true;
+    if (['false', 'no', '0', 'off'].includes(raw))
+        return false;
+    throw new InputError(`Input '${name}' must be true or false, got '${raw}'`);
+}
+/** The URLs of a redis-url value: one, or (Redis Cluster) several separated by spaces or commas. */
+function splitUrls(value) {
+    return value.split(/[\s,]+/).filter(Boolean);
+}
+/** Returns the Redis URL after checking its form; its password is registered as a secret first. */
+function redisUrl(raw, env = process.env, cluster = false) {
+    const url = raw.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
+    const urls = splitUrls(url);
+    if (urls.length > 1) {
+        if (!cluster)
+            throw new InputError(`Input '${INPUT.redisUrl}' holds several URLs, which needs '${INPUT.redisCluster}: true'`);
+        for (const u of urls)
+            redisUrl(u, {}, false);
+        return url;
+    }
+    if (!url) {
+        throw new InputError(`Input '${INPUT.redisUrl}' is empty and neither ${ENV.redisUrl} nor ${ENV.redisUrlFallback} is set ` +
+            '(note: secrets are not passed to workflows triggered from forks)');
+    }
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new InputError(`Input '${INPUT.redisUrl}' is not a valid URL (expected redis://[user:password@]host:port[/db])`);
+    }
+    if (parsed.password) {
+        core_setSecret(parsed.password);
+        try {
+            core_setSecret(decodeURIComponent(parsed.password));
+        }
+        catch {
+            throw new InputError(`Input '${INPUT.redisUrl}' has a password with a malformed %-escape`);
+        }
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+        throw new InputError(`Input '${INPUT.redisUrl}' must start with redis:// or rediss://, got '${parsed.protocol}//'`);
+    }
+    if (!parsed.hostname)
+        throw new InputError(`Input '${INPUT.redisUrl}' has no host`);
+    // ioredis turns TLS on for a lower-case rediss:// only.
+    return url.replace(/^[a-z]+:/i, (scheme) => scheme.toLowerCase());
+}
+/** The URL with its password replaced, for logs. */
+function maskUrl(url) {
+    const urls = splitUrls(url);
+    if (urls.length > 1)
+        return urls.map(maskUrl).join(' ');
+    try {
+        const u = new URL(url);
+        if (u.password)
+            u.password = '***';
+        return u.toString();
+    }
+    catch {
+        return '(unparsable URL)';
+    }
+}
+function runner(get) {
+    const raw = get(INPUT.runner).trim().toLowerCase() || 'custom';
+    if (!isRunner(raw))
+        throw new InputError(`Input '${INPUT.runner}' must be one of ${RUNNERS.join(', ')}, got '${raw}'`);
+    return raw;
+}
+function common(get, env) {
+    const mode = get(INPUT.mode).trim();
+    if (mode !== 'controller' && mode !== 'worker') {
+        throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${mode}'`);
+    }
+    const redisCluster = bool(get, INPUT.redisCluster, false);
+    const url = redisUrl(get(INPUT.redisUrl), env, redisCluster);
+    const queue = get(INPUT.queue).trim() || 'tests';
+    const githubRunId = env.GITHUB_RUN_ID ?? '';
+    const runAttempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1;
+    let runId = get(INPUT.runId).trim();
+    const runIdDefaulted = runId === '';
+    if (runIdDefaulted) {
+        if (!githubRunId)
+            throw new InputError(`Input '${INPUT.runId}' is required outside GitHub Actions (GITHUB_RUN_ID is not set)`);
+        runId = `${githubRunId}-${runAttempt}`;
+    }
+    return {
+        mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
+        queue, runId, runIdDefaulted, runAttempt, githubRunId,
+        repository: env.GITHUB_REPOSITORY ?? 'local',
+        workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
+        runner: runner(get),
+        noWorkerTimeout: inputs_int(get, INPUT.noWorkerTimeout, 600, 1),
+    };
+}
+function workerId(given, env) {
+    // '_' is the sentinel field of the run's worker and lease hashes.
+    if (given === '_')
+        throw new InputError(`Input '${INPUT.workerId}' cannot be '_'`);
+    return given || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+function readInputs(get = defaultGetter, env = process.env) {
+    const c = common(get, env);
+    if (c.mode === 'worker') {
+        const command = get(INPUT.command).trim();
+        if (!command && c.runner === 'custom') {
+            throw new InputError(`Input '${INPUT.command}' is required in worker mode (or a '${INPUT.runner}' other than custom)`);
+        }
+        return {
+            ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
+            workerId: workerId(get(INPUT.workerId).trim(), env),
+            shell: get(INPUT.shell).trim() || 'bash',
+        };
+    }
+    return {
+        ...c, mode: 'controller',
+        tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
+        batchSize: inputs_int(get, INPUT.batchSize, 10, 1, 10_000),
+        batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : inputs_int(get, INPUT.batchDuration, 0),
+        maxAttempts: inputs_int(get, INPUT.maxAttempts, 3, 1, 100),
+        retries: inputs_int(get, INPUT.retries, 0, 0, 100),
+        batchTimeout: inputs_int(get, INPUT.batchTimeout, 0),
+        heartbeatTtl: inputs_int(get, INPUT.heartbeatTtl, 30, 1),
+        timeout: inputs_int(get, INPUT.timeout, 0),
+        maxFailures: inputs_int(get, INPUT.maxFailures, 0),
+        failOnFlaky: bool(get, INPUT.failOnFlaky, false),
+        timings: bool(get, INPUT.timings, true),
+        timingsFile: get(INPUT.timingsFile).trim(),
+        ttl: inputs_int(get, INPUT.ttl, 86400, 60),
+        reportOutput: get(INPUT.reportOutput).trim(),
+        junitOutput: get(INPUT.junitOutput).trim(),
+    };
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/keys.ts
+// The Redis key layout of a run. Every key of a run shares one hash tag, so each Lua script touches
+// a single slot (Redis Cluster) and runs of different repositories or queues never meet.
+/** Hash tags end at the first `}`: keep braces out of the tag's parts. */
+function tagPart(s) {
+    return s.replace(/[{}]/g, '_');
+}
+function runKeys(repository, queue, run) {
+    const prefix = `shardless:{${tagPart(repository)}/${tagPart(queue)}/${tagPart(run)}}:`;
+    return {
+        prefix,
+        meta: `${prefix}meta`,
+        queue: `${prefix}queue`,
+        requeue: `${prefix}requeue`,
+        tests: `${prefix}tests`,
+        leases: `${prefix}leases`,
+        workers: `${prefix}workers`,
+        history: `${prefix}history`,
+        costs: `${prefix}costs`,
+        hbPrefix: `${prefix}hb:`,
+        controller: `${prefix}controller`,
+    };
+}
+/** The KEYS argument of a script (the order lib.lua names them), with the given heartbeat key. */
+function scriptKeys(k, hb) {
+    return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
+}
+
+;// CONCATENATED MODULE: ./src/scripts.ts
+// Loads the Lua scripts (src/lua; ncc copies each file named below into dist/) into an ioredis client.
+// defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
+
+const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort'];
+// One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
+const FILES = {
+    lib: __nccwpck_require__.ab + "lib.lua",
+    reset: __nccwpck_require__.ab + "reset.lua",
+    seed: __nccwpck_require__.ab + "seed.lua",
+    start: __nccwpck_require__.ab + "start.lua",
+    register: __nccwpck_require__.ab + "register.lua",
+    claim: __nccwpck_require__.ab + "claim.lua",
+    report: __nccwpck_require__.ab + "report.lua",
+    heartbeat: __nccwpck_require__.ab + "heartbeat.lua",
+    release: __nccwpck_require__.ab + "release.lua",
+    reap: __nccwpck_require__.ab + "reap.lua",
+    abort: __nccwpck_require__.ab + "abort.lua",
+};
+function source(name) {
+    return (0,external_node_fs_namespaceObject.readFileSync)(FILES[name], 'utf8');
+}
+let cached;
+/** lib.lua is prepended to each script: one copy of the shared helpers, one file per operation. */
+function scriptSources() {
+    if (!cached) {
+        const lib = source('lib');
+        cached = new Map(SCRIPT_NAMES.map((n) => [n, `${lib}\n${source(n)}`]));
+    }
+    return cached;
+}
+function defineScripts(redis) {
+    for (const [name, lua] of scriptSources()) {
+        if (!(`sl_${name}` in redis))
+            redis.defineCommand(`sl_${name}`, { numberOfKeys: 9, lua });
+    }
+    return redis;
+}
+
+;// CONCATENATED MODULE: ./src/queue.ts
+
+
+const SEED_CHUNK = 1000;
+const READ_CHUNK = 1000;
+/** cjson encodes an empty table as {}: read it as an empty list or object as needed. */
+function parseJson(s, empty) {
+    const v = JSON.parse(s);
+    if (Array.isArray(empty) && !Array.isArray(v))
+        return empty;
+    return v;
+}
+class Queue {
+    keys;
+    redis;
+    constructor(redis, keys) {
+        this.keys = keys;
+        this.redis = defineScripts(redis);
+    }
+    k(hb = this.keys.controller) {
+        return scriptKeys(this.keys, hb);
+    }
+    hb(worker) {
+        return this.keys.hbPrefix + worker;
+    }
+    async reset(epoch, ttl, settings) {
+        const pairs = Object.entries(settings).flatMap(([k, v]) => [k, String(v)]);
+        await this.redis.sl_reset(...this.k(), epoch, ttl, ...pairs);
+    }
+    /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms. */
+    async seed(epoch, tests, costs = new Map()) {
+        const pipe = this.redis.pipeline();
+        for (let i = 0; i < tests.length; i += SEED_CHUNK) {
+            const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => [id, String(Math.round(costs.get(id) ?? 0))]);
+            pipe.sl_seed(...this.k(), epoch, ...args);
+        }
+        const res = (await pipe.exec()) ?? [];
+        for (const [err, reply] of res) {
+            if (err)
+                throw err;
+            if (reply === 'stale')
+                throw new Error('the run was reset by another controller while seeding');
+        }
+    }
+    async start(epoch) {
+        const r = await this.redis.sl_start(...this.k(), epoch);
+        if (r === 'stale')
+            throw new Error('the run was reset by another controller');
+        return Number(r);
+    }
+    async register(worker) {
+        const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker));
+        if (!r)
+            return null;
+        return { epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
+    }
+    async claim(epoch, worker) {
+        const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker));
+        const kind = String(r[0]);
+        if (kind === 'ok') {
+            return { kind, lease: String(r[1]), isolated: Number(r[2]) === 1, attempt: Number(r[3]), tests: r.slice(4).map(String) };
+        }
+        if (kind === 'done')
+            return { kind, state: String(r[1]), reason: String(r[2] ?? '') };
+        return { kind: kind };
+    }
+    async report(epoch, worker, lease, end, results) {
+        // No prototype: a test named __proto__ is a key like any other.
+        const obj = Object.create(null);
+        for (const [id, r] of results)
+            obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined };
+        const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj)));
+        return { kind: r[0], finals: parseJson(r[1], {}) };
+    }
+    async heartbeat(epoch, worker) {
+        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller));
+        if (r[0] === 'stale')
+            return { kind: 'stale' };
+        return { kind: r[0], state: r[1], reason: String(r[2] ?? ''), controllerAlive: Number(r[3]) === 1 };
+    }
+    /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */
+    async release(epoch, worker, lease, state) {
+        const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state);
+        return r === 'stale' ? 0 : Number(r);
+    }
+    async reap(epoch, controllerTtlMs) {
+        const r = (await this.redis.sl_reap(...this.k(), epoch, this.keys.hbPrefix, controllerTtlMs));
+        if (r === 'stale' || !Array.isArray(r))
+            return null;
+        const n = (i) => Number(r[i]);
+        return {
+            state: String(r[0]), reason: String(r[1] ?? ''), total: n(2), done: n(3), queued: n(4),
+            requeued: n(5), running: n(6), live: n(7), nowMs: n(8), reaped: parseJson(String(r[9]), []),
+            workLeftMs: n(10) || 0,
+        };
+    }
+    async abort(epoch, reason) {
+        return String(await this.redis.sl_abort(...this.k(), epoch, reason));
+    }
+    /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
+    async readRun(queue, run, ids) {
+        const { redis, keys } = this;
+        const [meta, workersRaw, leasesRaw, time] = await Promise.all([
+            redis.hgetall(keys.meta), redis.hgetall(keys.workers), redis.hgetall(keys.leases), redis.time(),
+        ]);
+        const tests = [];
+        for (let i = 0; i < ids.length; i += READ_CHUNK) {
+            const chunk = ids.slice(i, i + READ_CHUNK);
+            const vals = await redis.hmget(keys.tests, ...chunk);
+            chunk.forEach((id, j) => tests.push({ id, status: finalOf(vals[j]) }));
+        }
+        const history = [];
+        for (let i = 0;; i += READ_CHUNK) {
+            const part = await redis.lrange(keys.history, i, i + READ_CHUNK - 1);
+            for (const s of part)
+                history.push(JSON.parse(s));
+            if (part.length < READ_CHUNK)
+                break;
+        }
+        const workers = Object.entries(workersRaw)
+            .filter(([id]) => id !== '_')
+            .map(([id, v]) => {
+            const w = JSON.parse(v);
+            return { id, state: w.state, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
+        });
+        const batches = Object.entries(leasesRaw)
+            .filter(([id]) => id !== '_')
+            .map(([id, v]) => {
+            const l = JSON.parse(v);
+            return { id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st };
+        })
+            .sort((a, b) => Number(a.id) - Number(b.id));
+        const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+        return {
+            queue, run, state: (meta.state ?? 'seeding'), abortReason: meta.reason ?? '',
+            seededAtMs: Number(meta.seededAt ?? meta.createdAt ?? nowMs),
+            completedAtMs: meta.completedAt ? Number(meta.completedAt) : null, nowMs, tests, history, workers, batches,
+        };
+    }
+}
+const FINALS = new Set(['passed', 'failed', 'flaky', 'lost', 'skipped']);
+function finalOf(packed) {
+    if (!packed)
+        return null;
+    const where = packed.slice(0, packed.indexOf('|'));
+    return FINALS.has(where) ? where : null;
+}
+
+// EXTERNAL MODULE: ./node_modules/ioredis/built/index.js
+var built = __nccwpck_require__(7796);
+;// CONCATENATED MODULE: ./src/redis.ts
+// Connecting to Redis: a bounded first connection with a clear error, and reconnection within a
+// window (a restarted Redis), after which pending commands fail instead of hanging.
+
+
+
+
+
+function isCertificateError(code) {
+    return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/.test(code);
+}
+/** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
+function tlsOptions(cfg) {
+    if (!cfg.redisUrl.startsWith('rediss:')) {
+        if (cfg.redisCa || cfg.redisInsecure)
+            warning(`Inputs '${INPUT.redisCa}' and '${INPUT.redisInsecure}' apply to rediss:// URLs only`);
+        return undefined;
+    }
+    const tls = {};
+    if (cfg.redisCa) {
+        try {
+            tls.ca = (0,external_node_fs_namespaceObject.readFileSync)(cfg.redisCa, 'utf8');
+        }
+        catch (e) {
+            throw new InputError(`Input '${INPUT.redisCa}': cannot read '${cfg.redisCa}' (${e.code ?? e.message})`);
+        }
+    }
+    if (cfg.redisInsecure) {
+        warning(`Input '${INPUT.redisInsecure}' is true: the Redis server's certificate is not verified`);
+        tls.rejectUnauthorized = false;
+    }
+    return tls;
+}
+async function connectRedis(cfg, opts = {}) {
+    const url = cfg.redisUrl;
+    const tls = tlsOptions(cfg);
+    const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    const retryWindowMs = opts.retryWindowMs ?? 60_000;
+    let failingSince = 0;
+    let lastError = '';
+    let lastCode = '';
+    let everReady = false;
+    const retry = () => {
+        // An untrusted certificate will not become trusted by retrying.
+        if (!everReady && isCertificateError(lastCode))
+            return null;
+        const now = Date.now();
+        if (!failingSince)
+            failingSince = now;
+        if (now - failingSince > retryWindowMs)
+            return null;
+        return Math.min(200 + (now - failingSince) / 10, 1_000);
+    };
+    const common = {
+        ...(tls ? { tls } : {}),
+        connectionName: opts.name,
+        maxRetriesPerRequest: null,
+        connectTimeout: 5_000,
+    };
+    let redis;
+    let host;
+    if (cfg.redisCluster) {
+        const nodes = splitUrls(url).map((u) => new URL(u));
+        const auth = nodes[0];
+        redis = new built.Cluster(nodes.map((n) => ({ host: n.hostname, port: Number(n.port || 6379) })), {
+            lazyConnect: true,
+            clusterRetryStrategy: retry,
+            redisOptions: {
+                ...common,
+                username: auth.username ? decodeURIComponent(auth.username) : undefined,
+                password: auth.password ? decodeURIComponent(auth.password) : undefined,
+            },
+        });
+        host = nodes.map((n) => `${n.hostname}:${n.port || 6379}`).join(', ');
+    }
+    else {
+        const single = new built.Redis(url, { ...common, lazyConnect: true, retryStrategy: retry });
+        redis = single;
+        host = `${single.options.host}:${single.options.port}`;
+    }
+    // Without a listener ioredis prints every failed reconnect; keep the last one for the error message.
+    redis.on('error', (e) => {
+        lastError = e.message;
+        lastCode = e.code ?? '';
+    });
+    redis.on('ready', () => {
+        failingSince = 0;
+        everReady = true;
+    });
+    let timer;
+    try {
+        await Promise.race([
+            redis.connect().catch(() => redis.ping()),
+            new Promise((_, reject) => {
+                timer = setTimeout(() => reject(new Error('timeout')), connectTimeoutMs);
+            }),
+        ]);
+        await redis.ping();
+    }
+    catch (e) {
+        redis.disconnect();
+        const why = (lastError || e.message) +
+            (isCertificateError(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
+        throw new InputError(`Input '${INPUT.redisUrl}': cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s (${why})`);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+    return redis;
+}
+async function closeRedis(redis) {
+    try {
+        await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1_000))]);
+    }
+    catch {
+        /* already closed */
+    }
+    redis.disconnect();
+}
+
+;// CONCATENATED MODULE: ./src/annotations.ts
+// GitHub annotations for the tests that failed or were lost: one `error` per failed test (pointing at the
+// failure's file and line when JUnit said where it is), one `warning` per lost test. GitHub shows only
+// about ten annotations of a step, so the list is capped (failed first) and a notice says what was left out.
+
+
+
+const DEFAULT_MAX_ANNOTATIONS = 10;
+/** Lines of a failure message kept in its annotation. */
+const MESSAGE_LINES = 20;
+/** Bytes of a message, well under what the runner accepts for one annotation (its escaping adds some). */
+const MESSAGE_BYTES = 3_500;
+const TITLE_CHARS = 200;
+/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
+function annotations(report, data, opts = {}) {
+    const { list, omitted } = collect(report, data, opts);
+    return { list, omitted: omitted.failed + omitted.lost };
+}
+/** Writes the annotations through @actions/core, then a notice when some were left out. */
+function emitAnnotations(report, data, opts = {}) {
+    const { list, omitted } = collect(report, data, opts);
+    for (const a of list) {
+        const props = { title: a.title };
+        if (a.file)
+            props.file = a.file;
+        if (a.file && a.startLine !== undefined)
+            props.startLine = a.startLine;
+        if (a.level === 'error')
+            error(a.message, props);
+        else
+            warning(a.message, props);
+    }
+    const n = omitted.failed + omitted.lost;
+    if (n === 0)
+        return;
+    const parts = [
+        omitted.failed > 0 ? `${omitted.failed} failed` : '',
+        omitted.lost > 0 ? `${omitted.lost} lost` : '',
+    ].filter(Boolean);
+    notice(`shardless: ${parts.join(' and ')} ${n === 1 ? 'test is' : 'tests are'} not annotated here ` +
+        `(GitHub shows only about ${DEFAULT_MAX_ANNOTATIONS} annotations per step); the job summary and the report list them all`, { title: `shardless: ${n} more ${n === 1 ? 'annotation' : 'annotations'} left out` });
+}
+function collect(report, data, opts) {
+    const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS));
+    const workspace = (0,external_node_path_namespaceObject.resolve)(opts.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd()));
+    const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, opts.workingDirectory ?? process.cwd());
+    const place = placer(workspace, workdir);
+    const failed = report.tests.filter((t) => t.status === 'failed');
+    const lost = report.tests.filter((t) => t.status === 'lost');
+    const shownFailed = failed.slice(0, max);
+    const shownLost = lost.slice(0, max - shownFailed.length);
+    const failures = shownFailed.length > 0 ? lastFailures(data.history) : new Map();
+    const list = [
+        ...shownFailed.map((t) => failedAnnotation(t, failures.get(t.id), place)),
+        ...shownLost.map((t) => lostAnnotation(t, place)),
+    ];
+    return { list, omitted: { failed: failed.length - shownFailed.length, lost: lost.length - shownLost.length } };
+}
+function failedAnnotation(t, h, place) {
+    let message = h?.m;
+    if (message === undefined) {
+        for (let i = t.runs.length - 1; i >= 0 && message === undefined; i--)
+            if (t.runs[i].outcome === 'failed')
+                message = t.runs[i].message;
+    }
+    const text = firstLines(message ?? '');
+    const runs = t.runs.length;
+    const a = {
+        level: 'error',
+        message: text || `failed without a message (${runs} ${runs === 1 ? 'run' : 'runs'})`,
+        title: `shardless: ${titleId(t.id)} failed`,
+    };
+    const where = place(h?.f, h?.l, t.id);
+    if (where.file)
+        a.file = where.file;
+    if (where.file && where.line !== undefined)
+        a.startLine = where.line;
+    return a;
+}
+function lostAnnotation(t, place) {
+    const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
+    const runs = t.runs.map((r) => `${r.outcome} on worker ${oneLine(r.worker)}`).join(', ');
+    const a = {
+        level: 'warning',
+        message: cutBytes(`lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result${runs ? `\nruns: ${runs}` : ''}`, MESSAGE_BYTES),
+        title: `shardless: ${titleId(t.id)} lost`,
+    };
+    const where = place(undefined, undefined, t.id);
+    if (where.file)
+        a.file = where.file;
+    return a;
+}
+/** Each test's last failed run, in the report's run order (recording time, ties in array order). */
+function lastFailures(history) {
+    const out = new Map();
+    for (const h of history) {
+        if (h.o !== 'failed')
+            continue;
+        const prev = out.get(h.t);
+        if (!prev || h.e >= prev.e)
+            out.set(h.t, h);
+    }
+    return out;
+}
+/**
+ * JUnit files are relative to the working directory (the worker made absolute ones so); annotations
+ * want them relative to the repository root. Without a file, a test id naming an existing file is used.
+ */
+function placer(workspace, workdir) {
+    const fromRoot = (p) => {
+        const rel = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.resolve)(workdir, p));
+        if (rel === '' || rel === '..' || rel.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(rel))
+            return undefined; // outside the repository
+        return rel.split(external_node_path_namespaceObject.sep).join('/');
+    };
+    const existing = new Map();
+    const idFile = (id) => {
+        if (existing.has(id))
+            return existing.get(id);
+        let found;
+        // `path/to/test_x.py::test_y` (pytest) names its file before `::`.
+        for (const candidate of new Set([id, id.split('::')[0]])) {
+            if (!looksLikePath(candidate))
+                continue;
+            try {
+                if ((0,external_node_fs_namespaceObject.statSync)((0,external_node_path_namespaceObject.resolve)(workdir, candidate)).isFile()) {
+                    found = fromRoot(candidate);
+                    break;
+                }
+            }
+            catch {
+                // not a file
+            }
+        }
+        existing.set(id, found);
+        return found;
+    };
+    return (file, line, id) => {
+        const f = file && file.trim() && !/[\r\n\0]/.test(file) ? fromRoot(file.trim()) : idFile(id);
+        const l = Number.isInteger(line) && line > 0 ? line : undefined;
+        return f ? { file: f, line: l } : {};
+    };
+}
+function looksLikePath(s) {
+    return s.length > 0 && s.length < 4096 && s.trim() === s && !/[\0\r\n*?]/.test(s);
+}
+// ---------------------------------------------------------------------------------------------------
+// Text
+// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+/** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
+function firstLines(message) {
+    const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
+    while (lines.length > 0 && lines[0].trim() === '')
+        lines.shift();
+    const kept = lines.slice(0, MESSAGE_LINES);
+    while (kept.length > 0 && kept.at(-1).trim() === '')
+        kept.pop();
+    let text = kept.map((l) => l.trimEnd()).join('\n');
+    const more = lines.slice(MESSAGE_LINES).some((l) => l.trim() !== '');
+    if (more)
+        text += '\n…';
+    return cutBytes(text, MESSAGE_BYTES);
+}
+/** Cuts at a character boundary so that the UTF-8 encoding fits in `max` bytes. */
+function cutBytes(s, max) {
+    if (Buffer.byteLength(s, 'utf8') <= max)
+        return s;
+    const mark = '\n… (cut)';
+    let out = Buffer.from(s, 'utf8').subarray(0, max - Buffer.byteLength(mark)).toString('utf8');
+    // A cut inside a multi-byte character decodes to U+FFFD at the end: drop it.
+    out = out.replace(/\uFFFD+$/, '');
+    return out + mark;
+}
+function oneLine(s) {
+    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
+}
+function titleId(id) {
+    const chars = Array.from(oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
+    return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/report.ts
+// The controller's view of a finished (or aborted) run: the JSON report, the job summary, the merged
+// JUnit and the outputs. Everything here is pure except `writeReport` at the end.
+
+
+
+// ---------------------------------------------------------------------------------------------------
+// JSON report
+function buildReport(data) {
+    const runsByTest = groupRuns(data.history);
+    const tests = data.tests.map(({ id, status }) => {
+        const runs = runsByTest.get(id) ?? [];
+        return { id, status: status ?? 'not-run', durationMs: testDuration(runs), runs };
+    });
+    const counts = countStatuses(tests);
+    return {
+        version: 1,
+        queue: data.queue,
+        run: data.run,
+        status: reportStatus(data, counts),
+        durationMs: Math.max(0, (data.completedAtMs ?? data.nowMs) - data.seededAtMs),
+        counts,
+        tests,
+        workers: data.workers.map((w) => ({
+            id: w.id,
+            batches: w.batches,
+            tests: w.tests,
+            busyMs: w.busyMs,
+            lostBatches: w.lostBatches,
+            state: w.state === 'dead' || w.state === 'cancelled' ? w.state : 'finished',
+        })),
+    };
+}
+function groupRuns(history) {
+    // sort() is stable, so entries recorded in the same millisecond keep their array order.
+    const sorted = [...history].sort((a, b) => a.e - b.e);
+    const byTest = new Map();
+    for (const h of sorted) {
+        // A run without a result has no runner time: show how long its batch ran until it was given up.
+        const noResult = h.o === 'lost' || h.o === 'timeout' || h.o === 'split';
+        const durationMs = noResult && !h.d ? Math.max(0, h.e - h.s) : h.d;
+        const run = { worker: h.w, batch: h.b, isolated: h.i, outcome: h.o, durationMs, message: h.m };
+        const list = byTest.get(h.t);
+        if (list)
+            list.push(run);
+        else
+            byTest.set(h.t, [run]);
+    }
+    return byTest;
+}
+/** Duration of the last run that produced a result: lost runs say nothing about the test itself. */
+function testDuration(runs) {
+    for (let i = runs.length - 1; i >= 0; i--) {
+        const o = runs[i].outcome;
+        if (o === 'passed' || o === 'failed' || o === 'skipped')
+            return runs[i].durationMs;
+    }
+    return 0;
+}
+function countStatuses(tests) {
+    const counts = { total: tests.length, passed: 0, failed: 0, flaky: 0, lost: 0, skipped: 0, notRun: 0 };
+    const key = {
+        passed: 'passed',
+        failed: 'failed',
+        flaky: 'flaky',
+        lost: 'lost',
+        skipped: 'skipped',
+        'not-run': 'notRun',
+    };
+    for (const t of tests)
+        counts[key[t.status]]++;
+    return counts;
+}
+function reportStatus(data, counts) {
+    if (data.state !== 'complete' || counts.notRun > 0)
+        return 'incomplete';
+    return counts.failed > 0 || counts.lost > 0 ? 'failed' : 'passed';
+}
+// ---------------------------------------------------------------------------------------------------
+// Outputs and exit status
+function reportOutputs(report, reportPath, junitPath) {
+    const c = report.counts;
+    const ids = (status) => report.tests
+        .filter((t) => t.status === status)
+        .map((t) => t.id)
+        .join('\n');
+    return {
+        [OUTPUT.total]: String(c.total),
+        [OUTPUT.passed]: String(c.passed),
+        [OUTPUT.failed]: String(c.failed),
+        [OUTPUT.flaky]: String(c.flaky),
+        [OUTPUT.lost]: String(c.lost),
+        [OUTPUT.skipped]: String(c.skipped),
+        [OUTPUT.notRun]: String(c.notRun),
+        [OUTPUT.failedTests]: ids('failed'),
+        [OUTPUT.flakyTests]: ids('flaky'),
+        [OUTPUT.lostTests]: ids('lost'),
+        [OUTPUT.report]: reportPath,
+        [OUTPUT.junit]: junitPath,
+    };
+}
+const REASON_IDS = 5;
+/** null when the controller should exit 0; otherwise the one-line reason it exits 1. */
+function exitReason(report, data, failOnFlaky) {
+    const c = report.counts;
+    const flakyFails = failOnFlaky && c.flaky > 0;
+    if (report.status === 'passed' && !flakyFails)
+        return null;
+    const parts = [];
+    if (data.state === 'aborted')
+        parts.push(`run aborted: ${report_oneLine(data.abortReason) || 'no reason given'}`);
+    else if (data.state !== 'complete')
+        parts.push(`run did not complete (state ${data.state})`);
+    if (c.failed > 0 || c.lost > 0) {
+        const what = c.failed > 0 && c.lost > 0
+            ? `${tests(c.failed)} failed, ${c.lost} lost`
+            : c.failed > 0
+                ? `${tests(c.failed)} failed`
+                : `${tests(c.lost)} lost`;
+        parts.push(`${what}: ${idList(report, (s) => s === 'failed' || s === 'lost')}`);
+    }
+    if (c.notRun > 0)
+        parts.push(`${tests(c.notRun)} not run`);
+    if (flakyFails)
+        parts.push(`${tests(c.flaky)} flaky (fail-on-flaky): ${idList(report, (s) => s === 'flaky')}`);
+    return parts.join('; ');
+}
+function tests(n) {
+    return `${n} ${n === 1 ? 'test' : 'tests'}`;
+}
+function idList(report, pick) {
+    const ids = report.tests.filter((t) => pick(t.status)).map((t) => report_oneLine(t.id));
+    const shown = ids.slice(0, REASON_IDS).join(', ');
+    return ids.length > REASON_IDS ? `${shown}, … (${ids.length - REASON_IDS} more)` : shown;
+}
+const NOT_RUN_CAP = 100;
+const SLOWEST = 10;
+const MAX_BARS = 300;
+const MAX_MESSAGE = 20_000;
+const MAX_FIRST_LINE = 200;
+const DROPPED_NOTE_ROOM = 200;
+function renderSummary(report, data, opts = {}) {
+    const maxBytes = opts.maxBytes ?? 1_000_000;
+    const top = summaryHeader(report, data);
+    const blocks = [
+        failedBlock(report),
+        lostBlock(report),
+        flakyBlock(report),
+        notRunBlock(report),
+        workersBlock(report),
+        slowestBlock(report),
+        ganttBlock(data, report.durationMs),
+    ].filter((b) => b.items.length + b.hidden > 0);
+    const needs = blocks.map(blockSize);
+    const allot = share(needs, maxBytes - bytes(top) - DROPPED_NOTE_ROOM);
+    const rendered = blocks.map((b, i) => renderBlock(b, allot[i]));
+    const dropped = blocks.filter((_, i) => rendered[i] === '').map((b) => b.what);
+    const note = dropped.length > 0 ? `\n_Left out to fit the summary size limit: ${dropped.join(', ')}._\n` : '';
+    return clampBytes(top + rendered.join('') + note, maxBytes);
+}
+const STATUS_LABEL = {
+    passed: '✅ passed',
+    failed: '❌ failed',
+    incomplete: '⚠️ incomplete',
+};
+function summaryHeader(report, data) {
+    const c = report.counts;
+    let s = `## shardless: ${mdText(report.queue)} ${mdText(report.run)} — ${STATUS_LABEL[report.status]}\n\n`;
+    s += '| total | passed | failed | flaky | lost | skipped | not run |\n';
+    s += '|---:|---:|---:|---:|---:|---:|---:|\n';
+    s += `| ${c.total} | ${c.passed} | ${c.failed} | ${c.flaky} | ${c.lost} | ${c.skipped} | ${c.notRun} |\n\n`;
+    s += `**Wall time:** ${fmtMs(report.durationMs)} · **Workers:** ${report.workers.length}\n`;
+    if (data.state === 'aborted')
+        s += `\n> **Run aborted:** ${mdText(data.abortReason) || 'no reason given'}\n`;
+    return s;
+}
+function failedBlock(report) {
+    const items = report.tests
+        .filter((t) => t.status === 'failed')
+        .map((t) => {
+        const message = lastRun(t, 'failed')?.message ?? '';
+        const runs = t.runs.length > 1 ? ` (${t.runs.length} runs: ${t.runs.map((r) => r.outcome).join(' → ')})` : '';
+        const list = t.runs
+            .map((r, i) => `${i + 1}. ${r.outcome}, worker ${html(r.worker)}, batch ${html(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`)
+            .join('\n');
+        // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
+        return (`<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}${html(runs)}</summary>\n\n` +
+            `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`);
+    });
+    return { head: '\n### Failed tests\n\n', items, tail: '', what: 'failed tests', hidden: 0 };
+}
+function lostBlock(report) {
+    const items = report.tests
+        .filter((t) => t.status === 'lost')
+        .map((t) => {
+        const runs = t.runs.map((r, i) => `  ${i + 1}. ${r.outcome} — worker ${mdCode(r.worker)}, batch ${mdCode(r.batch)}, ` +
+            `${r.isolated ? 'isolated' : 'not isolated'}, ${fmtMs(r.durationMs)}\n`);
+        return `- ${mdCode(t.id)} — ${t.runs.length} ${t.runs.length === 1 ? 'run' : 'runs'}\n${runs.join('')}`;
+    });
+    return { head: '\n### Lost tests\n\n', items, tail: '', what: 'lost tests', hidden: 0 };
+}
+function flakyBlock(report) {
+    const items = report.tests
+        .filter((t) => t.status === 'flaky')
+        .map((t) => {
+        const failure = firstLine(lastRun(t, 'failed')?.message ?? '');
+        const outcomes = t.runs.map((r) => r.outcome).join(' → ');
+        return `- ${mdCode(t.id)} — ${outcomes}${failure ? `: ${mdText(failure)}` : ''}\n`;
+    });
+    return { head: '\n### Flaky tests\n\n', items, tail: '', what: 'flaky tests', hidden: 0 };
+}
+function notRunBlock(report) {
+    const ids = report.tests.filter((t) => t.status === 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
+    return {
+        head: '\n### Not run\n\n',
+        items: ids.slice(0, NOT_RUN_CAP),
+        tail: '',
+        what: 'not-run tests',
+        hidden: Math.max(0, ids.length - NOT_RUN_CAP),
+    };
+}
+function workersBlock(report) {
+    const wall = report.durationMs;
+    const items = report.workers.map((w) => `| ${mdCode(w.id, true)} | ${w.state} | ${w.batches} | ${w.tests} | ${fmtMs(w.busyMs)} | ` +
+        `${wall > 0 ? `${Math.round((w.busyMs / wall) * 100)}%` : '—'} | ${w.lostBatches} |\n`);
+    return {
+        head: '\n### Workers\n\n| worker | state | batches | tests | busy | utilisation | lost batches |\n' +
+            '|---|---|---:|---:|---:|---:|---:|\n',
+        items,
+        tail: '',
+        what: 'workers',
+        hidden: 0,
+    };
+}
+function slowestBlock(report) {
+    const items = report.tests
+        .filter((t) => t.durationMs > 0)
+        .sort((a, b) => b.durationMs - a.durationMs)
+        .slice(0, SLOWEST)
+        .map((t) => `| ${mdCode(t.id, true)} | ${fmtMs(t.durationMs)} | ${t.status} |\n`);
+    return {
+        head: '\n### Slowest tests\n\n| test | duration | status |\n|---|---:|---|\n',
+        items,
+        tail: '',
+        what: 'slow tests',
+        hidden: 0,
+    };
+}
+function ganttBlock(data, wallMs) {
+    const timedOut = new Set(data.history.filter((h) => h.o === 'timeout').map((h) => h.b));
+    const troubled = (b) => b.state === 'reclaimed' || b.state === 'released' || timedOut.has(b.id);
+    // Troubled batches first, so that the bar cap never hides the ones a reader is looking for.
+    const chosen = [...data.batches]
+        .sort((a, b) => Number(troubled(b)) - Number(troubled(a)) || a.startMs - b.startMs)
+        .slice(0, MAX_BARS);
+    const byWorker = new Map(data.workers.map((w) => [w.id, []]));
+    for (const b of [...chosen].sort((x, y) => x.startMs - y.startMs)) {
+        const list = byWorker.get(b.worker);
+        if (list)
+            list.push(b);
+        else
+            byWorker.set(b.worker, [b]);
+    }
+    const rel = (ms) => Math.max(0, Math.round(ms - data.seededAtMs));
+    const items = [];
+    for (const [worker, batches] of byWorker) {
+        batches.forEach((b, i) => {
+            const start = rel(b.startMs);
+            const end = Math.max(start + 1, rel(b.state === 'active' ? data.nowMs : (b.endMs ?? data.nowMs)));
+            const tag = troubled(b) ? 'crit, ' : b.state === 'active' ? 'active, ' : '';
+            const label = `${b.tests.length} ${b.tests.length === 1 ? 'test' : 'tests'}${b.isolated ? ' isolated' : ''}`;
+            const section = i === 0 ? `  section ${mermaidText(worker)}\n` : '';
+            const why = b.state === 'done' && timedOut.has(b.id) ? 'timeout' : b.state;
+            items.push(`${section}  ${label} ${troubled(b) ? `(${why}) ` : ''}:${tag}${start}, ${end}\n`);
+        });
+    }
+    const axis = wallMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S';
+    return {
+        head: `\n### Timeline\n\n\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
+        items,
+        tail: '```\n',
+        what: 'batches',
+        hidden: data.batches.length - chosen.length,
+    };
+}
+function truncationNote(b, left) {
+    return left > 0 ? `\n_…and ${left} more ${b.what} not shown._\n` : '';
+}
+/** Bytes of the block rendered in full. */
+function blockSize(b) {
+    let n = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.hidden));
+    for (const item of b.items)
+        n += bytes(item);
+    return n;
+}
+/** Renders a block within `budget` bytes, or '' when not even its frame fits. */
+function renderBlock(b, budget) {
+    if (blockSize(b) <= budget)
+        return b.head + b.items.join('') + b.tail + truncationNote(b, b.hidden);
+    // Reserve room for the longest note this block could need.
+    let used = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.items.length + b.hidden));
+    if (used > budget)
+        return '';
+    let shown = 0;
+    for (const item of b.items) {
+        const n = bytes(item);
+        if (used + n > budget)
+            break;
+        used += n;
+        shown++;
+    }
+    return b.head + b.items.slice(0, shown).join('') + b.tail + truncationNote(b, b.items.length - shown + b.hidden);
+}
+/** Splits `total` among blocks: small ones get all they need, big ones an equal part of the rest. */
+function share(needs, total) {
+    const out = needs.map(() => 0);
+    const order = needs.map((_, i) => i).sort((a, b) => needs[a] - needs[b]);
+    let left = Math.max(0, total);
+    order.forEach((i, k) => {
+        out[i] = Math.min(needs[i], Math.floor(left / (order.length - k)));
+        left -= out[i];
+    });
+    return out;
+}
+/** Last resort for a limit too small for the header: cut at a line end, which is a character boundary. */
+function clampBytes(text, maxBytes) {
+    if (bytes(text) <= maxBytes)
+        return text;
+    const note = '\n_(summary truncated)_\n';
+    const room = maxBytes - bytes(note);
+    if (room <= 0)
+        return '';
+    const buf = Buffer.from(text, 'utf8').subarray(0, room);
+    return buf.subarray(0, buf.lastIndexOf(0x0a) + 1).toString('utf8') + note;
+}
+// ---------------------------------------------------------------------------------------------------
+// Merged JUnit
+function renderJUnit(report) {
+    const c = report.counts;
+    const totals = `tests="${c.total}" failures="${c.failed}" errors="${c.lost}" ` +
+        `skipped="${c.skipped + c.notRun}" time="${seconds(report.durationMs)}"`;
+    return [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<testsuites name="shardless" ${totals}>`,
+        `  <testsuite name="${xmlAttr(`shardless ${report.queue}`)}" ${totals}>`,
+        ...report.tests.map(testcase),
+        '  </testsuite>',
+        '</testsuites>',
+        '',
+    ].join('\n');
+}
+function testcase(t) {
+    const id = xmlAttr(t.id);
+    const lines = [
+        `    <testcase name="${id}" classname="${id}" time="${seconds(t.durationMs)}">`,
+        '      <properties>',
+        `        <property name="shardless.status" value="${t.status}"/>`,
+        `        <property name="shardless.runs" value="${t.runs.length}"/>`,
+        '      </properties>',
+    ];
+    const verdict = testcaseVerdict(t);
+    if (verdict)
+        lines.push(`      ${verdict}`);
+    if (t.runs.length > 0)
+        lines.push(`      <system-out>${xmlText(describeRuns(t.runs))}</system-out>`);
+    lines.push('    </testcase>');
+    return lines.join('\n');
+}
+function testcaseVerdict(t) {
+    switch (t.status) {
+        case 'failed': {
+            const message = lastRun(t, 'failed')?.message ?? '';
+            return `<failure message="${xmlAttr(firstLine(message))}" type="failed">${xmlText(message)}</failure>`;
+        }
+        case 'lost': {
+            const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
+            return `<error type="lost" message="lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result"/>`;
+        }
+        case 'not-run':
+            return '<skipped message="not run"/>';
+        case 'skipped':
+            return '<skipped/>';
+        default:
+            return ''; // passed and flaky are passing testcases; flaky shows in its properties and runs
+    }
+}
+function describeRuns(runs) {
+    return runs
+        .map((r, i) => {
+        const head = `run ${i + 1}: ${r.outcome} on worker ${r.worker}, batch ${r.batch}` +
+            `${r.isolated ? ' (isolated)' : ''}, ${seconds(r.durationMs)} s`;
+        const body = r.message ? `\n  ${r.message.replace(/\n/g, '\n  ')}` : '';
+        return head + body;
+    })
+        .join('\n');
+}
+// ---------------------------------------------------------------------------------------------------
+// Writer
+/** Writes the JSON report and, when `junitPath` is set, the merged JUnit. */
+async function writeReport(report, reportPath, junitPath = '') {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportPath), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    if (junitPath) {
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(junitPath), { recursive: true });
+        await (0,promises_namespaceObject.writeFile)(junitPath, renderJUnit(report));
+    }
+}
+// ---------------------------------------------------------------------------------------------------
+// Helpers: formatting and escaping
+function lastRun(t, outcome) {
+    for (let i = t.runs.length - 1; i >= 0; i--)
+        if (t.runs[i].outcome === outcome)
+            return t.runs[i];
+    return undefined;
+}
+function bytes(s) {
+    return Buffer.byteLength(s, 'utf8');
+}
+function cap(s, max) {
+    return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
+}
+function report_oneLine(s) {
+    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
+}
+function firstLine(message) {
+    // A match rather than split(): messages can be long stack traces, and there may be many.
+    const line = /\S[^\r\n]*/.exec(message)?.[0] ?? '';
+    return cap(line.trim(), MAX_FIRST_LINE).replace(/\n/g, ' ');
+}
+function seconds(ms) {
+    return (Math.max(0, ms) / 1000).toFixed(3);
+}
+function fmtMs(ms) {
+    if (ms < 1000)
+        return `${Math.round(Math.max(0, ms))} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    const total = Math.floor(ms / 1000);
+    const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+    const pad = (n) => String(n).padStart(2, '0');
+    return h > 0 ? `${h}h ${pad(m)}m ${pad(s)}s` : `${m}m ${pad(s)}s`;
+}
+function html(s) {
+    return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+/**
+ * Plain text in the middle of a markdown line: escapes what could start emphasis, code, a link,
+ * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
+ */
+function mdText(s) {
+    return report_oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
+}
+/**
+ * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
+ * pipes (which GFM splits cells on even in code) need care.
+ */
+function mdCode(s, inTable = false) {
+    let text = report_oneLine(s);
+    if (inTable)
+        text = text.replace(/\|/g, '\\|');
+    if (text === '')
+        return '(empty)';
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = /^[\s`]|[\s`]$/.test(text) ? ' ' : '';
+    return `${fence}${pad}${text}${pad}${fence}`;
+}
+/** Mermaid gantt text: `:` `;` `#` and friends are syntax there, so they are replaced outright. */
+function mermaidText(s) {
+    return report_oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
+}
+// Characters XML 1.0 forbids: C0 controls but tab/LF/CR, U+FFFE/U+FFFF and lone surrogates.
+// (Spelled without the `u` flag, which makes this several times slower on large messages.)
+const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+function xmlText(s) {
+    return s
+        .replace(XML_INVALID, '')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\r/g, '&#13;');
+}
+/** Also escapes whitespace that attribute normalisation would otherwise turn into spaces. */
+function xmlAttr(s) {
+    return xmlText(s)
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;')
+        .replace(/\n/g, '&#10;')
+        .replace(/\t/g, '&#9;');
+}
+
+;// CONCATENATED MODULE: ./src/rerun.ts
+
+// Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
+const PASSED = new Set(['passed', 'flaky', 'skipped']);
+function previousKeys(cfg) {
+    if (!cfg.runIdDefaulted || cfg.runAttempt <= 1)
+        return null;
+    return runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${cfg.runAttempt - 1}`);
+}
+/** The controller records the verdict of a run in its meta hash when it ends. */
+async function recordVerdict(redis, keys, passed) {
+    await redis.hset(keys.meta, 'result', passed ? 'passed' : 'failed');
+}
+async function previousAttemptPassed(redis, cfg) {
+    const keys = previousKeys(cfg);
+    return keys ? (await redis.hget(keys.meta, 'result')) === 'passed' : false;
+}
+/**
+ * Tests that did not pass in the attempts before this one (failed, lost or never run), in the order
+ * given, or null when no earlier attempt's results are left (then everything runs). An attempt that
+ * was itself a re-run lists only what it re-ran, so the other ids are looked up further back.
+ */
+async function testsToRerun(redis, cfg, all) {
+    const again = new Set();
+    let pending = all;
+    let found = false;
+    for (let attempt = cfg.runAttempt - 1; attempt >= 1 && pending.length > 0; attempt--) {
+        const keys = runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${attempt}`);
+        if ((await redis.exists(keys.tests)) === 0)
+            break;
+        found = true;
+        const unlisted = [];
+        for (let i = 0; i < pending.length; i += 1000) {
+            const chunk = pending.slice(i, i + 1000);
+            const vals = await redis.hmget(keys.tests, ...chunk);
+            chunk.forEach((id, j) => {
+                const v = vals[j];
+                if (v === null)
+                    unlisted.push(id);
+                else if (!PASSED.has(v.slice(0, v.indexOf('|'))))
+                    again.add(id);
+            });
+        }
+        pending = unlisted;
+    }
+    if (!found)
+        return null;
+    // Listed by no attempt still in Redis: a new test, so it runs.
+    for (const id of pending)
+        again.add(id);
+    return all.filter((id) => again.has(id));
+}
+
 ;// CONCATENATED MODULE: ./src/testlist.ts
 // Listing the tests of a run from `tests` (ids and globs), `tests-file` and `tests-command`.
+
 
 
 
@@ -46015,19 +46891,29 @@ async function expandGlob(pattern, cwd) {
     const files = await globber.glob();
     return files.map((f) => (0,external_node_path_namespaceObject.relative)(cwd, f).split(external_node_path_namespaceObject.sep).join('/')).sort();
 }
-function runCommand(command, cwd) {
+function runCommand(command, cwd, what = `Input '${INPUT.testsCommand}'`) {
     return new Promise((resolvePromise, reject) => {
         const child = (0,external_node_child_process_namespaceObject.spawn)('bash', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
         child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
-        child.on('error', (e) => reject(new InputError(`Input '${INPUT.testsCommand}' could not start: ${e.message}`)));
+        child.on('error', (e) => reject(new InputError(`${what} could not start: ${e.message}`)));
         child.on('close', (code) => {
             if (code === 0)
                 resolvePromise(out);
             else
-                reject(new InputError(`Input '${INPUT.testsCommand}' exited with code ${code}`));
+                reject(new InputError(`${what} exited with code ${code}`));
         });
     });
+}
+/** The tests a runner preset lists: its test files, or its listing command's lines. */
+async function presetTests(runner, cwd) {
+    const { list } = PRESETS[runner];
+    if ('command' in list)
+        return lines(await runCommand(list.command, cwd, `The '${runner}' listing (${list.command})`), false);
+    const files = listFiles(list, cwd);
+    if (files.length === 0)
+        throw new InputError(`Input '${INPUT.runner}' (${runner}): no test file matches ${list.glob} in ${cwd}`);
+    return files;
 }
 /** Test ids in order of first appearance, duplicates dropped. Throws when the list is empty. */
 async function listTests(src) {
@@ -46056,6 +46942,9 @@ async function listTests(src) {
     }
     if (src.testsCommand)
         ids.push(...lines(await runCommand(src.testsCommand, cwd), false));
+    if (!src.tests.trim() && !src.testsFile && !src.testsCommand && src.runner && src.runner !== 'custom') {
+        ids.push(...(await presetTests(src.runner, cwd)));
+    }
     const unique = [...new Set(ids)];
     if (unique.length === 0) {
         throw new InputError(`Input '${INPUT.tests}' (with '${INPUT.testsFile}' and '${INPUT.testsCommand}') gives no tests to run`);
@@ -53885,233 +54774,12 @@ async function control(cfg, redis, all) {
     return 0;
 }
 
-;// CONCATENATED MODULE: ./src/batch.ts
-// Runs one batch of the user's command: renders the placeholders, gives it the SHARDLESS_* environment,
-// runs it as the leader of its own process group so that a timeout, a cancellation or its own exit can
-// take down every descendant, and collects the JUnit files it wrote.
-
-
-
-
-
-/** Time between SIGTERM and SIGKILL on a timeout. */
-const KILL_GRACE_MS = 2000;
-/** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
-const MTIME_SLACK_MS = 1000;
-/** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
-const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-function shellQuote(s) {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-function renderCommand(command, tests, testsFile, junitPath) {
-    const quoted = tests.map(shellQuote).join(' ');
-    const values = {
-        [PLACEHOLDER.tests]: quoted,
-        [PLACEHOLDER.testsFile]: shellQuote(testsFile),
-        [PLACEHOLDER.junit]: shellQuote(junitPath),
-    };
-    const hasTests = command.includes(PLACEHOLDER.tests) || command.includes(PLACEHOLDER.testsFile);
-    // One pass, so that an id that looks like a placeholder is never expanded itself.
-    const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
-    const rendered = command.replace(re, (m) => values[m]);
-    return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
-}
-/** Signals a whole process group; never throws (the group may be gone already). */
-function killProcessGroup(pid, signal = 'SIGKILL') {
-    // -0 or -1 would signal our own group or every process we can reach.
-    if (!Number.isInteger(pid) || pid <= 1)
-        return;
-    try {
-        process.kill(-pid, signal);
-    }
-    catch {
-        // ESRCH: nothing left to kill.
-    }
-}
-class BatchRun {
-    spec;
-    child;
-    exited = false;
-    cancelled = false;
-    timedOut = false;
-    constructor(spec) {
-        this.spec = spec;
-    }
-    get pid() {
-        return this.child?.pid;
-    }
-    /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
-    cancel() {
-        if (this.exited)
-            return;
-        this.cancelled = true;
-        if (this.child?.pid)
-            killProcessGroup(this.child.pid, 'SIGKILL');
-    }
-    async start() {
-        const s = this.spec;
-        const cwd = external_node_path_default().resolve(s.cwd);
-        const junitGlob = s.junitGlob.trim();
-        const usesJUnit = s.command.includes(PLACEHOLDER.junit) || junitGlob !== '';
-        // A fresh directory per batch makes the {junit} path unique and not existing yet.
-        const tmpDir = external_node_path_default().resolve(s.tmpDir);
-        await external_node_fs_namespaceObject.promises.mkdir(tmpDir, { recursive: true });
-        const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
-        const testsFile = external_node_path_default().join(dir, 'tests.txt');
-        const junitPath = external_node_path_default().join(dir, 'junit.xml');
-        await external_node_fs_namespaceObject.promises.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
-        const script = renderCommand(s.command, s.tests, testsFile, junitPath);
-        let args = ['-c', script];
-        if (!fitsExec(script)) {
-            const scriptFile = external_node_path_default().join(dir, 'command.sh');
-            await external_node_fs_namespaceObject.promises.writeFile(scriptFile, script);
-            args = [scriptFile];
-        }
-        const env = {
-            ...(s.env ?? process.env),
-            [CMD_ENV.tests]: s.tests.join('\n'),
-            [CMD_ENV.testsFile]: testsFile,
-            [CMD_ENV.junit]: junitPath,
-            [CMD_ENV.worker]: s.workerId,
-            [CMD_ENV.batch]: s.batchId,
-            [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
-            [CMD_ENV.attempt]: String(s.attempt),
-        };
-        // A huge batch would make every spawn fail; the ids are still in the tests file.
-        if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
-            delete env[CMD_ENV.tests];
-            process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
-        }
-        // Files matching the glob before the run are the previous batches' unless this one rewrites them.
-        const before = junitGlob ? await statGlob(junitGlob, cwd) : new Map();
-        const startMs = Date.now();
-        const { exitCode, signal } = this.cancelled
-            ? { exitCode: null, signal: null }
-            : await this.run(s.shell, args, cwd, env, s.timeoutMs);
-        const durationMs = this.child ? Date.now() - startMs : 0;
-        const junitFiles = [];
-        if (await stamp(junitPath))
-            junitFiles.push(junitPath);
-        if (junitGlob) {
-            for (const [file, st] of await statGlob(junitGlob, cwd)) {
-                const old = before.get(file);
-                const changed = !old || old.mtimeMs !== st.mtimeMs || old.size !== st.size;
-                if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file))
-                    junitFiles.push(file);
-            }
-        }
-        return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs };
-    }
-    run(shell, args, cwd, env, timeoutMs) {
-        return new Promise((resolve) => {
-            let timer;
-            let killTimer;
-            const finish = (exitCode, signal) => {
-                if (this.exited)
-                    return;
-                this.exited = true;
-                clearTimeout(timer);
-                clearTimeout(killTimer);
-                resolve({ exitCode, signal });
-            };
-            const cannotRun = (err) => {
-                process.stderr.write(`shardless: cannot run the command with shell '${shell}': ${err.message}\n`);
-                finish(127, null);
-            };
-            let child;
-            try {
-                // detached: the shell leads its own process group, which is what gets killed.
-                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
-            }
-            catch (err) {
-                cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
-                return;
-            }
-            this.child = child;
-            child.on('error', (err) => {
-                if (child.pid === undefined)
-                    cannotRun(err); // ENOENT, EACCES: nothing was started
-            });
-            // 'exit', not 'close': descendants holding the inherited stdout would delay 'close' forever.
-            child.on('exit', (code, sig) => {
-                // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
-                if (child.pid)
-                    killProcessGroup(child.pid, 'SIGKILL');
-                finish(code, sig);
-            });
-            const pid = child.pid;
-            if (pid && timeoutMs > 0) {
-                timer = setTimeout(() => {
-                    this.timedOut = true;
-                    killProcessGroup(pid, 'SIGTERM');
-                    // Only matters when the shell itself survives SIGTERM; its exit kills the rest.
-                    killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-                }, timeoutMs);
-            }
-        });
-    }
-}
-async function stamp(file) {
-    try {
-        const st = await external_node_fs_namespaceObject.promises.stat(file);
-        return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
-async function statGlob(patterns, cwd) {
-    const found = new Map();
-    try {
-        const globber = await create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
-        for (const file of await globber.glob()) {
-            const st = await stamp(file);
-            if (st)
-                found.set(file, st);
-        }
-    }
-    catch (err) {
-        process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${err.message}\n`);
-    }
-    return found;
-}
-/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
-function absolutePatterns(patterns, cwd) {
-    const root = globEscape(cwd);
-    return patterns
-        .split('\n')
-        .map((line) => {
-        const trimmed = line.trim();
-        if (!trimmed || trimmed.startsWith('#'))
-            return '';
-        const neg = /^!+/.exec(trimmed)?.[0] ?? '';
-        const p = trimmed.slice(neg.length).trim();
-        if (p === '~' || p.startsWith('~/') || external_node_path_default().isAbsolute(p))
-            return neg + p;
-        // path.resolve also folds the '..' segments that @actions/glob rejects.
-        return neg + external_node_path_default().resolve(root, p);
-    })
-        .filter(Boolean)
-        .join('\n');
-}
-/** Same escaping as @actions/glob's for a literal path (POSIX). */
-function globEscape(s) {
-    return s
-        .replace(/\\/g, '\\\\')
-        .replace(/(\[)(?=[^/]+\])/g, '[[]')
-        .replace(/\?/g, '[?]')
-        .replace(/\*/g, '[*]');
-}
-function escapeRegExp(s) {
-    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 ;// CONCATENATED MODULE: ./src/worker.ts
 // The worker: register, heartbeat from this (parent) process, claim a batch, run it, report, loop
 // until the controller marks the run complete or aborted. On SIGINT/SIGTERM: kill the batch's process
 // group, hand its tests back, leave, exit 1 within 5 s.
+
+
 
 
 
@@ -54129,6 +54797,15 @@ const IDLE_MAX_MS = 1_000;
 const EXIT_DEADLINE_MS = 4_500;
 const MESSAGE_MAX = 4_000;
 const worker_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Lines holding test ids, with workflow commands off: an id must never act as `::command::` or `##[...]`. */
+function logIds(lines) {
+    const token = (0,external_node_crypto_.randomUUID)();
+    info(`::stop-commands::${token}`);
+    // The runner also reads legacy `##[command]` anywhere in a line: break it up for display.
+    for (const l of lines)
+        info(l.replaceAll('##[', '#\u200b#['));
+    info(`::${token}::`);
+}
 /** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
 function batchResults(out, tests, cwd) {
     if (out.junitFiles.length > 0) {
@@ -54179,7 +54856,10 @@ class Worker {
     batches = 0;
     testsRun = 0;
     bad = new Map();
-    tmp = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'shardless-'));
+    /** Per-worker folder of the batches' files; made once connected, removed on every exit. */
+    tmp = '';
+    /** Without a `command`: the runner preset's, rendered for each batch's files. */
+    presetCommand;
     constructor(cfg) {
         this.cfg = cfg;
         this.noWorkerTimeout = cfg.noWorkerTimeout;
@@ -54196,8 +54876,11 @@ class Worker {
         this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
         this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
         info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
+        this.tmp = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'shardless-'));
         this.onSignals();
         try {
+            if (!cfg.command && cfg.runner !== 'custom')
+                this.presetCommand = usePreset(cfg.runner, cfg.workingDirectory, (0,external_node_path_namespaceObject.join)(this.tmp, 'presets'));
             if (!(await this.join()))
                 return 0;
             // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
@@ -54259,8 +54942,14 @@ class Worker {
                 this.reclaimed = true;
                 warning(`worker ${this.cfg.workerId} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
             }
-            if (hb.kind === 'stale')
+            if (hb.kind === 'stale') {
+                // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
+                if ((await this.redis.exists(this.queue.keys.meta)) === 0 && !this.fatal) {
+                    this.fatal = `the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`;
+                }
+                this.current?.run.cancel();
                 return;
+            }
             if (hb.state === 'aborted' && this.current) {
                 warning(`run aborted (${hb.reason}): stopping the batch`);
                 this.current.run.cancel();
@@ -54316,10 +55005,9 @@ class Worker {
     async runBatch(lease, tests, isolated, attempt) {
         const { cfg } = this;
         startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
-        for (const t of tests)
-            info(`  ${t}`);
+        logIds(tests.map((t) => `  - ${t}`));
         const run = new BatchRun({
-            command: cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
+            command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
             isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp,
         });
         this.current = { run, lease };
@@ -54343,14 +55031,14 @@ class Worker {
         this.testsRun += tests.length;
         const how = out.timedOut ? `timed out after ${this.batchTimeout} s` : out.signal ? `killed by ${out.signal}` : `exit ${out.exitCode}`;
         info(`batch ${lease}: ${how} in ${(out.durationMs / 1000).toFixed(1)} s${reply.kind === 'fenced' ? ' (lease was reclaimed: late results kept only for tests not re-run yet)' : ''}`);
-        for (const t of tests) {
+        logIds(tests.map((t) => {
             const r = results.get(t);
             const fin = reply.finals[t];
             const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (${end})`;
-            info(`  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`);
             if (fin === 'failed' || fin === 'lost')
                 this.bad.set(t, fin);
-        }
+            return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
+        }));
         if (reply.kind === 'fenced' || reply.kind === 'stale')
             await this.rejoin();
     }
@@ -54393,6 +55081,7 @@ class Worker {
                     warning(`could not hand tests back: ${e.message} (the controller requeues them after heartbeat-ttl)`);
                 }
                 this.outputs();
+                (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
                 setFailed(`worker ${this.cfg.workerId} cancelled by ${sig}`);
                 await closeRedis(this.redis);
                 process.exit(1);

@@ -33,6 +33,7 @@ if lease.st == 'active' and lease.w == wid then
       else apply_noresult(ctx, id, st, lease, ending) end
     end
   end
+  lease.f = ctx.finals -- kept, so that a report sent again gets the same answer
   end_lease(ctx, lease, 'done')
   if w then
     w.lease, w.batches, w.tests = '', w.batches + 1, w.tests + #lease.t
@@ -43,6 +44,9 @@ if lease.st == 'active' and lease.w == wid then
   flush(ctx)
   return { 'ok', cjson.encode(ctx.finals) }
 end
+
+-- The same report sent again (its reply lost to a reconnect): the same answer, nothing changed.
+if lease.st == 'done' and lease.w == wid then return { 'ok', cjson.encode(lease.f or {}) } end
 
 -- Fenced: the lease was reclaimed (or released). Accept a result only for a test that is neither
 -- final nor held under another lease, i.e. waiting in the requeue.

@@ -5,7 +5,8 @@
 -- complete a half-seeded run.
 local meta = load_meta()
 if not meta or meta.epoch ~= ARGV[1] then return 'stale' end
-if meta.state ~= 'seeding' then return redis.error_reply('shardless: the run was already started') end
+-- Sent again (its reply lost to a reconnect): the run started already; answer as the first time.
+if meta.state ~= 'seeding' then return tonumber(redis.call('HGET', K_META, 'seededAt')) or now_ms() end
 local now = now_ms()
 if meta.total == 0 then
   redis.call('HSET', K_META, 'state', 'complete', 'seededAt', now, 'completedAt', now)

@@ -10,6 +10,7 @@ export const INPUT = {
   queue: 'queue',
   runId: 'run-id',
   workingDirectory: 'working-directory',
+  runner: 'runner',
   tests: 'tests',
   testsFile: 'tests-file',
   testsCommand: 'tests-command',

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { INPUT } from './names.js';
 import { InputError } from './inputs.js';
+import { PRESETS, listFiles, type RunnerName } from './presets.js';
 
 const GLOB_CHARS = /[*?[{]/;
 
@@ -13,6 +14,8 @@ export interface TestSources {
   testsFile: string;
   testsCommand: string;
   workingDirectory: string;
+  /** Lists the tests when the three inputs above are empty. */
+  runner?: RunnerName;
 }
 
 /** The `tests` input is YAML text: trim it. Files and command output keep ids exactly (spaces included). */
@@ -28,17 +31,26 @@ async function expandGlob(pattern: string, cwd: string): Promise<string[]> {
   return files.map((f) => relative(cwd, f).split(sep).join('/')).sort();
 }
 
-function runCommand(command: string, cwd: string): Promise<string> {
+function runCommand(command: string, cwd: string, what = `Input '${INPUT.testsCommand}'`): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn('bash', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.on('error', (e) => reject(new InputError(`Input '${INPUT.testsCommand}' could not start: ${e.message}`)));
+    child.on('error', (e) => reject(new InputError(`${what} could not start: ${e.message}`)));
     child.on('close', (code) => {
       if (code === 0) resolvePromise(out);
-      else reject(new InputError(`Input '${INPUT.testsCommand}' exited with code ${code}`));
+      else reject(new InputError(`${what} exited with code ${code}`));
     });
   });
+}
+
+/** The tests a runner preset lists: its test files, or its listing command's lines. */
+async function presetTests(runner: Exclude<RunnerName, 'custom'>, cwd: string): Promise<string[]> {
+  const { list } = PRESETS[runner];
+  if ('command' in list) return lines(await runCommand(list.command, cwd, `The '${runner}' listing (${list.command})`), false);
+  const files = listFiles(list, cwd);
+  if (files.length === 0) throw new InputError(`Input '${INPUT.runner}' (${runner}): no test file matches ${list.glob} in ${cwd}`);
+  return files;
 }
 
 /** Test ids in order of first appearance, duplicates dropped. Throws when the list is empty. */
@@ -64,6 +76,9 @@ export async function listTests(src: TestSources): Promise<string[]> {
     ids.push(...lines(text, false));
   }
   if (src.testsCommand) ids.push(...lines(await runCommand(src.testsCommand, cwd), false));
+  if (!src.tests.trim() && !src.testsFile && !src.testsCommand && src.runner && src.runner !== 'custom') {
+    ids.push(...(await presetTests(src.runner, cwd)));
+  }
   const unique = [...new Set(ids)];
   if (unique.length === 0) {
     throw new InputError(`Input '${INPUT.tests}' (with '${INPUT.testsFile}' and '${INPUT.testsCommand}') gives no tests to run`);

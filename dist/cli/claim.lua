@@ -1,0 +1,105 @@
+-- claim.lua: a worker takes its next batch under a new lease.
+-- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).  ARGV: [1] epoch, [2] worker id.
+-- Returns: {'ok', lease, isolated (0|1), attempt, id...}; {'empty'} when nothing is claimable now;
+--   {'wait'} while the run is seeding; {'done', state, reason} once complete or aborted;
+--   {'stale'} when the epoch changed or the worker is not registered.
+-- With meta.batchMs > 0 the batch is sized by estimated cost (see lib.lua), else it is batchSize tests.
+-- Invariant 4: a test from the requeue is claimed alone. Invariant 2: each claimed test moves from a
+-- queue to held under exactly this lease. A worker that was presumed dead rejoins here.
+local meta = load_meta()
+if not meta or meta.epoch ~= ARGV[1] then return { 'stale' } end
+if meta.state == 'complete' or meta.state == 'aborted' then return { 'done', meta.state, meta.reason } end
+if meta.state ~= 'running' then return { 'wait' } end
+local wid = ARGV[2]
+local w = get_worker(wid)
+if not w then return { 'stale' } end
+
+local function reply_for(lease)
+  local attempt = 0
+  for _, v in ipairs(redis.call('HMGET', K_TESTS, unpack(lease.t))) do
+    local runs = tonumber(string.match(v or '', '|(%d+)|%d+|%d+|%d+$')) or 0
+    if runs > attempt then attempt = runs end
+  end
+  local reply = { 'ok', lease.id, lease.i and 1 or 0, attempt }
+  for _, id in ipairs(lease.t) do reply[#reply + 1] = id end
+  return reply
+end
+
+-- A claim sent again (its reply lost to a reconnect) gets the batch it already holds: a second lease
+-- would orphan the first one's tests.
+if w.lease ~= '' then
+  local held = get_lease(w.lease)
+  if held and held.st == 'active' and held.w == wid then return reply_for(held) end
+end
+
+-- A worker presumed dead that claims again rejoins: count it live again before sizing its batch.
+if w.state ~= 'alive' then
+  meta.live = redis.call('HINCRBY', K_META, 'live', 1)
+  w.state = 'alive'
+  put_worker(wid, w)
+end
+
+local now = now_ms()
+local ids, isolated, cost = {}, false, 0
+local r = redis.call('LPOP', K_REQUEUE)
+if r then
+  ids, isolated = { r }, true
+  cost = tonumber(redis.call('HGET', K_COSTS, r)) or 0
+elseif meta.batchMs > 0 then
+  -- Adaptive batch: tests (longest first) until their estimated cost reaches a target that shrinks
+  -- with the work left per live worker (guided self-scheduling), so workers finish together. The
+  -- work left counts the queue and what active leases still have to do; never below the start cost.
+  local cand = redis.call('LRANGE', K_QUEUE, 0, meta.batchSize - 1)
+  if #cand > 0 then
+    local costs = redis.call('HMGET', K_COSTS, unpack(cand))
+    local running = math.max(0, meta.inCost - (meta.inN * now - meta.inStarts))
+    local fair = (meta.qcost + running) / math.max(1, meta.live)
+    local target = math.min(meta.batchMs, math.max(fair * meta.share, meta.startMs))
+    local k = 0
+    repeat
+      k = k + 1
+      cost = cost + (tonumber(costs[k]) or 0)
+    until k >= #cand or cost + (tonumber(costs[k + 1]) or 0) > target
+    ids = { unpack(cand, 1, k) }
+    redis.call('LTRIM', K_QUEUE, k, -1)
+    meta.qcost = math.max(0, meta.qcost - cost)
+  end
+else
+  ids = redis.call('LPOP', K_QUEUE, meta.batchSize) or {}
+end
+redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
+if #ids == 0 then
+  return { 'empty' }
+end
+
+-- Only tests waiting in a queue are claimed: a stray copy of an id (never expected) is dropped rather
+-- than run twice.
+local vals = redis.call('HMGET', K_TESTS, unpack(ids))
+local claimed, states = {}, {}
+for i, id in ipairs(ids) do
+  local st = unpack_test(id, vals[i])
+  if not st then return corrupt('queued test ' .. id .. ' has no state') end
+  if st.where == 'q' or st.where == 'r' then
+    claimed[#claimed + 1] = id
+    states[#states + 1] = st
+  end
+end
+if #claimed == 0 then return { 'empty' } end
+local lease = { id = tostring(redis.call('HINCRBY', K_META, 'seq', 1)), w = wid, s = now, i = isolated,
+  t = claimed, st = 'active', c = math.floor(cost) }
+local updates = {}
+for i, id in ipairs(claimed) do
+  local st = states[i]
+  st.where = 'h:' .. lease.id
+  st.runs = st.runs + 1
+  updates[#updates + 1] = id
+  updates[#updates + 1] = pack_test(st)
+end
+redis.call('HSET', K_TESTS, unpack(updates))
+put_lease(lease)
+inflight_add(meta, lease, 1)
+redis.call('HSET', K_META, 'qcost', math.floor(meta.qcost), 'inflight',
+  string.format('%d|%d|%d', meta.inN, meta.inCost, meta.inStarts))
+w.state, w.lease = 'alive', lease.id
+put_worker(wid, w)
+return reply_for(lease)

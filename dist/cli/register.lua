@@ -1,0 +1,27 @@
+-- register.lua: a worker joins the run (or rejoins after it was presumed dead).
+-- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).  ARGV: [1] worker id.
+-- Returns: nil when no run exists yet (the controller has not reset it), else
+--   {epoch, state, reason, heartbeatTtl, batchTimeout, noWorkerTimeout}.
+-- Invariant 3: rejoining never revives an old lease; the worker starts with no lease, and a lease it
+-- still held (a restarted process with the same worker id) ends without a result.
+local meta = load_meta()
+if not meta then return nil end
+local id = ARGV[1]
+local w = get_worker(id) or { batches = 0, tests = 0, busyMs = 0, lostBatches = 0, lease = '' }
+-- A worker that registers again while its record holds an active lease was restarted: that batch is lost.
+local lease = w.lease ~= '' and get_lease(w.lease) or nil
+if lease and lease.st == 'active' and lease.w == id then
+  local ctx = new_ctx(meta, now_ms())
+  drop_lease(ctx, lease, 'lost', 'worker ' .. id .. ' restarted')
+  end_lease(ctx, lease, 'released')
+  w.lostBatches = w.lostBatches + 1
+  flush(ctx)
+end
+-- Counted as live at once, so that the first claims of a starting matrix share the queue fairly
+-- (the controller's reap keeps the exact count).
+if w.state ~= 'alive' then redis.call('HINCRBY', K_META, 'live', 1) end
+w.state, w.lease = 'alive', ''
+put_worker(id, w)
+redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
+local m = redis.call('HMGET', K_META, 'batchTimeout', 'noWorkerTimeout')
+return { meta.epoch, meta.state, meta.reason, tostring(meta.hbTtl), m[1] or '0', m[2] or '0' }

@@ -1,0 +1,64 @@
+-- report.lua: a worker reports the results of a batch it held.
+-- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).
+-- ARGV: [1] epoch, [2] worker id, [3] lease id, [4] how the batch ended for tests without a result
+--   (ok|timeout|lost|split), [5] JSON object: test id -> {o: passed|failed|skipped, d: ms, m: message,
+--   f: file, l: line}.
+-- Returns: {'ok'|'fenced'|'stale', JSON object test id -> final status for tests made final here}.
+-- Invariants: 1 (first final result wins: a final test is never changed); 3 (a reclaimed lease only
+-- lands results for tests that are in the requeue, taking them out of it; it requeues nothing else);
+-- 4 (split and lost tests go to the requeue, to be claimed alone).
+local meta = load_meta()
+if not meta or meta.epoch ~= ARGV[1] then return { 'stale', '{}' } end
+local wid, lease = ARGV[2], get_lease(ARGV[3])
+if not lease then return redis.error_reply('shardless: unknown lease ' .. ARGV[3]) end
+local ending = ARGV[4]
+local results = decode('results', ARGV[5])
+local ctx = new_ctx(meta, now_ms())
+local vals = redis.call('HMGET', K_TESTS, unpack(lease.t))
+
+if lease.st == 'active' and lease.w == wid then
+  local w = get_worker(wid) -- read (and checked) before anything is written
+  local held = 'h:' .. lease.id
+  -- A test missing from the results of a batch that ended otherwise normally lost its result (it is
+  -- recorded as lost, never as 'ok' or an unknown word).
+  if ending ~= 'split' and ending ~= 'timeout' then ending = 'lost' end
+  -- A lone test that fails without per-test results is simply that test's failure (worker decides);
+  -- split only makes sense for several tests.
+  if ending == 'split' and #lease.t == 1 then ending = 'lost' end
+  for i, id in ipairs(lease.t) do
+    local st = unpack_test(id, vals[i])
+    if st and st.where == held then
+      local res = results[id]
+      if res then apply_result(ctx, id, st, lease, res)
+      else apply_noresult(ctx, id, st, lease, ending) end
+    end
+  end
+  lease.f = ctx.finals -- kept, so that a report sent again gets the same answer
+  end_lease(ctx, lease, 'done')
+  if w then
+    w.lease, w.batches, w.tests = '', w.batches + 1, w.tests + #lease.t
+    w.busyMs = w.busyMs + (ctx.now - lease.s)
+    put_worker(wid, w)
+  end
+  redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
+  flush(ctx)
+  return { 'ok', cjson.encode(ctx.finals) }
+end
+
+-- The same report sent again (its reply lost to a reconnect): the same answer, nothing changed.
+if lease.st == 'done' and lease.w == wid then return { 'ok', cjson.encode(lease.f or {}) } end
+
+-- Fenced: the lease was reclaimed (or released). Accept a result only for a test that is neither
+-- final nor held under another lease, i.e. waiting in the requeue.
+if lease.st == 'reclaimed' then
+  for i, id in ipairs(lease.t) do
+    local st = unpack_test(id, vals[i])
+    local res = results[id]
+    if res and st and st.where == 'r' then
+      redis.call('LREM', K_REQUEUE, 1, id)
+      apply_result(ctx, id, st, lease, res)
+    end
+  end
+  flush(ctx)
+end
+return { 'fenced', cjson.encode(ctx.finals) }

@@ -1,0 +1,178 @@
+// End-to-end: runner presets. For each runner installed here, the bundled action runs a small real suite
+// (test/fixtures/runners/<runner>) with one controller and 2 workers given only `runner` (no tests, no
+// command). The report must hold each file once with its status, and every batch must have run exactly
+// its own files: each fixture file logs "<batch>\t<its id>" to $FIXTURE_LOG when it runs.
+//
+// The suites set traps: vitest takes file arguments as substring filters and playwright as regular
+// expressions (a.test.js also selects data.test.js), mocha and cucumber-js add their configuration's
+// spec/paths to the files given, and playwright names files relative to its testDir.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { RedisServer } from '../helpers/redis-server.js';
+import { ROOT, removeTempDirs, tempDir } from '../helpers/action.js';
+import { Scenario, checkReport, cleanup, waitFor, type Report } from './harness.js';
+
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'runners');
+
+const has = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+
+/**
+ * A PATH whose python3 has pytest: the PATH as it is, or with Debian's python3 first (.ci/run installs
+ * python3-pytest for it when the python3 on the PATH, a pyenv one say, has no pytest). '' when none has.
+ */
+function pythonWithPytest(): string {
+  const path = process.env.PATH ?? '';
+  if (has('python3', '-m', 'pytest', '--version')) return path;
+  if (!has('/usr/bin/python3', '-m', 'pytest', '--version')) return '';
+  const bin = tempDir('shardless-python-');
+  symlinkSync('/usr/bin/python3', join(bin, 'python3'));
+  return `${bin}:${path}`;
+}
+
+const PYTHON_PATH = pythonWithPytest();
+
+interface Suite {
+  runner: string;
+  /** Test ids the preset lists, the failing one first. */
+  ids: string[];
+  /** Why it cannot run here ('' when it can). */
+  missing: () => string;
+  env?: Record<string, string>;
+  /** batch-size (default 2): the runners' start cost is high, so few batches, but more than one. */
+  batchSize?: number;
+  /** A file, and files whose paths hold its name, that must have run in other batches than its own. */
+  trap?: { id: string; others: string[] };
+}
+
+const SUITES: Suite[] = [
+  {
+    runner: 'vitest',
+    ids: ['b-fail.test.js', 'a.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js'],
+    missing: () => '',
+    batchSize: 3,
+    trap: { id: 'a.test.js', others: ['data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js'] },
+  },
+  {
+    runner: 'jest',
+    ids: ['b-fail.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'],
+    missing: () => '',
+    trap: { id: 'a.test.js', others: ['data.test.js'] },
+  },
+  { runner: 'mocha', ids: ['test/b-fail.js', 'test/a.js', 'test/b.js', 'test/data.js'], missing: () => '' },
+  { runner: 'node-test', ids: ['b-fail.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'], missing: () => '' },
+  {
+    runner: 'playwright',
+    ids: ['tests/b-fail.spec.js', 'tests/a.spec.js', 'tests/data.spec.js', 'tests/sub/b.spec.js'],
+    missing: () => '',
+    trap: { id: 'tests/a.spec.js', others: ['tests/data.spec.js'] },
+  },
+  {
+    runner: 'cucumber-js',
+    ids: ['features/b-fail.feature', 'features/a.feature', 'features/data.feature', 'features/sub/b.feature'],
+    missing: () => '',
+  },
+  {
+    runner: 'pytest',
+    ids: ['tests/test_b_fail.py', 'tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_data.py'],
+    missing: () => (PYTHON_PATH ? '' : 'python3 -m pytest'),
+    // Nothing written into the fixture folder.
+    env: { PYTEST_ADDOPTS: '-p no:cacheprovider', PYTHONDONTWRITEBYTECODE: '1', PATH: PYTHON_PATH },
+  },
+  {
+    runner: 'go-test',
+    ids: ['example.com/fixture/fail', 'example.com/fixture/a', 'example.com/fixture/data', 'example.com/fixture/sub/b'],
+    missing: () => ['go', 'gotestsum'].filter((c) => !has('which', c)).join(', '),
+    // Cached results would not run TestMain, which logs.
+    env: { GOFLAGS: '-count=1' },
+  },
+  {
+    runner: 'rspec',
+    ids: ['spec/b_fail_spec.rb', 'spec/a_spec.rb', 'spec/data_spec.rb', 'spec/sub/b_spec.rb'],
+    missing: () =>
+      has('rspec', '--version') && has('ruby', '-e', 'require "rspec_junit_formatter"') ? '' : 'rspec, rspec_junit_formatter',
+  },
+];
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(async () => {
+  await redis?.close();
+  removeTempDirs();
+});
+afterEach(cleanup);
+
+/** Batch id -> the ids its run logged, from the fixture log. */
+function logged(file: string): Map<string, string[]> {
+  const byBatch = new Map<string, string[]>();
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  for (const line of text.split('\n').filter(Boolean)) {
+    const [batch, id] = line.split('\t');
+    byBatch.set(batch, [...(byBatch.get(batch) ?? []), id]);
+  }
+  return byBatch;
+}
+
+/** Batch id -> the ids the report says it ran. */
+function reported(report: Report): Map<string, string[]> {
+  const byBatch = new Map<string, string[]>();
+  for (const t of report.tests) for (const r of t.runs) byBatch.set(r.batch, [...(byBatch.get(r.batch) ?? []), t.id]);
+  return byBatch;
+}
+
+const sorted = (m: Map<string, string[]>) => Object.fromEntries([...m].map(([b, ids]) => [b, [...ids].sort()]).sort());
+
+for (const suite of SUITES) {
+  const missing = suite.missing();
+  test.skipIf(missing !== '')(`runner ${suite.runner}${missing ? ` (not installed: ${missing})` : ''}: 2 workers run exactly their batches' files; one fails`, async () => {
+    const s = new Scenario(redis, suite.runner);
+    const log = join(s.dir, 'fixture.log');
+    const dir = join(FIXTURES, suite.runner);
+    const env = { FIXTURE_LOG: log, ...suite.env };
+    // Without timings the queue keeps the listing's (sorted) order: batches of consecutive files. A long
+    // heartbeat-ttl: a runner's start may load both cores, and no worker is meant to be presumed dead.
+    const inputs = {
+      runner: suite.runner, 'working-directory': dir, 'batch-size': String(suite.batchSize ?? 2), timings: 'false', 'heartbeat-ttl': '20',
+    };
+    const controller = s.controller([], inputs);
+    for (const id of ['w1', 'w2']) s.worker(id, { runner: suite.runner, 'working-directory': dir, command: '' }, env);
+
+    await waitFor('the controller to exit', () => controller.exit, 90_000, 100);
+    await s.allExited(15_000);
+
+    const [failing, ...passing] = suite.ids;
+    expect(controller.exit).toEqual({ code: 1, signal: null });
+    const report = s.report();
+    checkReport(report, s, suite.ids);
+    expect(report.counts).toMatchObject({ total: suite.ids.length, passed: passing.length, failed: 1, lost: 0, notRun: 0 });
+    for (const t of report.tests) {
+      expect(t.status, t.id).toBe(t.id === failing ? 'failed' : 'passed');
+      expect(t.runs, t.id).toHaveLength(1); // one run, from JUnit: no split, no retry
+    }
+    expect(s.test(report, failing).runs[0].message).not.toBe('');
+
+    // Each file ran once, in the batch that held it, and no batch ran another's files.
+    const runs = logged(log);
+    expect(sorted(runs)).toEqual(sorted(reported(report)));
+    expect([...runs.values()].flat().sort()).toEqual([...suite.ids].sort());
+    expect(runs.size).toBeGreaterThan(1);
+    if (suite.trap) {
+      // The trap was set: some file that the runner's own matching would add to that batch was elsewhere.
+      const batchOf = (id: string) => s.test(report, id).runs[0].batch;
+      expect(suite.trap.others.filter((o) => batchOf(o) !== batchOf(suite.trap!.id))).not.toEqual([]);
+    }
+  }, 120_000);
+}
+
+test('a worker whose runner is not installed there exits 1 at once, saying what to install', async () => {
+  const s = new Scenario(redis, 'preset-missing');
+  const empty = tempDir('shardless-no-jest-');
+  const w = s.worker('w1', { runner: 'jest', 'working-directory': empty, command: '' });
+  await waitFor('the worker to exit', () => w.exit, 20_000, 100);
+  expect(w.exit).toEqual({ code: 1, signal: null });
+  expect(w.output()).toContain(`::error::runner 'jest' needs the npm package 'jest', which is not installed in ${empty} or above`);
+});

@@ -1,0 +1,257 @@
+// Runner presets (src/presets.ts): what each lists, the command it renders for a batch, what it needs,
+// and the JUnit its reporters write; and the `runner` input in inputs.ts and testlist.ts.
+// test/e2e/presets.test.ts runs each preset for real.
+
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { InputError, readInputs, type Getter } from '../src/inputs.js';
+import { readJUnitFiles } from '../src/junit.js';
+import {
+  HELPERS, PRESETS, RUNNERS, checkNeeds, listFiles, mochaKeepOnly, playwrightFiles, vitestExcludes, writeHelpers,
+  type BatchContext, type PresetName,
+} from '../src/presets.js';
+import { listTests } from '../src/testlist.js';
+import { ROOT } from './helpers/action.js';
+
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'runners');
+
+let wd: string;
+beforeEach(() => {
+  wd = mkdtempSync(join(tmpdir(), 'shardless-presets-'));
+});
+afterEach(() => {
+  rmSync(wd, { recursive: true, force: true });
+});
+
+function touch(...paths: string[]): void {
+  for (const p of paths) {
+    mkdirSync(dirname(join(wd, p)), { recursive: true });
+    writeFileSync(join(wd, p), '');
+  }
+}
+
+const ctx = (tests: string[], cwd = wd): BatchContext => ({ tests, cwd, helperDir: '/h' });
+const render = (name: PresetName, tests: string[], cwd = wd) => PRESETS[name].command(ctx(tests, cwd));
+const fileListing = (name: PresetName) => {
+  const { list } = PRESETS[name];
+  if ('command' in list) throw new Error(`${name} lists by a command`);
+  return list;
+};
+
+describe('listing: the runner’s default test files', () => {
+  const cases: [PresetName, string[], string[]][] = [
+    ['vitest', ['a.test.ts', 'src/b.spec.tsx', 'c.test.mjs', 'd.spec.cjs', 'e.test.js'], ['a.ts', 'test.ts', 'f.test.py', 'g.tests.ts', 'node_modules/x/h.test.js']],
+    ['jest', ['a.test.js', 'src/b.spec.tsx', '__tests__/c.js', 'x/__tests__/y/d.mts', 'test.js'], ['a.js', 'tests/b.js', 'node_modules/x/c.test.js', '.git/d.test.js']],
+    ['mocha', ['test/a.js', 'test/b.cjs', 'test/c.mjs'], ['test/sub/d.js', 'test/e.ts', 'a.test.js', 'spec/a.js']],
+    ['node-test', ['a.test.js', 'b-test.mjs', 'c_test.cjs', 'test-d.js', 'test.js', 'test/e.js', 'x/test/y/f.mjs'], ['a.js', 'a.test.ts', 'tests/b.js', 'node_modules/test/c.js']],
+    ['playwright', ['tests/a.spec.ts', 'b.test.js', 'e2e/c.spec.mts'], ['a.ts', 'node_modules/p/d.spec.js']],
+    ['cucumber-js', ['features/a.feature', 'features/sub/b.feature'], ['a.feature', 'other/b.feature', 'features/steps.js']],
+    ['pytest', ['test_a.py', 'tests/sub/test_b.py', 'c_test.py'], ['a.py', 'test_a.txt', '.venv/lib/test_x.py', 'venv/test_y.py', 'build/test_z.py', 'node_modules/p/test_w.py']],
+    ['rspec', ['spec/a_spec.rb', 'spec/sub/b_spec.rb'], ['a_spec.rb', 'spec/a.rb', 'lib/spec/b_spec.rb']],
+  ];
+  test.each(cases)('%s', (name, yes, no) => {
+    touch(...yes, ...no);
+    expect(listFiles(fileListing(name), wd)).toEqual([...yes].sort());
+  });
+
+  test('go-test lists the packages that have tests, with go list', () => {
+    expect(PRESETS['go-test'].list).toEqual({ command: `go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...` });
+  });
+
+  test('every runner but custom has a preset', () => {
+    expect(Object.keys(PRESETS).sort()).toEqual(RUNNERS.filter((r) => r !== 'custom').sort());
+  });
+});
+
+describe('listTests with a runner', () => {
+  const src = { tests: '', testsFile: '', testsCommand: '' };
+
+  test.each([
+    ['vitest', ['a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js']],
+    ['jest', ['a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js']],
+    ['mocha', ['test/a.js', 'test/b-fail.js', 'test/b.js', 'test/data.js']],
+    ['node-test', ['a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js']],
+    ['playwright', ['tests/a.spec.js', 'tests/b-fail.spec.js', 'tests/data.spec.js', 'tests/sub/b.spec.js']],
+    ['cucumber-js', ['features/a.feature', 'features/b-fail.feature', 'features/data.feature', 'features/sub/b.feature']],
+    ['pytest', ['tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_b_fail.py', 'tests/test_data.py']],
+    ['rspec', ['spec/a_spec.rb', 'spec/b_fail_spec.rb', 'spec/data_spec.rb', 'spec/sub/b_spec.rb']],
+  ] as const)('%s lists the files of its fixture suite', async (runner, ids) => {
+    expect(await listTests({ ...src, runner, workingDirectory: join(FIXTURES, runner) })).toEqual(ids);
+  });
+
+  test('tests, tests-file or tests-command win over the preset', async () => {
+    touch('a.test.ts', 'b.test.ts', 'list.txt');
+    writeFileSync(join(wd, 'list.txt'), 'c\n');
+    const base = { ...src, runner: 'vitest' as const, workingDirectory: wd };
+    expect(await listTests(base)).toEqual(['a.test.ts', 'b.test.ts']);
+    expect(await listTests({ ...base, tests: 'x' })).toEqual(['x']);
+    expect(await listTests({ ...base, testsFile: 'list.txt' })).toEqual(['c']);
+    expect(await listTests({ ...base, testsCommand: 'echo d' })).toEqual(['d']);
+    expect(await listTests({ ...base, runner: 'custom', tests: '*.test.ts' })).toEqual(['a.test.ts', 'b.test.ts']);
+  });
+
+  test('a preset that finds nothing fails, naming the input and the pattern', async () => {
+    await expect(listTests({ ...src, runner: 'rspec', workingDirectory: wd })).rejects.toThrow(
+      /^Input 'runner' \(rspec\): no test file matches spec\/\*\*\/\*_spec\.rb in /,
+    );
+  });
+
+  test('go-test runs its listing command (a stand-in go here)', async () => {
+    const bin = join(wd, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'go'), '#!/bin/sh\necho "$@" > args.txt\nprintf "example.com/m/a\\n\\nexample.com/m/b\\n"\n');
+    chmodSync(join(bin, 'go'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      expect(await listTests({ ...src, runner: 'go-test', workingDirectory: wd })).toEqual(['example.com/m/a', 'example.com/m/b']);
+    } finally {
+      process.env.PATH = path;
+    }
+    writeFileSync(join(bin, 'go'), '#!/bin/sh\nexit 3\n');
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      await expect(listTests({ ...src, runner: 'go-test', workingDirectory: wd })).rejects.toThrow(/^The 'go-test' listing \(go list .*\) exited with code 3$/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
+
+describe('the command of a batch', () => {
+  test('vitest: excludes, by exact (escaped) path, every other file whose path holds a batch file’s name', () => {
+    touch('a.test.ts', 'data.test.ts', 'sub/a.test.ts', 'sub/[x] A.TEST.TS', 'b.test.ts', 'node_modules/m/a.test.ts');
+    expect(render('vitest', ['a.test.ts'])).toBe(
+      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --exclude='data.test.ts' " +
+        "--exclude='sub/\\[x\\] A.TEST.TS' --exclude='sub/a.test.ts' {tests}",
+    );
+    // Files of the batch are never excluded; nothing to exclude: no option.
+    expect(render('vitest', ['a.test.ts', 'sub/a.test.ts', 'data.test.ts', 'sub/[x] A.TEST.TS'])).toBe(
+      'npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} {tests}',
+    );
+    expect(vitestExcludes(ctx(['b.test.ts']))).toBe('');
+    // An id that is not a file (a folder) is a filter meant to select more: no exclusion at all.
+    expect(vitestExcludes(ctx(['sub', 'a.test.ts']))).toBe('');
+  });
+
+  test('jest: paths, not regular expressions; our reporter', () => {
+    expect(render('jest', ['a.test.js'])).toBe("npx --no -- jest --ci --reporters=default --reporters='/h/jest-junit.cjs' --runTestsByPath -- {tests}");
+  });
+
+  test('mocha: xunit to {junit}; an --ignore that keeps the batch’s files only', () => {
+    expect(render('mocha', ['test/a.js', 'test/b.js'])).toBe(
+      "npx --no -- mocha --reporter=xunit --reporter-option=output={junit} --ignore='!{test/a.js,test/b.js}' -- {tests}",
+    );
+    expect(mochaKeepOnly(['test/a.js'])).toBe('!test/a.js'); // {a} alone would not be a brace expansion
+    expect(mochaKeepOnly(['t/a,b.js', 't/[x] {y}.js', 't/a.js', 't/a.js'])).toBe('!{t/a?b.js,t/?x? ?y?.js,t/a.js}');
+  });
+
+  test('node-test: spec on stdout, our junit reporter to {junit}', () => {
+    expect(render('node-test', ['a.test.js'])).toBe(
+      "node --test --test-reporter=spec --test-reporter-destination=stdout --test-reporter='/h/node-test-junit.mjs' --test-reporter-destination={junit} {tests}",
+    );
+  });
+
+  test('playwright: anchored regular expressions of absolute paths; the ids are not appended', () => {
+    const cmd = render('playwright', ['tests/a.spec.ts', 'tests/x (1).spec.ts'], '/w');
+    expect(cmd).toBe(
+      "npx --no -- playwright test --reporter=list,'/h/playwright-junit.mjs' '/^\\/w\\/tests\\/a\\.spec\\.ts$/' '/^\\/w\\/tests\\/x \\(1\\)\\.spec\\.ts$/' # files of {tests-file}",
+    );
+    // As playwright reads such an argument (forceRegExp): /.../ is a regular expression over absolute paths.
+    const re = (arg: string) => new RegExp(/^\/(.*)\/([gi]*)$/.exec(arg)![1]);
+    const [a] = playwrightFiles(ctx(['tests/a.spec.ts'], '/w')).split(' ').map((q) => q.slice(1, -1));
+    expect(re(a).test('/w/tests/a.spec.ts')).toBe(true);
+    expect(re(a).test('/w/tests/data.spec.ts')).toBe(false);
+    expect(re(a).test('/w/tests/a.spec.tsx')).toBe(false);
+    expect(re(a).test('/w/tests/aXspec.ts')).toBe(false);
+  });
+
+  test('cucumber-js: our plugin keeps the batch’s scenarios, our formatter writes {junit}', () => {
+    expect(render('cucumber-js', ['features/a.feature'])).toBe(
+      "npx --no -- cucumber-js --plugin='file:///h/cucumber-batch-only.mjs' --format=progress --format='\"/h/cucumber-junit.mjs\":\"'{junit}'\"' {tests}",
+    );
+  });
+
+  test('pytest, go-test, rspec', () => {
+    expect(render('pytest', ['t/test_a.py'])).toBe('python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}');
+    expect(render('go-test', ['example.com/m/a'])).toBe('gotestsum --format=testname --junitfile={junit} -- {tests}');
+    expect(render('rspec', ['spec/a_spec.rb'])).toBe('rspec --format progress --format RspecJunitFormatter --out {junit} {tests}');
+    touch('Gemfile');
+    expect(render('rspec', ['spec/a_spec.rb'])).toBe('bundle exec rspec --format progress --format RspecJunitFormatter --out {junit} {tests}');
+  });
+});
+
+describe('what a preset needs', () => {
+  test('an npm package missing from the working directory and above: a message saying what to do', () => {
+    expect(() => checkNeeds('jest', wd)).toThrow(
+      `runner 'jest' needs the npm package 'jest', which is not installed in ${wd} or above (run 'npm ci', or 'npm install --save-dev jest'; or give the worker a 'command')`,
+    );
+    mkdirSync(join(wd, 'node_modules', 'jest'), { recursive: true });
+    writeFileSync(join(wd, 'node_modules', 'jest', 'package.json'), '{}');
+    mkdirSync(join(wd, 'pkg'));
+    expect(() => checkNeeds('jest', join(wd, 'pkg'))).not.toThrow();
+    // The fixture suites find this repository's packages.
+    expect(() => checkNeeds('playwright', join(FIXTURES, 'playwright'))).not.toThrow();
+  });
+
+  test('a program missing from the PATH', () => {
+    expect(() => checkNeeds('go-test', wd, { PATH: wd })).toThrow(/^runner 'go-test' needs 'go' on the PATH/);
+    writeFileSync(join(wd, 'go'), '');
+    expect(() => checkNeeds('go-test', wd, { PATH: wd })).toThrow(/^runner 'go-test' needs 'gotestsum' on the PATH, which is not there \(it writes the JUnit XML/);
+    expect(() => checkNeeds('node-test', wd, { PATH: '' })).not.toThrow();
+  });
+});
+
+describe('our reporters’ JUnit', () => {
+  test('names each testcase’s file, which src/junit.ts maps to the ids; escapes and strips what XML cannot hold', () => {
+    writeHelpers('jest', wd);
+    const { toJUnit } = createRequire(import.meta.url)(join(wd, 'junit.cjs')) as { toJUnit: (cases: object[]) => string };
+    const xml = toJUnit([
+      { file: join(wd, 'a.test.js'), name: 'passes <&>', seconds: 0.25, outcome: 'passed' },
+      { file: join(wd, 'a.test.js'), name: 'fails', seconds: 0.5, outcome: 'failed', message: '\n\u001b[31mexpected "1" to be 2\u001b[39m\u0000\nat a.test.js:3' },
+      { file: 'sub/b.test.js', name: 'skipped', seconds: 0, outcome: 'skipped' },
+      { file: 'c d.test.js', name: 'passes', outcome: 'passed' },
+    ]);
+    writeFileSync(join(wd, 'junit.xml'), xml);
+    const { results, warnings } = readJUnitFiles([join(wd, 'junit.xml')], ['a.test.js', 'sub/b.test.js', 'c d.test.js', 'none.test.js'], wd);
+    expect(warnings).toEqual([]);
+    expect(Object.fromEntries(results)).toEqual({
+      'a.test.js': expect.objectContaining({ outcome: 'failed', durationMs: 750, message: 'expected "1" to be 2\nat a.test.js:3', file: 'a.test.js' }),
+      'sub/b.test.js': expect.objectContaining({ outcome: 'skipped' }),
+      'c d.test.js': expect.objectContaining({ outcome: 'passed' }),
+    });
+  });
+
+  test('the worker writes each preset’s helpers, and nothing for those that have none', () => {
+    for (const name of Object.keys(PRESETS) as PresetName[]) {
+      const dir = join(wd, name);
+      writeHelpers(name, dir);
+      for (const f of PRESETS[name].helpers ?? []) expect(HELPERS[f]).toContain('Written by shardless');
+    }
+    expect(PRESETS.vitest.helpers).toBeUndefined();
+  });
+});
+
+describe('the runner input', () => {
+  const inputs = (values: Record<string, string>): Getter => (name) => values[name] ?? '';
+  const common = { 'redis-url': 'redis://127.0.0.1:6379', 'run-id': 'r' };
+
+  test('read in both modes; custom by default', () => {
+    expect(readInputs(inputs({ ...common, mode: 'controller', runner: 'Vitest' }), {})).toMatchObject({ runner: 'vitest' });
+    expect(readInputs(inputs({ ...common, mode: 'controller' }), {})).toMatchObject({ runner: 'custom' });
+    expect(readInputs(inputs({ ...common, mode: 'worker', runner: 'pytest' }), {})).toMatchObject({ runner: 'pytest', command: '' });
+  });
+
+  test('a worker needs a command or a preset; an unknown runner is named', () => {
+    expect(() => readInputs(inputs({ ...common, mode: 'worker' }), {})).toThrow(
+      new InputError("Input 'command' is required in worker mode (or a 'runner' other than custom)"),
+    );
+    expect(readInputs(inputs({ ...common, mode: 'worker', runner: 'jest', command: 'make test' }), {})).toMatchObject({ command: 'make test' });
+    expect(() => readInputs(inputs({ ...common, mode: 'controller', runner: 'ava' }), {})).toThrow(
+      "Input 'runner' must be one of custom, vitest, jest, mocha, node-test, playwright, cucumber-js, pytest, go-test, rspec, got 'ava'",
+    );
+  });
+});
