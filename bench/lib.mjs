@@ -1,7 +1,7 @@
 // Shared helpers of the benchmark: a throwaway redis-server, process bookkeeping (everything the bench
 // starts is killed at the end, also on Ctrl-C), a seeded random generator, the synthetic suite, tables.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,7 +22,7 @@ let tmpRoot = '';
 export function tempDir(name) {
   if (!tmpRoot) tmpRoot = mkdtempSync(join(tmpdir(), 'shardless-bench-'));
   const d = join(tmpRoot, `${name}-${Math.random().toString(36).slice(2, 8)}`);
-  spawnSync('mkdir', ['-p', d]);
+  mkdirSync(d, { recursive: true });
   return d;
 }
 
@@ -186,9 +186,12 @@ export function actionEnv(inputs, dir, extra = {}) {
   const scrub = [/^GITHUB_/, /^INPUT_/, /^RUNNER_/, /^ACTIONS_/, /^SHARDLESS_/, /^REDIS_URL$/];
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!scrub.some((re) => re.test(k))) env[k] = v;
-  const out = join(dir, `out-${Math.random().toString(36).slice(2, 8)}`);
-  writeFileSync(out, '');
-  Object.assign(env, { GITHUB_OUTPUT: out, GITHUB_STEP_SUMMARY: out, RUNNER_TEMP: dir }, extra);
+  const tag = Math.random().toString(36).slice(2, 8);
+  const output = join(dir, `github-output-${tag}`);
+  const summary = join(dir, `step-summary-${tag}`);
+  writeFileSync(output, '');
+  writeFileSync(summary, '');
+  Object.assign(env, { GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: dir }, extra);
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = String(v);
   return env;
 }

@@ -80,8 +80,7 @@ function span(batches) {
   const end = Math.max(...batches.map((b) => b.end));
   // Skew: how much later than the first worker the last one started its first batch.
   const firsts = [...new Set(batches.map((b) => b.worker))].map((w) => Math.min(...batches.filter((b) => b.worker === w).map((b) => b.start)));
-  const lasts = [...new Set(batches.map((b) => b.worker))].map((w) => Math.max(...batches.filter((b) => b.worker === w).map((b) => b.end)));
-  return { makespan: end - start, skew: Math.max(...firsts) - Math.min(...firsts), idleTail: end - Math.min(...lasts) };
+  return { makespan: end - start, skew: Math.max(...firsts) - Math.min(...firsts) };
 }
 
 /** Runs every static split of every c at once: W sleeping processes each (they take no CPU). */
@@ -106,7 +105,7 @@ export async function runStatics(suite, cs, dir) {
 }
 
 /** One run of the bundled action: a controller and W workers, started together. */
-export async function runShardless(srv, suite, dir, { c, name, queue, runId, tests, inputs }) {
+export async function runShardless(srv, suite, dir, { c, name, queue, runId, tests, inputs, known = false }) {
   const log = join(dir, `${runId}.batches.log`);
   const testsFile = writeFile(join(dir, `${runId}.tests.txt`), `${tests.join('\n')}\n`);
   const reportPath = join(dir, `${runId}.report.json`);
@@ -132,18 +131,20 @@ export async function runShardless(srv, suite, dir, { c, name, queue, runId, tes
   if (ce.code !== 0 || !report || report.status !== 'passed' || report.counts.passed !== suite.ids.length) {
     throw new Error(`${name} (c=${c}): controller exit ${ce.code}, report ${report?.status}; see ${ctl.logPath}`);
   }
-  // Keep the leases (batches as Redis saw them) next to the logs, for a look with BENCH_KEEP=1.
+  // Keep the leases (batches as Redis saw them) next to the logs, for a look with BENCH_KEEP=1, and read
+  // the per-batch start cost the controller published for the run (its estimate; 0 when unknown).
   const redis = srv.client('bench-makespan');
-  const leases = await redis.hgetall(runKeys('local', queue, runId).leases);
+  const keys = runKeys('local', queue, runId);
+  const leases = await redis.hgetall(keys.leases);
+  const startCost = await redis.hget(keys.meta, 'startMs');
   redis.disconnect();
   writeFile(join(dir, `${runId}.leases.json`), JSON.stringify(Object.entries(leases).filter(([k]) => k !== '_').map(([k, v]) => ({ id: Number(k), ...JSON.parse(v) })).sort((a, b) => a.id - b.id), null, 1));
-  const ctlLog = readFileSync(ctl.logPath, 'utf8');
-  const startCost = /start cost (\d+) ms/.exec(ctlLog)?.[1];
   const bs = readBatches(log);
   const sizes = bs.map((b) => b.n);
+  const timed = known && startCost !== null;
   return {
     c, name, batches: bs.length, ...span(bs), reportMs: report.durationMs,
-    notes: `${sizes.length} batches of ${Math.min(...sizes)}-${Math.max(...sizes)} tests${startCost !== undefined ? `, start cost est. ${s1(Number(startCost))} s` : ''}`,
+    notes: `${sizes.length} batches of ${Math.min(...sizes)}-${Math.max(...sizes)} tests${timed ? `, start cost est. ${s1(Number(startCost))} s` : ''}`,
   };
 }
 
@@ -175,7 +176,7 @@ export async function runMakespan({ quick = false, seed, cs = [0, 1500], inputs 
       const runs = [
         { name: 'FIFO of single tests (ci-queue scheme)', queue: `${queue}-fifo`, tests: shuffled, inputs: { 'batch-size': 1, 'batch-duration': 0, timings: 'false' } },
         { name: 'shardless, first run (no timings yet)', queue, tests: listed, inputs: { 'batch-size': 100, 'batch-duration': 'auto', timings: 'true', ...inputs } },
-        { name: 'shardless, timings known (second run)', queue, tests: listed, inputs: { 'batch-size': 100, 'batch-duration': 'auto', timings: 'true', ...inputs } },
+        { name: 'shardless, timings known (second run)', queue, tests: listed, inputs: { 'batch-size': 100, 'batch-duration': 'auto', timings: 'true', ...inputs }, known: true },
       ];
       for (const [i, r] of runs.entries()) {
         log(`  c = ${s1(c)} s: ${r.name}...`);

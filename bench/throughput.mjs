@@ -5,6 +5,8 @@
 // durationMs), round trips per test (every call the clients make after the start: claims, including
 // the empty and final ones, reports, heartbeats, reaps, releases), and Redis commands per test from
 // INFO commandstats (CONFIG RESETSTAT just before the start; Redis counts the commands scripts run).
+// Also from commandstats: the µs Redis spent running the scripts per test, and the rate that would
+// allow if Redis had a core to itself (a ceiling that does not depend on the clients' CPU).
 //
 // Run as a child (`node bench/throughput.mjs --child`), it drives the workers it is sent over IPC.
 import { fork } from 'node:child_process';
@@ -18,6 +20,7 @@ const IDLE_MS = 100; // the worker's first back-off when the queue is empty (src
 
 // ---------------------------------------------------------------- child: a group of workers
 async function child() {
+  process.on('disconnect', () => process.exit(1)); // the parent is gone: do not linger
   const cfg = await new Promise((r) => process.once('message', r));
   const keys = cfg.keys;
   const workers = cfg.workers.map((id) => {
@@ -67,13 +70,17 @@ async function child() {
 }
 
 // ---------------------------------------------------------------- parent
+/** Calls per command, and the µs Redis spent in scripts (EVAL/EVALSHA time includes their commands). */
 function commandStats(info) {
   const byCmd = {};
+  let scriptUsec = 0;
   for (const line of info.split('\n')) {
-    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
-    if (m && m[1] !== 'info' && !m[1].startsWith('config')) byCmd[m[1]] = Number(m[2]);
+    const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line.trim());
+    if (!m || m[1] === 'info' || m[1].startsWith('config')) continue;
+    byCmd[m[1]] = Number(m[2]);
+    if (m[1] === 'eval' || m[1] === 'evalsha') scriptUsec += Number(m[3]);
   }
-  return byCmd;
+  return { byCmd, scriptUsec };
 }
 
 async function oneRun(srv, { batchSize, tests: n, workers: W, procs: P }) {
@@ -115,7 +122,7 @@ async function oneRun(srv, { batchSize, tests: n, workers: W, procs: P }) {
     if (state !== 'complete') await Promise.race([sleep(1000), results]);
   }
   const parts = await results;
-  const stats = commandStats(await admin.info('commandstats'));
+  const { byCmd: stats, scriptUsec } = commandStats(await admin.info('commandstats'));
   const completedAt = Number(await admin.hget(keys.meta, 'completedAt'));
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))));
   await admin.del(...Object.values(keys).filter((k) => !k.endsWith(':')));
@@ -129,7 +136,7 @@ async function oneRun(srv, { batchSize, tests: n, workers: W, procs: P }) {
   if (sum((p) => p.tests) !== n) throw new Error(`throughput: ${sum((p) => p.tests)} tests claimed, ${n} seeded`);
   return {
     batchSize, n, ms, perSec: (n * 1000) / ms, calls, callsPerTest: calls / n, commands, cmdPerTest: commands / n,
-    scriptsPerTest: scripts / n, innerPerTest: (commands - scripts) / n,
+    scriptsPerTest: scripts / n, innerPerTest: (commands - scripts) / n, usecPerTest: scriptUsec / n,
     claims: sum((p) => p.claims), empty: sum((p) => p.empty), reports: sum((p) => p.reports),
     heartbeats: sum((p) => p.heartbeats), reaps: ctl.calls, stats,
   };
@@ -169,8 +176,8 @@ export async function runThroughput({ quick = false, workers = 64, procs = 2, re
   ];
   const text = [
     table(
-      ['batch size', 'tests', 'wall s', 'tests/s', 'tests/s, all runs', 'round trips/test', 'Redis commands/test', 'of which script calls', 'inside scripts'],
-      rows.map((r) => [r.batchSize, r.n, (r.ms / 1000).toFixed(2), Math.round(r.perSec), r.range, r.callsPerTest.toFixed(3), r.cmdPerTest.toFixed(2), r.scriptsPerTest.toFixed(3), r.innerPerTest.toFixed(2)]),
+      ['batch size', 'tests', 'wall s', 'tests/s', 'tests/s, all runs', 'round trips/test', 'Redis commands/test', 'of which script calls', 'inside scripts', 'Redis µs/test', 'Redis-bound tests/s'],
+      rows.map((r) => [r.batchSize, r.n, (r.ms / 1000).toFixed(2), Math.round(r.perSec), r.range, r.callsPerTest.toFixed(3), r.cmdPerTest.toFixed(2), r.scriptsPerTest.toFixed(3), r.innerPerTest.toFixed(2), r.usecPerTest.toFixed(1), Math.round(1e6 / r.usecPerTest)]),
     ),
     '',
     table(
