@@ -20,7 +20,8 @@ const IDLE_MS = 100; // the worker's first back-off when the queue is empty (src
 
 // ---------------------------------------------------------------- child: a group of workers
 async function child() {
-  process.on('disconnect', () => process.exit(1)); // the parent is gone: do not linger
+  let finished = false;
+  process.on('disconnect', () => finished || process.exit(1)); // the parent is gone: do not linger
   const cfg = await new Promise((r) => process.once('message', r));
   const keys = cfg.keys;
   const workers = cfg.workers.map((id) => {
@@ -61,12 +62,14 @@ async function child() {
   };
   await Promise.all(workers.map(loop));
   const sum = (f) => workers.reduce((a, w) => a + f(w), 0);
+  finished = true;
+  for (const w of workers) w.redis.disconnect();
+  // Report, then leave the IPC channel (a 'disconnect' listener keeps it, and this process, alive).
   process.send({
     type: 'done',
     calls: sum((w) => w.q.calls), claims: sum((w) => w.claims), empty: sum((w) => w.empty),
     reports: sum((w) => w.reports), heartbeats: sum((w) => w.heartbeats), tests: sum((w) => w.tests),
-  });
-  for (const w of workers) w.redis.disconnect();
+  }, () => process.disconnect());
 }
 
 // ---------------------------------------------------------------- parent
