@@ -218,6 +218,16 @@ export function lastLine(text: string): string {
 }
 
 /** Invariant 6: no key without a TTL (every key of every run so far on this server). */
+/**
+ * Invariant 6 for one key: it has a TTL. A short-lived key (the controller's or a worker's heartbeat)
+ * may expire between the SCAN that listed it and this check: PTTL -2 then, which is no violation.
+ * Only -1 (no expiry) is; PTTL, not TTL, as TTL rounds a last second down to 0.
+ */
+export async function expectKeyExpires(c: { pttl(key: string): Promise<number> }, key: string): Promise<void> {
+  const pttl = await c.pttl(key);
+  expect(pttl === -2 || pttl > 0, `${key} has a TTL (PTTL ${pttl})`).toBe(true);
+}
+
 export async function expectAllKeysExpire(redis: RedisServer): Promise<void> {
   const c = redis.client();
   try {
