@@ -3,7 +3,8 @@
 //
 // Wall time is the truth: a runner's JUnit times leave out import, environment and collection, which
 // are most of a file's real cost, while the start cost is paid once per batch. So:
-//   start cost  = median over batches of (wall - sum of the members' known costs)
+//   start cost  = median over batches of (wall - sum of the members' known costs), a member's cost being
+//                 its prior cost, else its JUnit time x k, k fitted over the run's batches (junitScale)
 //   a test cost = its share of (wall - start cost), split by JUnit times where present, else by prior
 //                 costs when all members have one, else evenly; folded into an exponential moving average.
 import * as core from '@actions/core';
@@ -72,16 +73,39 @@ function observedBatches(data: RunData): Observed[] {
   return out;
 }
 
+/**
+ * How real time relates to JUnit time: wall = start + k x (sum of JUnit times), fitted by least squares
+ * over the batches whose members all have a JUnit time. k >= 1 (JUnit leaves things out, it never adds
+ * any); 1 when the batches' JUnit sums hardly vary, as then the slope cannot be told from the start.
+ */
+export function junitScale(batches: { wall: number; junit: number }[]): number {
+  if (batches.length < 3) return 1;
+  const mx = batches.reduce((a, b) => a + b.junit, 0) / batches.length;
+  const my = batches.reduce((a, b) => a + b.wall, 0) / batches.length;
+  let sxx = 0;
+  let sxy = 0;
+  for (const b of batches) {
+    sxx += (b.junit - mx) ** 2;
+    sxy += (b.junit - mx) * (b.wall - my);
+  }
+  const sd = Math.sqrt(sxx / batches.length);
+  if (mx <= 0 || sd < 0.1 * mx) return 1;
+  return Math.min(5, Math.max(1, sxy / sxx));
+}
+
 /** Folds one run's observations into the timings. */
 export function learn(prev: Timings, data: RunData): Timings {
   const batches = observedBatches(data);
-  // Start cost: with prior costs where known, else JUnit times (j), a batch shows what is left over.
+  // Start cost: what a batch shows beyond its members' costs, a prior cost where known, else the JUnit
+  // time scaled up by k (a runner's JUnit leaves out imports and collection: time that grows with the
+  // batch, unlike the start cost). Without the scale, that left-out time would count as start cost.
+  const k = junitScale(batches.filter((b) => b.members.every((m) => m.j)).map((b) => ({ wall: b.wall, junit: b.members.reduce((a, m) => a + m.d, 0) })));
   const residuals: number[] = [];
   for (const { wall, members } of batches) {
     let sum = 0;
     let usable = true;
     for (const m of members) {
-      const c = prev.costs.get(m.t) ?? (m.j ? m.d : undefined);
+      const c = prev.costs.get(m.t) ?? (m.j ? k * m.d : undefined);
       if (c === undefined) {
         usable = false;
         break;

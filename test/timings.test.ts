@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from './helpers/redis-server.js';
 import {
-  ALPHA, DEFAULT_COST_MS, TIMINGS_TTL_S, estimate, learn, loadTimings, longestFirst, median, saveTimings, timingsFromJUnit,
+  ALPHA, DEFAULT_COST_MS, TIMINGS_TTL_S, estimate, junitScale, learn, loadTimings, longestFirst, median, saveTimings, timingsFromJUnit,
   timingsKeys, type Timings,
 } from '../src/timings.js';
 import { runKeys } from '../src/keys.js';
@@ -180,6 +180,31 @@ describe('learn: the start cost', () => {
     expect(fresh.startMs).toBeNull();
     // With no start cost known, the whole wall time is the members' work, split evenly.
     expect(costsOf(fresh)).toEqual({ x: 1_000, y: 1_000 });
+  });
+});
+
+describe('learn: JUnit times that leave part of the cost out', () => {
+  test('junitScale fits wall = start + k x JUnit sum; 1 below 3 batches or when the sums hardly vary; k in [1, 5]', () => {
+    const line = (k: number, start: number, sums: number[]) => sums.map((j) => ({ junit: j, wall: start + k * j }));
+    expect(junitScale(line(1 / 0.7, 1_500, [1_000, 5_000, 20_000, 300, 9_000]))).toBeCloseTo(1 / 0.7, 6);
+    expect(junitScale(line(2, 0, [1_000, 5_000]))).toBe(1);
+    expect(junitScale(line(2, 0, [10_000, 10_100, 9_950, 10_050]))).toBe(1);
+    expect(junitScale(line(9, 0, [1_000, 5_000, 20_000]))).toBe(5);
+    expect(junitScale(line(0.5, 3_000, [1_000, 5_000, 20_000]))).toBe(1);
+    expect(junitScale([])).toBe(1);
+  });
+
+  test('the time JUnit leaves out grows with the batch, so it is not taken for start cost', () => {
+    // A runner whose JUnit reports 70 % of the real time, with a start cost of 1.5 s per batch.
+    const real: Record<string, number> = { a: 20_000, b: 600, c: 3_000, d: 9_000, e: 150, f: 1_200, g: 40_000 };
+    const groups = [['a', 'b'], ['c'], ['d', 'e', 'f'], ['g'], ['b', 'e']];
+    const data = runData(groups.map((tests, i) => ({
+      id: String(i + 1), tests, wall: 1_500 + tests.reduce((x, t) => x + real[t], 0),
+      res: Object.fromEntries(tests.map((t) => [t, { j: 0.7 * real[t] }])),
+    })));
+    const t = learn(timings(), data);
+    expect(t.startMs).toBeCloseTo(1_500, 0);
+    for (const [id, ms] of Object.entries(real)) expect(t.costs.get(id), id).toBeCloseTo(ms, -1);
   });
 });
 
