@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const DIST = join(ROOT, 'dist', 'index.js');
+/** The bundle the bench runs: dist/index.js, or BENCH_DIST (a scratch build to compare). */
+export const DIST = process.env.BENCH_DIST || join(ROOT, 'dist', 'index.js');
 export const SLEEPER = join(ROOT, 'bench', 'sleeper.sh');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -7,7 +7,7 @@
 //   static, by count, round-robin  test j goes to shard j mod W
 //   static, by known durations     greedy: longest first, each to the least loaded shard (exact durations)
 //   FIFO of single tests           ci-queue's scheme: shardless, batch-size 1, timings false, shuffled list
-//   shardless, first run           timings on but nothing recorded; batch-duration auto, batch-size 100
+//   shardless, first run           timings on but nothing recorded; batch-duration auto, workers 8, batch-size 1000
 //   shardless, timings known       the same queue again: the first run's recorded timings are used
 //
 // Static strategies run W processes at once, one per shard. Shardless strategies run the bundled action
@@ -27,6 +27,8 @@ import {
 
 const W = 8;
 const JUNIT_PCT = 70;
+/** The shardless runs: adaptive batches, the matrix size given, batch-size high enough never to bind. */
+export const SHARDLESS_INPUTS = { 'batch-size': 1000, 'batch-duration': 'auto', timings: 'true', workers: W };
 
 /** The seed: the first one whose suite is typical for static sharding (see docs/benchmarks.md). */
 export function typicalSeed({ n, sigma, perWorkerMs }) {
@@ -175,8 +177,8 @@ export async function runMakespan({ quick = false, seed, cs = [0, 1500], inputs 
       const queue = `makespan-c${c}-${stamp}`; // its own timings history
       const runs = [
         { name: 'FIFO of single tests (ci-queue scheme)', queue: `${queue}-fifo`, tests: shuffled, inputs: { 'batch-size': 1, 'batch-duration': 0, timings: 'false' } },
-        { name: 'shardless, first run (no timings yet)', queue, tests: listed, inputs: { 'batch-size': 100, 'batch-duration': 'auto', timings: 'true', ...inputs } },
-        { name: 'shardless, timings known (second run)', queue, tests: listed, inputs: { 'batch-size': 100, 'batch-duration': 'auto', timings: 'true', ...inputs }, known: true },
+        { name: 'shardless, first run (no timings yet)', queue, tests: listed, inputs: { ...SHARDLESS_INPUTS, ...inputs } },
+        { name: 'shardless, timings known (second run)', queue, tests: listed, inputs: { ...SHARDLESS_INPUTS, ...inputs }, known: true },
       ];
       for (const [i, r] of runs.entries()) {
         log(`  c = ${s1(c)} s: ${r.name}...`);

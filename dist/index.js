@@ -41209,6 +41209,7 @@ const INPUT = {
     testsCommand: 'tests-command',
     batchSize: 'batch-size',
     batchDuration: 'batch-duration',
+    workers: 'workers',
     maxAttempts: 'max-attempts',
     retries: 'retries',
     batchTimeout: 'batch-timeout',
@@ -45785,6 +45786,7 @@ function readInputs(get = defaultGetter, env = process.env) {
         tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
         batchSize: inputs_int(get, INPUT.batchSize, 10, 1, 10_000),
         batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : inputs_int(get, INPUT.batchDuration, 0),
+        workers: inputs_int(get, INPUT.workers, 0, 0, 10_000),
         maxAttempts: inputs_int(get, INPUT.maxAttempts, 3, 1, 100),
         retries: inputs_int(get, INPUT.retries, 0, 0, 100),
         batchTimeout: inputs_int(get, INPUT.batchTimeout, 0),
@@ -45964,7 +45966,7 @@ class Queue {
         return {
             state: String(r[0]), reason: String(r[1] ?? ''), total: n(2), done: n(3), queued: n(4),
             requeued: n(5), running: n(6), live: n(7), nowMs: n(8), reaped: parseJson(String(r[9]), []),
-            workLeftMs: n(10) || 0,
+            workLeftMs: n(10) || 0, nextExpiryMs: r[11] === undefined ? -1 : n(11),
         };
     }
     async abort(epoch, reason) {
@@ -54469,7 +54471,8 @@ function readJUnitFiles(files, testIds, workingDirectory) {
 //
 // Wall time is the truth: a runner's JUnit times leave out import, environment and collection, which
 // are most of a file's real cost, while the start cost is paid once per batch. So:
-//   start cost  = median over batches of (wall - sum of the members' known costs)
+//   start cost  = median over batches of (wall - sum of the members' known costs), a member's cost being
+//                 its prior cost, else its JUnit time x k, k fitted over the run's batches (junitScale)
 //   a test cost = its share of (wall - start cost), split by JUnit times where present, else by prior
 //                 costs when all members have one, else evenly; folded into an exponential moving average.
 
@@ -54524,16 +54527,40 @@ function observedBatches(data) {
     }
     return out;
 }
+/**
+ * How real time relates to JUnit time: wall = start + k x (sum of JUnit times), fitted by least squares
+ * over the batches whose members all have a JUnit time. k >= 1 (JUnit leaves things out, it never adds
+ * any); 1 when the batches' JUnit sums hardly vary, as then the slope cannot be told from the start.
+ */
+function junitScale(batches) {
+    if (batches.length < 3)
+        return 1;
+    const mx = batches.reduce((a, b) => a + b.junit, 0) / batches.length;
+    const my = batches.reduce((a, b) => a + b.wall, 0) / batches.length;
+    let sxx = 0;
+    let sxy = 0;
+    for (const b of batches) {
+        sxx += (b.junit - mx) ** 2;
+        sxy += (b.junit - mx) * (b.wall - my);
+    }
+    const sd = Math.sqrt(sxx / batches.length);
+    if (mx <= 0 || sd < 0.1 * mx)
+        return 1;
+    return Math.min(5, Math.max(1, sxy / sxx));
+}
 /** Folds one run's observations into the timings. */
 function learn(prev, data) {
     const batches = observedBatches(data);
-    // Start cost: with prior costs where known, else JUnit times (j), a batch shows what is left over.
+    // Start cost: what a batch shows beyond its members' costs, a prior cost where known, else the JUnit
+    // time scaled up by k (a runner's JUnit leaves out imports and collection: time that grows with the
+    // batch, unlike the start cost). Without the scale, that left-out time would count as start cost.
+    const k = junitScale(batches.filter((b) => b.members.every((m) => m.j)).map((b) => ({ wall: b.wall, junit: b.members.reduce((a, m) => a + m.d, 0) })));
     const residuals = [];
     for (const { wall, members } of batches) {
         let sum = 0;
         let usable = true;
         for (const m of members) {
-            const c = prev.costs.get(m.t) ?? (m.j ? m.d : undefined);
+            const c = prev.costs.get(m.t) ?? (m.j ? k * m.d : undefined);
             if (c === undefined) {
                 usable = false;
                 break;
@@ -54671,11 +54698,24 @@ function plan(cfg, ids, t) {
     const known = ids.filter((id) => t.costs.has(id)).length / Math.max(1, ids.length);
     const startMs = cfg.timings ? (t.startMs ?? 0) : 0;
     const costs = cfg.timings ? estimate(ids, t) : new Map(ids.map((id) => [id, DEFAULT_COST_MS]));
+    const cutStarts = known >= 0.9 ? 8 : 0;
     return {
         order: cfg.timings ? longestFirst(ids, costs) : ids,
         costs,
         batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
-        share: known >= 0.9 ? 0.8 : 0.5,
+        // Known costs: a batch takes most of a fair share, and the rest goes in a few shrinking batches
+        // (or in the same batch, when the start cost makes cutting it dearer than balancing it: claim.lua).
+        // Mostly unknown costs: half, so that long tests found late still have workers to balance them.
+        share: known >= 0.9 ? 0.9 : 0.5,
+        // With known costs, a batch is not cut (and nothing left queued) for less than 8 start costs of
+        // work. With guessed costs, cut freely: a guess of a few start costs may hide a long test.
+        cutStarts,
+        // And with guessed costs, no batch under 4 start costs (the start cost this run shows, when no
+        // earlier run measured one): one-test batches at the end would pay a start cost each.
+        minStarts: known >= 0.9 ? 1 : 4,
+        // A batch-duration the user set is a hard cap; auto may stretch by the cut (a share that would
+        // leave a few seconds over the cap would otherwise pay a whole start cost for them).
+        slackMs: cfg.batchDuration === 'auto' ? cutStarts * startMs : 0,
         startMs,
     };
 }
@@ -54695,8 +54735,8 @@ async function control(cfg, redis, all) {
     const pl = plan(cfg, ids, timings);
     await queue.reset(epoch, cfg.ttl, {
         batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
-        heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, startMs: Math.round(pl.startMs),
-        noWorkerTimeout: cfg.noWorkerTimeout,
+        heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, cutStarts: pl.cutStarts, minStarts: pl.minStarts, slackMs: Math.round(pl.slackMs), startMs: Math.round(pl.startMs),
+        workers: cfg.workers, noWorkerTimeout: cfg.noWorkerTimeout,
     });
     await queue.seed(epoch, pl.order, pl.costs);
     const startedMs = await queue.start(epoch);
@@ -54737,7 +54777,9 @@ async function control(cfg, redis, all) {
             await queue.abort(epoch, reason);
             continue;
         }
-        await sleep(tickMs);
+        // Tick again right after the first heartbeat key that may expire, so a dead worker's tests are
+        // requeued within a few ms of its heartbeat-ttl rather than up to a tick later.
+        await sleep(p.nextExpiryMs >= 0 ? Math.min(tickMs, p.nextExpiryMs + 5) : tickMs);
     }
     // Workers of an aborted run kill their batches and hand them back within seconds: wait briefly so
     // that those runs are in the report.

@@ -35,6 +35,7 @@ const INPUT_ROLES: Record<InputKey, { role: Role; flag?: true }> = {
   testsCommand: { role: 'controller' },
   batchSize: { role: 'controller' },
   batchDuration: { role: 'controller' },
+  workers: { role: 'controller' },
   maxAttempts: { role: 'controller' },
   retries: { role: 'controller' },
   batchTimeout: { role: 'controller' },
@@ -80,7 +81,8 @@ export const RUN_OPTIONS: (OptionSpec & { description: string; default: string }
 
 /** The options a command accepts. */
 export function optionsOf(command: Command): OptionSpec[] {
-  if (command === 'run') return [...RUN_OPTIONS, ...INPUT_OPTIONS.filter((o) => o.name !== INPUT.workerId)];
+  // run's own --workers both starts the workers and tells the controller how many to expect.
+  if (command === 'run') return [...RUN_OPTIONS, ...INPUT_OPTIONS.filter((o) => o.name !== INPUT.workerId && o.name !== INPUT.workers)];
   return INPUT_OPTIONS.filter((o) => o.role === 'common' || o.role === command);
 }
 

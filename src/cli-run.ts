@@ -242,7 +242,7 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
   const workerEnv: NodeJS.ProcessEnv = { ...env };
   delete workerEnv.GITHUB_OUTPUT;
   delete workerEnv.GITHUB_STEP_SUMMARY;
-  const controller = start('controller', 0, ['controller', ...optionArgs(p, ['common', 'controller']), ...common], controllerEnv);
+  const controller = start('controller', 0, ['controller', ...optionArgs(p, ['common', 'controller']), `--${INPUT.workers}=${workers}`, ...common], controllerEnv);
   const workerChildren = Array.from({ length: workers }, (_, i) =>
     start(`w${i + 1}`, i + 1, ['worker', ...optionArgs(p, ['common', 'worker']), ...common, '--worker-id', `w${i + 1}`, '--command', command], workerEnv));
 

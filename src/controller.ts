@@ -51,15 +51,28 @@ export function autoBatchMs(startMs: number): number {
  * batch-duration set (seconds or auto) batches are filled by estimated cost, taking a larger part of a
  * fair share of the work left when most costs are known. batch-duration 0: batches of batch-size tests.
  */
-export function plan(cfg: ControllerConfig, ids: string[], t: Timings): { order: string[]; costs: Map<string, number>; batchMs: number; share: number; startMs: number } {
+export function plan(cfg: ControllerConfig, ids: string[], t: Timings): { order: string[]; costs: Map<string, number>; batchMs: number; share: number; cutStarts: number; minStarts: number; slackMs: number; startMs: number } {
   const known = ids.filter((id) => t.costs.has(id)).length / Math.max(1, ids.length);
   const startMs = cfg.timings ? (t.startMs ?? 0) : 0;
   const costs = cfg.timings ? estimate(ids, t) : new Map(ids.map((id) => [id, DEFAULT_COST_MS]));
+  const cutStarts = known >= 0.9 ? 8 : 0;
   return {
     order: cfg.timings ? longestFirst(ids, costs) : ids,
     costs,
     batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
-    share: known >= 0.9 ? 0.8 : 0.5,
+    // Known costs: a batch takes most of a fair share, and the rest goes in a few shrinking batches
+    // (or in the same batch, when the start cost makes cutting it dearer than balancing it: claim.lua).
+    // Mostly unknown costs: half, so that long tests found late still have workers to balance them.
+    share: known >= 0.9 ? 0.9 : 0.5,
+    // With known costs, a batch is not cut (and nothing left queued) for less than 8 start costs of
+    // work. With guessed costs, cut freely: a guess of a few start costs may hide a long test.
+    cutStarts,
+    // And with guessed costs, no batch under 4 start costs (the start cost this run shows, when no
+    // earlier run measured one): one-test batches at the end would pay a start cost each.
+    minStarts: known >= 0.9 ? 1 : 4,
+    // A batch-duration the user set is a hard cap; auto may stretch by the cut (a share that would
+    // leave a few seconds over the cap would otherwise pay a whole start cost for them).
+    slackMs: cfg.batchDuration === 'auto' ? cutStarts * startMs : 0,
     startMs,
   };
 }
@@ -79,8 +92,8 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
   const pl = plan(cfg, ids, timings);
   await queue.reset(epoch, cfg.ttl, {
     batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
-    heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, startMs: Math.round(pl.startMs),
-    noWorkerTimeout: cfg.noWorkerTimeout,
+    heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, cutStarts: pl.cutStarts, minStarts: pl.minStarts, slackMs: Math.round(pl.slackMs), startMs: Math.round(pl.startMs),
+    workers: cfg.workers, noWorkerTimeout: cfg.noWorkerTimeout,
   });
   await queue.seed(epoch, pl.order, pl.costs);
   const startedMs = await queue.start(epoch);
@@ -116,7 +129,9 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
       await queue.abort(epoch, reason);
       continue;
     }
-    await sleep(tickMs);
+    // Tick again right after the first heartbeat key that may expire, so a dead worker's tests are
+    // requeued within a few ms of its heartbeat-ttl rather than up to a tick later.
+    await sleep(p.nextExpiryMs >= 0 ? Math.min(tickMs, p.nextExpiryMs + 5) : tickMs);
   }
   // Workers of an aborted run kill their batches and hand them back within seconds: wait briefly so
   // that those runs are in the report.

@@ -39,6 +39,8 @@ export interface ControllerConfig extends CommonConfig {
   batchSize: number;
   /** Seconds, 0 (off: batches of batch-size tests) or 'auto' (derived from the measured start cost). */
   batchDuration: number | 'auto';
+  /** Workers the run expects (the matrix size); 0: count the workers that registered. */
+  workers: number;
   maxAttempts: number;
   retries: number;
   batchTimeout: number;
@@ -190,6 +192,7 @@ export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv =
     tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
     batchSize: int(get, INPUT.batchSize, 10, 1, 10_000),
     batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : int(get, INPUT.batchDuration, 0),
+    workers: int(get, INPUT.workers, 0, 0, 10_000),
     maxAttempts: int(get, INPUT.maxAttempts, 3, 1, 100),
     retries: int(get, INPUT.retries, 0, 0, 100),
     batchTimeout: int(get, INPUT.batchTimeout, 0),

@@ -16,6 +16,7 @@ export const INPUT = {
   testsCommand: 'tests-command',
   batchSize: 'batch-size',
   batchDuration: 'batch-duration',
+  workers: 'workers',
   maxAttempts: 'max-attempts',
   retries: 'retries',
   batchTimeout: 'batch-timeout',

@@ -20,6 +20,14 @@ export interface RunSettings {
   share: number;
   /** Estimated per-batch start cost, ms. */
   startMs: number;
+  /** How many start costs of work a cut must be worth (claim.lua); 0 cuts freely (costs mostly guessed). */
+  cutStarts: number;
+  /** The least batch target, in start costs (claim.lua). */
+  minStarts: number;
+  /** How far a whole share or the last crumbs may take a batch past batchMs (claim.lua). */
+  slackMs: number;
+  /** Workers expected (0: unknown): early claims size their share for all of them, not only those registered. */
+  workers: number;
   /** Seconds a worker waits for a controller that stopped heartbeating. */
   noWorkerTimeout: number;
 }
@@ -37,6 +45,8 @@ export interface Progress {
   running: number; live: number; nowMs: number; reaped: string[];
   /** Estimated ms of work left in the primary queue and the active leases (from timings). */
   workLeftMs: number;
+  /** Ms until the first live worker's heartbeat key expires; -1 with no live worker. */
+  nextExpiryMs: number;
 }
 
 const SEED_CHUNK = 1000;
@@ -132,7 +142,7 @@ export class Queue {
     return {
       state: String(r[0]) as RunState, reason: String(r[1] ?? ''), total: n(2), done: n(3), queued: n(4),
       requeued: n(5), running: n(6), live: n(7), nowMs: n(8), reaped: parseJson(String(r[9]), [] as string[]),
-      workLeftMs: n(10) || 0,
+      workLeftMs: n(10) || 0, nextExpiryMs: r[11] === undefined ? -1 : n(11),
     };
   }
 

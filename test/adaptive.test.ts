@@ -1,9 +1,14 @@
-// Adaptive batches (src/lua/claim.lua with meta.batchMs > 0), against a real redis-server: the queue is
-// claimed in seeded (longest-first) order; a batch takes tests until the next one would push its
-// estimated cost past target = min(batchMs, max(fair * share, startMs)), fair = (qcost + work left in
-// active leases) / max(1, live); at least 1 test, at most batchSize; a requeued test alone; and the
-// aggregates the target is computed from (qcost, live, inflight) stay exact through claim, report,
-// release, reap and register. Costs are chosen so that the few ms that pass between two calls never
+// Adaptive batches (src/lua/claim.lua with meta.batchMs > 0), against a real redis-server. With
+// W = max(1, live, workers) and `starting` = one start cost per worker not holding a lease:
+//   fair   = (qcost + work left in active leases + starting) / W - startMs
+//   target = min(batchMs, fair * share), or fair when the rest (fair - target) is worth less than
+//            cutStarts start costs; never below minStarts start costs
+// A claim looks at the first batchSize queued tests (longest first) and takes each one that still fits
+// under the target (first fit; the head always), putting the skipped ones back at the head in order;
+// when what would stay queued is worth less than cutStarts start costs, it takes those too. Those two
+// rules never take a batch past batchMs + slackMs. A requeued test
+// goes alone. The aggregates the target is computed from (qcost, live, inflight; a lease's cost
+// includes the start cost) stay exact through claim, report, release, reap and register. Costs are chosen so that the few ms that pass between two calls never
 // move a batch boundary; where elapsed time matters, the test waits on Redis TIME with a deadline.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -35,7 +40,7 @@ const TTL = 600;
 const NO_CAP = 1_000_000_000;
 const BASE: RunSettings = {
   batchSize: 100, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0,
-  batchMs: NO_CAP, share: 0.5, startMs: 0,
+  batchMs: NO_CAP, share: 0.5, startMs: 0, workers: 0, cutStarts: 0, minStarts: 1, slackMs: 0,
 };
 
 let runCounter = 0;
@@ -144,21 +149,37 @@ async function redisNow(): Promise<number> {
   return Number(s) * 1000 + Math.floor(Number(us) / 1000);
 }
 
+type Sizing = { batchMs: number; share: number; startMs: number; batchSize: number; workers?: number; cutStarts?: number; minStarts?: number; slackMs?: number };
+
 /**
- * The sizing rule of claim.lua, as specified, for a queue whose head has the given costs: the count of
- * tests the next claim takes. `running` is the work left in active leases.
+ * The sizing rule of claim.lua, as specified, for a queue whose head has the given costs: the indexes
+ * (into head) of the tests the next claim takes. `running` is the work left in active leases, `inN`
+ * their count.
  */
-function modelCount(head: number[], s: { batchMs: number; share: number; startMs: number; batchSize: number },
-  qcost: number, live: number, running = 0): number {
-  const fair = (qcost + running) / Math.max(1, live);
-  const target = Math.min(s.batchMs, Math.max(fair * s.share, s.startMs));
+function modelPick(head: number[], s: Sizing, qcost: number, live: number, running = 0, inN = 0): number[] {
+  const w = Math.max(1, live, s.workers ?? 0);
+  const fair = Math.max(0, (qcost + running + Math.max(1, w - inN) * s.startMs) / w - s.startMs);
+  let target = Math.min(s.batchMs, fair * s.share);
+  const cut = (s.cutStarts ?? 0) * s.startMs;
+  const cap = s.batchMs + (s.slackMs ?? 0);
+  if (target < fair && fair - target < cut && fair <= cap) target = fair;
+  target = Math.max(target, (s.minStarts ?? 1) * s.startMs);
   const cand = head.slice(0, s.batchSize);
-  let k = 0, cost = 0;
-  do {
-    cost += cand[k];
-    k += 1;
-  } while (k < cand.length && cost + cand[k] <= target);
-  return k;
+  const take: number[] = [];
+  let cost = 0;
+  cand.forEach((c, i) => {
+    if (take.length === 0 || cost + c <= target) {
+      take.push(i);
+      cost += c;
+    }
+  });
+  if (take.length < cand.length && qcost - cost < cut && cand.reduce((a, c) => a + c, 0) <= cap) return cand.map((_, i) => i);
+  return take;
+}
+
+/** How many tests the next claim takes (see modelPick). */
+function modelCount(head: number[], s: Sizing, qcost: number, live: number, running = 0, inN = 0): number {
+  return modelPick(head, s, qcost, live, running, inN).length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,7 +187,7 @@ function modelCount(head: number[], s: { batchMs: number; share: number; startMs
 // ---------------------------------------------------------------------------------------------
 
 describe('order', () => {
-  test('a queue seeded longest first is claimed in exactly that order, batch after batch', async () => {
+  test('every batch starts with the longest test waiting; a test that does not fit keeps its place', async () => {
     const raw = [3_000, 90_000, 500, 12_000, 12_000, 45_000, 7_000, 500, 60_000, 1_000, 12_000, 30_000];
     const { ids, costs } = withCosts(raw);
     const order = longestFirst(ids, costs);
@@ -174,9 +195,10 @@ describe('order', () => {
     expect(order.map((id) => costs.get(id))).toEqual([...raw].sort((a, b) => b - a));
     expect(order.filter((id) => costs.get(id) === 12_000)).toEqual(['t004', 't005', 't011']);
 
-    const run = await newRun(order, costs, { batchMs: 70_000, share: 1, batchSize: 4 });
-    const claimed: string[] = [];
-    const sizes: number[] = [];
+    const settings = { batchMs: 70_000, share: 1, startMs: 0, batchSize: 4 };
+    const run = await newRun(order, costs, settings);
+    const batches: string[][] = [];
+    let left = [...order];
     for (;;) {
       const c = await run.q.claim(run.epoch, 'w1');
       if (c.kind !== 'ok') {
@@ -184,13 +206,19 @@ describe('order', () => {
         break;
       }
       expect(c.isolated).toBe(false);
-      claimed.push(...c.tests);
-      sizes.push(c.tests.length);
+      expect(c.tests[0], 'the head of the queue leads every batch').toBe(left[0]);
+      const pick = modelPick(left.map((id) => costs.get(id)!), settings, sum(run, left), 1);
+      expect(c.tests).toEqual(pick.map((i) => left[i]));
+      left = left.filter((id) => !c.tests.includes(id));
+      // What was looked at and skipped is back at the head, in its order.
+      expect(await redis.lrange(run.keys.queue, 0, -1)).toEqual(left);
+      batches.push(c.tests);
       await reportPassed(run, 'w1', c);
     }
-    expect(claimed).toEqual(order);
-    // Several tests per batch happened at all (the order is not just a series of singles).
-    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    expect(batches.flat().sort()).toEqual([...order].sort());
+    // 90 | 60 | 45 + 12 + 12 (30 skipped: 75 > 70) | 30 + 12 + 7 + 3 + ... : a skip happened, and
+    // several tests per batch (not just a series of singles).
+    expect(batches.map((b) => b.map((id) => costs.get(id)))).toEqual([[90_000], [60_000], [45_000, 12_000, 12_000], [30_000, 12_000, 7_000, 3_000], [1_000, 500, 500]]);
   });
 });
 
@@ -200,20 +228,21 @@ describe('order', () => {
 
 describe('filling a batch up to the target', () => {
   // One live worker, share 1: fair = qcost, far above batchMs, so the target is exactly batchMs.
-  test('takes tests until the next one would exceed the target; a cost landing exactly on it is taken', async () => {
+  test('takes each test that still fits under the target (first fit), skipping those that do not', async () => {
     const { ids, costs } = withCosts([40_000, 15_000, 10_000, 30_000, 30_000, 1, 200_000, 200_000]);
     const run = await newRun(ids, costs, { batchMs: 60_000, share: 1, batchSize: 10 });
-    // 40k + 15k = 55k; + 10k = 65k > 60k: stop.
+    // 40k + 15k = 55k; 10k (65k), 30k, 30k do not fit; 1 does (55001); 200k twice do not.
     const a = await claimOk(run, 'w1');
-    expect(a.tests).toEqual(['t001', 't002']);
+    expect(a.tests).toEqual(['t001', 't002', 't006']);
+    expect(await redis.lrange(run.keys.queue, 0, -1)).toEqual(['t003', 't004', 't005', 't007', 't008']);
     await reportPassed(run, 'w1', a);
-    // 10k alone: + 30k = 40k; + 30k = 70k > 60k: stop.
+    // 10k + 30k = 40k; + 30k = 70k > 60k.
     const b = await claimOk(run, 'w1');
     expect(b.tests).toEqual(['t003', 't004']);
     await reportPassed(run, 'w1', b);
-    // 30k + 1 = 30001 <= 60k; + 200k > 60k.
+    // 30k; nothing after it fits.
     const c = await claimOk(run, 'w1');
-    expect(c.tests).toEqual(['t005', 't006']);
+    expect(c.tests).toEqual(['t005']);
     await reportPassed(run, 'w1', c);
     // A test costlier than the target on its own is claimed alone (at least 1), and so is the next.
     const d = await claimOk(run, 'w1');
@@ -341,31 +370,100 @@ describe('shrinking as the queue drains', () => {
     expect(d.tests.length).toBe(7);
   });
 
-  test('the target never falls below startMs', async () => {
-    // 1 live worker, share 0.5, 1 s tests: without a floor the tail would go 1 test at a time.
-    const settings = { batchMs: NO_CAP, share: 0.5, startMs: 5_000, batchSize: 100 };
-    const { ids, costs } = withCosts(Array.from({ length: 12 }, () => 1_000));
-    const floor = await newRun(ids, costs, settings);
-    const sizes: number[] = [];
-    for (;;) {
-      const c = await floor.q.claim(floor.epoch, 'w1');
-      if (c.kind !== 'ok') break;
-      sizes.push(c.tests.length);
-      await reportPassed(floor, 'w1', c);
-    }
-    // 12 s: 6 s; then 6 s left: 3 s < 5 s floor: 5; then 1 left.
-    expect(sizes).toEqual([6, 5, 1]);
-    for (const n of sizes.slice(0, -1)) expect(n * 1_000).toBeGreaterThanOrEqual(settings.startMs);
-
+  test('with a start cost, the tail is not cut finer than it is worth: the whole fair share, then', async () => {
+    // 1 live worker, share 0.5, 1 s tests, start cost 1 s: fair = qcost (one worker, no lease held).
+    // 40 s: 20 s; 20 s: 10 s; 10 s: half would leave 5 s < 8 start costs, so all 10 s.
+    const settings = { batchMs: NO_CAP, share: 0.5, startMs: 1_000, batchSize: 100, cutStarts: 8 };
+    const { ids, costs } = withCosts(Array.from({ length: 40 }, () => 1_000));
+    const drain = async (run: Run, startMs: number) => {
+      const sizes: number[] = [];
+      for (;;) {
+        const c = await run.q.claim(run.epoch, 'w1');
+        if (c.kind !== 'ok') break;
+        sizes.push(c.tests.length);
+        // The lease's estimated cost includes the start cost the batch pays.
+        expect((await lease(run, c.lease)).c).toBe(c.tests.length * 1_000 + startMs);
+        await reportPassed(run, 'w1', c);
+      }
+      return sizes;
+    };
+    const withStart = await newRun(ids, costs, settings);
+    expect(await drain(withStart, 1_000)).toEqual([20, 10, 10]);
+    // Without a start cost, guided self-scheduling goes down to single tests.
     const none = await newRun(ids, costs, { ...settings, startMs: 0 });
-    const sizes0: number[] = [];
-    for (;;) {
-      const c = await none.q.claim(none.epoch, 'w1');
-      if (c.kind !== 'ok') break;
-      sizes0.push(c.tests.length);
-      await reportPassed(none, 'w1', c);
-    }
-    expect(sizes0).toEqual([6, 3, 1, 1, 1]);
+    expect(await drain(none, 0)).toEqual([20, 10, 5, 2, 1, 1, 1]);
+    // And so it does with cutStarts 0 (costs mostly guessed): the start cost is only a floor then.
+    const guessed = await newRun(ids, costs, { ...settings, cutStarts: 0 });
+    expect(await drain(guessed, 1_000)).toEqual([20, 10, 5, 2, 1, 1, 1]);
+    // minStarts 4 (what guessed costs get): 5 s left, half of it is under 4 s, so 4 s; then the last.
+    const floored = await newRun(ids, costs, { ...settings, cutStarts: 0, minStarts: 4 });
+    expect(await drain(floored, 1_000)).toEqual([20, 10, 5, 4, 1]);
+  });
+
+  test('the target never falls below startMs, even under a smaller batchMs', async () => {
+    const { ids, costs } = withCosts(Array.from({ length: 100 }, () => 1_000));
+    const run = await newRun(ids, costs, { batchMs: 2_000, share: 0.5, startMs: 5_000, batchSize: 100 });
+    expect((await claimOk(run, 'w1')).tests.length).toBe(5);
+  });
+
+  test('the expected worker count sizes the first claims before the other workers register', async () => {
+    // 80 s of 1 s tests, share 0.5, one worker registered so far.
+    const { ids, costs } = withCosts(Array.from({ length: 80 }, () => 1_000));
+    const alone = await newRun(ids, costs, { share: 0.5 });
+    expect((await claimOk(alone, 'w1')).tests.length).toBe(40);
+    // workers 4: 80 s / 4 / 2.
+    const four = await newRun(ids, costs, { share: 0.5, workers: 4 });
+    expect((await claimOk(four, 'w1')).tests.length).toBe(10);
+    // More live workers than expected: the live count wins.
+    const more = await newRun(ids, costs, { share: 0.5, workers: 2 }, ['w1', 'w2', 'w3', 'w4']);
+    expect((await claimOk(more, 'w1')).tests.length).toBe(10);
+  });
+
+  test('each idle worker is charged one start cost, and a share close to fair becomes all of it', async () => {
+    // 4 workers expected, 40 s of 1 s tests, share 0.9, start cost 1.5 s: the batch that ends when all
+    // four end holds (40 + 4 x 1.5) / 4 - 1.5 = 10 s; 90 % of it would leave 1 s < 8 start costs.
+    const { ids, costs } = withCosts(Array.from({ length: 40 }, () => 1_000));
+    const s = { batchMs: NO_CAP, share: 0.9, startMs: 1_500, batchSize: 100, workers: 4, cutStarts: 8 };
+    const run = await newRun(ids, costs, s);
+    expect(modelCount(Array(40).fill(1_000), s, 40_000, 1)).toBe(10);
+    expect((await claimOk(run, 'w1')).tests.length).toBe(10);
+    // Without the start cost: 90 % of 10 s.
+    const none = await newRun(ids, costs, { ...s, startMs: 0 });
+    expect((await claimOk(none, 'w1')).tests.length).toBe(9);
+  });
+
+  test('a batchMs the user set stays a hard cap for both rules; slackMs (auto) lets them past it', async () => {
+    // One worker, 3.6 s of 0.3 s tests, start cost 0.4 s, cut 8 start costs = 3.2 s, batchMs 1 s.
+    const { ids, costs } = withCosts(Array.from({ length: 12 }, () => 300));
+    const s = { batchMs: 1_000, share: 0.9, startMs: 400, batchSize: 100, cutStarts: 8 };
+    const drain = async (run: Run) => {
+      const sizes: number[] = [];
+      for (let c = await run.q.claim(run.epoch, 'w1'); c.kind === 'ok'; c = await run.q.claim(run.epoch, 'w1')) {
+        sizes.push(c.tests.length);
+        await reportPassed(run, 'w1', c);
+      }
+      return sizes;
+    };
+    expect(await drain(await newRun(ids, costs, s))).toEqual([3, 3, 3, 3]);
+    // With 3.2 s of slack, the whole 3.6 s goes at once (3.6 <= 1 + 3.2).
+    expect(await drain(await newRun(ids, costs, { ...s, slackMs: 3_200 }))).toEqual([12]);
+  });
+
+  test('leaves no crumbs: what would stay queued must be worth cutStarts (8) start costs, else it goes too', async () => {
+    // 2 workers expected, start cost 1 s, share 0.5. 23 s queued: fair = (23 + 2) / 2 - 1 = 11.5 s, all
+    // of it (the half left would be < 8 s): 10 s, then 1 s fits (2 s would not); 12 s stay queued.
+    const { ids, costs } = withCosts([10_000, 10_000, 2_000, 1_000]);
+    const run = await newRun(ids, costs, { share: 0.5, startMs: 1_000, workers: 2, cutStarts: 8 });
+    const a = await claimOk(run, 'w1');
+    expect(a.tests).toEqual(['t001', 't004']);
+    expect((await lease(run, a.lease)).c).toBe(12_000);
+    await reportPassed(run, 'w1', a);
+    // 12 s: fair 6 s; 10 s at the head goes (at least 1 test), and the 2 s left behind would be a
+    // crumb (< 8 s), so it goes too.
+    const b = await claimOk(run, 'w1');
+    expect(b.tests).toEqual(['t002', 't003']);
+    expect(await redis.llen(run.keys.queue)).toBe(0);
+    expect(await aggregates(run)).toMatchObject({ qcost: 0 });
   });
 
   test('batchMs caps the target however much work is left', async () => {
@@ -430,6 +528,57 @@ describe('work left in active leases', () => {
 // ---------------------------------------------------------------------------------------------
 // Aggregates: inflight and qcost
 // ---------------------------------------------------------------------------------------------
+
+describe('the start cost of a run that has none yet', () => {
+  const timed = (tests: string[], ms: number): Map<string, TestResult> =>
+    new Map(tests.map((id) => [id, { outcome: 'passed', durationMs: ms, message: '', timed: true }]));
+
+  test('reports feed the fit only for batches that ended normally with a JUnit time for every test', async () => {
+    const { ids, costs } = withCosts(Array.from({ length: 8 }, () => 1_000));
+    const run = await newRun(ids, costs, { batchMs: 0, batchSize: 2 }, ['w1']);
+    const fit = async () => (await redis.hget(run.keys.meta, 'fit'))?.split('|').map(Number) ?? [];
+    const t0 = await redisNow();
+    const a = await claimOk(run, 'w1');
+    await run.q.report(run.epoch, 'w1', a.lease, 'ok', timed(a.tests, 700));
+    const [n, sx, sy, sxx, sxy] = await fit();
+    expect([n, sx, sxx]).toEqual([1, 1_400, 1_400 * 1_400]);
+    // The wall time is Redis time from claim to report.
+    expect(sy).toBeGreaterThanOrEqual(0);
+    expect(sy).toBeLessThanOrEqual((await redisNow()) - t0);
+    expect(sxy).toBeCloseTo(1_400 * sy, 6);
+    // Not fed: a test without a JUnit time, a missing result, a batch that timed out.
+    const b = await claimOk(run, 'w1');
+    await run.q.report(run.epoch, 'w1', b.lease, 'ok', passedAll(b.tests));
+    const c = await claimOk(run, 'w1');
+    await run.q.report(run.epoch, 'w1', c.lease, 'ok', timed(c.tests.slice(0, 1), 700));
+    const d = await claimOk(run, 'w1');
+    await run.q.report(run.epoch, 'w1', d.lease, 'timeout', timed(d.tests.slice(0, 1), 700));
+    expect((await fit())[0]).toBe(1);
+  });
+
+  test('claims plan with the fitted start cost until one was measured by an earlier run', async () => {
+    // (JUnit sum, wall) of three batches: wall = 2 s + JUnit, so the fitted start cost is 2 s.
+    const sums = [[1_000, 3_000], [5_000, 7_000], [20_000, 22_000]];
+    const fit = [3, ...[0, 1].map((i) => sums.reduce((a, s) => a + s[i], 0)), sums.reduce((a, s) => a + s[0] * s[0], 0), sums.reduce((a, s) => a + s[0] * s[1], 0)].join('|');
+    const { ids, costs } = withCosts(Array.from({ length: 40 }, () => 1_000));
+    const unknown = await newRun(ids, costs, { share: 0.5, startMs: 0 });
+    await redis.hset(unknown.keys.meta, 'fit', fit);
+    // fair = (40 s + 2 s) / 1 - 2 s = 40 s; half of it; the lease counts the start cost.
+    const a = await claimOk(unknown, 'w1');
+    expect(a.tests.length).toBe(20);
+    expect((await lease(unknown, a.lease)).c).toBe(22_000);
+    // A start cost from the timings wins over the fit.
+    const known = await newRun(ids, costs, { share: 0.5, startMs: 500 });
+    await redis.hset(known.keys.meta, 'fit', fit);
+    const b = await claimOk(known, 'w1');
+    expect((await lease(known, b.lease)).c).toBe(b.tests.length * 1_000 + 500);
+    // Fewer than 3 batches say nothing yet.
+    const early = await newRun(ids, costs, { share: 0.5, startMs: 0 });
+    await redis.hset(early.keys.meta, 'fit', '2|6000|10000|26000000|38000000');
+    const c = await claimOk(early, 'w1');
+    expect((await lease(early, c.lease)).c).toBe(c.tests.length * 1_000);
+  });
+});
 
 describe('inflight aggregates', () => {
   test('follow every lease that starts and ends, back to 0|0|0 after report, release and reap', async () => {
@@ -506,7 +655,8 @@ describe('the requeue under adaptive batches', () => {
       const w = i % 2 ? 'w2' : 'w1';
       const c = await claimOk(run, w);
       expect(c).toMatchObject({ isolated: true, tests: [ids[i]] });
-      expect((await lease(run, c.lease)).c).toBe(10);
+      // Its own cost plus the start cost.
+      expect((await lease(run, c.lease)).c).toBe(10 + 60_000);
       // The requeue is not the primary queue: its claims leave qcost alone.
       expect((await aggregates(run)).qcost).toBe(0);
       seen.push(...c.tests);

@@ -766,6 +766,24 @@ describe('reap and completion', () => {
     await checkPlaces(run, { requireLiveHolder: true });
   });
 
+  test('reap says when the first live heartbeat key expires (so the controller ticks right after it)', async () => {
+    const run = await newRun(names(2), { workers: ['w1', 'w2'] });
+    await redis.pexpire(run.keys.hbPrefix + 'w1', 20_000);
+    await redis.pexpire(run.keys.hbPrefix + 'w2', 7_000);
+    const p = await run.q.reap(run.epoch, 1000);
+    expect(p!.nextExpiryMs).toBeGreaterThan(6_000);
+    expect(p!.nextExpiryMs).toBeLessThanOrEqual(7_000);
+    // A dead worker's key is gone: it is reaped, and the next expiry is the other one's.
+    await kill(run, 'w2');
+    const q = await run.q.reap(run.epoch, 1000);
+    expect(q).toMatchObject({ reaped: ['w2'], live: 1 });
+    expect(q!.nextExpiryMs).toBeGreaterThan(19_000);
+    expect(q!.nextExpiryMs).toBeLessThanOrEqual(20_000);
+    // No live worker: -1.
+    await kill(run, 'w1');
+    expect(await run.q.reap(run.epoch, 1000)).toMatchObject({ live: 0, nextExpiryMs: -1 });
+  });
+
   test("state 'complete' exactly when the last test becomes final, with completedAt", async () => {
     const run = await newRun(['a', 'b', 'c'], { settings: { batchSize: 2, retries: 1 } });
     const c = await claimOk(run, 'w1');

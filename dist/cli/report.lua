@@ -33,6 +33,17 @@ if lease.st == 'active' and lease.w == wid then
       else apply_noresult(ctx, id, st, lease, ending) end
     end
   end
+  -- A batch that ended normally with a JUnit time for each test feeds the run's start-cost fit.
+  -- (ending is 'lost' here for a batch that ended normally: see above.)
+  if ending == 'lost' and not lease.i then
+    local junit, timed = 0, true
+    for _, id in ipairs(lease.t) do
+      local res = results[id]
+      if not res or not res.j or type(res.d) ~= 'number' then timed = false break end
+      junit = junit + res.d
+    end
+    if timed then fit_add(meta, ctx.now - lease.s, junit) end
+  end
   lease.f = ctx.finals -- kept, so that a report sent again gets the same answer
   end_lease(ctx, lease, 'done')
   if w then

@@ -3,7 +3,8 @@
 -- Returns: {'ok', lease, isolated (0|1), attempt, id...}; {'empty'} when nothing is claimable now;
 --   {'wait'} while the run is seeding; {'done', state, reason} once complete or aborted;
 --   {'stale'} when the epoch changed or the worker is not registered.
--- With meta.batchMs > 0 the batch is sized by estimated cost (see lib.lua), else it is batchSize tests.
+-- With meta.batchMs > 0 the batch is sized by estimated cost (see below), else it is batchSize tests.
+-- Cost: O(batch-size).
 -- Invariant 4: a test from the requeue is claimed alone. Invariant 2: each claimed test moves from a
 -- queue to held under exactly this lease. A worker that was presumed dead rejoins here.
 local meta = load_meta()
@@ -39,6 +40,7 @@ if w.state ~= 'alive' then
   put_worker(wid, w)
 end
 
+local startMs = start_cost(meta)
 local now = now_ms()
 local ids, isolated, cost = {}, false, 0
 local r = redis.call('LPOP', K_REQUEUE)
@@ -46,22 +48,53 @@ if r then
   ids, isolated = { r }, true
   cost = tonumber(redis.call('HGET', K_COSTS, r)) or 0
 elseif meta.batchMs > 0 then
-  -- Adaptive batch: tests (longest first) until their estimated cost reaches a target that shrinks
-  -- with the work left per live worker (guided self-scheduling), so workers finish together. The
-  -- work left counts the queue and what active leases still have to do; never below the start cost.
+  -- Adaptive batch, sized by estimated cost so that workers finish together:
+  -- * fair: the work that would make this batch end when every worker ends, if the queue were spread
+  --   now over all workers (the expected count when larger than the live one): the queue, what active
+  --   leases still have to do, and one start cost for each worker about to start a batch.
+  -- * target: a share of it (guided self-scheduling: batches shrink as the queue drains), or all of
+  --   it when the rest would be worth less than cutStarts start costs: cutting it into more batches
+  --   would cost more than it could balance (cutStarts is 0, off, while most costs are guesses);
+  --   never below minStarts start costs (more than 1 while costs are guesses: a tail of single
+  --   tests would pay a start cost for each).
+  -- * fill: candidates longest first; one that would overshoot is skipped for smaller ones behind it
+  --   (first fit), so a batch lands close to its target. Skipped ones go back to the head, in order.
+  -- * no crumbs: what stays queued must be worth cutStarts start costs, else this batch takes it too.
+  -- The last two may go past batchMs by slackMs at most (0 for a batch-duration the user set).
   local cand = redis.call('LRANGE', K_QUEUE, 0, meta.batchSize - 1)
   if #cand > 0 then
     local costs = redis.call('HMGET', K_COSTS, unpack(cand))
+    local workers = math.max(1, meta.live, meta.workers)
     local running = math.max(0, meta.inCost - (meta.inN * now - meta.inStarts))
-    local fair = (meta.qcost + running) / math.max(1, meta.live)
-    local target = math.min(meta.batchMs, math.max(fair * meta.share, meta.startMs))
-    local k = 0
-    repeat
-      k = k + 1
-      cost = cost + (tonumber(costs[k]) or 0)
-    until k >= #cand or cost + (tonumber(costs[k + 1]) or 0) > target
-    ids = { unpack(cand, 1, k) }
-    redis.call('LTRIM', K_QUEUE, k, -1)
+    local starting = math.max(1, workers - meta.inN) * startMs
+    local fair = math.max(0, (meta.qcost + running + starting) / workers - startMs)
+    local cut, cap = meta.cutStarts * startMs, meta.batchMs + meta.slackMs
+    local target = math.min(meta.batchMs, fair * meta.share)
+    if target < fair and fair - target < cut and fair <= cap then target = fair end
+    target = math.max(target, meta.minStarts * startMs)
+    local take, skipped = {}, {}
+    for k, id in ipairs(cand) do
+      local c = tonumber(costs[k]) or 0
+      if #take == 0 or cost + c <= target then
+        take[#take + 1] = id
+        cost = cost + c
+      else
+        skipped[#skipped + 1] = k
+      end
+    end
+    if #skipped > 0 and meta.qcost - cost < cut then
+      local all = cost
+      for _, k in ipairs(skipped) do all = all + (tonumber(costs[k]) or 0) end
+      if all <= cap then take, skipped, cost = cand, {}, all end
+    end
+    ids = take
+    redis.call('LTRIM', K_QUEUE, #cand, -1)
+    if #skipped > 0 then
+      local back = {}
+      for i = #skipped, 1, -1 do back[#back + 1] = cand[skipped[i]] end
+      -- LTRIM deletes an emptied list, and LPUSH would recreate it without a TTL.
+      if redis.call('LPUSH', K_QUEUE, unpack(back)) == #back then redis.call('EXPIRE', K_QUEUE, meta.ttl) end
+    end
     meta.qcost = math.max(0, meta.qcost - cost)
   end
 else
@@ -85,8 +118,9 @@ for i, id in ipairs(ids) do
   end
 end
 if #claimed == 0 then return { 'empty' } end
+-- The lease's estimated cost includes the start cost, which the batch pays too.
 local lease = { id = tostring(redis.call('HINCRBY', K_META, 'seq', 1)), w = wid, s = now, i = isolated,
-  t = claimed, st = 'active', c = math.floor(cost) }
+  t = claimed, st = 'active', c = math.floor(cost + startMs) }
 local updates = {}
 for i, id in ipairs(claimed) do
   local st = states[i]
