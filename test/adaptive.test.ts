@@ -235,6 +235,9 @@ describe('filling a batch up to the target', () => {
     const a = await claimOk(run, 'w1');
     expect(a.tests).toEqual(['t001', 't002', 't006']);
     expect(await redis.lrange(run.keys.queue, 0, -1)).toEqual(['t003', 't004', 't005', 't007', 't008']);
+    // The claim looked at the whole queue, so LTRIM emptied (deleted) the list before the skipped
+    // tests went back: the list made again has the run's TTL (invariant 6).
+    expect(await redis.pttl(run.keys.queue)).toBeGreaterThan((TTL - 5) * 1000);
     await reportPassed(run, 'w1', a);
     // 10k + 30k = 40k; + 30k = 70k > 60k.
     const b = await claimOk(run, 'w1');

@@ -34,6 +34,7 @@ const anyInput = fc.oneof(
 const INT_INPUTS: Record<string, { field: string; def: number; min: number; max: number; mode: 'controller' | 'both' }> = {
   'batch-size': { field: 'batchSize', def: 10, min: 1, max: 10_000, mode: 'controller' },
   'batch-duration': { field: 'batchDuration', def: 0, min: 0, max: Number.MAX_SAFE_INTEGER, mode: 'controller' },
+  workers: { field: 'workers', def: 0, min: 0, max: 10_000, mode: 'controller' },
   'max-attempts': { field: 'maxAttempts', def: 3, min: 1, max: 100, mode: 'controller' },
   retries: { field: 'retries', def: 0, min: 0, max: 100, mode: 'controller' },
   'batch-timeout': { field: 'batchTimeout', def: 0, min: 0, max: Number.MAX_SAFE_INTEGER, mode: 'controller' },

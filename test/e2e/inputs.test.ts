@@ -98,6 +98,7 @@ describe('numbers', () => {
     ['heartbeat-ttl', 'soon'],
     ['max-attempts', 'many'],
     ['batch-timeout', '5s'],
+    ['workers', 'eight'],
   ])('non-numeric %s (%s)', async (input, value) => {
     await expectInputError({ mode: 'controller', 'redis-url': redis.url, 'run-id': runId(), tests: 'a/pass-1', [input]: value }, {}, input);
   });
