@@ -16,8 +16,8 @@ export function scriptSources() {
 
 /** src/keys.ts runKeys. */
 export function runKeys(repository, queue, run) {
-  const tag = (s) => s.replace(/[{}]/g, '_');
-  const prefix = `shardless:{${tag(repository)}/${tag(queue)}/${tag(run)}}:`;
+  const esc = (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+  const prefix = `shardless:{${repository.replace(/[%{}]/g, esc)}/${queue.replace(/[%/{}]/g, esc)}/${run.replace(/[%/{}]/g, esc)}}:`;
   const k = (s) => `${prefix}${s}`;
   return {
     prefix, meta: k('meta'), queue: k('queue'), requeue: k('requeue'), tests: k('tests'), leases: k('leases'),

@@ -18,13 +18,24 @@ export interface RunKeys {
   controller: string;
 }
 
-/** Hash tags end at the first `}`: keep braces out of the tag's parts. */
-function tagPart(s: string): string {
-  return s.replace(/[{}]/g, '_');
+const escape = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+
+/**
+ * A queue or run name as a part of the hash tag. A hash tag ends at the first `}`, and `/` separates
+ * the parts, so both (and `%`, the escape itself) are percent-encoded: queue `a/b` with run `c` and
+ * queue `a` with run `b/c` must never share a key.
+ */
+export function tagPart(s: string): string {
+  return s.replace(/[%/{}]/g, escape);
+}
+
+/** The repository as a part of the hash tag: `owner/name`, its one `/` kept (ACL key patterns use it). */
+export function repoPart(s: string): string {
+  return s.replace(/[%{}]/g, escape);
 }
 
 export function runKeys(repository: string, queue: string, run: string): RunKeys {
-  const prefix = `shardless:{${tagPart(repository)}/${tagPart(queue)}/${tagPart(run)}}:`;
+  const prefix = `shardless:{${repoPart(repository)}/${tagPart(queue)}/${tagPart(run)}}:`;
   return {
     prefix,
     meta: `${prefix}meta`,

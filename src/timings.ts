@@ -10,6 +10,7 @@
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
 import type { RedisClient } from './redis.js';
+import { repoPart, tagPart } from './keys.js';
 import { isAbsolute, join } from 'node:path';
 import { readJUnitFiles } from './junit.js';
 import { INPUT } from './names.js';
@@ -30,7 +31,7 @@ export interface Timings {
 
 export function timingsKeys(repository: string, queue: string): { costs: string; meta: string } {
   // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
-  const tag = `{${repository.replace(/[{}]/g, '_')}/${queue.replace(/[{}]/g, '_')}}`;
+  const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
   return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
 }
 

@@ -45809,12 +45809,21 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/keys.ts
 // The Redis key layout of a run. Every key of a run shares one hash tag, so each Lua script touches
 // a single slot (Redis Cluster) and runs of different repositories or queues never meet.
-/** Hash tags end at the first `}`: keep braces out of the tag's parts. */
+const keys_escape = (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+/**
+ * A queue or run name as a part of the hash tag. A hash tag ends at the first `}`, and `/` separates
+ * the parts, so both (and `%`, the escape itself) are percent-encoded: queue `a/b` with run `c` and
+ * queue `a` with run `b/c` must never share a key.
+ */
 function tagPart(s) {
-    return s.replace(/[{}]/g, '_');
+    return s.replace(/[%/{}]/g, keys_escape);
+}
+/** The repository as a part of the hash tag: `owner/name`, its one `/` kept (ACL key patterns use it). */
+function repoPart(s) {
+    return s.replace(/[%{}]/g, keys_escape);
 }
 function runKeys(repository, queue, run) {
-    const prefix = `shardless:{${tagPart(repository)}/${tagPart(queue)}/${tagPart(run)}}:`;
+    const prefix = `shardless:{${repoPart(repository)}/${tagPart(queue)}/${tagPart(run)}}:`;
     return {
         prefix,
         meta: `${prefix}meta`,
@@ -54480,6 +54489,7 @@ function readJUnitFiles(files, testIds, workingDirectory) {
 
 
 
+
 /** Weight of the newest observation in the moving average. */
 const ALPHA = 0.5;
 /** Guess for a test when nothing is known. */
@@ -54488,7 +54498,7 @@ const DEFAULT_COST_MS = 1_000;
 const TIMINGS_TTL_S = 30 * 86_400;
 function timingsKeys(repository, queue) {
     // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
-    const tag = `{${repository.replace(/[{}]/g, '_')}/${queue.replace(/[{}]/g, '_')}}`;
+    const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
     return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
 }
 function median(xs) {
