@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
 import { FAKE_RUNNER, shq, removeTempDirs } from '../helpers/action.js';
 import { Scenario, checkReport, cleanup, expectAllKeysExpire, expectCountOutputs, waitFor } from './harness.js';
+import { runKeys } from '../../src/keys.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -245,6 +246,19 @@ test('batch-duration: with timings known, batches hold about batch-duration seco
   expect(sizes.reduce((a, b) => a + b, 0)).toBe(12);
   expect(Math.max(...sizes), `batch sizes ${JSON.stringify(sizes)}`).toBeLessThanOrEqual(5);
   expect(sizes.length).toBeGreaterThanOrEqual(3);
+  // Run 3: batch-duration auto and the workers input reach the claim script through the run's meta:
+  // known costs (share 0.9, no cut under 8 start costs, which auto may stretch its cap by).
+  const sizes3 = await run(3, { 'batch-size': '12', 'batch-duration': 'auto', workers: '3' });
+  expect(sizes3.reduce((a, b) => a + b, 0)).toBe(12);
+  const c = redis.client();
+  try {
+    const [workers, share, cutStarts, minStarts, slackMs, startMs, batchMs] = await c.hmget(
+      runKeys('local', s.queue, `${s.runId}-3`).meta, 'workers', 'share', 'cutStarts', 'minStarts', 'slackMs', 'startMs', 'batchMs');
+    expect({ workers, share, cutStarts, minStarts, batchMs }).toEqual({ workers: '3', share: '0.9', cutStarts: '8', minStarts: '1', batchMs: '60000' });
+    expect(Number(slackMs)).toBe(8 * Number(startMs));
+  } finally {
+    c.disconnect();
+  }
 });
 
 test('shell: `sh` runs the command with sh, the default with bash', async () => {
