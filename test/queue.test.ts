@@ -40,14 +40,14 @@ interface Run {
 }
 
 /** A fresh run key set (unique run id), reset under a new epoch, seeded, started and with workers. */
-async function newRun(ids: string[], opts: { settings?: Partial<RunSettings>; start?: boolean; workers?: string[] } = {}): Promise<Run> {
+async function newRun(ids: string[], opts: { settings?: Partial<RunSettings>; start?: boolean; workers?: string[]; costs?: Map<string, number> } = {}): Promise<Run> {
   runCounter += 1;
   const keys = runKeys('o/r', 'tests', `${process.pid}-${runCounter}`);
   const q = new Queue(redis, keys);
   const epoch = `epoch-${runCounter}`;
   const settings = { ...DEFAULTS, ...opts.settings };
   await q.reset(epoch, TTL, settings);
-  if (ids.length > 0) await q.seed(epoch, ids);
+  if (ids.length > 0) await q.seed(epoch, ids, opts.costs);
   if (opts.start !== false) await q.start(epoch);
   for (const w of opts.workers ?? ['w1']) expect(await q.register(w)).toMatchObject({ epoch });
   return { q, keys, epoch, ids, settings };
@@ -1033,13 +1033,21 @@ describe('invariant 2 at every step', () => {
     expect(steps.length).toBeGreaterThan(15);
   });
 
-  test.each([1, 2, 3, 4, 5])('random walk %i: invariants 1 and 2 hold at every step and the run completes', async (seed) => {
+  // Walks 1-5 claim fixed-size batches; 6-8 adaptive ones (skipping tests that do not fit, putting
+  // them back, taking crumbs), from a queue seeded longest first with seeded random costs.
+  test.each([1, 2, 3, 4, 5, 6, 7, 8])('random walk %i: invariants 1 and 2 hold at every step and the run completes', async (seed) => {
     const rand = rng(seed * 7919);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-    const ids = names(24);
-    const settings = { batchSize: 4, retries: 1, maxAttempts: 3 };
+    const adaptive = seed > 5;
+    const listed = names(24);
+    const costs = new Map(listed.map((id) => [id, Math.round(50 + 3_000 * rand() ** 3)]));
+    const ids = adaptive ? [...listed].sort((a, b) => costs.get(b)! - costs.get(a)!) : listed;
+    const settings = adaptive
+      ? { batchSize: 6, retries: 1, maxAttempts: 3, batchMs: 4_000, share: 0.9, startMs: 300, cutStarts: 8, minStarts: 1, slackMs: 2_400, workers: 4 }
+      : { batchSize: 4, retries: 1, maxAttempts: 3 };
     const workers = ['w1', 'w2', 'w3', 'w4'];
-    const run = await newRun(ids, { settings, workers });
+    const run = await newRun(ids, { settings, workers, costs: adaptive ? costs : undefined });
+    let skips = 0; // adaptive claims that were not a prefix of the queue
     const held = new Map<string, Ok>(); // worker -> its active lease
     const reclaimed: { w: string; lease: Ok }[] = [];
     // finals: what the replies said became final; a reap or a release makes tests final (lost) too,
@@ -1080,9 +1088,19 @@ describe('invariant 2 at every step', () => {
         const w = pick(workers);
         const mine = held.get(w);
         if (!mine) {
+          const before = await list(run.keys.queue);
           const c = await run.q.claim(run.epoch, w);
           if (c.kind === 'ok') {
             if (c.isolated) expect(c.tests.length).toBe(1);
+            if (adaptive && !c.isolated) {
+              // The head leads; the rest of the queue keeps its order; qcost follows what is queued.
+              expect(c.tests[0]).toBe(before[0]);
+              const rest = before.filter((id) => !c.tests.includes(id));
+              expect(await list(run.keys.queue)).toEqual(rest);
+              if (c.tests.some((id, i) => id !== before[i])) skips++;
+              const q = rest.reduce((a, id) => a + costs.get(id)!, 0);
+              expect(Number((await meta(run)).qcost)).toBe(q);
+            }
             held.set(w, c);
           } else {
             expect(['empty', 'done']).toContain(c.kind);
@@ -1149,6 +1167,7 @@ describe('invariant 2 at every step', () => {
     expect(new Set(h.map((e) => e.o))).toContain('passed');
     expect(new Set(h.map((e) => e.o))).toContain('lost');
     expect([...ls.values()].some((l) => l.st === 'released')).toBe(true);
+    if (adaptive) expect(skips, 'adaptive claims that skipped a test').toBeGreaterThan(0);
     walkStats.fencedLanded += fencedLanded;
     walkStats.reclaimed += [...ls.values()].filter((l) => l.st === 'reclaimed').length;
     const d = await run.q.readRun('tests', 'r', ids);
