@@ -15,9 +15,9 @@
 -- share (part of a fair share a batch takes), startMs (per-batch start cost), workers (expected, 0:
 -- unknown), cutStarts (how many start costs of work cutting a batch must be worth; 0: any),
 -- minStarts (the least target, in start costs), slackMs (how far taking a whole share or the crumbs
--- may go past batchMs), fit (see fit_add), live (workers alive at the last reap), qcost (estimated ms left in the primary queue) and
--- inflight "n|cost|starts" (count, estimated ms including the start cost, and summed start times of
--- the active leases), so a claim sizes its batch in O(batch).
+-- may go past batchMs), fit (see fit_add), live (workers alive at the last reap), qcost (estimated ms
+-- left in the primary queue) and inflight "n|cost|starts" (count, estimated ms including the start
+-- cost, and summed start times of the active leases), so a claim sizes its batch in O(batch).
 -- The leases and workers hashes keep a sentinel field "_" so they never vanish and lose their TTL.
 
 local K_META, K_QUEUE, K_REQUEUE, K_TESTS, K_LEASES, K_WORKERS, K_HISTORY, K_HB, K_COSTS =
@@ -69,7 +69,9 @@ local function load_meta()
     ttl = tonumber(m[8]) or 86400, total = tonumber(m[9]) or 0, done = tonumber(m[10]) or 0,
     failed = tonumber(m[11]) or 0, batchSize = tonumber(m[12]) or 10, batchMs = tonumber(m[13]) or 0,
     share = tonumber(m[14]) or 0.5, startMs = tonumber(m[15]) or 0, live = tonumber(m[16]) or 0,
-    qcost = tonumber(m[17]) or 0, workers = tonumber(m[19]) or 0, fit = m[20] or '', cutStarts = tonumber(m[21]) or 0, minStarts = tonumber(m[22]) or 1, slackMs = tonumber(m[23]) or 0, inN = tonumber(n) or 0, inCost = tonumber(c) or 0, inStarts = tonumber(s) or 0 }
+    qcost = tonumber(m[17]) or 0, inN = tonumber(n) or 0, inCost = tonumber(c) or 0, inStarts = tonumber(s) or 0,
+    workers = tonumber(m[19]) or 0, fit = m[20] or '', cutStarts = tonumber(m[21]) or 0,
+    minStarts = tonumber(m[22]) or 1, slackMs = tonumber(m[23]) or 0 }
 end
 
 -- The start cost a run shows while it runs, for a run that starts without one (no timings yet): a
