@@ -8,7 +8,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, readInputs, type Getter } from './inputs.js';
+import { InputError, readInputs, shown, type Getter } from './inputs.js';
 import { ENV, INPUT } from './names.js';
 import { INPUT_OPTIONS, UsageError, getterOf, joinCommand, type Parsed } from './cli-options.js';
 import { INSTALL_HINT, findRedisServer, startRedis, type ThrowawayRedis } from './cli-redis.js';
@@ -32,7 +32,7 @@ export function optionMessage(message: string): string {
 
 function positiveInt(name: string, raw: string, max: number): number {
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > max) {
-    throw new UsageError(`option '--${name}' must be a whole number from 1 to ${max}, got '${raw}'`);
+    throw new UsageError(`option '--${name}' must be a whole number from 1 to ${max}, got '${shown(raw)}'`);
   }
   return Number(raw);
 }

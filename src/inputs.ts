@@ -66,10 +66,16 @@ export interface WorkerConfig extends CommonConfig {
 export type Getter = (name: string) => string;
 const defaultGetter: Getter = (name) => core.getInput(name);
 
+/** A value as an error message shows it: on one line (control characters escaped), and not too long. */
+export function shown(raw: string): string {
+  const one = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return one.length > 80 ? `${one.slice(0, 80)}…` : one;
+}
+
 function int(get: Getter, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = get(name).trim();
   if (raw === '') return def;
-  if (!/^\d+$/.test(raw)) throw new InputError(`Input '${name}' must be a whole number, got '${raw}'`);
+  if (!/^\d+$/.test(raw)) throw new InputError(`Input '${name}' must be a whole number, got '${shown(raw)}'`);
   const n = Number(raw);
   if (n < min || n > max) throw new InputError(`Input '${name}' must be between ${min} and ${max}, got ${n}`);
   return n;
@@ -80,7 +86,7 @@ function bool(get: Getter, name: string, def: boolean): boolean {
   if (raw === '') return def;
   if (['true', 'yes', '1', 'on'].includes(raw)) return true;
   if (['false', 'no', '0', 'off'].includes(raw)) return false;
-  throw new InputError(`Input '${name}' must be true or false, got '${raw}'`);
+  throw new InputError(`Input '${name}' must be true or false, got '${shown(raw)}'`);
 }
 
 /** The URLs of a redis-url value: one, or (Redis Cluster) several separated by spaces or commas. */
@@ -138,14 +144,14 @@ export function maskUrl(url: string): string {
 
 function runner(get: Getter): RunnerName {
   const raw = get(INPUT.runner).trim().toLowerCase() || 'custom';
-  if (!isRunner(raw)) throw new InputError(`Input '${INPUT.runner}' must be one of ${RUNNERS.join(', ')}, got '${raw}'`);
+  if (!isRunner(raw)) throw new InputError(`Input '${INPUT.runner}' must be one of ${RUNNERS.join(', ')}, got '${shown(raw)}'`);
   return raw;
 }
 
 function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
   const mode = get(INPUT.mode).trim();
   if (mode !== 'controller' && mode !== 'worker') {
-    throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${mode}'`);
+    throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${shown(mode)}'`);
   }
   const redisCluster = bool(get, INPUT.redisCluster, false);
   const url = redisUrl(get(INPUT.redisUrl), env, redisCluster);

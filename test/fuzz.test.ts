@@ -59,6 +59,26 @@ function base(mode: 'controller' | 'worker'): Record<string, string> {
 const getter = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? '';
 
 describe('readInputs', () => {
+  // Found by the property below (fast-check seed 342210580): a value with a newline inside made a
+  // two-line error. Every value an error shows is on one line, control characters escaped.
+  test.each([
+    ['batch-size', '\u0000\n\u0000'],
+    ['fail-on-flaky', 'yes\r\nno'],
+    ['mode', 'work\ner'],
+    ['runner', 'vi\u2028test'],
+  ])('a value with control characters in %s: a one-line error that shows them escaped', (name, value) => {
+    const inputs = { ...base('controller'), [name]: value };
+    expect(() => readInputs(getter(inputs), {})).toThrow(InputError);
+    try {
+      readInputs(getter(inputs), {});
+    } catch (e) {
+      const m = (e as Error).message;
+      expect(m).toContain(`'${name}'`);
+      expect(m).not.toMatch(/[\u0000-\u001f\u2028]/);
+      expect(m).toMatch(/\\u00(00|0a|0d)|\\u2028/);
+    }
+  });
+
   test('one numeric or boolean input with any value: a valid config, or an InputError naming that input', () => {
     fc.assert(
       fc.property(fc.constantFrom(...FUZZED), anyInput, fc.constantFrom('controller' as const, 'worker' as const), (name, value, mode) => {

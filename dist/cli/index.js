@@ -45653,12 +45653,17 @@ const HELPERS = {
 class InputError extends Error {
 }
 const defaultGetter = (name) => getInput(name);
+/** A value as an error message shows it: on one line (control characters escaped), and not too long. */
+function shown(raw) {
+    const one = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return one.length > 80 ? `${one.slice(0, 80)}…` : one;
+}
 function inputs_int(get, name, def, min = 0, max = Number.MAX_SAFE_INTEGER) {
     const raw = get(name).trim();
     if (raw === '')
         return def;
     if (!/^\d+$/.test(raw))
-        throw new InputError(`Input '${name}' must be a whole number, got '${raw}'`);
+        throw new InputError(`Input '${name}' must be a whole number, got '${shown(raw)}'`);
     const n = Number(raw);
     if (n < min || n > max)
         throw new InputError(`Input '${name}' must be between ${min} and ${max}, got ${n}`);
@@ -45672,7 +45677,7 @@ function bool(get, name, def) {
         return true;
     if (['false', 'no', '0', 'off'].includes(raw))
         return false;
-    throw new InputError(`Input '${name}' must be true or false, got '${raw}'`);
+    throw new InputError(`Input '${name}' must be true or false, got '${shown(raw)}'`);
 }
 /** The URLs of a redis-url value: one, or (Redis Cluster) several separated by spaces or commas. */
 function splitUrls(value) {
@@ -45735,13 +45740,13 @@ function maskUrl(url) {
 function runner(get) {
     const raw = get(INPUT.runner).trim().toLowerCase() || 'custom';
     if (!isRunner(raw))
-        throw new InputError(`Input '${INPUT.runner}' must be one of ${RUNNERS.join(', ')}, got '${raw}'`);
+        throw new InputError(`Input '${INPUT.runner}' must be one of ${RUNNERS.join(', ')}, got '${shown(raw)}'`);
     return raw;
 }
 function common(get, env) {
     const mode = get(INPUT.mode).trim();
     if (mode !== 'controller' && mode !== 'worker') {
-        throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${mode}'`);
+        throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${shown(mode)}'`);
     }
     const redisCluster = bool(get, INPUT.redisCluster, false);
     const url = redisUrl(get(INPUT.redisUrl), env, redisCluster);
@@ -55979,7 +55984,7 @@ function optionMessage(message) {
 }
 function positiveInt(name, raw, max) {
     if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > max) {
-        throw new UsageError(`option '--${name}' must be a whole number from 1 to ${max}, got '${raw}'`);
+        throw new UsageError(`option '--${name}' must be a whole number from 1 to ${max}, got '${shown(raw)}'`);
     }
     return Number(raw);
 }
