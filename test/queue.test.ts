@@ -771,13 +771,14 @@ describe('reap and completion', () => {
     await redis.pexpire(run.keys.hbPrefix + 'w1', 20_000);
     await redis.pexpire(run.keys.hbPrefix + 'w2', 7_000);
     const p = await run.q.reap(run.epoch, 1000);
-    expect(p!.nextExpiryMs).toBeGreaterThan(6_000);
+    // (Lower bounds leave seconds for a slow machine between the PEXPIRE and the reap.)
+    expect(p!.nextExpiryMs).toBeGreaterThan(3_000);
     expect(p!.nextExpiryMs).toBeLessThanOrEqual(7_000);
     // A dead worker's key is gone: it is reaped, and the next expiry is the other one's.
     await kill(run, 'w2');
     const q = await run.q.reap(run.epoch, 1000);
     expect(q).toMatchObject({ reaped: ['w2'], live: 1 });
-    expect(q!.nextExpiryMs).toBeGreaterThan(19_000);
+    expect(q!.nextExpiryMs).toBeGreaterThan(10_000);
     expect(q!.nextExpiryMs).toBeLessThanOrEqual(20_000);
     // No live worker: -1.
     await kill(run, 'w1');
