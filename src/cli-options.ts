@@ -352,7 +352,8 @@ function optionLines(specs: OptionSpec[], command: Command, width: number): stri
   const col = 28;
   const lines: string[] = [];
   for (const o of specs) {
-    const run = RUN_OPTIONS.find((r) => r.name === o.name);
+    // run's own options (its --workers starts workers) only in run's help; elsewhere the action input's.
+    const run = o.role === 'run' ? RUN_OPTIONS.find((r) => r.name === o.name) : undefined;
     const m = run ?? inputs?.get(o.name);
     let text = m ? describeFor(m.description, command).replace(/`/g, '') : '';
     if (command === 'run' && o.name === INPUT.runId) text = 'Identifies the run (the keys in Redis). [default: local-<timestamp>]';

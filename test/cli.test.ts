@@ -156,6 +156,11 @@ describe('options and action.yml', () => {
     for (const o of optionsOf('controller')) expect(ctl).toContain(`--${o.name} `);
     for (const o of optionsOf('worker')) expect(wrk).toContain(`--${o.name} `);
     expect(run).toMatch(/^ {2}--workers <N>/m);
+    // One name, two meanings: run's --workers starts workers (and tells its controller); the
+    // controller's is the action input, the count to expect.
+    expect(run).toMatch(/--workers <N>\s+How many workers to start/);
+    expect(ctl).toMatch(/--workers <N>\s+How many workers the run expects[\s\S]*?\[default: 0\]/);
+    expect(optionsOf('run').filter((o) => o.name === 'workers')).toHaveLength(1);
     // Defaults come from action.yml.
     expect(ctl).toMatch(/--batch-size <value>\s+Most tests in one batch from the primary queue\. \[default: 10\]/);
     expect(ctl).toMatch(/--heartbeat-ttl[\s\S]*?\[default: 30\]/);

@@ -55469,7 +55469,8 @@ function optionLines(specs, command, width) {
     const col = 28;
     const lines = [];
     for (const o of specs) {
-        const run = RUN_OPTIONS.find((r) => r.name === o.name);
+        // run's own options (its --workers starts workers) only in run's help; elsewhere the action input's.
+        const run = o.role === 'run' ? RUN_OPTIONS.find((r) => r.name === o.name) : undefined;
         const m = run ?? inputs?.get(o.name);
         let text = m ? describeFor(m.description, command).replace(/`/g, '') : '';
         if (command === 'run' && o.name === INPUT.runId)
