@@ -4,21 +4,13 @@
 //  - every worker SIGKILLed (with its process tree) while work remains: the controller aborts after
 //    no-worker-timeout (4 s), writes a report that lists the tests not run, and exits 1.
 
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { removeTempDirs } from '../helpers/action.js';
-import { Scenario, cleanup, waitFor } from '../e2e/harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { Scenario, waitFor, useRedisServer } from '../e2e/harness.js';
 import { checkInvariants, descendants, isLive, killJob, lastLine, printFigures, runPrefix, scanKeys } from './lib.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 async function done(s: Scenario): Promise<number> {
   const c = redis.client();

@@ -9,7 +9,9 @@ import { expect } from 'vitest';
 import type { Redis } from 'ioredis';
 import { runKeys } from '../../src/keys.js';
 import type { ActionRun } from '../helpers/action.js';
-import { type Report, type Scenario, type Status, checkReport } from '../e2e/harness.js';
+import { type Report, type Scenario, type Status, checkReport, scanKeys } from '../e2e/harness.js';
+
+export { scanKeys };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -371,17 +373,6 @@ export function runPrefix(s: Scenario): string {
 
 function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
-
-export async function scanKeys(c: Redis, match?: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = match ? await c.scan(cursor, 'MATCH', match, 'COUNT', 1000) : await c.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    out.push(...batch);
-  } while (cursor !== '0');
-  return [...new Set(out)];
 }
 
 export async function readRunState(c: Redis, prefix: string): Promise<RunState> {

@@ -5,10 +5,10 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { ROOT, removeTempDirs } from '../helpers/action.js';
-import { Scenario, cleanup, waitFor } from '../e2e/harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { ROOT } from '../helpers/action.js';
+import { Scenario, waitFor, useRedisServer } from '../e2e/harness.js';
 import { checkInvariants, lastLine, printFigures, runPrefix, sleep, vmHWMkB } from './lib.js';
 
 const WORKERS = Number(process.env.CHAOS_LOAD_WORKERS ?? 64);
@@ -16,14 +16,7 @@ const TESTS = Number(process.env.CHAOS_LOAD_TESTS ?? 10_000);
 const RSS_LIMIT_MB = 300;
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 test(`load: ${WORKERS} workers, ${TESTS} tests through one Redis; the controller's memory stays bounded`, async () => {
   const s = new Scenario(redis, 'load');

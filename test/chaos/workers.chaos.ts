@@ -6,10 +6,10 @@
 //   CHAOS_SEED=<n> npm run chaos -- workers     replays the faults and the test list of a seed
 
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { type ActionRun, removeTempDirs } from '../helpers/action.js';
-import { Scenario, cleanup, waitFor } from '../e2e/harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { type ActionRun } from '../helpers/action.js';
+import { Scenario, waitFor, useRedisServer } from '../e2e/harness.js';
 import {
   type HistoryEntry, chaosSeed, checkInvariants, expectedWorkerExit, freezeJob, isLive, killJob, lastLine, printFigures, prng, sleep, thawJob,
 } from './lib.js';
@@ -23,14 +23,7 @@ const runnerCmdline = (pid: number): string => {
 };
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 const CHAOS_MS = Number(process.env.CHAOS_MS ?? 60_000);
 const TESTS = Number(process.env.CHAOS_TESTS ?? 360);

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { RedisClusterServers } from '../helpers/redis-cluster.js';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { killWorkerTree, removeTempDirs } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectKeyExpires, waitFor } from './harness.js';
+import { Scenario, checkReport, cleanup, expectKeyExpires, scanKeys, waitFor } from './harness.js';
 
 let cluster: RedisClusterServers;
 beforeAll(async () => {
@@ -52,15 +52,10 @@ test('a run over a 3-master cluster completes, with a worker killed mid-batch', 
     await client.ping(); // discovers the nodes
     const owners = new Set<number>();
     for (const node of client.nodes('master')) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `shardless:*${s.runId}*`, 'COUNT', 1000);
-        cursor = next;
-        for (const k of keys) {
-          owners.add(Number((node.options as { port: number }).port));
-          await expectKeyExpires(node, k);
-        }
-      } while (cursor !== '0');
+      for (const k of await scanKeys(node, `shardless:*${s.runId}*`)) {
+        owners.add(Number((node.options as { port: number }).port));
+        await expectKeyExpires(node, k);
+      }
     }
     expect(owners.size).toBe(1);
   } finally {

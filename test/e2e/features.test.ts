@@ -4,21 +4,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
-import { FAKE_RUNNER, shq, removeTempDirs } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectAllKeysExpire, expectCountOutputs, waitFor } from './harness.js';
+import { FAKE_RUNNER, shq } from '../helpers/action.js';
+import { Scenario, checkReport, expectAllKeysExpire, expectCountOutputs, waitFor, useRedisServer } from './harness.js';
 import { runKeys } from '../../src/keys.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 const fake = `${shq(process.execPath)} ${shq(FAKE_RUNNER)}`;
 

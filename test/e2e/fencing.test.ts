@@ -1,20 +1,13 @@
 // End-to-end: fencing (SPEC invariants 3 and 7): a frozen worker that comes back after it was reclaimed, and a
 // restarted run that the old start's worker cannot touch.
 
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { fakeCommand, isAlive, killTree, readEvents, startAction, removeTempDirs } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectAllKeysExpire, waitFor } from './harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { fakeCommand, isAlive, killTree, readEvents, startAction } from '../helpers/action.js';
+import { Scenario, checkReport, expectAllKeysExpire, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 test('a frozen worker (SIGSTOP past heartbeat-ttl) is reclaimed; when it thaws its late results are fenced', { timeout: 90_000 }, async () => {
   const s = new Scenario(redis, 'frozen');

@@ -4,8 +4,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, onTestFailed, onTestFinished } from 'vitest';
-import { type RedisServer, waitFor } from '../helpers/redis-server.js';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, expect, onTestFailed, onTestFinished } from 'vitest';
+import { RedisServer, waitFor } from '../helpers/redis-server.js';
 import {
   type ActionRun,
   DIST,
@@ -15,6 +16,7 @@ import {
   fakeCommand,
   makeStateDir,
   readEvents,
+  removeTempDirs,
   startAction,
   tempDir,
 } from '../helpers/action.js';
@@ -150,6 +152,24 @@ export async function cleanup(): Promise<void> {
   await cleanupActions();
 }
 
+/**
+ * The setup of a file of end-to-end tests: its own redis-server on a free port for the whole file
+ * (handed to `set` once started), the actions a test started stopped after it, and the server and the
+ * temporary folders gone at the end.
+ */
+export function useRedisServer(set: (server: RedisServer) => void, afterEachTest: () => Promise<void> = cleanup): void {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    set(server);
+  });
+  afterAll(async () => {
+    await server?.close();
+    removeTempDirs();
+  });
+  afterEach(afterEachTest);
+}
+
 /** What holds for every complete run: each seeded test exactly once, counts that add up, runs well formed. */
 export function checkReport(report: Report, s: Scenario, seeded: string[]): void {
   expect(report.version).toBe(1);
@@ -228,16 +248,22 @@ export async function expectKeyExpires(c: { pttl(key: string): Promise<number> }
   expect(pttl === -2 || pttl > 0, `${key} has a TTL (PTTL ${pttl})`).toBe(true);
 }
 
+/** Every key (or every key matching `match`) of one Redis node, by SCAN (never KEYS). */
+export async function scanKeys(c: Redis, match?: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = match ? await c.scan(cursor, 'MATCH', match, 'COUNT', 1000) : await c.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    out.push(...batch);
+  } while (cursor !== '0');
+  return [...new Set(out)];
+}
+
 export async function expectAllKeysExpire(redis: RedisServer): Promise<void> {
   const c = redis.client();
   try {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await c.scan(cursor, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
+    const keys = await scanKeys(c);
     const ttls = await Promise.all(keys.map(async (k) => [k, await c.ttl(k)] as const));
     expect(ttls.filter(([, t]) => t === -1).map(([k]) => k), 'keys without a TTL').toEqual([]);
   } finally {

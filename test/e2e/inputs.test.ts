@@ -1,19 +1,12 @@
 // End-to-end: invalid inputs fail at once, with a one-line error naming the input, and exit 1.
 
-import { afterAll, afterEach, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
-import { RedisServer, freePort } from '../helpers/redis-server.js';
-import { type ActionRun, cleanupActions, dumpOutputs, startAction, removeTempDirs } from '../helpers/action.js';
-import { requireDist, waitFor } from './harness.js';
+import { describe, expect, onTestFailed, test } from 'vitest';
+import { type RedisServer, freePort } from '../helpers/redis-server.js';
+import { type ActionRun, cleanupActions, dumpOutputs, startAction } from '../helpers/action.js';
+import { requireDist, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanupActions);
+useRedisServer((server) => (redis = server), cleanupActions);
 
 let seq = 0;
 const runId = () => `bad-${process.pid}-${++seq}`;

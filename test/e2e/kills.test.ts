@@ -1,20 +1,13 @@
 // End-to-end: a hanging test killed by batch-timeout (process tree included) and given up after max-attempts,
 // and a worker cancelled by SIGINT that hands its batch back at once.
 
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { isAlive, removeTempDirs } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor } from './harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { isAlive } from '../helpers/action.js';
+import { Scenario, checkReport, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 test('a hanging test: batch-timeout kills the tree, batch-mates re-run alone and pass, the hang ends lost', { timeout: 90_000 }, async () => {
   const s = new Scenario(redis, 'hang');

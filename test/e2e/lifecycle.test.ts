@@ -2,20 +2,13 @@
 // cancelled), and re-run attempts.
 
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { ROOT, fakeCommand, isAlive, killTree, killWorkerTree, startAction, removeTempDirs } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor } from './harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { ROOT, fakeCommand, isAlive, killTree, killWorkerTree, startAction } from '../helpers/action.js';
+import { Scenario, checkReport, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 test('no worker ever comes: the controller fails after no-worker-timeout, every test not-run', async () => {
   const s = new Scenario(redis, 'noworker');

@@ -10,10 +10,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { ROOT, removeTempDirs, tempDir } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, waitFor, type Report } from './harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { ROOT, tempDir } from '../helpers/action.js';
+import { Scenario, checkReport, waitFor, type Report, useRedisServer } from './harness.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runners');
 
@@ -97,14 +97,7 @@ const SUITES: Suite[] = [
 ];
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 /** Batch id -> the ids its run logged, from the fixture log. */
 function logged(file: string): Map<string, string[]> {

@@ -1,20 +1,13 @@
 // End-to-end: a worker killed with its process tree mid-batch loses nothing, and workers that start before the
 // controller wait for it, and stay to pick up a dead peer's tests.
 
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { isAlive, killWorkerTree, removeTempDirs } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectAllKeysExpire, expectCountOutputs, waitFor } from './harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { isAlive, killWorkerTree } from '../helpers/action.js';
+import { Scenario, checkReport, expectAllKeysExpire, expectCountOutputs, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 test('a worker SIGKILLed mid-batch with its process tree: its tests come back, run alone and pass elsewhere', { timeout: 90_000 }, async () => {
   const s = new Scenario(redis, 'sigkill');

@@ -8,20 +8,13 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { isAlive, removeTempDirs, type ActionRun } from '../helpers/action.js';
-import { type Report, Scenario, checkReport, cleanup, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor } from './harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { isAlive, type ActionRun } from '../helpers/action.js';
+import { type Report, Scenario, checkReport, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 let ghSeq = 0;
 

@@ -1,20 +1,13 @@
 // End-to-end: a normal run over three workers with one failure, and a failing batch without JUnit whose failure
 // must be pinned on the one test that causes it.
 
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { fakeCommand, removeTempDirs } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor } from './harness.js';
+import { expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { fakeCommand } from '../helpers/action.js';
+import { Scenario, checkReport, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+useRedisServer((server) => (redis = server));
 
 test('happy path: 3 workers, 20 passing tests and 1 failing one', async () => {
   const s = new Scenario(redis, 'happy');

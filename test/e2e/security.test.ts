@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { RedisServer, freePort } from '../helpers/redis-server.js';
 import { type ActionRun, removeTempDirs, shq, tempDir } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectCountOutputs, expectKeyExpires, lastLine, requireDist, waitFor } from './harness.js';
+import { Scenario, checkReport, cleanup, expectCountOutputs, expectKeyExpires, lastLine, scanKeys, requireDist, waitFor } from './harness.js';
 
 afterEach(cleanup);
 afterAll(removeTempDirs);
@@ -467,13 +467,7 @@ describe('isolation', () => {
     // repository/queue), and nothing else; every key with a TTL.
     const c = redis.client();
     try {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await c.scan(cursor, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
+      const keys = await scanKeys(c);
       const owned = (s: Scenario) => {
         const repo = env(s).GITHUB_REPOSITORY;
         return keys.filter((k) => k.startsWith(`shardless:{${repo}/${s.queue}/${s.runId}}:`) || k.startsWith(`shardless:timings:{${repo}/${s.queue}}:`));
