@@ -4,6 +4,7 @@
 import * as core from '@actions/core';
 import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { oneLine } from './report.js';
 import type { HistoryEntry, Report, RunData } from './types.js';
 
 export interface Annotation {
@@ -193,10 +194,6 @@ function cutBytes(s: string, max: number): string {
   // A cut inside a multi-byte character decodes to U+FFFD at the end: drop it.
   out = out.replace(/\uFFFD+$/, '');
   return out + mark;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
 }
 
 function titleId(id: string): string {

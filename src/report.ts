@@ -466,7 +466,8 @@ function cap(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
 }
 
-function oneLine(s: string): string {
+/** Line breaks of any kind as spaces: a table cell, an output line or a title stays one line. */
+export function oneLine(s: string): string {
   return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
 }
 

@@ -46157,189 +46157,6 @@ async function closeRedis(redis) {
     redis.disconnect();
 }
 
-;// CONCATENATED MODULE: ./src/annotations.ts
-// GitHub annotations for the tests that failed or were lost: one `error` per failed test (pointing at the
-// failure's file and line when JUnit said where it is), one `warning` per lost test. GitHub shows only
-// about ten annotations of a step, so the list is capped (failed first) and a notice says what was left out.
-
-
-
-const DEFAULT_MAX_ANNOTATIONS = 10;
-/** Lines of a failure message kept in its annotation. */
-const MESSAGE_LINES = 20;
-/** Bytes of a message, well under what the runner accepts for one annotation (its escaping adds some). */
-const MESSAGE_BYTES = 3_500;
-const TITLE_CHARS = 200;
-/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
-function annotations(report, data, opts = {}) {
-    const { list, omitted } = collect(report, data, opts);
-    return { list, omitted: omitted.failed + omitted.lost };
-}
-/** Writes the annotations through @actions/core, then a notice when some were left out. */
-function emitAnnotations(report, data, opts = {}) {
-    const { list, omitted } = collect(report, data, opts);
-    for (const a of list) {
-        const props = { title: a.title };
-        if (a.file)
-            props.file = a.file;
-        if (a.file && a.startLine !== undefined)
-            props.startLine = a.startLine;
-        if (a.level === 'error')
-            error(a.message, props);
-        else
-            warning(a.message, props);
-    }
-    const n = omitted.failed + omitted.lost;
-    if (n === 0)
-        return;
-    const parts = [
-        omitted.failed > 0 ? `${omitted.failed} failed` : '',
-        omitted.lost > 0 ? `${omitted.lost} lost` : '',
-    ].filter(Boolean);
-    notice(`shardless: ${parts.join(' and ')} ${n === 1 ? 'test is' : 'tests are'} not annotated here ` +
-        `(GitHub shows only about ${DEFAULT_MAX_ANNOTATIONS} annotations per step); the job summary and the report list them all`, { title: `shardless: ${n} more ${n === 1 ? 'annotation' : 'annotations'} left out` });
-}
-function collect(report, data, opts) {
-    const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS));
-    const workspace = (0,external_node_path_namespaceObject.resolve)(opts.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd()));
-    const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, opts.workingDirectory ?? process.cwd());
-    const place = placer(workspace, workdir);
-    const failed = report.tests.filter((t) => t.status === 'failed');
-    const lost = report.tests.filter((t) => t.status === 'lost');
-    const shownFailed = failed.slice(0, max);
-    const shownLost = lost.slice(0, max - shownFailed.length);
-    const failures = shownFailed.length > 0 ? lastFailures(data.history) : new Map();
-    const list = [
-        ...shownFailed.map((t) => failedAnnotation(t, failures.get(t.id), place)),
-        ...shownLost.map((t) => lostAnnotation(t, place)),
-    ];
-    return { list, omitted: { failed: failed.length - shownFailed.length, lost: lost.length - shownLost.length } };
-}
-function failedAnnotation(t, h, place) {
-    let message = h?.m;
-    if (message === undefined) {
-        for (let i = t.runs.length - 1; i >= 0 && message === undefined; i--)
-            if (t.runs[i].outcome === 'failed')
-                message = t.runs[i].message;
-    }
-    const text = firstLines(message ?? '');
-    const runs = t.runs.length;
-    const a = {
-        level: 'error',
-        message: text || `failed without a message (${runs} ${runs === 1 ? 'run' : 'runs'})`,
-        title: `shardless: ${titleId(t.id)} failed`,
-    };
-    const where = place(h?.f, h?.l, t.id);
-    if (where.file)
-        a.file = where.file;
-    if (where.file && where.line !== undefined)
-        a.startLine = where.line;
-    return a;
-}
-function lostAnnotation(t, place) {
-    const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
-    const runs = t.runs.map((r) => `${r.outcome} on worker ${oneLine(r.worker)}`).join(', ');
-    const a = {
-        level: 'warning',
-        message: cutBytes(`lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result${runs ? `\nruns: ${runs}` : ''}`, MESSAGE_BYTES),
-        title: `shardless: ${titleId(t.id)} lost`,
-    };
-    const where = place(undefined, undefined, t.id);
-    if (where.file)
-        a.file = where.file;
-    return a;
-}
-/** Each test's last failed run, in the report's run order (recording time, ties in array order). */
-function lastFailures(history) {
-    const out = new Map();
-    for (const h of history) {
-        if (h.o !== 'failed')
-            continue;
-        const prev = out.get(h.t);
-        if (!prev || h.e >= prev.e)
-            out.set(h.t, h);
-    }
-    return out;
-}
-/**
- * JUnit files are relative to the working directory (the worker made absolute ones so); annotations
- * want them relative to the repository root. Without a file, a test id naming an existing file is used.
- */
-function placer(workspace, workdir) {
-    const fromRoot = (p) => {
-        const rel = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.resolve)(workdir, p));
-        if (rel === '' || rel === '..' || rel.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(rel))
-            return undefined; // outside the repository
-        return rel.split(external_node_path_namespaceObject.sep).join('/');
-    };
-    const existing = new Map();
-    const idFile = (id) => {
-        if (existing.has(id))
-            return existing.get(id);
-        let found;
-        // `path/to/test_x.py::test_y` (pytest) names its file before `::`.
-        for (const candidate of new Set([id, id.split('::')[0]])) {
-            if (!looksLikePath(candidate))
-                continue;
-            try {
-                if ((0,external_node_fs_namespaceObject.statSync)((0,external_node_path_namespaceObject.resolve)(workdir, candidate)).isFile()) {
-                    found = fromRoot(candidate);
-                    break;
-                }
-            }
-            catch {
-                // not a file
-            }
-        }
-        existing.set(id, found);
-        return found;
-    };
-    return (file, line, id) => {
-        const f = file && file.trim() && !/[\r\n\0]/.test(file) ? fromRoot(file.trim()) : idFile(id);
-        const l = Number.isInteger(line) && line > 0 ? line : undefined;
-        return f ? { file: f, line: l } : {};
-    };
-}
-function looksLikePath(s) {
-    return s.length > 0 && s.length < 4096 && s.trim() === s && !/[\0\r\n*?]/.test(s);
-}
-// ---------------------------------------------------------------------------------------------------
-// Text
-// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
-/** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
-function firstLines(message) {
-    const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
-    while (lines.length > 0 && lines[0].trim() === '')
-        lines.shift();
-    const kept = lines.slice(0, MESSAGE_LINES);
-    while (kept.length > 0 && kept.at(-1).trim() === '')
-        kept.pop();
-    let text = kept.map((l) => l.trimEnd()).join('\n');
-    const more = lines.slice(MESSAGE_LINES).some((l) => l.trim() !== '');
-    if (more)
-        text += '\n…';
-    return cutBytes(text, MESSAGE_BYTES);
-}
-/** Cuts at a character boundary so that the UTF-8 encoding fits in `max` bytes. */
-function cutBytes(s, max) {
-    if (Buffer.byteLength(s, 'utf8') <= max)
-        return s;
-    const mark = '\n… (cut)';
-    let out = Buffer.from(s, 'utf8').subarray(0, max - Buffer.byteLength(mark)).toString('utf8');
-    // A cut inside a multi-byte character decodes to U+FFFD at the end: drop it.
-    out = out.replace(/\uFFFD+$/, '');
-    return out + mark;
-}
-function oneLine(s) {
-    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
-}
-function titleId(id) {
-    const chars = Array.from(oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
-    return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
-}
-
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -46452,7 +46269,7 @@ function exitReason(report, data, failOnFlaky) {
         return null;
     const parts = [];
     if (data.state === 'aborted')
-        parts.push(`run aborted: ${report_oneLine(data.abortReason) || 'no reason given'}`);
+        parts.push(`run aborted: ${oneLine(data.abortReason) || 'no reason given'}`);
     else if (data.state !== 'complete')
         parts.push(`run did not complete (state ${data.state})`);
     if (c.failed > 0 || c.lost > 0) {
@@ -46473,7 +46290,7 @@ function tests(n) {
     return `${n} ${n === 1 ? 'test' : 'tests'}`;
 }
 function idList(report, pick) {
-    const ids = report.tests.filter((t) => pick(t.status)).map((t) => report_oneLine(t.id));
+    const ids = report.tests.filter((t) => pick(t.status)).map((t) => oneLine(t.id));
     const shown = ids.slice(0, REASON_IDS).join(', ');
     return ids.length > REASON_IDS ? `${shown}, … (${ids.length - REASON_IDS} more)` : shown;
 }
@@ -46763,7 +46580,8 @@ function bytes(s) {
 function cap(s, max) {
     return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
 }
-function report_oneLine(s) {
+/** Line breaks of any kind as spaces: a table cell, an output line or a title stays one line. */
+function oneLine(s) {
     return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
 }
 function firstLine(message) {
@@ -46792,14 +46610,14 @@ function html(s) {
  * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
  */
 function mdText(s) {
-    return report_oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
+    return oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
 }
 /**
  * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
  * pipes (which GFM splits cells on even in code) need care.
  */
 function mdCode(s, inTable = false) {
-    let text = report_oneLine(s);
+    let text = oneLine(s);
     if (inTable)
         text = text.replace(/\|/g, '\\|');
     if (text === '')
@@ -46811,7 +46629,7 @@ function mdCode(s, inTable = false) {
 }
 /** Mermaid gantt text: `:` `;` `#` and friends are syntax there, so they are replaced outright. */
 function mermaidText(s) {
-    return report_oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
+    return oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
 }
 // Characters XML 1.0 forbids: C0 controls but tab/LF/CR, U+FFFE/U+FFFF and lone surrogates.
 // (Spelled without the `u` flag, which makes this several times slower on large messages.)
@@ -46831,6 +46649,187 @@ function xmlAttr(s) {
         .replace(/'/g, '&apos;')
         .replace(/\n/g, '&#10;')
         .replace(/\t/g, '&#9;');
+}
+
+;// CONCATENATED MODULE: ./src/annotations.ts
+// GitHub annotations for the tests that failed or were lost: one `error` per failed test (pointing at the
+// failure's file and line when JUnit said where it is), one `warning` per lost test. GitHub shows only
+// about ten annotations of a step, so the list is capped (failed first) and a notice says what was left out.
+
+
+
+
+const DEFAULT_MAX_ANNOTATIONS = 10;
+/** Lines of a failure message kept in its annotation. */
+const MESSAGE_LINES = 20;
+/** Bytes of a message, well under what the runner accepts for one annotation (its escaping adds some). */
+const MESSAGE_BYTES = 3_500;
+const TITLE_CHARS = 200;
+/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
+function annotations(report, data, opts = {}) {
+    const { list, omitted } = collect(report, data, opts);
+    return { list, omitted: omitted.failed + omitted.lost };
+}
+/** Writes the annotations through @actions/core, then a notice when some were left out. */
+function emitAnnotations(report, data, opts = {}) {
+    const { list, omitted } = collect(report, data, opts);
+    for (const a of list) {
+        const props = { title: a.title };
+        if (a.file)
+            props.file = a.file;
+        if (a.file && a.startLine !== undefined)
+            props.startLine = a.startLine;
+        if (a.level === 'error')
+            error(a.message, props);
+        else
+            warning(a.message, props);
+    }
+    const n = omitted.failed + omitted.lost;
+    if (n === 0)
+        return;
+    const parts = [
+        omitted.failed > 0 ? `${omitted.failed} failed` : '',
+        omitted.lost > 0 ? `${omitted.lost} lost` : '',
+    ].filter(Boolean);
+    notice(`shardless: ${parts.join(' and ')} ${n === 1 ? 'test is' : 'tests are'} not annotated here ` +
+        `(GitHub shows only about ${DEFAULT_MAX_ANNOTATIONS} annotations per step); the job summary and the report list them all`, { title: `shardless: ${n} more ${n === 1 ? 'annotation' : 'annotations'} left out` });
+}
+function collect(report, data, opts) {
+    const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS));
+    const workspace = (0,external_node_path_namespaceObject.resolve)(opts.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd()));
+    const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, opts.workingDirectory ?? process.cwd());
+    const place = placer(workspace, workdir);
+    const failed = report.tests.filter((t) => t.status === 'failed');
+    const lost = report.tests.filter((t) => t.status === 'lost');
+    const shownFailed = failed.slice(0, max);
+    const shownLost = lost.slice(0, max - shownFailed.length);
+    const failures = shownFailed.length > 0 ? lastFailures(data.history) : new Map();
+    const list = [
+        ...shownFailed.map((t) => failedAnnotation(t, failures.get(t.id), place)),
+        ...shownLost.map((t) => lostAnnotation(t, place)),
+    ];
+    return { list, omitted: { failed: failed.length - shownFailed.length, lost: lost.length - shownLost.length } };
+}
+function failedAnnotation(t, h, place) {
+    let message = h?.m;
+    if (message === undefined) {
+        for (let i = t.runs.length - 1; i >= 0 && message === undefined; i--)
+            if (t.runs[i].outcome === 'failed')
+                message = t.runs[i].message;
+    }
+    const text = firstLines(message ?? '');
+    const runs = t.runs.length;
+    const a = {
+        level: 'error',
+        message: text || `failed without a message (${runs} ${runs === 1 ? 'run' : 'runs'})`,
+        title: `shardless: ${titleId(t.id)} failed`,
+    };
+    const where = place(h?.f, h?.l, t.id);
+    if (where.file)
+        a.file = where.file;
+    if (where.file && where.line !== undefined)
+        a.startLine = where.line;
+    return a;
+}
+function lostAnnotation(t, place) {
+    const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
+    const runs = t.runs.map((r) => `${r.outcome} on worker ${oneLine(r.worker)}`).join(', ');
+    const a = {
+        level: 'warning',
+        message: cutBytes(`lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result${runs ? `\nruns: ${runs}` : ''}`, MESSAGE_BYTES),
+        title: `shardless: ${titleId(t.id)} lost`,
+    };
+    const where = place(undefined, undefined, t.id);
+    if (where.file)
+        a.file = where.file;
+    return a;
+}
+/** Each test's last failed run, in the report's run order (recording time, ties in array order). */
+function lastFailures(history) {
+    const out = new Map();
+    for (const h of history) {
+        if (h.o !== 'failed')
+            continue;
+        const prev = out.get(h.t);
+        if (!prev || h.e >= prev.e)
+            out.set(h.t, h);
+    }
+    return out;
+}
+/**
+ * JUnit files are relative to the working directory (the worker made absolute ones so); annotations
+ * want them relative to the repository root. Without a file, a test id naming an existing file is used.
+ */
+function placer(workspace, workdir) {
+    const fromRoot = (p) => {
+        const rel = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.resolve)(workdir, p));
+        if (rel === '' || rel === '..' || rel.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(rel))
+            return undefined; // outside the repository
+        return rel.split(external_node_path_namespaceObject.sep).join('/');
+    };
+    const existing = new Map();
+    const idFile = (id) => {
+        if (existing.has(id))
+            return existing.get(id);
+        let found;
+        // `path/to/test_x.py::test_y` (pytest) names its file before `::`.
+        for (const candidate of new Set([id, id.split('::')[0]])) {
+            if (!looksLikePath(candidate))
+                continue;
+            try {
+                if ((0,external_node_fs_namespaceObject.statSync)((0,external_node_path_namespaceObject.resolve)(workdir, candidate)).isFile()) {
+                    found = fromRoot(candidate);
+                    break;
+                }
+            }
+            catch {
+                // not a file
+            }
+        }
+        existing.set(id, found);
+        return found;
+    };
+    return (file, line, id) => {
+        const f = file && file.trim() && !/[\r\n\0]/.test(file) ? fromRoot(file.trim()) : idFile(id);
+        const l = Number.isInteger(line) && line > 0 ? line : undefined;
+        return f ? { file: f, line: l } : {};
+    };
+}
+function looksLikePath(s) {
+    return s.length > 0 && s.length < 4096 && s.trim() === s && !/[\0\r\n*?]/.test(s);
+}
+// ---------------------------------------------------------------------------------------------------
+// Text
+// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+/** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
+function firstLines(message) {
+    const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
+    while (lines.length > 0 && lines[0].trim() === '')
+        lines.shift();
+    const kept = lines.slice(0, MESSAGE_LINES);
+    while (kept.length > 0 && kept.at(-1).trim() === '')
+        kept.pop();
+    let text = kept.map((l) => l.trimEnd()).join('\n');
+    const more = lines.slice(MESSAGE_LINES).some((l) => l.trim() !== '');
+    if (more)
+        text += '\n…';
+    return cutBytes(text, MESSAGE_BYTES);
+}
+/** Cuts at a character boundary so that the UTF-8 encoding fits in `max` bytes. */
+function cutBytes(s, max) {
+    if (Buffer.byteLength(s, 'utf8') <= max)
+        return s;
+    const mark = '\n… (cut)';
+    let out = Buffer.from(s, 'utf8').subarray(0, max - Buffer.byteLength(mark)).toString('utf8');
+    // A cut inside a multi-byte character decodes to U+FFFD at the end: drop it.
+    out = out.replace(/\uFFFD+$/, '');
+    return out + mark;
+}
+function titleId(id) {
+    const chars = Array.from(oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
+    return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
 }
 
 ;// CONCATENATED MODULE: ./src/rerun.ts
