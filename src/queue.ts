@@ -117,8 +117,11 @@ export class Queue {
 
   async report(epoch: string, worker: string, lease: string, end: BatchEnd, results: Map<string, TestResult>): Promise<ReportReply> {
     // No prototype: a test named __proto__ is a key like any other.
-    const obj: Record<string, { o: string; d: number; m: string; f?: string; l?: number; j?: boolean }> = Object.create(null);
-    for (const [id, r] of results) obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined };
+    const obj: Record<string, { o: string; d: number; m: string; f?: string; l?: number; j?: boolean; c?: number }> = Object.create(null);
+    for (const [id, r] of results) {
+      const c = r.costMs !== undefined && Number.isFinite(r.costMs) && r.costMs >= 0 ? Math.round(r.costMs) : undefined;
+      obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined, c };
+    }
     const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj))) as string[];
     return { kind: r[0] as ReportReply['kind'], finals: parseJson(r[1], {}) };
   }

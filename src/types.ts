@@ -14,6 +14,11 @@ export interface TestResult {
   message: string;
   /** True when durationMs was measured by the runner (JUnit), not derived from the batch's wall time. */
   timed?: boolean;
+  /**
+   * The whole cost of this test id as the runner itself measured it (for a file: environment, import,
+   * collection, set-up and its tests), ms. Set by a preset's reporter; absent when the runner cannot say.
+   */
+  costMs?: number;
   /** Where the failure points, when JUnit says (for annotations). */
   file?: string;
   line?: number;
@@ -36,6 +41,7 @@ export interface HistoryEntry {
   f?: string; // file (failure location)
   l?: number; // line
   j?: boolean; // duration measured by the runner (JUnit)
+  c?: number; // the whole cost measured by the runner (TestResult.costMs), ms
 }
 
 export type WorkerState = 'alive' | 'dead' | 'cancelled' | 'finished';

@@ -45956,8 +45956,10 @@ class Queue {
     async report(epoch, worker, lease, end, results) {
         // No prototype: a test named __proto__ is a key like any other.
         const obj = Object.create(null);
-        for (const [id, r] of results)
-            obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined };
+        for (const [id, r] of results) {
+            const c = r.costMs !== undefined && Number.isFinite(r.costMs) && r.costMs >= 0 ? Math.round(r.costMs) : undefined;
+            obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined, c };
+        }
         const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj)));
         return { kind: r[0], finals: parseJson(r[1], {}) };
     }

@@ -2,7 +2,7 @@
 -- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).
 -- ARGV: [1] epoch, [2] worker id, [3] lease id, [4] how the batch ended for tests without a result
 --   (ok|timeout|lost|split), [5] JSON object: test id -> {o: passed|failed|skipped, d: ms, m: message,
---   f: file, l: line}.
+--   f: file, l: line, j: d measured by the runner, c: whole cost measured by the runner (ms)}.
 -- Returns: {'ok'|'fenced'|'stale', JSON object test id -> final status for tests made final here}.
 -- Invariants: 1 (first final result wins: a final test is never changed); 3 (a reclaimed lease only
 -- lands results for tests that are in the requeue, taking them out of it; it requeues nothing else);

@@ -131,9 +131,11 @@ local function new_ctx(meta, now)
   return { meta = meta, now = now, tests = {}, requeue = {}, history = {}, finals = {}, nfinal = 0, nfailed = 0 }
 end
 
-local function record(ctx, id, lease, outcome, dur, msg, file, line, j)
+-- c: the whole cost the runner measured (a number, else dropped: it feeds the timings, never a decision).
+local function record(ctx, id, lease, outcome, dur, msg, file, line, j, c)
+  if type(c) ~= 'number' or c < 0 then c = nil end
   ctx.history[#ctx.history + 1] = cjson.encode({ t = id, w = lease.w, b = lease.id, i = lease.i, o = outcome,
-    d = dur or 0, m = msg or '', s = lease.s, e = ctx.now, f = file, l = line, j = j })
+    d = dur or 0, m = msg or '', s = lease.s, e = ctx.now, f = file, l = line, j = j, c = c })
 end
 
 local function finalize(ctx, id, st, status)
@@ -151,7 +153,7 @@ end
 -- A run that produced a result (passed, failed or skipped).
 local function apply_result(ctx, id, st, lease, res)
   local o = res.o
-  record(ctx, id, lease, o, res.d, res.m, res.f, res.l, res.j)
+  record(ctx, id, lease, o, res.d, res.m, res.f, res.l, res.j, res.c)
   if o == 'passed' then
     st.passes = st.passes + 1
     finalize(ctx, id, st, st.fails > 0 and 'flaky' or 'passed')
