@@ -289,6 +289,15 @@ describe('bin/shardless.js', () => {
     expect(cli().status).toBe(2);
   });
 
+  test("--version prints package.json's version, exit 0", () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const r = cli(flag);
+      expect(r.status, flag).toBe(0);
+      expect(r.stdout, flag).toBe(`${version}\n`);
+    }
+  });
+
   test('invalid values and a missing run id: exit 2, naming the option, without workflow commands', () => {
     const r = cli('controller', '--redis-url', 'redis://127.0.0.1:1', '--tests', 'a');
     expect(r.status).toBe(2);

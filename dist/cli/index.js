@@ -55503,7 +55503,7 @@ function helpText(command, width = Math.max(80, Math.min(process.stdout.columns 
     const a = ABOUT[command];
     const out = [`Usage: ${a.usage}`, '', a.text, ''];
     if (command === 'top') {
-        out.push('Commands:', '  controller    one per run: seeds the queue, watches the workers, prints the summary and writes the report', '  worker        one per parallel job: claims batches and runs the test command on them', '  run           a local run: a controller and N workers (and a throwaway redis-server) in one command', '', "Run 'shardless <command> --help' for the options of a command. Options have the names of the", 'GitHub Action\'s inputs: --name value or --name=value. Redis: --redis-url, else the environment', 'variables SHARDLESS_REDIS_URL, then REDIS_URL.', '', 'Examples:', '  shardless run --workers 4 --tests "test/**/*.test.ts" -- npx vitest run --reporter=junit --outputFile={junit} {tests}', '  shardless controller --run-id "$CI_PIPELINE_ID" --tests-file tests.txt', '  shardless worker --run-id "$CI_PIPELINE_ID" --worker-id "$CI_NODE_INDEX" -- npx vitest run {tests}', '');
+        out.push('Commands:', '  controller    one per run: seeds the queue, watches the workers, prints the summary and writes the report', '  worker        one per parallel job: claims batches and runs the test command on them', '  run           a local run: a controller and N workers (and a throwaway redis-server) in one command', '', "Run 'shardless <command> --help' for the options of a command, 'shardless --version' for the", 'version. Options have the names of the GitHub Action\'s inputs: --name value or --name=value.', 'Redis: --redis-url, else the environment variables SHARDLESS_REDIS_URL, then REDIS_URL.', '', 'Examples:', '  shardless run --workers 4 --tests "test/**/*.test.ts" -- npx vitest run --reporter=junit --outputFile={junit} {tests}', '  shardless controller --run-id "$CI_PIPELINE_ID" --tests-file tests.txt', '  shardless worker --run-id "$CI_PIPELINE_ID" --worker-id "$CI_NODE_INDEX" -- npx vitest run {tests}', '');
         return out.join('\n');
     }
     const specs = optionsOf(command);
@@ -56291,13 +56291,22 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
     return code;
 }
 
+;// CONCATENATED MODULE: ./package.json
+const package_namespaceObject = {"rE":"1.0.0"};
+;// CONCATENATED MODULE: ./src/version.ts
+// The package's version: package.json's, bundled into dist/ by ncc at build time (its one owner).
+
+const VERSION = package_namespaceObject.rE;
+
 ;// CONCATENATED MODULE: ./src/cli.ts
 // The `shardless` command (bin/shardless.js imports this bundle, dist/cli/index.js):
 //   shardless controller [options]          the action's controller, in this process
 //   shardless worker [options] [-- cmd...]  the action's worker, in this process
 //   shardless run --workers N [options] -- <command...>   a local parallel run (see cli-run.ts)
+//   shardless --version                     the package's version
 // Options are the action's inputs (--name value, --name=value). Exit status: that of the controller or
 // worker; 2 for a command-line mistake; 130 after Ctrl-C in `run`.
+
 
 
 
@@ -56380,6 +56389,10 @@ async function controllerOrWorker(p) {
 async function main(argv) {
     if (process.env.GITHUB_ACTIONS !== 'true')
         installPlainStdout(process.stdout, remember);
+    if (argv[0] === '--version' || argv[0] === '-v') {
+        process.stdout.write(`${VERSION}\n`);
+        return 0;
+    }
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
         const topic = argv[0] === 'help' && argv[1] ? argv[1] : 'top';
         const known = topic === 'controller' || topic === 'worker' || topic === 'run';
