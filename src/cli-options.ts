@@ -391,7 +391,7 @@ export function helpText(command: Command | 'top', width = Math.max(80, Math.min
       'Redis: --redis-url, else the environment variables SHARDLESS_REDIS_URL, then REDIS_URL.',
       '',
       'Examples:',
-      '  shardless run --workers 4 --tests "test/**/*.test.ts" -- npx vitest run --reporter=junit --outputFile={junit} {tests}',
+      "  shardless run --workers 4 --tests 'test/**/*.test.ts' -- npx vitest run --reporter=junit --outputFile={junit} {tests}",
       '  shardless controller --run-id "$CI_PIPELINE_ID" --tests-file tests.txt',
       '  shardless worker --run-id "$CI_PIPELINE_ID" --worker-id "$CI_NODE_INDEX" -- npx vitest run {tests}',
       '',

@@ -12,7 +12,7 @@ import { renderCommand } from '../src/batch.js';
 import {
   INPUT_OPTIONS, UsageError, actionInputs, describeFor, getterOf, helpText, joinCommand, optionsOf, parseActionInputs, parseArgs,
 } from '../src/cli-options.js';
-import { optionMessage, parseProgress } from '../src/cli-run.js';
+import { optionMessage, parseProgress, runBatchSize } from '../src/cli-run.js';
 import { PlainFilter, installPlainStdout, markdownToText, plainLine } from '../src/cli-text.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -186,6 +186,24 @@ describe('options and action.yml', () => {
     expect([...m.keys()]).toEqual(['a-b', 'c']);
     expect(m.get('a-b')).toEqual({ description: 'say "hi"', default: '', required: true });
     expect(m.get('c')).toEqual({ description: 'one two', default: "it's", required: false });
+  });
+});
+
+describe('run: batch size', () => {
+  const size = (args: string[], batchSize: number, tests: number, workers: number) =>
+    runBatchSize(parseArgs(['run', ...args, '--', 'true']), { batchSize } as ControllerConfig, tests, workers);
+
+  test('by default, the default cut to ceil(tests / workers): every worker gets work', () => {
+    expect(size([], 10, 12, 4)).toBe(3);
+    expect(size([], 10, 13, 4)).toBe(4);
+    expect(size([], 10, 2, 4)).toBe(1);
+    expect(size([], 10, 1000, 4)).toBe(10);
+  });
+
+  test('a batch-size or batch-duration the user gave is kept', () => {
+    expect(size(['--batch-size', '10'], 10, 12, 4)).toBe(10);
+    expect(size(['--batch-duration', 'auto'], 10, 12, 4)).toBe(10);
+    expect(size(['--batch-duration=30', '--batch-size=50'], 50, 12, 4)).toBe(50);
   });
 });
 
