@@ -6,14 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(node -p 'require("./package.json").version')
 
-npm publish --dry-run --ignore-scripts >/dev/null 2>&1 || { npm publish --dry-run --ignore-scripts; exit 1; }
+# Lists the files it would publish.
+npm publish --dry-run --ignore-scripts
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tarball=$(npm pack --ignore-scripts --silent --pack-destination "$tmp")
 listing=$(tar -tzf "$tmp/$tarball")
 for f in package/bin/shardless.js package/dist/cli/index.js package/dist/cli/action.yml \
-  package/dist/cli/licenses.txt package/dist/index.js package/dist/licenses.txt package/action.yml package/LICENSE; do
+  package/dist/cli/licenses.txt package/dist/index.js package/dist/licenses.txt package/action.yml package/LICENSE package/CHANGELOG.md; do
   grep -qx "$f" <<<"$listing" || { echo "check-package: $f is missing from $tarball" >&2; exit 1; }
 done
 
