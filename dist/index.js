@@ -40749,14 +40749,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -40776,8 +40776,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -46900,6 +46900,8 @@ async function testsToRerun(redis, cfg, all) {
 
 
 const GLOB_CHARS = /[*?[{]/;
+/** Output a command wrote before it exited is read by then; this only bounds a wait for stragglers. */
+const READ_AFTER_EXIT_MS = 500;
 /** The `tests` input is YAML text: trim it. Files and command output keep ids exactly (spaces included). */
 function lines(text, trim) {
     return text.split(/\r?\n/).map((l) => (trim ? l.trim() : l)).filter((l) => l.trim() !== '');
@@ -46911,19 +46913,25 @@ async function expandGlob(pattern, cwd) {
     const files = await globber.glob();
     return files.map((f) => (0,external_node_path_namespaceObject.relative)(cwd, f).split(external_node_path_namespaceObject.sep).join('/')).sort();
 }
-function runCommand(command, cwd, what = `Input '${INPUT.testsCommand}'`) {
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('bash', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
-        child.on('error', (e) => reject(new InputError(`${what} could not start: ${e.message}`)));
-        child.on('close', (code) => {
-            if (code === 0)
-                resolvePromise(out);
-            else
-                reject(new InputError(`${what} exited with code ${code}`));
+/**
+ * A command's stdout. @actions/exec reads it until the command exits, then at most READ_AFTER_EXIT_MS
+ * longer: a background process the command leaves holding its stdout does not delay the run (Node's
+ * 'close' would wait for it).
+ */
+async function runCommand(command, cwd, what = `Input '${INPUT.testsCommand}'`) {
+    let res;
+    try {
+        res = await getExecOutput('bash', ['-c', command], {
+            cwd, silent: true, ignoreReturnCode: true, delay: READ_AFTER_EXIT_MS,
+            listeners: { stderr: (d) => process.stderr.write(d) },
         });
-    });
+    }
+    catch (e) {
+        throw new InputError(`${what} could not start: ${e.message}`);
+    }
+    if (res.exitCode !== 0)
+        throw new InputError(`${what} exited with code ${res.exitCode}`);
+    return res.stdout;
 }
 /** The tests a runner preset lists: its test files, or its listing command's lines. */
 async function presetTests(runner, cwd) {
@@ -54867,19 +54875,33 @@ function logIds(lines) {
         info(l.replaceAll('##[', '#\u200b#['));
     info(`::${token}::`);
 }
-/** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
+/** Ids in a warning: the first few, and how many more. */
+function someIds(ids, max = 10) {
+    return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
+}
+/**
+ * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
+ * test without one has no result (even when none of the batch's has one: a report of other files
+ * is no pass); with no JUnit file at all, the exit code rule.
+ */
 function batchResults(out, tests, cwd) {
     if (out.junitFiles.length > 0) {
         const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
         for (const w of warnings)
             warning(w);
-        if (results.size > 0) {
-            for (const r of results.values()) {
-                r.message = r.message.slice(0, MESSAGE_MAX);
-                r.timed = true;
-            }
-            return { results, end: out.timedOut ? 'timeout' : 'lost' };
+        for (const r of results.values()) {
+            r.message = r.message.slice(0, MESSAGE_MAX);
+            r.timed = true;
         }
+        const missing = tests.filter((id) => !results.has(id));
+        if (missing.length > 0 && !out.timedOut && !out.signal) {
+            warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
+                `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
+        }
+        return { results, end: out.timedOut ? 'timeout' : 'lost' };
+    }
+    if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
+        warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
     }
     const results = new Map();
     if (out.timedOut)

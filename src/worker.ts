@@ -33,18 +33,33 @@ function logIds(lines: string[]): void {
   core.info(`::${token}::`);
 }
 
-/** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
+/** Ids in a warning: the first few, and how many more. */
+function someIds(ids: string[], max = 10): string {
+  return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
+}
+
+/**
+ * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
+ * test without one has no result (even when none of the batch's has one: a report of other files
+ * is no pass); with no JUnit file at all, the exit code rule.
+ */
 export function batchResults(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
   if (out.junitFiles.length > 0) {
     const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
     for (const w of warnings) core.warning(w);
-    if (results.size > 0) {
-      for (const r of results.values()) {
-        r.message = r.message.slice(0, MESSAGE_MAX);
-        r.timed = true;
-      }
-      return { results, end: out.timedOut ? 'timeout' : 'lost' };
+    for (const r of results.values()) {
+      r.message = r.message.slice(0, MESSAGE_MAX);
+      r.timed = true;
     }
+    const missing = tests.filter((id) => !results.has(id));
+    if (missing.length > 0 && !out.timedOut && !out.signal) {
+      core.warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
+        `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
+    }
+    return { results, end: out.timedOut ? 'timeout' : 'lost' };
+  }
+  if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
+    core.warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
   }
   const results = new Map<string, TestResult>();
   if (out.timedOut) return { results, end: 'timeout' };
