@@ -45770,7 +45770,7 @@ function common(get, env) {
     }
     return {
         mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
-        queue, runId, runIdDefaulted, runAttempt, githubRunId,
+        queue, runId, runIdDefaulted, runIdReused: !runIdDefaulted || env.ACT === 'true', runAttempt, githubRunId,
         repository: env.GITHUB_REPOSITORY ?? 'local',
         workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
         runner: runner(get),
@@ -45946,6 +45946,16 @@ class Queue {
         if (r === 'stale')
             throw new Error('the run was reset by another controller');
         return Number(r);
+    }
+    /** Redis's clock, in ms (the scripts' time). */
+    async redisTimeMs() {
+        const [s, us] = await this.redis.time();
+        return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    }
+    /** Whether the run is complete or aborted and was reset before `ms` (Redis time). */
+    async finishedBefore(ms) {
+        const [state, createdAt] = await this.redis.hmget(this.keys.meta, 'state', 'createdAt');
+        return (state === 'complete' || state === 'aborted') && Number(createdAt) < ms;
     }
     async register(worker) {
         const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker));
@@ -54991,10 +55001,17 @@ class Worker {
     async join() {
         const { cfg } = this;
         const started = Date.now();
-        let said = false;
+        // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
+        const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
+        let said = '';
         let idle = IDLE_MIN_MS;
         for (;;) {
-            const reg = await this.queue.register(cfg.workerId);
+            const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
+            // A run id used again (act, a retried controller): a run that finished before this worker started
+            // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
+            // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
+            const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
+            const reg = earlier ? null : await this.queue.register(cfg.workerId);
             if (reg) {
                 this.joined(reg);
                 return true;
@@ -55006,11 +55023,14 @@ class Worker {
                 notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
                 return false;
             }
-            if (!said) {
-                info(`Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`);
-                said = true;
+            const why = earlier
+                ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
+                : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
+            if (why !== said) {
+                info(why);
+                said = why;
             }
-            if (Date.now() - started > cfg.noWorkerTimeout * 1000) {
+            if (waitedOut) {
                 throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
             }
             await worker_sleep(idle);

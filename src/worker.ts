@@ -134,10 +134,17 @@ class Worker {
   private async join(): Promise<boolean> {
     const { cfg } = this;
     const started = Date.now();
-    let said = false;
+    // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
+    const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
+    let said = '';
     let idle = IDLE_MIN_MS;
     for (;;) {
-      const reg = await this.queue.register(cfg.workerId);
+      const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
+      // A run id used again (act, a retried controller): a run that finished before this worker started
+      // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
+      // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
+      const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
+      const reg = earlier ? null : await this.queue.register(cfg.workerId);
       if (reg) {
         this.joined(reg);
         return true;
@@ -148,11 +155,14 @@ class Worker {
         core.notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
         return false;
       }
-      if (!said) {
-        core.info(`Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`);
-        said = true;
+      const why = earlier
+        ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
+        : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
+      if (why !== said) {
+        core.info(why);
+        said = why;
       }
-      if (Date.now() - started > cfg.noWorkerTimeout * 1000) {
+      if (waitedOut) {
         throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
       }
       await sleep(idle);
