@@ -40749,14 +40749,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -40776,8 +40776,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -45238,7 +45238,9 @@ const PRESETS = {
     // other file whose path holds a batch file's name is excluded by its exact path.
     vitest: {
         list: { glob: '**/*.{test,spec}.?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
-        command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} {tests}`,
+        // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
+        // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
+        command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
         needs: { npm: ['vitest'] },
     },
     // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
@@ -45267,7 +45269,7 @@ const PRESETS = {
             skipDir: JS_SKIP,
         },
         command: (b) => 'node --test --test-reporter=spec --test-reporter-destination=stdout ' +
-            `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} {tests}`,
+            `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
         needs: {},
         helpers: ['node-test-junit.mjs', 'junit.cjs'],
     },
@@ -45285,7 +45287,7 @@ const PRESETS = {
     'cucumber-js': {
         list: { glob: 'features/**/*.feature', match: (p) => /^features\/.*\.feature$/.test(p), skipDir: JS_SKIP },
         command: (b) => `npx --no -- cucumber-js --plugin=${shellQuote((0,external_node_url_.pathToFileURL)((0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
-            `--format=progress ${cucumberJUnitFormat(b)} {tests}`,
+            `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
         needs: { npm: ['@cucumber/cucumber'] },
         helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
     },
@@ -45296,7 +45298,8 @@ const PRESETS = {
             match: (p) => /^test_.*\.py$|_test\.py$/.test(base(p)),
             skipDir: /^(\..*|node_modules|venv|build|dist|CVS|_darcs|\{arch\}|.*\.egg|__pycache__|site-packages)$/,
         },
-        command: () => 'python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}',
+        // pytest reads an argument starting with '-' as an option even after `--`: ./-name instead.
+        command: (b) => `python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
         needs: { bin: () => ['python3'] },
     },
     // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
@@ -45308,10 +45311,17 @@ const PRESETS = {
     // The rspec_junit_formatter gem writes each testcase's file.
     rspec: {
         list: { glob: 'spec/**/*_spec.rb', match: (p) => /^spec\/.*_spec\.rb$/.test(p), skipDir: /^(node_modules|\.git|vendor)$/ },
-        command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} {tests}`,
+        command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
         needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
     },
 };
+/**
+ * The batch's files as arguments that no runner reads as options (for runners where `--` does not do
+ * that): a path starting with '-' is given as ./path, the same file. Shell-quoted.
+ */
+function notOptions(tests) {
+    return tests.map((t) => shellQuote(t.startsWith('-') ? `./${t}` : t)).join(' ');
+}
 /** --format "<our formatter>":"{junit}", the quotes being cucumber-js's own (for paths holding colons). */
 function cucumberJUnitFormat(b) {
     return `--format=${shellQuote(`"${(0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-junit.mjs')}":"`)}{junit}'"'`;
@@ -45760,7 +45770,7 @@ function common(get, env) {
     }
     return {
         mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
-        queue, runId, runIdDefaulted, runAttempt, githubRunId,
+        queue, runId, runIdDefaulted, runIdReused: !runIdDefaulted || env.ACT === 'true', runAttempt, githubRunId,
         repository: env.GITHUB_REPOSITORY ?? 'local',
         workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
         runner: runner(get),
@@ -45937,6 +45947,16 @@ class Queue {
             throw new Error('the run was reset by another controller');
         return Number(r);
     }
+    /** Redis's clock, in ms (the scripts' time). */
+    async redisTimeMs() {
+        const [s, us] = await this.redis.time();
+        return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    }
+    /** Whether the run is complete or aborted and was reset before `ms` (Redis time). */
+    async finishedBefore(ms) {
+        const [state, createdAt] = await this.redis.hmget(this.keys.meta, 'state', 'createdAt');
+        return (state === 'complete' || state === 'aborted') && Number(createdAt) < ms;
+    }
     async register(worker) {
         const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker));
         if (!r)
@@ -46095,6 +46115,9 @@ async function connectRedis(cfg, opts = {}) {
     const common = {
         ...(tls ? { tls } : {}),
         connectionName: opts.name,
+        // No CLIENT SETINFO on connect (ioredis 5.10+): the ACL user of docs/redis-acl.md may not run it, and
+        // Redis 7.2+ and Valkey would log a NOPERM for every connection.
+        disableClientInfo: true,
         maxRetriesPerRequest: null,
         connectTimeout: 5_000,
     };
@@ -46897,6 +46920,8 @@ async function testsToRerun(redis, cfg, all) {
 
 
 const GLOB_CHARS = /[*?[{]/;
+/** Output a command wrote before it exited is read by then; this only bounds a wait for stragglers. */
+const READ_AFTER_EXIT_MS = 500;
 /** The `tests` input is YAML text: trim it. Files and command output keep ids exactly (spaces included). */
 function lines(text, trim) {
     return text.split(/\r?\n/).map((l) => (trim ? l.trim() : l)).filter((l) => l.trim() !== '');
@@ -46908,19 +46933,25 @@ async function expandGlob(pattern, cwd) {
     const files = await globber.glob();
     return files.map((f) => (0,external_node_path_namespaceObject.relative)(cwd, f).split(external_node_path_namespaceObject.sep).join('/')).sort();
 }
-function runCommand(command, cwd, what = `Input '${INPUT.testsCommand}'`) {
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('bash', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
-        child.on('error', (e) => reject(new InputError(`${what} could not start: ${e.message}`)));
-        child.on('close', (code) => {
-            if (code === 0)
-                resolvePromise(out);
-            else
-                reject(new InputError(`${what} exited with code ${code}`));
+/**
+ * A command's stdout. @actions/exec reads it until the command exits, then at most READ_AFTER_EXIT_MS
+ * longer: a background process the command leaves holding its stdout does not delay the run (Node's
+ * 'close' would wait for it).
+ */
+async function runCommand(command, cwd, what = `Input '${INPUT.testsCommand}'`) {
+    let res;
+    try {
+        res = await getExecOutput('bash', ['-c', command], {
+            cwd, silent: true, ignoreReturnCode: true, delay: READ_AFTER_EXIT_MS,
+            listeners: { stderr: (d) => process.stderr.write(d) },
         });
-    });
+    }
+    catch (e) {
+        throw new InputError(`${what} could not start: ${e.message}`);
+    }
+    if (res.exitCode !== 0)
+        throw new InputError(`${what} exited with code ${res.exitCode}`);
+    return res.stdout;
 }
 /** The tests a runner preset lists: its test files, or its listing command's lines. */
 async function presetTests(runner, cwd) {
@@ -54864,19 +54895,33 @@ function logIds(lines) {
         info(l.replaceAll('##[', '#\u200b#['));
     info(`::${token}::`);
 }
-/** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
+/** Ids in a warning: the first few, and how many more. */
+function someIds(ids, max = 10) {
+    return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
+}
+/**
+ * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
+ * test without one has no result (even when none of the batch's has one: a report of other files
+ * is no pass); with no JUnit file at all, the exit code rule.
+ */
 function batchResults(out, tests, cwd) {
     if (out.junitFiles.length > 0) {
         const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
         for (const w of warnings)
             warning(w);
-        if (results.size > 0) {
-            for (const r of results.values()) {
-                r.message = r.message.slice(0, MESSAGE_MAX);
-                r.timed = true;
-            }
-            return { results, end: out.timedOut ? 'timeout' : 'lost' };
+        for (const r of results.values()) {
+            r.message = r.message.slice(0, MESSAGE_MAX);
+            r.timed = true;
         }
+        const missing = tests.filter((id) => !results.has(id));
+        if (missing.length > 0 && !out.timedOut && !out.signal) {
+            warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
+                `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
+        }
+        return { results, end: out.timedOut ? 'timeout' : 'lost' };
+    }
+    if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
+        warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
     }
     const results = new Map();
     if (out.timedOut)
@@ -54956,10 +55001,17 @@ class Worker {
     async join() {
         const { cfg } = this;
         const started = Date.now();
-        let said = false;
+        // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
+        const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
+        let said = '';
         let idle = IDLE_MIN_MS;
         for (;;) {
-            const reg = await this.queue.register(cfg.workerId);
+            const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
+            // A run id used again (act, a retried controller): a run that finished before this worker started
+            // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
+            // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
+            const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
+            const reg = earlier ? null : await this.queue.register(cfg.workerId);
             if (reg) {
                 this.joined(reg);
                 return true;
@@ -54971,11 +55023,14 @@ class Worker {
                 notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
                 return false;
             }
-            if (!said) {
-                info(`Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`);
-                said = true;
+            const why = earlier
+                ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
+                : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
+            if (why !== said) {
+                info(why);
+                said = why;
             }
-            if (Date.now() - started > cfg.noWorkerTimeout * 1000) {
+            if (waitedOut) {
                 throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
             }
             await worker_sleep(idle);

@@ -22,6 +22,11 @@ export interface CommonConfig {
   runId: string;
   /** True when run-id was derived from GITHUB_RUN_ID/GITHUB_RUN_ATTEMPT (re-runs apply). */
   runIdDefaulted: boolean;
+  /**
+   * The run id may name an earlier run that has finished: an explicit run-id (a CI system's retry of the
+   * controller), or act, which gives every invocation GITHUB_RUN_ID=1 and GITHUB_RUN_ATTEMPT=1.
+   */
+  runIdReused: boolean;
   runAttempt: number;
   githubRunId: string;
   repository: string;
@@ -166,7 +171,7 @@ function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
   }
   return {
     mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
-    queue, runId, runIdDefaulted, runAttempt, githubRunId,
+    queue, runId, runIdDefaulted, runIdReused: !runIdDefaulted || env.ACT === 'true', runAttempt, githubRunId,
     repository: env.GITHUB_REPOSITORY ?? 'local',
     workingDirectory: resolve(get(INPUT.workingDirectory).trim() || '.'),
     runner: runner(get),

@@ -62,7 +62,9 @@ export const PRESETS: Record<PresetName, Preset> = {
   // other file whose path holds a batch file's name is excluded by its exact path.
   vitest: {
     list: { glob: '**/*.{test,spec}.?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
-    command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} {tests}`,
+    // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
+    // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
+    command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
     needs: { npm: ['vitest'] },
   },
   // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
@@ -91,7 +93,7 @@ export const PRESETS: Record<PresetName, Preset> = {
       skipDir: JS_SKIP,
     },
     command: (b) => 'node --test --test-reporter=spec --test-reporter-destination=stdout ' +
-      `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} {tests}`,
+      `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
     needs: {},
     helpers: ['node-test-junit.mjs', 'junit.cjs'],
   },
@@ -109,7 +111,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   'cucumber-js': {
     list: { glob: 'features/**/*.feature', match: (p) => /^features\/.*\.feature$/.test(p), skipDir: JS_SKIP },
     command: (b) => `npx --no -- cucumber-js --plugin=${shellQuote(pathToFileURL(join(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
-      `--format=progress ${cucumberJUnitFormat(b)} {tests}`,
+      `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
     needs: { npm: ['@cucumber/cucumber'] },
     helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
   },
@@ -120,7 +122,8 @@ export const PRESETS: Record<PresetName, Preset> = {
       match: (p) => /^test_.*\.py$|_test\.py$/.test(base(p)),
       skipDir: /^(\..*|node_modules|venv|build|dist|CVS|_darcs|\{arch\}|.*\.egg|__pycache__|site-packages)$/,
     },
-    command: () => 'python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}',
+    // pytest reads an argument starting with '-' as an option even after `--`: ./-name instead.
+    command: (b) => `python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
     needs: { bin: () => ['python3'] },
   },
   // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
@@ -132,10 +135,18 @@ export const PRESETS: Record<PresetName, Preset> = {
   // The rspec_junit_formatter gem writes each testcase's file.
   rspec: {
     list: { glob: 'spec/**/*_spec.rb', match: (p) => /^spec\/.*_spec\.rb$/.test(p), skipDir: /^(node_modules|\.git|vendor)$/ },
-    command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} {tests}`,
+    command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
     needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
   },
 };
+
+/**
+ * The batch's files as arguments that no runner reads as options (for runners where `--` does not do
+ * that): a path starting with '-' is given as ./path, the same file. Shell-quoted.
+ */
+export function notOptions(tests: string[]): string {
+  return tests.map((t) => shellQuote(t.startsWith('-') ? `./${t}` : t)).join(' ');
+}
 
 /** --format "<our formatter>":"{junit}", the quotes being cucumber-js's own (for paths holding colons). */
 function cucumberJUnitFormat(b: BatchContext): string {

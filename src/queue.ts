@@ -99,6 +99,18 @@ export class Queue {
     return Number(r);
   }
 
+  /** Redis's clock, in ms (the scripts' time). */
+  async redisTimeMs(): Promise<number> {
+    const [s, us] = await this.redis.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+
+  /** Whether the run is complete or aborted and was reset before `ms` (Redis time). */
+  async finishedBefore(ms: number): Promise<boolean> {
+    const [state, createdAt] = await this.redis.hmget(this.keys.meta, 'state', 'createdAt');
+    return (state === 'complete' || state === 'aborted') && Number(createdAt) < ms;
+  }
+
   async register(worker: string): Promise<RegisterReply | null> {
     const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker)) as string[] | null;
     if (!r) return null;

@@ -64,6 +64,9 @@ export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}):
   const common: RedisOptions = {
     ...(tls ? { tls } : {}),
     connectionName: opts.name,
+    // No CLIENT SETINFO on connect (ioredis 5.10+): the ACL user of docs/redis-acl.md may not run it, and
+    // Redis 7.2+ and Valkey would log a NOPERM for every connection.
+    disableClientInfo: true,
     maxRetriesPerRequest: null,
     connectTimeout: 5_000,
   };

@@ -1,6 +1,6 @@
 // Listing the tests of a run from `tests` (ids and globs), `tests-file` and `tests-command`.
+import * as exec from '@actions/exec';
 import * as glob from '@actions/glob';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { INPUT } from './names.js';
@@ -8,6 +8,8 @@ import { InputError } from './inputs.js';
 import { PRESETS, listFiles, type RunnerName } from './presets.js';
 
 const GLOB_CHARS = /[*?[{]/;
+/** Output a command wrote before it exited is read by then; this only bounds a wait for stragglers. */
+const READ_AFTER_EXIT_MS = 500;
 
 export interface TestSources {
   tests: string;
@@ -31,17 +33,23 @@ async function expandGlob(pattern: string, cwd: string): Promise<string[]> {
   return files.map((f) => relative(cwd, f).split(sep).join('/')).sort();
 }
 
-function runCommand(command: string, cwd: string, what = `Input '${INPUT.testsCommand}'`): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.on('error', (e) => reject(new InputError(`${what} could not start: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) resolvePromise(out);
-      else reject(new InputError(`${what} exited with code ${code}`));
+/**
+ * A command's stdout. @actions/exec reads it until the command exits, then at most READ_AFTER_EXIT_MS
+ * longer: a background process the command leaves holding its stdout does not delay the run (Node's
+ * 'close' would wait for it).
+ */
+async function runCommand(command: string, cwd: string, what = `Input '${INPUT.testsCommand}'`): Promise<string> {
+  let res: exec.ExecOutput;
+  try {
+    res = await exec.getExecOutput('bash', ['-c', command], {
+      cwd, silent: true, ignoreReturnCode: true, delay: READ_AFTER_EXIT_MS,
+      listeners: { stderr: (d: Buffer) => process.stderr.write(d) },
     });
-  });
+  } catch (e) {
+    throw new InputError(`${what} could not start: ${(e as Error).message}`);
+  }
+  if (res.exitCode !== 0) throw new InputError(`${what} exited with code ${res.exitCode}`);
+  return res.stdout;
 }
 
 /** The tests a runner preset lists: its test files, or its listing command's lines. */

@@ -33,18 +33,33 @@ function logIds(lines: string[]): void {
   core.info(`::${token}::`);
 }
 
-/** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
+/** Ids in a warning: the first few, and how many more. */
+function someIds(ids: string[], max = 10): string {
+  return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
+}
+
+/**
+ * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
+ * test without one has no result (even when none of the batch's has one: a report of other files
+ * is no pass); with no JUnit file at all, the exit code rule.
+ */
 export function batchResults(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
   if (out.junitFiles.length > 0) {
     const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
     for (const w of warnings) core.warning(w);
-    if (results.size > 0) {
-      for (const r of results.values()) {
-        r.message = r.message.slice(0, MESSAGE_MAX);
-        r.timed = true;
-      }
-      return { results, end: out.timedOut ? 'timeout' : 'lost' };
+    for (const r of results.values()) {
+      r.message = r.message.slice(0, MESSAGE_MAX);
+      r.timed = true;
     }
+    const missing = tests.filter((id) => !results.has(id));
+    if (missing.length > 0 && !out.timedOut && !out.signal) {
+      core.warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
+        `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
+    }
+    return { results, end: out.timedOut ? 'timeout' : 'lost' };
+  }
+  if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
+    core.warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
   }
   const results = new Map<string, TestResult>();
   if (out.timedOut) return { results, end: 'timeout' };
@@ -119,10 +134,17 @@ class Worker {
   private async join(): Promise<boolean> {
     const { cfg } = this;
     const started = Date.now();
-    let said = false;
+    // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
+    const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
+    let said = '';
     let idle = IDLE_MIN_MS;
     for (;;) {
-      const reg = await this.queue.register(cfg.workerId);
+      const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
+      // A run id used again (act, a retried controller): a run that finished before this worker started
+      // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
+      // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
+      const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
+      const reg = earlier ? null : await this.queue.register(cfg.workerId);
       if (reg) {
         this.joined(reg);
         return true;
@@ -133,11 +155,14 @@ class Worker {
         core.notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
         return false;
       }
-      if (!said) {
-        core.info(`Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`);
-        said = true;
+      const why = earlier
+        ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
+        : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
+      if (why !== said) {
+        core.info(why);
+        said = why;
       }
-      if (Date.now() - started > cfg.noWorkerTimeout * 1000) {
+      if (waitedOut) {
         throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
       }
       await sleep(idle);

@@ -44,9 +44,9 @@ const fileListing = (name: PresetName) => {
 describe('listing: the runner’s default test files', () => {
   const cases: [PresetName, string[], string[]][] = [
     ['vitest', ['a.test.ts', 'src/b.spec.tsx', 'c.test.mjs', 'd.spec.cjs', 'e.test.js'], ['a.ts', 'test.ts', 'f.test.py', 'g.tests.ts', 'node_modules/x/h.test.js']],
-    ['jest', ['a.test.js', 'src/b.spec.tsx', '__tests__/c.js', 'x/__tests__/y/d.mts', 'test.js'], ['a.js', 'tests/b.js', 'node_modules/x/c.test.js', '.git/d.test.js']],
+    ['jest', ['-dash.test.js', 'a.test.js', 'src/b.spec.tsx', '__tests__/c.js', 'x/__tests__/y/d.mts', 'test.js'], ['a.js', 'tests/b.js', 'node_modules/x/c.test.js', '.git/d.test.js']],
     ['mocha', ['test/a.js', 'test/b.cjs', 'test/c.mjs'], ['test/sub/d.js', 'test/e.ts', 'a.test.js', 'spec/a.js']],
-    ['node-test', ['a.test.js', 'b-test.mjs', 'c_test.cjs', 'test-d.js', 'test.js', 'test/e.js', 'x/test/y/f.mjs'], ['a.js', 'a.test.ts', 'tests/b.js', 'node_modules/test/c.js']],
+    ['node-test', ['-dash.test.js', 'a.test.js', 'b-test.mjs', 'c_test.cjs', 'test-d.js', 'test.js', 'test/e.js', 'x/test/y/f.mjs'], ['a.js', 'a.test.ts', 'tests/b.js', 'node_modules/test/c.js']],
     ['playwright', ['tests/a.spec.ts', 'b.test.js', 'e2e/c.spec.mts'], ['a.ts', 'node_modules/p/d.spec.js']],
     ['cucumber-js', ['features/a.feature', 'features/sub/b.feature'], ['a.feature', 'other/b.feature', 'features/steps.js']],
     ['pytest', ['test_a.py', 'tests/sub/test_b.py', 'c_test.py'], ['a.py', 'test_a.txt', '.venv/lib/test_x.py', 'venv/test_y.py', 'build/test_z.py', 'node_modules/p/test_w.py']],
@@ -70,13 +70,13 @@ describe('listTests with a runner', () => {
   const src = { tests: '', testsFile: '', testsCommand: '' };
 
   test.each([
-    ['vitest', ['a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js']],
-    ['jest', ['a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js']],
+    ['vitest', ['-dash.test.js', 'a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js']],
+    ['jest', ['-dash.test.js', 'a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js']],
     ['mocha', ['test/a.js', 'test/b-fail.js', 'test/b.js', 'test/data.js']],
-    ['node-test', ['a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js']],
+    ['node-test', ['-dash.test.js', 'a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js']],
     ['playwright', ['tests/a.spec.js', 'tests/b-fail.spec.js', 'tests/data.spec.js', 'tests/sub/b.spec.js']],
     ['cucumber-js', ['features/a.feature', 'features/b-fail.feature', 'features/data.feature', 'features/sub/b.feature']],
-    ['pytest', ['tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_b_fail.py', 'tests/test_data.py']],
+    ['pytest', ['-dash_test.py', 'tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_b_fail.py', 'tests/test_data.py']],
     ['rspec', ['spec/a_spec.rb', 'spec/b_fail_spec.rb', 'spec/data_spec.rb', 'spec/sub/b_spec.rb']],
   ] as const)('%s lists the files of its fixture suite', async (runner, ids) => {
     expect(await listTests({ ...src, runner, workingDirectory: join(FIXTURES, runner) })).toEqual(ids);
@@ -126,13 +126,15 @@ describe('the command of a batch', () => {
     touch('a.test.ts', 'data.test.ts', 'sub/a.test.ts', 'sub/[x] A.TEST.TS', 'b.test.ts', 'node_modules/m/a.test.ts');
     expect(render('vitest', ['a.test.ts'])).toBe(
       "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --exclude='data.test.ts' " +
-        "--exclude='sub/\\[x\\] A.TEST.TS' --exclude='sub/a.test.ts' {tests}",
+        "--exclude='sub/\\[x\\] A.TEST.TS' --exclude='sub/a.test.ts' 'a.test.ts' # files of {tests-file}",
     );
     // Files of the batch are never excluded; nothing to exclude: no option.
     expect(render('vitest', ['a.test.ts', 'sub/a.test.ts', 'data.test.ts', 'sub/[x] A.TEST.TS'])).toBe(
-      'npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} {tests}',
+      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} 'a.test.ts' 'sub/a.test.ts' 'data.test.ts' 'sub/[x] A.TEST.TS' # files of {tests-file}",
     );
     expect(vitestExcludes(ctx(['b.test.ts']))).toBe('');
+    // A file whose name starts with '-' is given as ./name: vitest drops what follows `--`.
+    expect(render('vitest', ['-x.test.ts'])).toMatch(/ '\.\/-x\.test\.ts' # files of \{tests-file\}$/);
     // An id that is not a file (a folder) is a filter meant to select more: no exclusion at all.
     expect(vitestExcludes(ctx(['sub', 'a.test.ts']))).toBe('');
   });
@@ -151,7 +153,7 @@ describe('the command of a batch', () => {
 
   test('node-test: spec on stdout, our junit reporter to {junit}', () => {
     expect(render('node-test', ['a.test.js'])).toBe(
-      "node --test --test-reporter=spec --test-reporter-destination=stdout --test-reporter='/h/node-test-junit.mjs' --test-reporter-destination={junit} {tests}",
+      "node --test --test-reporter=spec --test-reporter-destination=stdout --test-reporter='/h/node-test-junit.mjs' --test-reporter-destination={junit} -- {tests}",
     );
   });
 
@@ -171,16 +173,18 @@ describe('the command of a batch', () => {
 
   test('cucumber-js: our plugin keeps the batch’s scenarios, our formatter writes {junit}', () => {
     expect(render('cucumber-js', ['features/a.feature'])).toBe(
-      "npx --no -- cucumber-js --plugin='file:///h/cucumber-batch-only.mjs' --format=progress --format='\"/h/cucumber-junit.mjs\":\"'{junit}'\"' {tests}",
+      "npx --no -- cucumber-js --plugin='file:///h/cucumber-batch-only.mjs' --format=progress --format='\"/h/cucumber-junit.mjs\":\"'{junit}'\"' -- {tests}",
     );
   });
 
   test('pytest, go-test, rspec', () => {
-    expect(render('pytest', ['t/test_a.py'])).toBe('python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}');
+    expect(render('pytest', ['t/test_a.py', '-x_test.py'])).toBe(
+      "python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} 't/test_a.py' './-x_test.py' # files of {tests-file}",
+    );
     expect(render('go-test', ['example.com/m/a'])).toBe('gotestsum --format=testname --junitfile={junit} -- {tests}');
-    expect(render('rspec', ['spec/a_spec.rb'])).toBe('rspec --format progress --format RspecJunitFormatter --out {junit} {tests}');
+    expect(render('rspec', ['spec/a_spec.rb'])).toBe('rspec --format progress --format RspecJunitFormatter --out {junit} -- {tests}');
     touch('Gemfile');
-    expect(render('rspec', ['spec/a_spec.rb'])).toBe('bundle exec rspec --format progress --format RspecJunitFormatter --out {junit} {tests}');
+    expect(render('rspec', ['spec/a_spec.rb'])).toBe('bundle exec rspec --format progress --format RspecJunitFormatter --out {junit} -- {tests}');
   });
 });
 

@@ -183,6 +183,24 @@ test('tests-command, and a command without {tests}: the quoted ids are appended'
   expect(s.events().runners.flatMap((r) => r.ids).sort()).toEqual([...tests].sort());
 });
 
+test('a tests-command that leaves a background process holding its output does not delay the run', async () => {
+  const s = new Scenario(redis, 'testscmd-bg');
+  const tests = ['tb/pass-1', 'tb/pass-2'];
+  // The backgrounded sleep keeps the command's stdout open for 20 s after the command exits.
+  const controller = s.controller([], { tests: '', 'tests-command': "echo tb/pass-1; echo tb/pass-2; (sleep 20 &)" });
+  const c = redis.client();
+  try {
+    // Seeded well before the background process lets go of the output.
+    await waitFor('the controller to seed the run', async () => (await c.hget(runKeys('local', s.queue, s.runId).meta, 'state')) === 'running', 8_000, 50);
+  } finally {
+    c.disconnect();
+  }
+  s.worker('w1');
+  await finish(s);
+  expect(controller.exit).toEqual({ code: 0, signal: null });
+  checkReport(s.report(), s, tests);
+});
+
 test('the `junit` input: results read from a glob of files the command writes', async () => {
   const s = new Scenario(redis, 'junitglob');
   const { dir } = project(s);

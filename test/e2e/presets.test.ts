@@ -5,7 +5,8 @@
 //
 // The suites set traps: vitest takes file arguments as substring filters and playwright as regular
 // expressions (a.test.js also selects data.test.js), mocha and cucumber-js add their configuration's
-// spec/paths to the files given, and playwright names files relative to its testDir.
+// spec/paths to the files given, playwright names files relative to its testDir, and a file whose name
+// starts with `-` (where the runner lists one as an id) must not reach the runner as an option.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
@@ -50,19 +51,19 @@ interface Suite {
 const SUITES: Suite[] = [
   {
     runner: 'vitest',
-    ids: ['b-fail.test.js', 'a.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js'],
+    ids: ['b-fail.test.js', '-dash.test.js', 'a.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js'],
     missing: () => '',
     batchSize: 3,
     trap: { id: 'a.test.js', others: ['data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js'] },
   },
   {
     runner: 'jest',
-    ids: ['b-fail.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'],
+    ids: ['b-fail.test.js', '-dash.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'],
     missing: () => '',
     trap: { id: 'a.test.js', others: ['data.test.js'] },
   },
   { runner: 'mocha', ids: ['test/b-fail.js', 'test/a.js', 'test/b.js', 'test/data.js'], missing: () => '' },
-  { runner: 'node-test', ids: ['b-fail.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'], missing: () => '' },
+  { runner: 'node-test', ids: ['b-fail.test.js', '-dash.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'], missing: () => '' },
   {
     runner: 'playwright',
     ids: ['tests/b-fail.spec.js', 'tests/a.spec.js', 'tests/data.spec.js', 'tests/sub/b.spec.js'],
@@ -76,7 +77,7 @@ const SUITES: Suite[] = [
   },
   {
     runner: 'pytest',
-    ids: ['tests/test_b_fail.py', 'tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_data.py'],
+    ids: ['tests/test_b_fail.py', '-dash_test.py', 'tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_data.py'],
     missing: () => (PYTHON_PATH ? '' : 'python3 -m pytest'),
     // Nothing written into the fixture folder.
     env: { PYTEST_ADDOPTS: '-p no:cacheprovider', PYTHONDONTWRITEBYTECODE: '1', PATH: PYTHON_PATH },

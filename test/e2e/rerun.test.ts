@@ -241,6 +241,52 @@ test('an explicit run-id turns re-runs off: attempt 2 runs every test', { timeou
   expect(a2[0].output()).not.toMatch(/re-running/);
 });
 
+/**
+ * A run completes under a run id; then the next run uses the same id (act, or a CI system's retry of the
+ * controller with its workers), and its worker starts before its controller. The worker must not take
+ * the finished run for its own and exit: it joins the run its controller starts, and runs every test.
+ */
+async function runIdUsedAgain(s: Scenario, inputs: Record<string, string>, env: Record<string, string>): Promise<void> {
+  const first = [s.controller(['ru/pass-1', 'ru/pass-2'], inputs, env), s.worker('w1', inputs, env)];
+  await ended('the first run to end', first);
+  expect(first.map((r) => r.exit)).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
+
+  const tests = ['ru/pass-3', 'ru/pass-4', 'ru/skip-5'];
+  const w2 = s.worker('w2', inputs, env);
+  await waitFor('the worker to connect', () => /shardless worker w2: run /.test(w2.output()), 20_000, 50);
+  // A short no-worker-timeout: a controller left without its worker fails fast.
+  const controller = s.controller(tests, { ...inputs, 'no-worker-timeout': '8' }, env);
+  await ended('the second run to end', [controller, w2]);
+  expect(controller.exit, controller.output()).toEqual({ code: 0, signal: null });
+  expect(w2.exit, w2.output()).toEqual({ code: 0, signal: null });
+  const report = s.report();
+  checkReport(report, s, tests);
+  expect(report.counts).toMatchObject({ total: 3, passed: 2, skipped: 1, notRun: 0 });
+  for (const t of report.tests) expect(t.runs.map((r) => r.worker), t.id).toEqual(['w2']);
+}
+
+test('an explicit run-id used again: a worker that starts before the new controller joins the new run', { timeout: 90_000 }, async () => {
+  const s = new Scenario(redis, 'runid-again');
+  await runIdUsedAgain(s, {}, {});
+});
+
+test('act (ACT=true, every invocation GITHUB_RUN_ID=1): a worker that starts before the new controller joins the new run', { timeout: 90_000 }, async () => {
+  const s = new Scenario(redis, 'runid-act');
+  (s as unknown as { runId: string }).runId = '1-1';
+  await runIdUsedAgain(s, { 'run-id': '' }, { ACT: 'true', GITHUB_RUN_ID: '1', GITHUB_RUN_ATTEMPT: '1' });
+});
+
+test('a worker that comes after its run ended (explicit run-id) waits no-worker-timeout for a new start, then ends as that run did', { timeout: 90_000 }, async () => {
+  const s = new Scenario(redis, 'runid-late');
+  const first = [s.controller(['rl/pass-1']), s.worker('w1')];
+  await ended('the run to end', first);
+  const late = s.worker('w2', { 'no-worker-timeout': '3' });
+  await ended('the late worker to exit', [late], 20_000);
+  expect(late.exit, late.output()).toEqual({ code: 0, signal: null });
+  expect(late.output()).toMatch(/finished before this worker started: waiting for the controller to start it again \(up to 3 s\)/);
+  expect(late.exitedAt! - late.startedAt).toBeGreaterThanOrEqual(3_000);
+});
+
 test('invariant 6: every key left by these runs has a TTL', async () => {
   await expectAllKeysExpire(redis);
 });

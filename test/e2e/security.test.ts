@@ -2,7 +2,7 @@
 // opt-out), a least-privilege Redis ACL user (docs/redis-acl.md) whose password never reaches the logs,
 // and the isolation of runs that share a run id on one Redis.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -246,8 +246,8 @@ const ONE_REPO = 'owner/repo';
  * ONE_REPO's runs and timings only, `narrow` only other:*.
  */
 class AclRedisServer extends RedisServer {
-  static async startAcl(): Promise<AclRedisServer> {
-    const s = new AclRedisServer(await freePort());
+  static async startAcl(server: string): Promise<AclRedisServer> {
+    const s = new AclRedisServer(await freePort(), [], server);
     await s.restart();
     return s;
   }
@@ -277,11 +277,18 @@ class AclRedisServer extends RedisServer {
   }
 }
 
-describe('ACL', () => {
+/**
+ * The ACL on Debian's redis-server and on valkey-server (newer: Redis 7.2+ commands such as CLIENT SETINFO,
+ * which a client may send unasked), when installed (.ci/run installs it).
+ */
+const ACL_SERVERS = ['redis-server', 'valkey-server'];
+const installed = (server: string) => spawnSync(server, ['--version'], { stdio: 'ignore' }).status === 0;
+
+for (const server of ACL_SERVERS) describe.skipIf(!installed(server))(`ACL (${server})`, () => {
   let acl: AclRedisServer;
   beforeAll(async () => {
     requireDist();
-    acl = await AclRedisServer.startAcl();
+    acl = await AclRedisServer.startAcl(server);
   });
   afterAll(async () => {
     await acl?.close();
