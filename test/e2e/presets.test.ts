@@ -7,32 +7,15 @@
 // expressions (a.test.js also selects data.test.js), mocha and cucumber-js add their configuration's
 // spec/paths to the files given, and playwright names files relative to its testDir.
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { ROOT, tempDir } from '../helpers/action.js';
+import { MISSING, PYTHON_PATH, requireInstalled, skipMissing } from '../helpers/toolchains.js';
 import { Scenario, checkReport, waitFor, type Report, useRedisServer } from './harness.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runners');
-
-const has = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-
-/**
- * A PATH whose python3 has pytest: the PATH as it is, or with Debian's python3 first (.ci/run installs
- * python3-pytest for it when the python3 on the PATH, a pyenv one say, has no pytest). '' when none has.
- */
-function pythonWithPytest(): string {
-  const path = process.env.PATH ?? '';
-  if (has('python3', '-m', 'pytest', '--version')) return path;
-  if (!has('/usr/bin/python3', '-m', 'pytest', '--version')) return '';
-  const bin = tempDir('shardless-python-');
-  symlinkSync('/usr/bin/python3', join(bin, 'python3'));
-  return `${bin}:${path}`;
-}
-
-const PYTHON_PATH = pythonWithPytest();
 
 interface Suite {
   runner: string;
@@ -77,22 +60,21 @@ const SUITES: Suite[] = [
   {
     runner: 'pytest',
     ids: ['tests/test_b_fail.py', 'tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_data.py'],
-    missing: () => (PYTHON_PATH ? '' : 'python3 -m pytest'),
+    missing: MISSING.pytest,
     // Nothing written into the fixture folder.
     env: { PYTEST_ADDOPTS: '-p no:cacheprovider', PYTHONDONTWRITEBYTECODE: '1', PATH: PYTHON_PATH },
   },
   {
     runner: 'go-test',
     ids: ['example.com/fixture/fail', 'example.com/fixture/a', 'example.com/fixture/data', 'example.com/fixture/sub/b'],
-    missing: () => ['go', 'gotestsum'].filter((c) => !has('which', c)).join(', '),
+    missing: MISSING['go-test'],
     // Cached results would not run TestMain, which logs.
     env: { GOFLAGS: '-count=1' },
   },
   {
     runner: 'rspec',
     ids: ['spec/b_fail_spec.rb', 'spec/a_spec.rb', 'spec/data_spec.rb', 'spec/sub/b_spec.rb'],
-    missing: () =>
-      has('rspec', '--version') && has('ruby', '-e', 'require "rspec_junit_formatter"') ? '' : 'rspec, rspec_junit_formatter',
+    missing: MISSING.rspec,
   },
 ];
 
@@ -121,7 +103,8 @@ const sorted = (m: Map<string, string[]>) => Object.fromEntries([...m].map(([b, 
 
 for (const suite of SUITES) {
   const missing = suite.missing();
-  test.skipIf(missing !== '')(`runner ${suite.runner}${missing ? ` (not installed: ${missing})` : ''}: 2 workers run exactly their batches' files; one fails`, async () => {
+  test.skipIf(skipMissing(missing))(`runner ${suite.runner}${missing ? ` (not installed: ${missing})` : ''}: 2 workers run exactly their batches' files; one fails`, async () => {
+    requireInstalled(suite.runner, missing);
     const s = new Scenario(redis, suite.runner);
     const log = join(s.dir, 'fixture.log');
     const dir = join(FIXTURES, suite.runner);
