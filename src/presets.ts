@@ -47,6 +47,8 @@ export interface Preset {
   needs: { npm?: string[]; bin?: (cwd: string) => string[] };
   /** Helper files the command loads from BatchContext.helperDir. */
   helpers?: (keyof typeof HELPERS)[];
+  /** The runner's words, in a batch's output, when it found no test in the files it was given. */
+  noTests?: RegExp;
 }
 
 const JS_SKIP = /^(node_modules|\.git)$/;
@@ -59,11 +61,13 @@ export const PRESETS: Record<PresetName, Preset> = {
   vitest: {
     command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} {tests}`,
     needs: { npm: ['vitest'] },
+    noTests: /No test files found/,
   },
   // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
   jest: {
     command: (b) => `npx --no -- jest --ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} --runTestsByPath -- {tests}`,
     needs: { npm: ['jest'] },
+    noTests: /No tests found/,
     helpers: ['jest-junit.cjs', 'junit.cjs'],
   },
   // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
@@ -71,6 +75,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   mocha: {
     command: (b) => `npx --no -- mocha --reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
     needs: { npm: ['mocha'] },
+    noTests: /No test files found/,
   },
   // Node 20's junit reporter names no file: HELPERS' reporter does.
   'node-test': {
@@ -85,6 +90,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
     command: (b) => `npx --no -- playwright test --reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
     needs: { npm: ['@playwright/test'] },
+    noTests: /No tests found/,
     helpers: ['playwright-junit.mjs', 'junit.cjs'],
   },
   // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
@@ -93,12 +99,14 @@ export const PRESETS: Record<PresetName, Preset> = {
     command: (b) => `npx --no -- cucumber-js --plugin=${shellQuote(pathToFileURL(join(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
       `--format=progress ${cucumberJUnitFormat(b)} {tests}`,
     needs: { npm: ['@cucumber/cucumber'] },
+    noTests: /^0 scenarios$/m,
     helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
   },
   // xunit1 adds a `file` attribute; --rootdir=. makes it relative to the working directory.
   pytest: {
     command: () => 'python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}',
     needs: { bin: () => ['python3'] },
+    noTests: /no tests ran/,
   },
   // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
   'go-test': {
@@ -109,6 +117,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   rspec: {
     command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} {tests}`,
     needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
+    noTests: /No examples found|^0 examples, 0 failures/m,
   },
 };
 

@@ -14,6 +14,7 @@ import {
   type BatchContext, type PresetName,
 } from '../src/presets.js';
 import { listTests } from '../src/testlist.js';
+import { runnerFoundNoTests } from '../src/worker.js';
 import { ROOT } from './helpers/action.js';
 import { MISSING, PYTHON_PATH, requireInstalled, skipMissing } from './helpers/toolchains.js';
 
@@ -154,6 +155,36 @@ describe('the command of a batch', () => {
     expect(render('rspec', ['spec/a_spec.rb'])).toBe('rspec --format progress --format RspecJunitFormatter --out {junit} {tests}');
     touch('Gemfile');
     expect(render('rspec', ['spec/a_spec.rb'])).toBe('bundle exec rspec --format progress --format RspecJunitFormatter --out {junit} {tests}');
+  });
+});
+
+describe('a batch in which the runner found no test', () => {
+  const passed = (timed: boolean) => ({ outcome: 'passed' as const, durationMs: 5, message: '', ...(timed ? { timed } : {}) });
+
+  test('its words fail the files without a JUnit result; the others keep theirs', () => {
+    const results = new Map([['checks/a.check.js', passed(true)]]);
+    const tail = ' RUN  v4\n\u001b[31mNo test files found, exiting with code 1\u001b[39m\n\nfilter: dist/t1.test.js\ninclude: checks/**/*.check.js\nexclude: **/node_modules/**\nmore\n';
+    runnerFoundNoTests('vitest', tail, ['checks/a.check.js', 'dist/t1.test.js'], results);
+    expect(Object.fromEntries(results)).toEqual({
+      'checks/a.check.js': passed(true),
+      'dist/t1.test.js': {
+        outcome: 'failed', durationMs: 0,
+        message: 'vitest found no test to run in dist/t1.test.js; it said:\nNo test files found, exiting with code 1\nfilter: dist/t1.test.js\ninclude: checks/**/*.check.js\nexclude: **/node_modules/**',
+      },
+    });
+  });
+
+  test('an exit 0 (jest with passWithNoTests) is no pass', () => {
+    const results = new Map([['x.test.js', passed(false)]]);
+    runnerFoundNoTests('jest', 'No tests found, exiting with code 0\n', ['x.test.js'], results);
+    expect(results.get('x.test.js')).toMatchObject({ outcome: 'failed', durationMs: 5, message: expect.stringMatching(/^jest found no test to run in x\.test\.js; it said:\nNo tests found, exiting with code 0$/) });
+  });
+
+  test('without its words, nothing changes', () => {
+    const results = new Map([['x.test.js', passed(false)]]);
+    runnerFoundNoTests('jest', 'Tests: 1 passed\n', ['x.test.js', 'y.test.js'], results);
+    runnerFoundNoTests('node-test', 'No tests found\n', ['x.test.js', 'y.test.js'], results); // no words known for node-test
+    expect(Object.fromEntries(results)).toEqual({ 'x.test.js': passed(false) });
   });
 });
 

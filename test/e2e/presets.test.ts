@@ -144,6 +144,48 @@ for (const suite of SUITES) {
   }, 120_000);
 }
 
+const CONFIGURED = join(FIXTURES, 'configured');
+
+test('runner mocha lists by its .mocharc.json (spec specs/**/*.spec.js, an ignore, no test/ folder): the failing deep spec runs, the run is red', async () => {
+  const s = new Scenario(redis, 'preset-configured');
+  const dir = join(CONFIGURED, 'mocha');
+  const controller = s.controller([], { runner: 'mocha', 'working-directory': dir, timings: 'false', 'heartbeat-ttl': '20' });
+  s.worker('w1', { runner: 'mocha', 'working-directory': dir, command: '' });
+  await waitFor('the controller to exit', () => controller.exit, 90_000, 100);
+  await s.allExited(15_000);
+  expect(controller.exit).toEqual({ code: 1, signal: null });
+  const report = s.report();
+  expect(report.tests.map((t) => [t.id, t.status])).toEqual([['specs/top.spec.js', 'passed'], ['specs/unit/deep.spec.js', 'failed']]);
+}, 120_000);
+
+test('a runner that cannot list fails the controller, naming it, with its own words', async () => {
+  const s = new Scenario(redis, 'preset-cannot-list');
+  const empty = tempDir('shardless-no-vitest-');
+  const controller = s.controller([], { runner: 'vitest', 'working-directory': empty });
+  await waitFor('the controller to exit', () => controller.exit, 60_000, 100);
+  expect(controller.exit).toEqual({ code: 1, signal: null });
+  expect(controller.output()).toMatch(/::error::runner 'vitest' could not list the tests: npx --no -- vitest list --filesOnly --json=\S+ exited with code 1:%0Anpm error/);
+}, 90_000);
+
+test('a file the runner finds no test in (vitest, outside its include) fails with its words; the batch’s other file keeps its result', async () => {
+  const s = new Scenario(redis, 'preset-no-tests');
+  const dir = join(CONFIGURED, 'vitest');
+  const ids = ['checks/a.check.js', 'dist/t1.test.js'];
+  const controller = s.controller(ids, { 'working-directory': dir, 'batch-size': '2', timings: 'false', 'heartbeat-ttl': '20' });
+  s.worker('w1', { runner: 'vitest', 'working-directory': dir, command: '' }, { FIXTURE_LOG: join(s.dir, 'fixture.log') });
+  await waitFor('the controller to exit', () => controller.exit, 90_000, 100);
+  await s.allExited(15_000);
+  expect(controller.exit).toEqual({ code: 1, signal: null });
+  const report = s.report();
+  expect(report.counts).toMatchObject({ total: 2, passed: 1, failed: 1, lost: 0 });
+  expect(s.test(report, 'checks/a.check.js')).toMatchObject({ status: 'passed', runs: [{ outcome: 'passed' }] });
+  const t1 = s.test(report, 'dist/t1.test.js');
+  expect(t1.status).toBe('failed');
+  // Its batch ran the other file only (vitest says nothing then); alone, vitest says it found no test file.
+  expect(t1.runs.at(-1)!.message).toMatch(/^vitest found no test to run in dist\/t1\.test\.js; it said:\nNo test files found, exiting with code 1\n/);
+  expect(t1.runs.length).toBeLessThanOrEqual(2);
+}, 120_000);
+
 test('a worker whose runner is not installed there exits 1 at once, saying what to install', async () => {
   const s = new Scenario(redis, 'preset-missing');
   const empty = tempDir('shardless-no-jest-');
