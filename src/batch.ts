@@ -201,7 +201,7 @@ export class BatchRun {
         return;
       }
       this.child = child;
-      const drained = this.keepTail(child);
+      const drained = this.streamKeepingTail(child);
       child.on('error', (err) => {
         if (child.pid === undefined) cannotRun(err); // ENOENT, EACCES: nothing was started
       });
@@ -230,7 +230,8 @@ export class BatchRun {
    * Streams the child's piped output on to ours, keeping its last TAIL_BYTES; resolves when both pipes
    * closed, or DRAIN_MS after the exit (a process that left the group may hold them open).
    */
-  private keepTail(child: ReturnType<typeof spawn>): Promise<void> {
+  private streamKeepingTail(child: ReturnType<typeof spawn>): Promise<void> {
+    if (!this.spec.keepTail) return Promise.resolve();
     const pipes = [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const;
     const closed = pipes.map(([from, to]) => new Promise<void>((done) => {
       if (!from) return done();
@@ -240,10 +241,15 @@ export class BatchRun {
       });
       from.on('close', done).on('error', done);
     }));
-    const all = Promise.all(closed).then(() => undefined);
     return new Promise((done) => {
-      void all.then(done);
-      child.on('exit', () => setTimeout(done, DRAIN_MS));
+      let late: NodeJS.Timeout | undefined;
+      void Promise.all(closed).then(() => {
+        clearTimeout(late);
+        done();
+      });
+      child.on('exit', () => {
+        late = setTimeout(done, DRAIN_MS);
+      });
     });
   }
 }
