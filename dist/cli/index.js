@@ -46971,6 +46971,19 @@ function readListingJson(runner, file, output) {
     }
 }
 /**
+ * Runs a listing script of ours (`name`: its file name, .cjs or .mjs) with the user's node in `cwd`,
+ * where it finds the user's runner; the script writes the files as a JSON array to $SHARDLESS_LIST.
+ */
+function listByScript(runner, name, script, cwd, args) {
+    return withTempDir(async (dir) => {
+        const path = (0,external_node_path_namespaceObject.join)(dir, name);
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        (0,external_node_fs_namespaceObject.writeFileSync)(path, script);
+        const out = await runListing({ runner, program: 'node', args: [path, ...args], cwd, env: { SHARDLESS_LIST: file } });
+        return fileIds(cwd, readListingJson(runner, file, out));
+    });
+}
+/**
  * Test ids from the files a runner listed (absolute, or relative to `from`, default cwd): relative to
  * cwd, '/'-separated, deduplicated and sorted.
  */
@@ -47001,8 +47014,6 @@ function sortedUnique(ids) {
 // directory: no formatter runs, so no report file is written. Feature files that fail to parse are
 // listed too: their batch reports the error.
 
-
-
 const SCRIPT = String.raw `// Written by shardless: the feature files of cucumber-js's plan here, as JSON to $SHARDLESS_LIST.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -47015,13 +47026,7 @@ const { plan, errors } = await api.loadSources(runConfiguration.sources);
 writeFileSync(process.env.SHARDLESS_LIST, JSON.stringify([...plan, ...errors].map((p) => p.uri).filter(Boolean)));
 `;
 function discoverCucumber(cwd, args) {
-    return withTempDir(async (dir) => {
-        const script = (0,external_node_path_namespaceObject.join)(dir, 'list-cucumber.mjs');
-        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
-        (0,external_node_fs_namespaceObject.writeFileSync)(script, SCRIPT);
-        const out = await runListing({ runner: 'cucumber-js', program: 'node', args: [script, ...args], cwd, env: { SHARDLESS_LIST: file } });
-        return fileIds(cwd, readListingJson('cucumber-js', file, out));
-    });
+    return listByScript('cucumber-js', 'list-cucumber.mjs', SCRIPT, cwd, args);
 }
 
 ;// CONCATENATED MODULE: ./src/discovery/go.ts
@@ -47063,8 +47068,6 @@ function discoverJest(cwd, args) {
 // args: spec, extension, ignore, recursive) and file collection, in a small script run by the user's
 // node in the working directory, so that the user's mocha decides.
 
-
-
 const mocha_SCRIPT = String.raw `'use strict';
 // Written by shardless: the files mocha would run here, as JSON to $SHARDLESS_LIST.
 const { createRequire } = require('node:module');
@@ -47095,13 +47098,7 @@ const found = cli('collect-files')({
 writeFileSync(process.env.SHARDLESS_LIST, JSON.stringify(Array.isArray(found) ? found : found.files));
 `;
 function discoverMocha(cwd, args) {
-    return withTempDir(async (dir) => {
-        const script = (0,external_node_path_namespaceObject.join)(dir, 'list-mocha.cjs');
-        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
-        (0,external_node_fs_namespaceObject.writeFileSync)(script, mocha_SCRIPT);
-        const out = await runListing({ runner: 'mocha', program: 'node', args: [script, ...args], cwd, env: { SHARDLESS_LIST: file } });
-        return fileIds(cwd, readListingJson('mocha', file, out));
-    });
+    return listByScript('mocha', 'list-mocha.cjs', mocha_SCRIPT, cwd, args);
 }
 
 ;// CONCATENATED MODULE: ./src/discovery/node-test.ts

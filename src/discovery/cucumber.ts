@@ -2,9 +2,7 @@
 // API, loadConfiguration and loadSources, in a small script run by the user's node in the working
 // directory: no formatter runs, so no report file is written. Feature files that fail to parse are
 // listed too: their batch reports the error.
-import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { fileIds, readListingJson, runListing, withTempDir } from './run.js';
+import { listByScript } from './run.js';
 
 const SCRIPT = String.raw`// Written by shardless: the feature files of cucumber-js's plan here, as JSON to $SHARDLESS_LIST.
 import { createRequire } from 'node:module';
@@ -19,11 +17,5 @@ writeFileSync(process.env.SHARDLESS_LIST, JSON.stringify([...plan, ...errors].ma
 `;
 
 export function discoverCucumber(cwd: string, args: string[]): Promise<string[]> {
-  return withTempDir(async (dir) => {
-    const script = join(dir, 'list-cucumber.mjs');
-    const file = join(dir, 'list.json');
-    writeFileSync(script, SCRIPT);
-    const out = await runListing({ runner: 'cucumber-js', program: 'node', args: [script, ...args], cwd, env: { SHARDLESS_LIST: file } });
-    return fileIds(cwd, readListingJson('cucumber-js', file, out) as string[]);
-  });
+  return listByScript('cucumber-js', 'list-cucumber.mjs', SCRIPT, cwd, args);
 }

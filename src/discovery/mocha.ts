@@ -1,9 +1,7 @@
 // mocha lists through its own option loading (.mocharc.*, package.json `mocha`, MOCHA_OPTIONS and the
 // args: spec, extension, ignore, recursive) and file collection, in a small script run by the user's
 // node in the working directory, so that the user's mocha decides.
-import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { fileIds, readListingJson, runListing, withTempDir } from './run.js';
+import { listByScript } from './run.js';
 
 const SCRIPT = String.raw`'use strict';
 // Written by shardless: the files mocha would run here, as JSON to $SHARDLESS_LIST.
@@ -36,11 +34,5 @@ writeFileSync(process.env.SHARDLESS_LIST, JSON.stringify(Array.isArray(found) ? 
 `;
 
 export function discoverMocha(cwd: string, args: string[]): Promise<string[]> {
-  return withTempDir(async (dir) => {
-    const script = join(dir, 'list-mocha.cjs');
-    const file = join(dir, 'list.json');
-    writeFileSync(script, SCRIPT);
-    const out = await runListing({ runner: 'mocha', program: 'node', args: [script, ...args], cwd, env: { SHARDLESS_LIST: file } });
-    return fileIds(cwd, readListingJson('mocha', file, out) as string[]);
-  });
+  return listByScript('mocha', 'list-mocha.cjs', SCRIPT, cwd, args);
 }

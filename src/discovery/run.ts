@@ -1,7 +1,7 @@
 // Runs a runner's listing command (controller): in the user's working directory, its output read and
 // never echoed, and its own error shown, with the runner named, when it cannot list.
 import { getExecOutput } from '@actions/exec';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { withoutAnsi } from '../annotations.js';
@@ -64,6 +64,20 @@ export function readListingJson(runner: string, file: string, output: { stdout: 
     const words = outputTail(`${output.stdout}\n${output.stderr}`) || '(no output)';
     throw new DiscoveryError(`runner '${runner}' listed no readable result (${(e as Error).message}):\n${words}`);
   }
+}
+
+/**
+ * Runs a listing script of ours (`name`: its file name, .cjs or .mjs) with the user's node in `cwd`,
+ * where it finds the user's runner; the script writes the files as a JSON array to $SHARDLESS_LIST.
+ */
+export function listByScript(runner: string, name: string, script: string, cwd: string, args: string[]): Promise<string[]> {
+  return withTempDir(async (dir) => {
+    const path = join(dir, name);
+    const file = join(dir, 'list.json');
+    writeFileSync(path, script);
+    const out = await runListing({ runner, program: 'node', args: [path, ...args], cwd, env: { SHARDLESS_LIST: file } });
+    return fileIds(cwd, readListingJson(runner, file, out) as string[]);
+  });
 }
 
 /**
