@@ -47186,7 +47186,7 @@ function discoverRspec(cwd, args) {
         const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
         const rspec = ['rspec', '--dry-run', '--format', 'json', '--out', file, ...args];
         // With a Gemfile, the bundle's rspec, as in batches.
-        const [program, ...rest] = (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(cwd, 'Gemfile')) ? ['bundle', 'exec', ...rspec] : rspec;
+        const [program, ...rest] = bundler(cwd) ? ['bundle', 'exec', ...rspec] : rspec;
         const out = await runListing({ runner: 'rspec', program, args: rest, cwd });
         const report = readListingJson('rspec', file, out);
         return fileIds(cwd, (report.examples ?? []).map((e) => e.file_path)); // './spec/a_spec.rb'
