@@ -44996,6 +44996,10 @@ const KILL_GRACE_MS = 2000;
 const MTIME_SLACK_MS = 1000;
 /** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
 const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
+/** How much of a batch's output BatchSpec.keepTail keeps. */
+const TAIL_BYTES = 8 * 1024;
+/** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
+const DRAIN_MS = 1000;
 /** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
 /** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
 function withoutInputs(env) {
@@ -45035,6 +45039,7 @@ class BatchRun {
     exited = false;
     cancelled = false;
     timedOut = false;
+    tail = '';
     constructor(spec) {
         this.spec = spec;
     }
@@ -45101,7 +45106,7 @@ class BatchRun {
                     junitFiles.push(file);
             }
         }
-        return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs };
+        return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail };
     }
     run(shell, args, cwd, env, timeoutMs) {
         return new Promise((resolve) => {
@@ -45122,13 +45127,15 @@ class BatchRun {
             let child;
             try {
                 // detached: the shell leads its own process group, which is what gets killed.
-                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+                const out = this.spec.keepTail ? 'pipe' : 'inherit';
+                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
             }
             catch (err) {
                 cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
                 return;
             }
             this.child = child;
+            const drained = this.streamKeepingTail(child);
             child.on('error', (err) => {
                 if (child.pid === undefined)
                     cannotRun(err); // ENOENT, EACCES: nothing was started
@@ -45138,7 +45145,9 @@ class BatchRun {
                 // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
                 if (child.pid)
                     killProcessGroup(child.pid, 'SIGKILL');
-                finish(code, sig);
+                clearTimeout(timer); // it ended: no timeout while its last output drains
+                clearTimeout(killTimer);
+                void drained.then(() => finish(code, sig));
             });
             const pid = child.pid;
             if (pid && timeoutMs > 0) {
@@ -45149,6 +45158,34 @@ class BatchRun {
                     killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
                 }, timeoutMs);
             }
+        });
+    }
+    /**
+     * Streams the child's piped output on to ours, keeping its last TAIL_BYTES; resolves when both pipes
+     * closed, or DRAIN_MS after the exit (a process that left the group may hold them open).
+     */
+    streamKeepingTail(child) {
+        if (!this.spec.keepTail)
+            return Promise.resolve();
+        const pipes = [[child.stdout, process.stdout], [child.stderr, process.stderr]];
+        const closed = pipes.map(([from, to]) => new Promise((done) => {
+            if (!from)
+                return done();
+            from.on('data', (chunk) => {
+                to.write(chunk);
+                this.tail = (this.tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
+            });
+            from.on('close', done).on('error', done);
+        }));
+        return new Promise((done) => {
+            let late;
+            void Promise.all(closed).then(() => {
+                clearTimeout(late);
+                done();
+            });
+            child.on('exit', () => {
+                late = setTimeout(done, DRAIN_MS);
+            });
         });
     }
 }
@@ -45209,9 +45246,9 @@ function escapeRegExp(s) {
 }
 
 ;// CONCATENATED MODULE: ./src/presets.ts
-// Runner presets (input `runner`). For the controller, a preset says how to list a suite's tests; for
-// the worker, it gives the command that runs exactly the files of a batch and writes JUnit XML whose
-// testcases src/junit.ts maps back to those files. A user's `tests`/`tests-file`/`tests-command` or
+// Runner presets (input `runner`). For the worker, a preset gives the command that runs exactly the files
+// of a batch and writes JUnit XML whose testcases src/junit.ts maps back to those files. (The controller
+// has the runner itself list the tests: src/discovery.) A user's `tests`/`tests-file`/`tests-command` or
 // `command` still wins over the preset.
 //
 // Test ids are paths relative to working-directory (go-test: package import paths), which should be the
@@ -45237,37 +45274,28 @@ const PRESETS = {
     // vitest takes file arguments as substring filters (`a.test.ts` also selects `data.test.ts`), so every
     // other file whose path holds a batch file's name is excluded by its exact path.
     vitest: {
-        list: { glob: '**/*.{test,spec}.?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
         // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
         // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
         command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
         needs: { npm: ['vitest'] },
+        noTests: /No test files found/,
     },
     // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
     jest: {
-        list: {
-            glob: '**/__tests__/**/*.?([mc])[jt]s?(x), **/?(*.)+(spec|test).?([mc])[jt]s?(x)',
-            match: (p) => /(^|\/)__tests__\/.*\.[cm]?[jt]sx?$/.test(p) || /(^|\.)(test|spec)\.[cm]?[jt]sx?$/.test(base(p)),
-            skipDir: JS_SKIP,
-        },
         command: (b) => `npx --no -- jest --ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} --runTestsByPath -- {tests}`,
         needs: { npm: ['jest'] },
+        noTests: /No tests found/,
         helpers: ['jest-junit.cjs', 'junit.cjs'],
     },
     // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
     // the batch's. Its built-in xunit reporter writes each testcase's file.
     mocha: {
-        list: { glob: 'test/*.{js,cjs,mjs}', match: (p) => /^test\/[^/]+\.[cm]?js$/.test(p), skipDir: JS_SKIP },
         command: (b) => `npx --no -- mocha --reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
         needs: { npm: ['mocha'] },
+        noTests: /No test files found/,
     },
     // Node 20's junit reporter names no file: HELPERS' reporter does.
     'node-test': {
-        list: {
-            glob: '**/*.test.?(c|m)js, **/*-test.?(c|m)js, **/*_test.?(c|m)js, **/test-*.?(c|m)js, **/test.?(c|m)js, **/test/**/*.?(c|m)js',
-            match: (p) => /(^test|[._-]test|^test-.*)\.[cm]?js$/.test(base(p)) || /(^|\/)test\/.*\.[cm]?js$/.test(p),
-            skipDir: JS_SKIP,
-        },
         command: (b) => 'node --test --test-reporter=spec --test-reporter-destination=stdout ' +
             `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
         needs: {},
@@ -45276,43 +45304,38 @@ const PRESETS = {
     // File arguments are regular expressions over absolute paths: anchored ones select exactly. Its junit
     // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
     playwright: {
-        list: { glob: '**/*.@(spec|test).?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
         // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
         command: (b) => `npx --no -- playwright test --reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
         needs: { npm: ['@playwright/test'] },
+        noTests: /No tests found/,
         helpers: ['playwright-junit.mjs', 'junit.cjs'],
     },
     // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
     // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
     'cucumber-js': {
-        list: { glob: 'features/**/*.feature', match: (p) => /^features\/.*\.feature$/.test(p), skipDir: JS_SKIP },
         command: (b) => `npx --no -- cucumber-js --plugin=${shellQuote((0,external_node_url_.pathToFileURL)((0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
             `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
         needs: { npm: ['@cucumber/cucumber'] },
+        noTests: /^0 scenarios$/m,
         helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
     },
     // xunit1 adds a `file` attribute; --rootdir=. makes it relative to the working directory.
     pytest: {
-        list: {
-            glob: '**/test_*.py, **/*_test.py',
-            match: (p) => /^test_.*\.py$|_test\.py$/.test(base(p)),
-            skipDir: /^(\..*|node_modules|venv|build|dist|CVS|_darcs|\{arch\}|.*\.egg|__pycache__|site-packages)$/,
-        },
         // pytest reads an argument starting with '-' as an option even after `--`: ./-name instead.
         command: (b) => `python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
         needs: { bin: () => ['python3'] },
+        noTests: /no tests ran/,
     },
     // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
     'go-test': {
-        list: { command: `go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...` },
         command: () => 'gotestsum --format=testname --junitfile={junit} -- {tests}',
         needs: { bin: () => ['go', 'gotestsum'] },
     },
     // The rspec_junit_formatter gem writes each testcase's file.
     rspec: {
-        list: { glob: 'spec/**/*_spec.rb', match: (p) => /^spec\/.*_spec\.rb$/.test(p), skipDir: /^(node_modules|\.git|vendor)$/ },
         command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
         needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
+        noTests: /No examples found|^0 examples, 0 failures/m,
     },
 };
 /**
@@ -45326,10 +45349,11 @@ function notOptions(tests) {
 function cucumberJUnitFormat(b) {
     return `--format=${shellQuote(`"${(0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-junit.mjs')}":"`)}{junit}'"'`;
 }
+/** Whether rspec runs through bundler (`bundle exec rspec`): a Gemfile in the working directory. */
 function bundler(cwd) {
     return (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(cwd, 'Gemfile'));
 }
-// ---- listing (controller) ----
+// ---- walking the working directory ----
 /** The files under `cwd` that the listing matches, relative and sorted. */
 function listFiles(listing, cwd) {
     const found = [];
@@ -45369,7 +45393,7 @@ const ALL_FILES = new Map();
 function allFiles(cwd) {
     let files = ALL_FILES.get(cwd);
     if (!files) {
-        files = listFiles({ glob: '**', match: () => true, skipDir: JS_SKIP }, cwd);
+        files = listFiles({ match: () => true, skipDir: JS_SKIP }, cwd);
         ALL_FILES.set(cwd, files);
     }
     return files;
@@ -46828,6 +46852,8 @@ function looksLikePath(s) {
 // ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+/** Text without its ANSI colour and cursor sequences. */
+const withoutAnsi = (text) => text.replace(ANSI, '');
 /** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
 function firstLines(message) {
     const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
@@ -46910,6 +46936,331 @@ async function testsToRerun(redis, cfg, all) {
     return all.filter((id) => again.has(id));
 }
 
+;// CONCATENATED MODULE: ./src/discovery/run.ts
+// Runs a runner's listing command (controller): in the user's working directory, its output read and
+// never echoed, and its own error shown, with the runner named, when it cannot list.
+
+
+
+
+
+
+const TAIL_LINES = 30;
+/** The runner could not list its tests: its name, the command, and its own words. */
+class DiscoveryError extends Error {
+}
+/** The last lines of a command's output, without colours: what a person needs to see why it failed. */
+function outputTail(text, lines = TAIL_LINES) {
+    return withoutAnsi(text).trimEnd().split(/\r?\n/).slice(-lines).join('\n');
+}
+/** Runs the listing and returns its stdout; throws a DiscoveryError with the runner's stderr (or stdout) tail. */
+async function runListing(l) {
+    const shown = [l.program, ...l.args].join(' ');
+    let out;
+    try {
+        out = await getExecOutput(l.program, l.args, {
+            cwd: l.cwd, silent: true, ignoreReturnCode: true,
+            // The user's configuration runs here: the action's INPUT_* (the Redis URL) stay out of its reach.
+            env: { ...withoutInputs(process.env), ...l.env },
+        });
+    }
+    catch (e) {
+        throw new DiscoveryError(`runner '${l.runner}' could not list the tests: ${shown} did not start (${e.message})`);
+    }
+    if (out.exitCode !== 0) {
+        const words = outputTail(out.stderr) || outputTail(out.stdout) || '(no output)';
+        throw new DiscoveryError(`runner '${l.runner}' could not list the tests: ${shown} exited with code ${out.exitCode}:\n${words}`);
+    }
+    return out;
+}
+/** Runs `use` with a fresh temporary folder (for a listing's result file), removed afterwards. */
+async function withTempDir(use) {
+    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'shardless-list-'));
+    try {
+        return await use(dir);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+    }
+}
+/** Reads the JSON a listing wrote to `file`, naming the runner when it is missing or not JSON. */
+function readListingJson(runner, file, output) {
+    try {
+        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+    }
+    catch (e) {
+        const words = outputTail(`${output.stdout}\n${output.stderr}`) || '(no output)';
+        throw new DiscoveryError(`runner '${runner}' listed no readable result (${e.message}):\n${words}`);
+    }
+}
+/**
+ * Runs a listing script of ours (`name`: its file name, .cjs or .mjs) with the user's node in `cwd`,
+ * where it finds the user's runner; the script writes the files as a JSON array to $SHARDLESS_LIST.
+ */
+function listByScript(runner, name, script, cwd, args) {
+    return withTempDir(async (dir) => {
+        const path = (0,external_node_path_namespaceObject.join)(dir, name);
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        (0,external_node_fs_namespaceObject.writeFileSync)(path, script);
+        const out = await runListing({ runner, program: 'node', args: [path, ...args], cwd, env: { SHARDLESS_LIST: file } });
+        return fileIds(cwd, readListingJson(runner, file, out));
+    });
+}
+/**
+ * Test ids from the files a runner listed (absolute, or relative to `from`, default cwd): relative to
+ * cwd, '/'-separated, deduplicated and sorted.
+ */
+function fileIds(cwd, files, from = cwd) {
+    const root = (0,external_node_path_namespaceObject.resolve)(cwd);
+    let real;
+    const ids = files.map((f) => {
+        const abs = (0,external_node_path_namespaceObject.isAbsolute)(f) ? f : (0,external_node_path_namespaceObject.resolve)(from, f);
+        let rel = (0,external_node_path_namespaceObject.relative)(root, abs);
+        if (rel.startsWith('..')) {
+            // The runner may report real paths of a symlinked working directory.
+            real ??= (0,external_node_fs_namespaceObject.realpathSync)(root);
+            const viaReal = (0,external_node_path_namespaceObject.relative)(real, abs);
+            if (!viaReal.startsWith('..'))
+                rel = viaReal;
+        }
+        return rel.split(external_node_path_namespaceObject.sep).join('/');
+    });
+    return sortedUnique(ids);
+}
+function sortedUnique(ids) {
+    return [...new Set(ids.filter((id) => id !== ''))].sort();
+}
+
+;// CONCATENATED MODULE: ./src/discovery/cucumber.ts
+// cucumber-js lists the scenarios of its own configuration (profiles, paths, tags, names) through its
+// API, loadConfiguration and loadSources, in a small script run by the user's node in the working
+// directory: no formatter runs, so no report file is written. Feature files that fail to parse are
+// listed too: their batch reports the error.
+
+const SCRIPT = String.raw `// Written by shardless: the feature files of cucumber-js's plan here, as JSON to $SHARDLESS_LIST.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const api = await import(pathToFileURL(createRequire(join(process.cwd(), 'package.json')).resolve('@cucumber/cucumber/api')).href);
+const { runConfiguration } = await api.loadConfiguration({ provided: process.argv.slice(2) });
+const { plan, errors } = await api.loadSources(runConfiguration.sources);
+writeFileSync(process.env.SHARDLESS_LIST, JSON.stringify([...plan, ...errors].map((p) => p.uri).filter(Boolean)));
+`;
+function discoverCucumber(cwd, args) {
+    return listByScript('cucumber-js', 'list-cucumber.mjs', SCRIPT, cwd, args);
+}
+
+;// CONCATENATED MODULE: ./src/discovery/go.ts
+// go-test: the ids are the import paths of the packages that have tests, as go list gives them. Of
+// the args, the build tags reach go list (they decide which test files exist); the rest are go test's.
+
+/** The -tags flags of go test args (`-tags=a,b`, `-tags a,b`, `--tags ...`). */
+function goTags(args) {
+    const tags = [];
+    args.forEach((a, i) => {
+        if (/^--?tags=/.test(a))
+            tags.push(a);
+        else if (/^--?tags$/.test(a) && i + 1 < args.length)
+            tags.push(a, args[i + 1]);
+    });
+    return tags;
+}
+async function discoverGo(cwd, args) {
+    const out = await runListing({
+        runner: 'go-test', program: 'go', args: ['list', ...goTags(args), '-f', '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}', './...'], cwd,
+    });
+    return sortedUnique(out.stdout.split(/\r?\n/).map((l) => l.trim()));
+}
+
+;// CONCATENATED MODULE: ./src/discovery/jest.ts
+// jest lists the files of its own configuration (roots, testMatch, testRegex, projects): --listTests.
+
+
+function discoverJest(cwd, args) {
+    return withTempDir(async (dir) => {
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        const out = await runListing({ runner: 'jest', program: 'npx', args: ['--no', '--', 'jest', '--listTests', '--json', `--outputFile=${file}`, ...args], cwd });
+        return fileIds(cwd, readListingJson('jest', file, out)); // absolute paths
+    });
+}
+
+;// CONCATENATED MODULE: ./src/discovery/mocha.ts
+// mocha lists through its own option loading (.mocharc.*, package.json `mocha`, MOCHA_OPTIONS and the
+// args: spec, extension, ignore, recursive) and file collection, in a small script run by the user's
+// node in the working directory, so that the user's mocha decides.
+
+const mocha_SCRIPT = String.raw `'use strict';
+// Written by shardless: the files mocha would run here, as JSON to $SHARDLESS_LIST.
+const { createRequire } = require('node:module');
+const { join } = require('node:path');
+const { writeFileSync } = require('node:fs');
+const mochaRequire = createRequire(join(process.cwd(), 'package.json'));
+try {
+  mochaRequire.resolve('mocha/package.json');
+} catch {
+  console.error('the npm package mocha is not installed in ' + process.cwd() + ' or above');
+  process.exit(1);
+}
+const cli = (name) => {
+  try {
+    return mochaRequire('mocha/lib/cli/' + name + '.cjs'); // mocha 12
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    return mochaRequire('mocha/lib/cli/' + name); // mocha 8 to 11
+  }
+};
+const options = cli('options').loadOptions(process.argv.slice(2));
+const list = (v) => (v === undefined || v === null || v === false ? [] : [].concat(v).map(String));
+const spec = list(options._);
+const found = cli('collect-files')({
+  allowEmpty: true, ignore: list(options.ignore), extension: list(options.extension), file: [],
+  recursive: Boolean(options.recursive), sort: false, spec: spec.length > 0 ? spec : ['./test'], // mocha's default spec
+});
+writeFileSync(process.env.SHARDLESS_LIST, JSON.stringify(Array.isArray(found) ? found : found.files));
+`;
+function discoverMocha(cwd, args) {
+    return listByScript('mocha', 'list-mocha.cjs', mocha_SCRIPT, cwd, args);
+}
+
+;// CONCATENATED MODULE: ./src/discovery/node-test.ts
+// node --test has no listing of its own: its default patterns, for the `node` on the PATH (the one
+// that runs the batches). Node 20: **/*.test.?(c|m)js, **/*-test.?(c|m)js, **/*_test.?(c|m)js,
+// **/test-*.?(c|m)js, **/test.?(c|m)js and **/test/**/*.?(c|m)js, node_modules skipped. A Node that
+// strips types (22.18+, 23.6+, or flagged: process.features.typescript) also runs the same names ending
+// in .ts, .mts and .cts.
+
+
+
+const ASK = 'JSON.stringify({ node: process.versions.node, typescript: Boolean(process.features && process.features.typescript) })';
+/** Whether a path relative to the working directory ('/'-separated) is one of node --test's defaults. */
+function nodeTestMatcher(typescript) {
+    const ext = typescript ? '\\.[cm]?[jt]s$' : '\\.[cm]?js$';
+    const name = new RegExp(`(^test|[._-]test|^test-.*)${ext}`);
+    const inTestDir = new RegExp(`(^|/)test/.*${ext}`);
+    return (p) => name.test(external_node_path_namespaceObject.posix.basename(p)) || inTestDir.test(p);
+}
+/** Of the args, those that turn type stripping on or off (a file argument must not run here). */
+const STRIP_FLAG = /^--(no-)?experimental-(strip|transform)-types$/;
+async function discoverNodeTest(cwd, args) {
+    const out = await runListing({ runner: 'node-test', program: 'node', args: [...args.filter((a) => STRIP_FLAG.test(a)), '-p', ASK], cwd });
+    let typescript;
+    try {
+        typescript = JSON.parse(out.stdout).typescript;
+    }
+    catch {
+        throw new DiscoveryError(`runner 'node-test' could not list the tests: 'node -p' printed ${JSON.stringify(out.stdout.slice(0, 200))}`);
+    }
+    // (.git holds no test file: not worth walking.)
+    return listFiles({ match: nodeTestMatcher(typescript), skipDir: /^(node_modules|\.git)$/ }, cwd);
+}
+
+;// CONCATENATED MODULE: ./src/discovery/playwright.ts
+// playwright lists the tests of its own configuration (testDir, testMatch, projects): --list, with its
+// JSON reporter writing to a file (its list reporter still prints to stdout).
+
+
+function discoverPlaywright(cwd, args) {
+    return withTempDir(async (dir) => {
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        const out = await runListing({
+            runner: 'playwright', program: 'npx', args: ['--no', '--', 'playwright', 'test', '--list', '--reporter=json', ...args], cwd,
+            // The first is the current name, the second the one older versions read.
+            env: { PLAYWRIGHT_JSON_OUTPUT_FILE: file, PLAYWRIGHT_JSON_OUTPUT_NAME: file },
+        });
+        const report = readListingJson('playwright', file, out);
+        // A top-level suite per test file (per project), named relative to the configuration's rootDir.
+        return fileIds(cwd, (report.suites ?? []).map((s) => s.file), report.config.rootDir);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/discovery/pytest.ts
+// pytest lists what it collects under its own configuration (python_files, testpaths, addopts,
+// conftest.py): --collect-only. Its ids are relative to --rootdir, the working directory as in batches.
+
+/** The files of pytest's collection output: `file: count` lines (-qq) or node ids `file::name` (-q). */
+function pytestFiles(stdout) {
+    const files = [];
+    for (const line of stdout.split(/\r?\n/)) {
+        if (line.trim() === '')
+            break; // the summary follows the first blank line
+        const m = /^(.+?)::/.exec(line) ?? /^(.+): \d+$/.exec(line);
+        if (m)
+            files.push(m[1]);
+    }
+    return files;
+}
+async function discoverPytest(cwd, args) {
+    // -qq prints a line per file; with a -v in the user's addopts it prints node ids instead. No cache
+    // written by a listing.
+    const out = await runListing({ runner: 'pytest', program: 'python3', args: ['-m', 'pytest', '--collect-only', '-qq', '--rootdir=.', '-p', 'no:cacheprovider', ...args], cwd });
+    return fileIds(cwd, pytestFiles(out.stdout));
+}
+
+;// CONCATENATED MODULE: ./src/discovery/rspec.ts
+// rspec lists the examples of its own configuration (.rspec, --pattern, --exclude-pattern, filters):
+// --dry-run with its JSON formatter, written to a file (the user's formatters may print to stdout).
+
+
+
+function discoverRspec(cwd, args) {
+    return withTempDir(async (dir) => {
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        const rspec = ['rspec', '--dry-run', '--format', 'json', '--out', file, ...args];
+        // With a Gemfile, the bundle's rspec, as in batches.
+        const [program, ...rest] = bundler(cwd) ? ['bundle', 'exec', ...rspec] : rspec;
+        const out = await runListing({ runner: 'rspec', program, args: rest, cwd });
+        const report = readListingJson('rspec', file, out);
+        return fileIds(cwd, (report.examples ?? []).map((e) => e.file_path)); // './spec/a_spec.rb'
+    });
+}
+
+;// CONCATENATED MODULE: ./src/discovery/vitest.ts
+// vitest lists the files of its own configuration (include, exclude, projects): `vitest list --filesOnly`.
+
+
+function discoverVitest(cwd, args) {
+    return withTempDir(async (dir) => {
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        const out = await runListing({ runner: 'vitest', program: 'npx', args: ['--no', '--', 'vitest', 'list', '--filesOnly', `--json=${file}`, ...args], cwd });
+        // [{ file, projectName? }], a file once per project that runs it.
+        const listed = readListingJson('vitest', file, out);
+        return fileIds(cwd, listed.map((t) => t.file));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/discovery/index.ts
+
+
+
+
+
+
+
+
+
+
+
+const DISCOVER = {
+    vitest: discoverVitest,
+    jest: discoverJest,
+    mocha: discoverMocha,
+    'node-test': discoverNodeTest,
+    playwright: discoverPlaywright,
+    'cucumber-js': discoverCucumber,
+    pytest: discoverPytest,
+    'go-test': discoverGo,
+    rspec: discoverRspec,
+};
+/** The tests the runner lists in `cwd` with `args`. Throws, naming the runner, when it lists none. */
+async function discoverTests(runner, cwd, args = []) {
+    const ids = await DISCOVER[runner](cwd, args);
+    if (ids.length === 0)
+        throw new DiscoveryError(`runner '${runner}' lists no test in ${cwd}${args.length ? ` (runner args: ${args.join(' ')})` : ''}`);
+    return ids;
+}
+
 ;// CONCATENATED MODULE: ./src/testlist.ts
 // Listing the tests of a run from `tests` (ids and globs), `tests-file` and `tests-command`.
 
@@ -46953,16 +47304,6 @@ async function runCommand(command, cwd, what = `Input '${INPUT.testsCommand}'`) 
         throw new InputError(`${what} exited with code ${res.exitCode}`);
     return res.stdout;
 }
-/** The tests a runner preset lists: its test files, or its listing command's lines. */
-async function presetTests(runner, cwd) {
-    const { list } = PRESETS[runner];
-    if ('command' in list)
-        return lines(await runCommand(list.command, cwd, `The '${runner}' listing (${list.command})`), false);
-    const files = listFiles(list, cwd);
-    if (files.length === 0)
-        throw new InputError(`Input '${INPUT.runner}' (${runner}): no test file matches ${list.glob} in ${cwd}`);
-    return files;
-}
 /** Test ids in order of first appearance, duplicates dropped. Throws when the list is empty. */
 async function listTests(src) {
     const cwd = (0,external_node_path_namespaceObject.resolve)(src.workingDirectory);
@@ -46991,7 +47332,7 @@ async function listTests(src) {
     if (src.testsCommand)
         ids.push(...lines(await runCommand(src.testsCommand, cwd), false));
     if (!src.tests.trim() && !src.testsFile && !src.testsCommand && src.runner && src.runner !== 'custom') {
-        ids.push(...(await presetTests(src.runner, cwd)));
+        ids.push(...(await discoverTests(src.runner, cwd, src.runnerArgs)));
     }
     const unique = [...new Set(ids)];
     if (unique.length === 0) {
@@ -54881,6 +55222,7 @@ async function control(cfg, redis, all) {
 
 
 
+
 const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
 const EXIT_DEADLINE_MS = 4_500;
@@ -54939,6 +55281,24 @@ function batchResults(out, tests, cwd) {
         return { results, end: 'ok' };
     }
     return { results, end: 'split' };
+}
+/**
+ * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
+ * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
+ * would requeue them until lost).
+ */
+function runnerFoundNoTests(runner, outputTail, tests, results) {
+    const text = withoutAnsi(outputTail);
+    const found = PRESETS[runner].noTests?.exec(text);
+    if (!found)
+        return;
+    const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
+    for (const id of tests) {
+        const r = results.get(id);
+        if (r?.timed)
+            continue; // the runner's own result for it
+        results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
+    }
 }
 class Worker {
     cfg;
@@ -55121,7 +55481,7 @@ class Worker {
         logIds(tests.map((t) => `  - ${t}`));
         const run = new BatchRun({
             command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
-            isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp,
+            isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp, keepTail: this.presetCommand !== undefined,
         });
         this.current = { run, lease };
         let out;
@@ -55138,6 +55498,8 @@ class Worker {
             return;
         }
         const { results, end } = batchResults(out, tests, cfg.workingDirectory);
+        if (this.presetCommand && cfg.runner !== 'custom')
+            runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
         const reply = await this.queue.report(this.epoch, cfg.workerId, lease, end, results);
         this.current = null;
         this.batches++;

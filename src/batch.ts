@@ -27,6 +27,8 @@ export interface BatchSpec {
   tmpDir: string;
   /** Base environment (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Keep the last bytes of the command's output (still streamed) in BatchOutcome.outputTail. */
+  keepTail?: boolean;
 }
 
 export interface BatchOutcome {
@@ -40,6 +42,8 @@ export interface BatchOutcome {
   /** The command holds {junit} or junitGlob is set. */
   usesJUnit: boolean;
   durationMs: number;
+  /** The end of stdout and stderr as they came, when BatchSpec.keepTail ('' otherwise). */
+  outputTail: string;
 }
 
 /** Time between SIGTERM and SIGKILL on a timeout. */
@@ -48,6 +52,10 @@ const KILL_GRACE_MS = 2000;
 const MTIME_SLACK_MS = 1000;
 /** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
 const fitsExec = (s: string): boolean => Buffer.byteLength(s) < 128 * 1024;
+/** How much of a batch's output BatchSpec.keepTail keeps. */
+const TAIL_BYTES = 8 * 1024;
+/** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
+const DRAIN_MS = 1000;
 
 /** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
 /** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
@@ -89,6 +97,7 @@ export class BatchRun {
   private exited = false;
   private cancelled = false;
   private timedOut = false;
+  private tail = '';
 
   constructor(private readonly spec: BatchSpec) {}
 
@@ -157,7 +166,7 @@ export class BatchRun {
         if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file)) junitFiles.push(file);
       }
     }
-    return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs };
+    return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail };
   }
 
   private run(
@@ -185,12 +194,14 @@ export class BatchRun {
       let child: ReturnType<typeof spawn>;
       try {
         // detached: the shell leads its own process group, which is what gets killed.
-        child = spawn(shell, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+        const out = this.spec.keepTail ? 'pipe' : 'inherit';
+        child = spawn(shell, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
       } catch (err) {
         cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
         return;
       }
       this.child = child;
+      const drained = this.streamKeepingTail(child);
       child.on('error', (err) => {
         if (child.pid === undefined) cannotRun(err); // ENOENT, EACCES: nothing was started
       });
@@ -198,7 +209,9 @@ export class BatchRun {
       child.on('exit', (code, sig) => {
         // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
         if (child.pid) killProcessGroup(child.pid, 'SIGKILL');
-        finish(code, sig);
+        clearTimeout(timer); // it ended: no timeout while its last output drains
+        clearTimeout(killTimer);
+        void drained.then(() => finish(code, sig));
       });
 
       const pid = child.pid;
@@ -210,6 +223,33 @@ export class BatchRun {
           killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
         }, timeoutMs);
       }
+    });
+  }
+
+  /**
+   * Streams the child's piped output on to ours, keeping its last TAIL_BYTES; resolves when both pipes
+   * closed, or DRAIN_MS after the exit (a process that left the group may hold them open).
+   */
+  private streamKeepingTail(child: ReturnType<typeof spawn>): Promise<void> {
+    if (!this.spec.keepTail) return Promise.resolve();
+    const pipes = [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const;
+    const closed = pipes.map(([from, to]) => new Promise<void>((done) => {
+      if (!from) return done();
+      from.on('data', (chunk: Buffer) => {
+        to.write(chunk);
+        this.tail = (this.tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
+      });
+      from.on('close', done).on('error', done);
+    }));
+    return new Promise((done) => {
+      let late: NodeJS.Timeout | undefined;
+      void Promise.all(closed).then(() => {
+        clearTimeout(late);
+        done();
+      });
+      child.on('exit', () => {
+        late = setTimeout(done, DRAIN_MS);
+      });
     });
   }
 }

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { INPUT } from './names.js';
 import { InputError } from './inputs.js';
-import { PRESETS, listFiles, type RunnerName } from './presets.js';
+import { discoverTests } from './discovery/index.js';
+import type { RunnerName } from './presets.js';
 
 const GLOB_CHARS = /[*?[{]/;
 /** Output a command wrote before it exited is read by then; this only bounds a wait for stragglers. */
@@ -16,8 +17,10 @@ export interface TestSources {
   testsFile: string;
   testsCommand: string;
   workingDirectory: string;
-  /** Lists the tests when the three inputs above are empty. */
+  /** Lists the tests, by the runner itself, when the three inputs above are empty. */
   runner?: RunnerName;
+  /** The user's arguments for the runner, given to its listing too. */
+  runnerArgs?: string[];
 }
 
 /** The `tests` input is YAML text: trim it. Files and command output keep ids exactly (spaces included). */
@@ -52,15 +55,6 @@ async function runCommand(command: string, cwd: string, what = `Input '${INPUT.t
   return res.stdout;
 }
 
-/** The tests a runner preset lists: its test files, or its listing command's lines. */
-async function presetTests(runner: Exclude<RunnerName, 'custom'>, cwd: string): Promise<string[]> {
-  const { list } = PRESETS[runner];
-  if ('command' in list) return lines(await runCommand(list.command, cwd, `The '${runner}' listing (${list.command})`), false);
-  const files = listFiles(list, cwd);
-  if (files.length === 0) throw new InputError(`Input '${INPUT.runner}' (${runner}): no test file matches ${list.glob} in ${cwd}`);
-  return files;
-}
-
 /** Test ids in order of first appearance, duplicates dropped. Throws when the list is empty. */
 export async function listTests(src: TestSources): Promise<string[]> {
   const cwd = resolve(src.workingDirectory);
@@ -85,7 +79,7 @@ export async function listTests(src: TestSources): Promise<string[]> {
   }
   if (src.testsCommand) ids.push(...lines(await runCommand(src.testsCommand, cwd), false));
   if (!src.tests.trim() && !src.testsFile && !src.testsCommand && src.runner && src.runner !== 'custom') {
-    ids.push(...(await presetTests(src.runner, cwd)));
+    ids.push(...(await discoverTests(src.runner, cwd, src.runnerArgs)));
   }
   const unique = [...new Set(ids)];
   if (unique.length === 0) {

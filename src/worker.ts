@@ -15,7 +15,8 @@ import { Queue, type RegisterReply } from './queue.js';
 import { closeRedis, connectRedis, type RedisClient } from './redis.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
-import { usePreset } from './presets.js';
+import { PRESETS, usePreset, type PresetName } from './presets.js';
+import { withoutAnsi } from './annotations.js';
 
 const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
@@ -74,6 +75,23 @@ export function batchResults(out: BatchOutcome, tests: string[], cwd: string): {
     return { results, end: 'ok' };
   }
   return { results, end: 'split' };
+}
+
+/**
+ * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
+ * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
+ * would requeue them until lost).
+ */
+export function runnerFoundNoTests(runner: PresetName, outputTail: string, tests: string[], results: Map<string, TestResult>): void {
+  const text = withoutAnsi(outputTail);
+  const found = PRESETS[runner].noTests?.exec(text);
+  if (!found) return;
+  const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
+  for (const id of tests) {
+    const r = results.get(id);
+    if (r?.timed) continue; // the runner's own result for it
+    results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
+  }
 }
 
 class Worker {
@@ -250,7 +268,7 @@ class Worker {
     logIds(tests.map((t) => `  - ${t}`));
     const run = new BatchRun({
       command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
-      isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp,
+      isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp, keepTail: this.presetCommand !== undefined,
     });
     this.current = { run, lease };
     let out: BatchOutcome;
@@ -266,6 +284,7 @@ class Worker {
       return;
     }
     const { results, end } = batchResults(out, tests, cfg.workingDirectory);
+    if (this.presetCommand && cfg.runner !== 'custom') runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
     const reply = await this.queue.report(this.epoch, cfg.workerId, lease, end, results);
     this.current = null;
     this.batches++;
