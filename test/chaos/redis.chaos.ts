@@ -1,6 +1,8 @@
 // Chaos 2 and 3: Redis itself fails under a running run.
 //  - restarted WITH persistence (AOF, fsync always): once SIGKILLed and back at once, once SIGTERMed and
 //    down past heartbeat-ttl; every process reconnects on its own and the run completes with the invariants;
+//  - restarted from a snapshot taken a moment earlier (the last writes lost): workers whose leases Redis
+//    forgot rejoin, and the run completes with 0 lost;
 //  - restarted WITHOUT persistence (the run's state is gone), and the run's keys DELeted mid-run: every
 //    process notices and exits 1 with a message saying the run's state disappeared, in bounded time.
 
@@ -71,6 +73,44 @@ test('Redis restarted with persistence (SIGKILL, then SIGTERM past heartbeat-ttl
   expect(report.status).toBe('passed');
   expect(report.counts.passed).toBe(tests.length);
   printFigures('redis-restart-aof', { outage1Ms, outage2Ms, runSeconds: +(runMs / 1000).toFixed(1), workers: workers.length, ...figures });
+});
+
+test('Redis restarted from a snapshot taken a moment earlier (its last writes lost): everyone rejoins, 0 lost, each test final once', async () => {
+  // As with appendfsync everysec, or an RDB snapshot: the restarted Redis lacks the last writes, so
+  // workers report leases it never heard of, and hold leases it thinks are still active.
+  const redis = await server();
+  const s = new Scenario(redis, 'snapshot');
+  const tests = testList('snap', 160);
+  const t0 = Date.now();
+  const controller = s.controller(tests, { 'batch-size': '4', 'heartbeat-ttl': '3', 'max-attempts': '3' });
+  const workers = ['w1', 'w2', 'w3', 'w4'].map((id) => s.worker(id));
+  await waitFor('a quarter of the run to be done', async () => (await progress(s)) >= 40, 60_000, 100);
+  const c = redis.client();
+  let atSnapshot: number;
+  try {
+    await c.save();
+    atSnapshot = Number(await c.hget(`${runPrefix(s)}meta`, 'done'));
+  } finally {
+    c.disconnect();
+  }
+  // More progress after the snapshot: results, claims and leases that the restart will forget.
+  await waitFor('progress after the snapshot', async () => (await progress(s)) >= atSnapshot + 16, 60_000, 50);
+  const beforeKill = await progress(s);
+  await redis.stop('SIGKILL');
+  await redis.restart();
+  const afterRestart = await progress(s);
+  expect(afterRestart, 'the restarted Redis holds the snapshot, not the later writes').toBeLessThan(beforeKill);
+
+  await waitFor('the controller to exit', () => controller.exit, 120_000, 200);
+  const runMs = controller.exitedAt! - t0;
+  await s.allExited(30_000);
+  expect(controller.exit, lastLine(controller)).toEqual({ code: 0, signal: null });
+  for (const w of workers) expect(w.exit, `${w.name}: ${lastLine(w)}`).toEqual({ code: 0, signal: null });
+  const { report, figures } = await checkInvariants(s, tests, { maxAttempts: 3, complete: true, noLost: true });
+  expect(report.status).toBe('passed');
+  expect(report.counts.passed).toBe(tests.length);
+  const rejoined = workers.filter((w) => /unknown to Redis/.test(w.output())).length;
+  printFigures('redis-restart-snapshot', { atSnapshot, beforeKill, afterRestart, rejoined, runSeconds: +(runMs / 1000).toFixed(1), ...figures });
 });
 
 /** Starts a run of 4 workers, waits for progress, applies `fault`, and checks that all exit 1 in bounded time saying why. */
