@@ -109,11 +109,10 @@ end
 
 -- Only tests waiting in a queue are claimed: a stray copy of an id (never expected) is dropped rather
 -- than run twice.
-local vals = hmget_many(K_TESTS, ids)
+local popped = load_popped(isolated and K_REQUEUE or K_QUEUE, ids, meta.ttl)
 local claimed, states = {}, {}
 for i, id in ipairs(ids) do
-  local st = unpack_test(id, vals[i])
-  if not st then return corrupt('queued test ' .. id .. ' has no state') end
+  local st = popped[i]
   if st.where == 'q' or st.where == 'r' then
     claimed[#claimed + 1] = id
     states[#states + 1] = st

@@ -1386,6 +1386,17 @@ describe('bad days', () => {
     expect(await snapshot(run.keys.prefix)).toEqual(before);
   });
 
+  test('a claim that meets a corrupt or missing queued state puts the tests it popped back, in order', async () => {
+    const run = await newRun(names(5), { settings: { batchSize: 3 } });
+    await redis.hset(run.keys.tests, 't02', 'garbage');
+    await expect(run.q.claim(run.epoch, 'w1')).rejects.toThrow(/corrupt run state.*test t02/);
+    expect(await list(run.keys.queue)).toEqual(names(5));
+    await redis.hdel(run.keys.tests, 't02');
+    await expect(run.q.claim(run.epoch, 'w1')).rejects.toThrow(/corrupt run state.*queued test t02 has no state/);
+    expect(await list(run.keys.queue)).toEqual(names(5));
+    await assertAllTtl(run);
+  });
+
   test('a worker id held by another live instance is not taken over; a dead one\'s is', async () => {
     const run = await newRun(['a', 'b', 'c', 'd'], { settings: { batchSize: 2 } });
     const first = await claimOk(run, 'w1');

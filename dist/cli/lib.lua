@@ -277,6 +277,23 @@ local function load_tests(ids)
   return states
 end
 
+-- The states of tests a claim just popped from the list `key`. A missing or corrupt one puts them all
+-- back at its head, in order, before the error is raised: Redis would not roll the pop back.
+local function load_popped(key, ids, ttl)
+  local ok, res = pcall(function()
+    local states = load_tests(ids)
+    for i, id in ipairs(ids) do
+      if not states[i] then fail_corrupt('queued test ' .. id .. ' has no state') end
+    end
+    return states
+  end)
+  if ok then return res end
+  local back = {}
+  for i = #ids, 1, -1 do back[#back + 1] = ids[i] end
+  if push_many('LPUSH', key, back) == #back then redis.call('EXPIRE', key, ttl) end
+  error(res, 0)
+end
+
 -- Every test of a lease that is still held under it ends without a result (reap, release). states:
 -- load_tests(lease.t) when the caller read them before its first write.
 local function drop_lease(ctx, lease, outcome, msg, states)

@@ -17,12 +17,14 @@ if inst ~= '' and (w.inst or inst) ~= inst and w.state == 'alive' then
   local pttl = redis.call('PTTL', K_HB)
   if pttl ~= -2 then return { 'clash', tostring(pttl) } end
 end
+-- A worker that registers again while its record holds an active lease was restarted (or, the same
+-- instance, rejoins after Redis lost its last writes: restarted from older data): that batch is lost.
+local how = (w.inst and w.inst == inst) and ' rejoined' or ' restarted'
 if inst ~= '' then w.inst = inst end
--- A worker that registers again while its record holds an active lease was restarted: that batch is lost.
 local lease = w.lease ~= '' and get_lease(w.lease) or nil
 if lease and lease.st == 'active' and lease.w == id then
   local ctx = new_ctx(meta, now_ms())
-  drop_lease(ctx, lease, 'lost', 'worker ' .. id .. ' restarted')
+  drop_lease(ctx, lease, 'lost', 'worker ' .. id .. how)
   end_lease(ctx, lease, 'released')
   w.lostBatches = w.lostBatches + 1
   flush(ctx)
