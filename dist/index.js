@@ -45886,7 +45886,7 @@ function scriptKeys(k, hb) {
 // Loads the Lua scripts (src/lua; ncc copies each file named below into dist/) into an ioredis client.
 // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
 
-const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort'];
+const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort', 'verdict'];
 // One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
 const FILES = {
     lib: __nccwpck_require__.ab + "lib.lua",
@@ -45900,6 +45900,7 @@ const FILES = {
     release: __nccwpck_require__.ab + "release.lua",
     reap: __nccwpck_require__.ab + "reap.lua",
     abort: __nccwpck_require__.ab + "abort.lua",
+    verdict: __nccwpck_require__.ab + "verdict.lua",
 };
 function source(name) {
     return (0,external_node_fs_namespaceObject.readFileSync)(FILES[name], 'utf8');
@@ -45922,6 +45923,8 @@ function defineScripts(redis) {
 }
 
 ;// CONCATENATED MODULE: ./src/queue.ts
+// Typed calls of the Lua scripts, one Redis round trip each, plus the read-back for the report.
+
 
 
 const SEED_CHUNK = 1000;
@@ -45935,9 +45938,15 @@ function parseJson(s, empty) {
 }
 class Queue {
     keys;
+    instance;
     redis;
-    constructor(redis, keys) {
+    /**
+     * `instance`: this process's token, kept in the worker record at register, so that a second live
+     * process given the same worker id is told apart from a restart of a dead one.
+     */
+    constructor(redis, keys, instance = (0,external_node_crypto_.randomUUID)()) {
         this.keys = keys;
+        this.instance = instance;
         this.redis = defineScripts(redis);
     }
     k(hb = this.keys.controller) {
@@ -45982,13 +45991,15 @@ class Queue {
         return (state === 'complete' || state === 'aborted') && Number(createdAt) < ms;
     }
     async register(worker) {
-        const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker));
+        const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker, this.instance));
         if (!r)
             return null;
-        return { epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
+        if (r[0] === 'clash')
+            return { kind: 'clash', expiresInMs: Number(r[1]) };
+        return { kind: 'ok', epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
     }
     async claim(epoch, worker) {
-        const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker));
+        const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker, this.instance));
         const kind = String(r[0]);
         if (kind === 'ok') {
             return { kind, lease: String(r[1]), isolated: Number(r[2]) === 1, attempt: Number(r[3]), tests: r.slice(4).map(String) };
@@ -46008,14 +46019,14 @@ class Queue {
         return { kind: r[0], finals: parseJson(r[1], {}) };
     }
     async heartbeat(epoch, worker) {
-        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller));
+        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller, this.instance));
         if (r[0] === 'stale')
             return { kind: 'stale' };
         return { kind: r[0], state: r[1], reason: String(r[2] ?? ''), controllerAlive: Number(r[3]) === 1 };
     }
     /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */
     async release(epoch, worker, lease, state) {
-        const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state);
+        const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state, this.instance);
         return r === 'stale' ? 0 : Number(r);
     }
     async reap(epoch, controllerTtlMs) {
@@ -46032,12 +46043,42 @@ class Queue {
     async abort(epoch, reason) {
         return String(await this.redis.sl_abort(...this.k(), epoch, reason));
     }
+    /** Records the run's verdict in its meta hash; false (nothing written) when the run is gone or was reset. */
+    async verdict(epoch, passed) {
+        return (await this.redis.sl_verdict(...this.k(), epoch, passed ? 'passed' : 'failed')) === 'OK';
+    }
+    /** Every field of a hash, READ_CHUNK at a time (HSCAN): one HGETALL of a large hash blocks Redis. */
+    async scanHash(key) {
+        const out = new Map(); // HSCAN may return a field twice
+        let cursor = '0';
+        do {
+            const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', READ_CHUNK);
+            for (let i = 0; i < flat.length; i += 2)
+                out.set(flat[i], flat[i + 1]);
+            cursor = next;
+        } while (cursor !== '0');
+        return out;
+    }
+    /** The leases 1..meta.seq (a lease's id is the seq that numbered it), READ_CHUNK per HMGET. */
+    async readLeases(seq) {
+        const out = [];
+        for (let i = 1; i <= seq; i += READ_CHUNK) {
+            const ids = Array.from({ length: Math.min(READ_CHUNK, seq - i + 1) }, (_, j) => String(i + j));
+            const vals = await this.redis.hmget(this.keys.leases, ...ids);
+            ids.forEach((id, j) => {
+                const v = vals[j];
+                if (v)
+                    out.push([id, v]);
+            });
+        }
+        return out;
+    }
     /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
     async readRun(queue, run, ids) {
         const { redis, keys } = this;
-        const [meta, workersRaw, leasesRaw, time] = await Promise.all([
-            redis.hgetall(keys.meta), redis.hgetall(keys.workers), redis.hgetall(keys.leases), redis.time(),
-        ]);
+        const [meta, time] = await Promise.all([redis.hgetall(keys.meta), redis.time()]);
+        const workersRaw = await this.scanHash(keys.workers);
+        const leasesRaw = await this.readLeases(Number(meta.seq ?? 0));
         const tests = [];
         for (let i = 0; i < ids.length; i += READ_CHUNK) {
             const chunk = ids.slice(i, i + READ_CHUNK);
@@ -46052,19 +46093,17 @@ class Queue {
             if (part.length < READ_CHUNK)
                 break;
         }
-        const workers = Object.entries(workersRaw)
+        const workers = [...workersRaw]
             .filter(([id]) => id !== '_')
             .map(([id, v]) => {
             const w = JSON.parse(v);
             return { id, state: w.state, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
         });
-        const batches = Object.entries(leasesRaw)
-            .filter(([id]) => id !== '_')
+        const batches = leasesRaw
             .map(([id, v]) => {
             const l = JSON.parse(v);
             return { id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st };
-        })
-            .sort((a, b) => Number(a.id) - Number(b.id));
+        });
         const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
         return {
             queue, run, state: (meta.state ?? 'seeding'), abortReason: meta.reason ?? '',
@@ -46891,10 +46930,6 @@ function previousKeys(cfg) {
     if (!cfg.runIdDefaulted || cfg.runAttempt <= 1)
         return null;
     return runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${cfg.runAttempt - 1}`);
-}
-/** The controller records the verdict of a run in its meta hash when it ends. */
-async function recordVerdict(redis, keys, passed) {
-    await redis.hset(keys.meta, 'result', passed ? 'passed' : 'failed');
 }
 async function previousAttemptPassed(redis, cfg) {
     const keys = previousKeys(cfg);
@@ -55050,8 +55085,35 @@ async function timingsFromJUnit(t, pattern, ids, cwd) {
 
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
+/** A tick's script call that fails is retried (backoff up to TICK_RETRY_MAX_MS) for TICK_GIVE_UP_MS, then ends the run. */
+const TICK_RETRY_MAX_MS = 5_000;
+const TICK_GIVE_UP_MS = 60_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const formatSeconds = (ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
+/**
+ * A call of the controller's tick (reap, abort): a failure (Redis unreachable past the reconnect window,
+ * a script error) is logged and retried with backoff, since the run's state in Redis is intact and the
+ * workers keep going; one that lasts TICK_GIVE_UP_MS ends the run with that error. A corrupt run state
+ * does not heal by waiting: it ends the run at once.
+ */
+async function retryTick(what, call, giveUpMs = TICK_GIVE_UP_MS) {
+    const since = Date.now();
+    for (let delay = 200;; delay = Math.min(delay * 2, TICK_RETRY_MAX_MS)) {
+        try {
+            return await call();
+        }
+        catch (e) {
+            const msg = e.message;
+            const failingMs = Date.now() - since;
+            if (/corrupt run state/.test(msg))
+                throw e;
+            if (failingMs >= giveUpMs)
+                throw new Error(`the controller's ${what} kept failing for ${formatSeconds(failingMs)}: ${msg}`);
+            warning(`the controller's ${what} failed (${msg}); retrying in ${formatSeconds(delay)}`);
+            await sleep(Math.min(delay, giveUpMs - failingMs));
+        }
+    }
+}
 async function runController(cfg) {
     const all = await listTests(cfg);
     const redis = await connectRedis(cfg, { name: 'shardless-controller' });
@@ -55138,7 +55200,7 @@ async function control(cfg, redis, all) {
     let noWorkerSince = startedMs;
     let p;
     for (;;) {
-        p = await queue.reap(epoch, cfg.heartbeatTtl * 1000);
+        p = await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000));
         if (!p)
             throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
         for (const w of p.reaped)
@@ -55162,7 +55224,7 @@ async function control(cfg, redis, all) {
         else if (p.nowMs - noWorkerSince > cfg.noWorkerTimeout * 1000)
             reason = `no live worker for ${cfg.noWorkerTimeout} s (no-worker-timeout)`;
         if (reason) {
-            await queue.abort(epoch, reason);
+            await retryTick('abort', () => queue.abort(epoch, reason));
             continue;
         }
         // Tick again right after the first heartbeat key that may expire, so a dead worker's tests are
@@ -55173,7 +55235,7 @@ async function control(cfg, redis, all) {
     // that those runs are in the report.
     for (const until = Date.now() + ABORT_GRACE_MS; p.state === 'aborted' && p.running > 0 && Date.now() < until && !signal;) {
         await sleep(200);
-        p = (await queue.reap(epoch, cfg.heartbeatTtl * 1000)) ?? p;
+        p = (await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000))) ?? p;
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -55185,7 +55247,8 @@ async function control(cfg, redis, all) {
     const junitPath = cfg.junitOutput ? (0,external_node_path_namespaceObject.resolve)(cfg.junitOutput) : '';
     await writeReport(report, reportPath, junitPath);
     const reason = exitReason(report, data, cfg.failOnFlaky);
-    await recordVerdict(redis, keys, reason === null);
+    // The verdict a later attempt reads (src/rerun.ts); not written into a run reset or expired meanwhile.
+    await queue.verdict(epoch, reason === null);
     for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath)))
         setOutput(name, value);
     // GitHub keeps about 10 error annotations a step, and setFailed adds one.
@@ -55227,6 +55290,9 @@ const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
 const EXIT_DEADLINE_MS = 4_500;
 const MESSAGE_MAX = 4_000;
+/** Watching a worker-id held by another instance: how often, and how much later expiry means a refresh. */
+const CLASH_POLL_MS = 250;
+const CLASH_SLACK_MS = 100;
 const worker_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Lines holding test ids, with workflow commands off: an id must never act as `::command::` or `##[...]`. */
 function logIds(lines) {
@@ -55305,6 +55371,8 @@ class Worker {
     queue;
     redis;
     epoch = '';
+    /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
+    id;
     heartbeatTtl = 30;
     batchTimeout = 0;
     /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
@@ -55326,6 +55394,7 @@ class Worker {
     constructor(cfg) {
         this.cfg = cfg;
         this.noWorkerTimeout = cfg.noWorkerTimeout;
+        this.id = cfg.workerId;
     }
     joined(reg) {
         this.epoch = reg.epoch;
@@ -55371,7 +55440,7 @@ class Worker {
             // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
             // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
             const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
-            const reg = earlier ? null : await this.queue.register(cfg.workerId);
+            const reg = earlier ? null : await this.register();
             if (reg) {
                 this.joined(reg);
                 return true;
@@ -55397,8 +55466,30 @@ class Worker {
             idle = Math.min(idle * 2, IDLE_MAX_MS);
         }
     }
+    /**
+     * Registers under this.id. An id that another live worker holds (two jobs given one worker-id) is not
+     * taken over: its heartbeat key either runs out (a previous process of this worker, dead: the id is
+     * taken over) or is refreshed (a live twin: this worker takes the id with a suffix, -2, -3, ...).
+     */
+    async register() {
+        let watched; // when the holder's heartbeat key expires, as first seen
+        for (let n = 1;;) {
+            const reg = await this.queue.register(this.id);
+            if (reg?.kind !== 'clash')
+                return reg;
+            const expiresAt = Date.now() + reg.expiresInMs;
+            if (n === 1 && (watched === undefined || expiresAt <= watched + CLASH_SLACK_MS)) {
+                watched ??= expiresAt;
+                await worker_sleep(CLASH_POLL_MS);
+                continue;
+            }
+            const next = `${this.cfg.workerId}-${++n}`;
+            warning(`worker-id ${this.id} is in use by another live worker (two jobs given the same worker-id?): this worker runs as ${next}`);
+            this.id = next;
+        }
+    }
     async rejoin() {
-        const reg = await this.queue.register(this.cfg.workerId);
+        const reg = await this.register();
         if (!reg)
             throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
         if (reg.epoch !== this.epoch)
@@ -55410,10 +55501,10 @@ class Worker {
         if (this.stopping)
             return;
         try {
-            const hb = await this.queue.heartbeat(this.epoch, this.cfg.workerId);
+            const hb = await this.queue.heartbeat(this.epoch, this.id);
             if (hb.kind === 'reclaimed' && !this.reclaimed) {
                 this.reclaimed = true;
-                warning(`worker ${this.cfg.workerId} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
+                warning(`worker ${this.id} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
             }
             if (hb.kind === 'stale') {
                 // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
@@ -55454,10 +55545,10 @@ class Worker {
             if (this.stopping)
                 return new Promise(() => { }); // the signal handler exits
             if (this.fatal) {
-                await this.queue.release(this.epoch, cfg.workerId, '', 'cancelled');
+                await this.queue.release(this.epoch, this.id, '', 'cancelled');
                 throw new Error(this.fatal);
             }
-            const c = await this.queue.claim(this.epoch, cfg.workerId);
+            const c = await this.queue.claim(this.epoch, this.id);
             if (c.kind === 'ok') {
                 idle = IDLE_MIN_MS;
                 await this.runBatch(c.lease, c.tests, c.isolated, c.attempt);
@@ -55480,7 +55571,7 @@ class Worker {
         startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
         logIds(tests.map((t) => `  - ${t}`));
         const run = new BatchRun({
-            command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
+            command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: this.id, batchId: lease,
             isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp, keepTail: this.presetCommand !== undefined,
         });
         this.current = { run, lease };
@@ -55500,7 +55591,7 @@ class Worker {
         const { results, end } = batchResults(out, tests, cfg.workingDirectory);
         if (this.presetCommand && cfg.runner !== 'custom')
             runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
-        const reply = await this.queue.report(this.epoch, cfg.workerId, lease, end, results);
+        const reply = await this.queue.report(this.epoch, this.id, lease, end, results);
         this.current = null;
         this.batches++;
         this.testsRun += tests.length;
@@ -55514,7 +55605,9 @@ class Worker {
                 this.bad.set(t, fin);
             return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
         }));
-        if (reply.kind === 'fenced' || reply.kind === 'stale')
+        if (reply.kind === 'unknown')
+            warning(`batch ${lease} is unknown to Redis (it lost its last writes: restarted from older data?); rejoining`);
+        if (reply.kind !== 'ok')
             await this.rejoin();
     }
     outputs() {
@@ -55524,9 +55617,9 @@ class Worker {
     }
     async finish(state, reason) {
         const { cfg } = this;
-        await this.queue.release(this.epoch, cfg.workerId, '', 'finished');
+        await this.queue.release(this.epoch, this.id, '', 'finished');
         this.outputs();
-        info(`worker ${cfg.workerId}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
+        info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
         if (state === 'aborted') {
             setFailed(`run aborted by the controller: ${reason}`);
             return 1;
@@ -55549,7 +55642,7 @@ class Worker {
             cur?.run.cancel();
             void (async () => {
                 try {
-                    const n = await this.queue.release(this.epoch, this.cfg.workerId, cur?.lease ?? '', 'cancelled');
+                    const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
                     info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
                 }
                 catch (e) {
@@ -55557,7 +55650,7 @@ class Worker {
                 }
                 this.outputs();
                 (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
-                setFailed(`worker ${this.cfg.workerId} cancelled by ${sig}`);
+                setFailed(`worker ${this.id} cancelled by ${sig}`);
                 await closeRedis(this.redis);
                 process.exit(1);
             })();

@@ -22,6 +22,9 @@ const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
 const EXIT_DEADLINE_MS = 4_500;
 const MESSAGE_MAX = 4_000;
+/** Watching a worker-id held by another instance: how often, and how much later expiry means a refresh. */
+const CLASH_POLL_MS = 250;
+const CLASH_SLACK_MS = 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -98,6 +101,8 @@ class Worker {
   private queue!: Queue;
   private redis!: RedisClient;
   private epoch = '';
+  /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
+  private id: string;
   private heartbeatTtl = 30;
   private batchTimeout = 0;
   /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
@@ -119,6 +124,7 @@ class Worker {
 
   constructor(private readonly cfg: WorkerConfig) {
     this.noWorkerTimeout = cfg.noWorkerTimeout;
+    this.id = cfg.workerId;
   }
 
   private joined(reg: RegisterReply): void {
@@ -162,7 +168,7 @@ class Worker {
       // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
       // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
       const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
-      const reg = earlier ? null : await this.queue.register(cfg.workerId);
+      const reg = earlier ? null : await this.register();
       if (reg) {
         this.joined(reg);
         return true;
@@ -188,8 +194,30 @@ class Worker {
     }
   }
 
+  /**
+   * Registers under this.id. An id that another live worker holds (two jobs given one worker-id) is not
+   * taken over: its heartbeat key either runs out (a previous process of this worker, dead: the id is
+   * taken over) or is refreshed (a live twin: this worker takes the id with a suffix, -2, -3, ...).
+   */
+  private async register(): Promise<RegisterReply | null> {
+    let watched: number | undefined; // when the holder's heartbeat key expires, as first seen
+    for (let n = 1; ;) {
+      const reg = await this.queue.register(this.id);
+      if (reg?.kind !== 'clash') return reg;
+      const expiresAt = Date.now() + reg.expiresInMs;
+      if (n === 1 && (watched === undefined || expiresAt <= watched + CLASH_SLACK_MS)) {
+        watched ??= expiresAt;
+        await sleep(CLASH_POLL_MS);
+        continue;
+      }
+      const next = `${this.cfg.workerId}-${++n}`;
+      core.warning(`worker-id ${this.id} is in use by another live worker (two jobs given the same worker-id?): this worker runs as ${next}`);
+      this.id = next;
+    }
+  }
+
   private async rejoin(): Promise<void> {
-    const reg = await this.queue.register(this.cfg.workerId);
+    const reg = await this.register();
     if (!reg) throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
     if (reg.epoch !== this.epoch) core.warning(`run ${this.cfg.runId} was restarted by its controller; rejoining`);
     this.joined(reg);
@@ -199,10 +227,10 @@ class Worker {
   private async heartbeat(): Promise<void> {
     if (this.stopping) return;
     try {
-      const hb = await this.queue.heartbeat(this.epoch, this.cfg.workerId);
+      const hb = await this.queue.heartbeat(this.epoch, this.id);
       if (hb.kind === 'reclaimed' && !this.reclaimed) {
         this.reclaimed = true;
-        core.warning(`worker ${this.cfg.workerId} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
+        core.warning(`worker ${this.id} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
       }
       if (hb.kind === 'stale') {
         // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
@@ -242,10 +270,10 @@ class Worker {
     for (;;) {
       if (this.stopping) return new Promise(() => {}); // the signal handler exits
       if (this.fatal) {
-        await this.queue.release(this.epoch, cfg.workerId, '', 'cancelled');
+        await this.queue.release(this.epoch, this.id, '', 'cancelled');
         throw new Error(this.fatal);
       }
-      const c = await this.queue.claim(this.epoch, cfg.workerId);
+      const c = await this.queue.claim(this.epoch, this.id);
       if (c.kind === 'ok') {
         idle = IDLE_MIN_MS;
         await this.runBatch(c.lease, c.tests, c.isolated, c.attempt);
@@ -267,7 +295,7 @@ class Worker {
     core.startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
     logIds(tests.map((t) => `  - ${t}`));
     const run = new BatchRun({
-      command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
+      command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: this.id, batchId: lease,
       isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp, keepTail: this.presetCommand !== undefined,
     });
     this.current = { run, lease };
@@ -285,7 +313,7 @@ class Worker {
     }
     const { results, end } = batchResults(out, tests, cfg.workingDirectory);
     if (this.presetCommand && cfg.runner !== 'custom') runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
-    const reply = await this.queue.report(this.epoch, cfg.workerId, lease, end, results);
+    const reply = await this.queue.report(this.epoch, this.id, lease, end, results);
     this.current = null;
     this.batches++;
     this.testsRun += tests.length;
@@ -298,7 +326,8 @@ class Worker {
       if (fin === 'failed' || fin === 'lost') this.bad.set(t, fin);
       return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
     }));
-    if (reply.kind === 'fenced' || reply.kind === 'stale') await this.rejoin();
+    if (reply.kind === 'unknown') core.warning(`batch ${lease} is unknown to Redis (it lost its last writes: restarted from older data?); rejoining`);
+    if (reply.kind !== 'ok') await this.rejoin();
   }
 
   private outputs(): void {
@@ -309,9 +338,9 @@ class Worker {
 
   private async finish(state: string, reason: string): Promise<number> {
     const { cfg } = this;
-    await this.queue.release(this.epoch, cfg.workerId, '', 'finished');
+    await this.queue.release(this.epoch, this.id, '', 'finished');
     this.outputs();
-    core.info(`worker ${cfg.workerId}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
+    core.info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
     if (state === 'aborted') {
       core.setFailed(`run aborted by the controller: ${reason}`);
       return 1;
@@ -334,14 +363,14 @@ class Worker {
       cur?.run.cancel();
       void (async () => {
         try {
-          const n = await this.queue.release(this.epoch, this.cfg.workerId, cur?.lease ?? '', 'cancelled');
+          const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
           core.info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
         } catch (e) {
           core.warning(`could not hand tests back: ${(e as Error).message} (the controller requeues them after heartbeat-ttl)`);
         }
         this.outputs();
         rmSync(this.tmp, { recursive: true, force: true });
-        core.setFailed(`worker ${this.cfg.workerId} cancelled by ${sig}`);
+        core.setFailed(`worker ${this.id} cancelled by ${sig}`);
         await closeRedis(this.redis);
         process.exit(1);
       })();

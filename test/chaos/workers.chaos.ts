@@ -189,3 +189,30 @@ test('chaos: SIGKILLed, frozen and replaced workers over ~300 tests (360); nothi
     jobs: jobs.length, fencedReports, reclaimedNotices, noResultRunsWithoutInjectedFault: unexplained.length, lostTests: lost.map((t) => t.id), ...figures,
   });
 });
+
+test('chaos: every worker-id given to two live jobs at once, one of each pair SIGKILLed and restarted under its id; 0 lost', async () => {
+  const s = new Scenario(redis, 'twins');
+  const tests = Array.from({ length: 120 }, (_, i) => `twins/slow${100 + ((i * 37) % 300)}-${String(i).padStart(3, '0')}`);
+  const t0 = Date.now();
+  const controller = s.controller(tests, { 'batch-size': '2', 'heartbeat-ttl': String(HEARTBEAT_TTL), 'max-attempts': '3' });
+  // Three ids, each given to two jobs started together (a matrix whose worker-id repeats).
+  const jobs = ['t1', 't1', 't2', 't2', 't3', 't3'].map((id) => ({ id, run: s.worker(id), killed: false }));
+  await waitFor('a third of the run to be done', () => s.events().runners.length >= 20, 60_000, 100);
+  // One job of the first pair is lost with its tree, and a re-run job takes its worker-id again at once.
+  const victim = jobs[0];
+  killJob(victim.run.pid);
+  victim.killed = true;
+  jobs.push({ id: victim.id, run: s.worker(victim.id), killed: false });
+
+  await waitFor('the controller to exit', () => controller.exit, 120_000, 200);
+  await waitFor('every surviving worker to exit', () => jobs.every((j) => j.killed || !j.run.running()), 30_000, 100);
+  const { report, figures } = await checkInvariants(s, tests, { maxAttempts: 3, complete: true, noLost: true });
+  expect(report.status).toBe('passed');
+  expect(controller.exit, lastLine(controller)).toEqual({ code: 0, signal: null });
+  for (const j of jobs.filter((x) => !x.killed)) expect(j.run.exit, `${j.id}: ${lastLine(j.run)}`).toEqual({ code: 0, signal: null });
+  // Runs without a result: only the killed job's batch (one batch of batch-size 2).
+  expect(figures.noResultRuns, 'runs without a result').toBeLessThanOrEqual(2);
+  const renamed = jobs.map((j) => /this worker runs as (\S+)/.exec(j.run.output())?.[1]).filter(Boolean);
+  expect(renamed.length, 'one job of each pair took another id').toBeGreaterThanOrEqual(3);
+  printFigures('twins', { runSeconds: +(((controller.exitedAt ?? Date.now()) - t0) / 1000).toFixed(1), renamed, workers: report.workers.map((w) => w.id), ...figures });
+});

@@ -224,7 +224,7 @@ const ACL_COMMANDS = [
   // the Lua scripts (ioredis sends EVALSHA, then EVAL on NOSCRIPT)
   'eval', 'evalsha',
   // read back and timings, outside scripts
-  'time', 'exists', 'hexists', 'hget', 'hgetall', 'hmget', 'hset', 'expire', 'lrange',
+  'time', 'exists', 'hexists', 'hget', 'hgetall', 'hmget', 'hset', 'expire', 'lrange', 'hscan',
   // inside the scripts
   'del', 'hincrby', 'set', 'llen', 'lpop', 'rpush', 'lrem', 'ltrim', 'lpush', 'pttl',
 ];
