@@ -44996,11 +44996,15 @@ const KILL_GRACE_MS = 2000;
 const MTIME_SLACK_MS = 1000;
 /** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
 const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-/** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
+/**
+ * The action's own INPUT_* variables and the variables its Redis URL may come from (SHARDLESS_REDIS_URL,
+ * REDIS_URL) stay out of the command: each may hold the queue's password.
+ */
 function withoutInputs(env) {
-    return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
+    const secret = new Set(Object.values(ENV));
+    return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_') && !secret.has(k)));
 }
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
 function shellQuote(s) {
     return `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as glob from '@actions/glob';
-import { CMD_ENV, PLACEHOLDER } from './names.js';
+import { CMD_ENV, ENV, PLACEHOLDER } from './names.js';
 
 export interface BatchSpec {
   /** The user's command, with placeholders {tests} {tests-file} {junit}. */
@@ -49,12 +49,16 @@ const MTIME_SLACK_MS = 1000;
 /** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
 const fitsExec = (s: string): boolean => Buffer.byteLength(s) < 128 * 1024;
 
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-/** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
+/**
+ * The action's own INPUT_* variables and the variables its Redis URL may come from (SHARDLESS_REDIS_URL,
+ * REDIS_URL) stay out of the command: each may hold the queue's password.
+ */
 export function withoutInputs(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
+  const secret = new Set<string>(Object.values(ENV));
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_') && !secret.has(k)));
 }
 
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }

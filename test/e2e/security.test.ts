@@ -144,12 +144,8 @@ describe('TLS', () => {
     }
   });
 
-  // BUG (src/redis.ts connectRedis): a certificate that fails verification is a permanent error, yet the
-  // client keeps reconnecting until the 10 s connect timeout (the message then says "within 10 s"). SPEC:
-  // invalid values fail at once. Expected: give up on the first TLS verification error (e.g. err.code
-  // SELF_SIGNED_CERT_IN_CHAIN, DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED,
-  // ERR_TLS_CERT_ALTNAME_INVALID: stop in retryStrategy before the first 'ready'), and hint at redis-ca /
-  // redis-insecure. Remove `.fails` once fixed.
+  // A certificate that fails verification is a permanent error: the client gives up on the first one
+  // (src/redis.ts connectRedis) instead of retrying until the 10 s connect timeout.
   test('an untrusted certificate fails at once (not after the connect timeout)', async () => {
     const s = new Scenario(tls, 'tls-fast');
     const controller = s.controller(['t/pass-1']);
@@ -399,22 +395,23 @@ describe('ACL', () => {
     expect(controller.output().split('\n').filter((l) => l.includes(`not-${PASSWORD}-x`) && !l.startsWith('::add-mask::'))).toEqual([]);
   });
 
-  // HARDENING (src/batch.ts BatchRun.start): the user's command inherits the worker's whole environment,
-  // including INPUT_REDIS-URL with the Redis password, so any test (or a dependency it loads) can read the
-  // queue's credentials and write them into artifacts GitHub does not mask, or fake results. Expected: the
-  // command's environment leaves out the action's own inputs (at least INPUT_REDIS-URL; the user can still
-  // pass REDIS_URL to tests on purpose). Remove `.fails` once fixed.
-  test('the command does not get the Redis password in its environment', async () => {
-    const s = new Scenario(acl, 'acl-env');
+  // The command's environment leaves out the action's inputs and the variables the Redis URL may come from
+  // (README, "Environment given to the command"), so no test can read the queue's password, whichever way
+  // the URL was given.
+  test.each(['input', 'SHARDLESS_REDIS_URL', 'REDIS_URL'] as const)('the command does not get the Redis password in its environment (URL from %s)', async (from) => {
+    const s = new Scenario(acl, `acl-env-${from}`);
     const dump = join(s.dir, 'env-$SHARDLESS_BATCH.json');
-    const urls = { 'redis-url': acl.userUrl('ci') };
-    const controller = s.controller(['e/pass-1'], urls);
-    s.worker('w1', { ...urls, command: `${shq(process.execPath)} -e 'process.stdout.write(JSON.stringify(process.env))' > "${dump}"` });
+    const url = acl.userUrl('ci');
+    const inputs = from === 'input' ? { 'redis-url': url } : { 'redis-url': '' };
+    const env: Record<string, string> = from === 'input' ? {} : { [from]: url };
+    const controller = s.controller(['e/pass-1'], { 'redis-url': url });
+    s.worker('w1', { ...inputs, command: `${shq(process.execPath)} -e 'process.stdout.write(JSON.stringify(process.env))' > "${dump}"` }, env);
     await finish(s, controller);
     expect(controller.exit, controller.output()).toEqual({ code: 0, signal: null });
-    const env = readFileSync(join(s.dir, 'env-1.json'), 'utf8');
-    expect(env).toContain('SHARDLESS_BATCH');
-    const leaking = Object.entries(JSON.parse(env) as Record<string, string>).filter(([, v]) => v.includes(PASSWORD)).map(([k]) => k);
+    const seen = JSON.parse(readFileSync(join(s.dir, 'env-1.json'), 'utf8')) as Record<string, string>;
+    expect(seen.SHARDLESS_BATCH).toBe('1');
+    expect(Object.keys(seen).filter((k) => k.startsWith('INPUT_') || k === 'SHARDLESS_REDIS_URL' || k === 'REDIS_URL'), 'variables left out').toEqual([]);
+    const leaking = Object.entries(seen).filter(([, v]) => v.includes(PASSWORD)).map(([k]) => k);
     expect(leaking, 'variables holding the Redis password').toEqual([]);
   });
 });
