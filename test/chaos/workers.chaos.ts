@@ -161,6 +161,9 @@ test('chaos: SIGKILLed, frozen and replaced workers over ~300 tests (360); nothi
     faultLog.some((f) => f.id === h.w && f.at >= h.s - 250 && f.at <= h.e);
   const noResult = state.history.filter((h) => h.o === 'lost' || h.o === 'timeout');
   const unexplained = noResult.filter((h) => !injected(h));
+  // No healthy worker was reclaimed (docs/reliability.md): every run without a result had a fault injected
+  // into the job holding it.
+  expect(unexplained.map((h) => `${h.t} in batch ${h.b} of ${h.w} (${h.s}..${h.e}, ${h.o}: "${h.m}")`), 'runs without a result and without an injected fault').toEqual([]);
   const lost = report.tests.filter((t) => t.status === 'lost');
   for (const t of lost) {
     for (const h of state.history.filter((x) => x.t === t.id && x.o === 'lost')) {

@@ -85,20 +85,20 @@ test('run timeout: the controller gives up after `timeout` seconds and the worke
   for (const p of s.events().pids) expect(isAlive(p), `pid ${p}`).toBe(false);
 });
 
-test('SIGINT to the controller: the run is aborted and the workers stop', { timeout: 90_000 }, async () => {
-  const s = new Scenario(redis, 'ctlsigint');
+test.each(['SIGINT', 'SIGTERM'] as const)('%s to the controller: the run is aborted and the workers stop', { timeout: 90_000 }, async (sig) => {
+  const s = new Scenario(redis, `ctl${sig.toLowerCase()}`);
   const tests = ['i/slow30000-1', 'i/slow30000-2', 'i/pass-3'];
   const controller = s.controller(tests, { 'batch-size': '1' });
   const workers = [s.worker('w1'), s.worker('w2')];
   await waitFor('both workers to start a slow test', () => new Set(s.events().runners.filter((r) => r.started.length).map((r) => r.worker)).size === 2, 20_000);
   const t0 = Date.now();
-  process.kill(controller.pid, 'SIGINT');
+  process.kill(controller.pid, sig);
   await waitFor('the controller to exit', () => controller.exit, 10_000, 100);
   expect(controller.exit).toEqual({ code: 1, signal: null });
-  expect(lastLine(controller.output())).toBe('::error::run aborted: controller cancelled by SIGINT; 3 tests not run');
+  expect(lastLine(controller.output())).toBe(`::error::run aborted: controller cancelled by ${sig}; 3 tests not run`);
   await s.allExited(15_000);
   expect(Date.now() - t0).toBeLessThan(20_000);
-  expectWorkersAborted(workers, /controller cancelled by SIGINT/);
+  expectWorkersAborted(workers, new RegExp(`controller cancelled by ${sig}`));
   // The report is still written, each test once, none passed.
   const report = s.report();
   checkReport(report, s, tests);
