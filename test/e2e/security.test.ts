@@ -3,7 +3,8 @@
 // and the isolation of runs that share a run id on one Redis.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -71,6 +72,36 @@ function makeCerts(): Certs {
   openssl(dir, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt',
     '-days', '2', '-extfile', 'ext.cnf');
   return { dir, ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), otherCa: join(dir, 'other-ca.crt') };
+}
+
+/**
+ * A server certificate signed by the CA of `certs`, but wrong in one way: made for another host, or
+ * expired (valid for one day of 2020). `openssl ca` is what sets past dates.
+ */
+function badCert(certs: Certs, how: 'wrong-host' | 'expired'): { cert: string; key: string } {
+  const dir = join(certs.dir, how);
+  mkdirSync(join(dir, 'db'), { recursive: true });
+  writeFileSync(join(dir, 'db', 'index.txt'), '');
+  writeFileSync(join(dir, 'db', 'serial'), '01\n');
+  const san = how === 'wrong-host' ? 'DNS:redis.elsewhere.example' : 'DNS:localhost,IP:127.0.0.1';
+  writeFileSync(join(dir, 'ca.cnf'), [
+    '[ca]', 'default_ca = ca_default', '[ca_default]', 'database = db/index.txt', 'new_certs_dir = db', 'serial = db/serial',
+    'default_md = sha256', 'policy = any', 'unique_subject = no', 'default_days = 2', '[any]', 'commonName = supplied',
+    '[ext]', `subjectAltName = ${san}`, 'basicConstraints = CA:FALSE', '',
+  ].join('\n'));
+  openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr',
+    '-subj', `/CN=${how === 'wrong-host' ? 'redis.elsewhere.example' : 'localhost'}`);
+  openssl(dir, 'ca', '-batch', '-config', 'ca.cnf', '-cert', certs.ca, '-keyfile', join(certs.dir, 'ca.key'), '-in', 'server.csr',
+    '-out', 'server.crt', '-extensions', 'ext', ...(how === 'expired' ? ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z'] : []));
+  return { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+}
+
+/** A TLS server that presents a certificate and nothing else: the handshake fails before any Redis command. */
+async function tlsServer(cert: { cert: string; key: string }): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createTlsServer({ cert: readFileSync(cert.cert), key: readFileSync(cert.key) }, (sock) => sock.on('error', () => {}));
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as { port: number }).port, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 /** redis-server listening on TLS only (`--port 0`). */
@@ -152,6 +183,28 @@ describe('TLS', () => {
     await waitFor('the controller to exit', () => controller.exit, 20_000, 50);
     expectCleanFailure(controller, /redis-url/, /certificate/i);
     expect(controller.exitedAt! - controller.startedAt, 'fails within 5 s').toBeLessThan(5_000);
+  });
+
+  test.each([
+    ['wrong-host', /Hostname\/IP does not match certificate's altnames/],
+    ['expired', /certificate has expired/],
+  ] as const)('a server certificate signed by the trusted CA but %s fails at once, naming the reason', async (how, reason) => {
+    const server = await tlsServer(badCert(certs, how));
+    try {
+      const s = new Scenario(tls, `tls-${how}`);
+      const url = `rediss://127.0.0.1:${server.port}`;
+      const controller = s.controller(['t/pass-1'], { 'redis-url': url, 'redis-ca': certs.ca });
+      const worker = s.worker('w1', { 'redis-url': url, 'redis-ca': certs.ca });
+      await s.allExited(20_000);
+      for (const r of [controller, worker]) {
+        expectCleanFailure(r, /redis-url/, reason);
+        expect(r.exitedAt! - r.startedAt, `${r.name} fails within 5 s`).toBeLessThan(5_000);
+        // The CA is the right one: the message must not send the user after another.
+        expect(lastLine(r.output()), r.name).not.toContain('redis-ca');
+      }
+    } finally {
+      await server.close();
+    }
   });
 
   test('with redis-ca the run completes over TLS', async () => {
