@@ -28,7 +28,7 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
 export class RedisServer {
   proc?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'shardless-redis-'));
-  constructor(readonly port: number, readonly extraArgs: string[] = []) {}
+  constructor(readonly port: number, public extraArgs: string[] = []) {}
 
   static async start(extraArgs: string[] = []): Promise<RedisServer> {
     const s = new RedisServer(await freePort(), extraArgs);
