@@ -129,6 +129,18 @@ export function thawJob(frozen: number[]): void {
   signal(worker, 'SIGCONT');
 }
 
+/** A worker job of a chaos driver: its action, and what the driver did to it. */
+export interface Job {
+  id: string;
+  run: ActionRun;
+  startedAt: number;
+  /** Killed by the driver (its exit status is not checked). */
+  killed: boolean;
+  killedAt: number;
+  frozen: number[] | null;
+  thawAt: number;
+}
+
 /** SIGKILLs a job with its whole process tree (a runner machine lost): worker frozen first, then all. */
 export function killJob(pid: number): number[] {
   signal(pid, 'SIGSTOP');

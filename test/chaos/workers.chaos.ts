@@ -8,10 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
-import { type ActionRun } from '../helpers/action.js';
 import { Scenario, waitFor, useRedisServer } from '../e2e/harness.js';
 import {
-  type HistoryEntry, chaosSeed, checkInvariants, expectedWorkerExit, freezeJob, isLive, killJob, lastLine, printFigures, prng, sleep, thawJob,
+  type HistoryEntry, type Job, chaosSeed, checkInvariants, expectedWorkerExit, freezeJob, isLive, killJob, lastLine, printFigures, prng, sleep, thawJob,
 } from './lib.js';
 
 const runnerCmdline = (pid: number): string => {
@@ -31,17 +30,6 @@ const HEARTBEAT_TTL = 2;
 const MAX_ATTEMPTS = 4;
 const POOL = 8;
 const MIN_RUNNING = 3;
-
-interface Job {
-  id: string;
-  run: ActionRun;
-  startedAt: number;
-  /** Killed by the driver (its exit status is not checked). */
-  killed: boolean;
-  killedAt: number;
-  frozen: number[] | null;
-  thawAt: number;
-}
 
 test('chaos: SIGKILLed, frozen and replaced workers over ~300 tests (360); nothing lost but to injected faults, nothing final twice', async () => {
   const seed = chaosSeed();

@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { RedisServer, freePort } from '../helpers/redis-server.js';
 import { type ActionRun, removeTempDirs } from '../helpers/action.js';
-import { Scenario, cleanup, waitFor } from '../e2e/harness.js';
+import { Scenario, cleanup, expectAllKeysExpire, waitFor } from '../e2e/harness.js';
 import {
-  ChaosProxy, type HistoryEntry, chaosSeed, checkInvariants, descendants, expectedWorkerExit, freezeJob, isLive, killJob, lastLine,
-  printFigures, prng, runPrefix, scanKeys, sleep, thawJob,
+  ChaosProxy, type HistoryEntry, type Job, chaosSeed, checkInvariants, descendants, expectedWorkerExit, freezeJob, isLive, killJob, lastLine,
+  printFigures, prng, runPrefix, sleep, thawJob,
 } from './lib.js';
 
 const TARGET = Number(process.env.CHAOS_SOAK_FAULTS ?? 500);
@@ -131,14 +131,7 @@ afterAll(async () => {
 });
 afterEach(cleanup);
 
-interface Job {
-  id: string;
-  run: ActionRun;
-  startedAt: number;
-  killed: boolean;
-  killedAt: number;
-  frozen: number[] | null;
-  thawAt: number;
+interface SoakJob extends Job {
   /** Another live job had its id at some point: its exit status is not checked. */
   shared: boolean;
 }
@@ -186,12 +179,12 @@ async function round(n: number, rnd: ReturnType<typeof prng>, draw: () => Kind):
   const controller = s.controller(tests, {
     ...viaProxy, 'batch-size': '2', 'heartbeat-ttl': String(HEARTBEAT_TTL), 'max-attempts': String(MAX_ATTEMPTS), 'no-worker-timeout': '60', timeout: '600',
   });
-  const jobs: Job[] = [];
+  const jobs: SoakJob[] = [];
   const faults: Fault[] = [];
   let nextId = 1;
-  const spawn = (id = `s${n}-${nextId++}`): Job => {
+  const spawn = (id = `s${n}-${nextId++}`): SoakJob => {
     const shared = jobs.some((j) => j.id === id && !j.killed && j.run.running());
-    const job: Job = { id, run: s.worker(id, viaProxy), startedAt: Date.now(), killed: false, killedAt: 0, frozen: null, thawAt: 0, shared };
+    const job: SoakJob = { id, run: s.worker(id, viaProxy), startedAt: Date.now(), killed: false, killedAt: 0, frozen: null, thawAt: 0, shared };
     if (shared) for (const j of jobs) if (j.id === id) j.shared = true;
     jobs.push(job);
     return job;
@@ -199,7 +192,7 @@ async function round(n: number, rnd: ReturnType<typeof prng>, draw: () => Kind):
   for (let i = 0; i < POOL; i++) spawn();
   const alive = () => jobs.filter((j) => !j.killed && j.run.running());
   const running = () => alive().filter((j) => !j.frozen);
-  const thaw = (j: Job) => {
+  const thaw = (j: SoakJob) => {
     if (j.frozen) thawJob(j.frozen);
     j.frozen = null;
   };
@@ -322,6 +315,7 @@ async function round(n: number, rnd: ReturnType<typeof prng>, draw: () => Kind):
   // Every run without a result coincides with a fault: one that hit its job, or Redis or the network.
   const explained = (h: HistoryEntry) => faults.some((f) => (f.id === '' || f.id === h.w) && f.at <= h.e && f.until >= h.s - 250);
   const unexplained = state.history.filter((h) => (h.o === 'lost' || h.o === 'timeout') && !explained(h));
+  totals.noResultRunsWithoutFault += unexplained.length;
   expect(unexplained.map((h) => `${h.t} in batch ${h.b} of ${h.w} (${h.s}..${h.e}, "${h.m}")`), `round ${n}: runs without a result and without a fault`).toEqual([]);
   const failing = tests.filter((t) => t.includes('/fail-'));
   if (!rolledBack) {
@@ -355,11 +349,9 @@ async function checkStateLost(s: Scenario, runs: ActionRun[]): Promise<void> {
     expect(lastLine(r), r.name).toMatch(/^::error::.*(disappeared|keys were deleted|reset)/);
     expect(descendants(r.pid).filter(isLive), `${r.name} left processes`).toEqual([]);
   }
+  await expectAllKeysExpire(redis);
   const c = redis.client();
   try {
-    const keys = await scanKeys(c);
-    const ttls = await Promise.all(keys.map((k) => c.pttl(k)));
-    expect(keys.filter((_, i) => ttls[i] === -1), 'keys without a TTL after the state loss').toEqual([]);
     expect(await c.exists(`${runPrefix(s)}meta`), 'no meta recreated').toBe(0);
   } finally {
     c.disconnect();
