@@ -1059,6 +1059,7 @@ describe('invariant 2 at every step', () => {
  * reaps and late reports, with invariants 1 and 2 checked after each step. Returns what it went through.
  */
 async function randomWalk(seed: number): Promise<{ fencedLanded: number; reclaimed: number }> {
+  // (A block: the walk keeps the indentation it had as a test body, so that its history stays readable.)
   {
     const rand = rng(seed * 7919);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];

@@ -3,6 +3,7 @@
 // running worker, a test that pins the CPU, and clocks hours off.
 
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
@@ -138,15 +139,16 @@ test('Redis stopped for 5 s and restarted on the same port: the running worker a
 test('a test that pins the CPU for 3 × heartbeat-ttl, on the one CPU its worker may use: the worker is not reaped', { timeout: 90_000 }, async () => {
   const s = new Scenario(redis, 'cpubound');
   const tests = ['cpu/busy-1', 'cpu/busy-2'];
-  const busyMs = 6_000;
+  const busyMs = 9_000;
   const busy = `${shq(process.execPath)} -e ${shq(`const end = Date.now() + ${busyMs}; while (Date.now() < end) {}`)}`;
   const worker = s.worker('w1', { command: busy });
   // The worker and every batch it starts share one CPU (affinity is inherited), so the busy loop competes
   // with the worker's own heartbeats.
   await waitFor('the worker to wait for the controller', () => worker.output().includes('Waiting for the controller'), 20_000);
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(worker.pid)], { stdio: 'ignore' });
-  const controller = s.controller(tests, { 'batch-size': '1', 'heartbeat-ttl': '2' });
-  await waitFor('the controller to exit', () => controller.exit, 60_000, 100);
+  expect(/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1], 'the worker runs on CPU 0 only').toBe('0');
+  const controller = s.controller(tests, { 'batch-size': '1', 'heartbeat-ttl': '3' });
+  await waitFor('the controller to exit', () => controller.exit, 80_000, 100);
   await s.allExited(15_000);
   expect(controller.exit, controller.output()).toEqual({ code: 0, signal: null });
   expect(worker.exit).toEqual({ code: 0, signal: null });
@@ -163,8 +165,8 @@ test('clocks hours off on the controller and the workers change nothing: all tim
   // The preload shifts the clock of a node process started as the action is.
   const shifted = Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(Date.now()))'], { env: { ...process.env, ...skew(7 * hour) } }).toString());
   expect(Math.round((shifted - Date.now()) / hour)).toBe(7);
-  // heartbeat-ttl 2 and timeout 60: a heartbeat or a deadline taken from a local clock would misfire.
-  const controller = s.controller(tests, { 'batch-size': '2', 'heartbeat-ttl': '2', timeout: '60' }, skew(7 * hour));
+  // heartbeat-ttl 3 and timeout 60: a heartbeat or a deadline taken from a local clock would misfire.
+  const controller = s.controller(tests, { 'batch-size': '2', 'heartbeat-ttl': '3', timeout: '60' }, skew(7 * hour));
   const workers = [s.worker('w1', {}, skew(-5 * hour)), s.worker('w2', {}, skew(3 * hour)), s.worker('w3')];
   await waitFor('the controller to exit', () => controller.exit, 60_000, 100);
   await s.allExited(15_000);
