@@ -144,7 +144,7 @@ interface Fault {
   id: string;
 }
 
-const totals = { rounds: 0, tests: 0, runs: 0, noResultRuns: 0, noResultRunsWithoutFault: 0, lost: 0, reclaimedLeases: 0, lateResultsAccepted: 0, roundsStateLost: 0 };
+const totals = { rounds: 0, tests: 0, runs: 0, noResultRuns: 0, noResultRunsWithoutFault: 0, lost: 0, reclaimedLeases: 0, lateResultsAccepted: 0, roundsStateLost: 0, doneForgottenByRollbacks: 0 };
 const byKind = Object.fromEntries(Object.keys(KINDS).map((k) => [k, 0])) as Record<Kind, number>;
 const faultCount = () => Object.values(byKind).reduce((a, b) => a + b, 0);
 
@@ -270,7 +270,9 @@ async function round(n: number, rnd: ReturnType<typeof prng>, draw: () => Kind):
         const ms = rnd.int(200, 1500);
         record(kind, '', ms);
         rolledBack = true;
+        const before = await doneOf(s);
         await redis.rollback(ms);
+        totals.doneForgottenByRollbacks += before - (await doneOf(s));
         break;
       }
       case 'redis-restart-empty': {
@@ -335,6 +337,16 @@ async function round(n: number, rnd: ReturnType<typeof prng>, draw: () => Kind):
   totals.reclaimedLeases += figures.reclaimedLeases;
   totals.lateResultsAccepted += figures.lateResultsAccepted;
   printFigures(`soak-round-${n}`, { faults: faults.length, rolledBack, jobs: jobs.length, ...figures });
+}
+
+/** Tests final in the run, by its meta. */
+async function doneOf(s: Scenario): Promise<number> {
+  const c = redis.client();
+  try {
+    return Number((await c.hget(`${runPrefix(s)}meta`, 'done')) ?? 0);
+  } finally {
+    c.disconnect();
+  }
 }
 
 const t0Of = (jobs: Job[]) => Math.min(...jobs.map((j) => j.startedAt));
