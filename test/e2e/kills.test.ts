@@ -83,7 +83,8 @@ test.each(['SIGINT', 'SIGTERM'] as const)('%s to a worker mid-batch: it kills it
   expect(w1.exitedAt! - t0, 'w1 exits within 5 s').toBeLessThan(5_000);
   expect(w1.exit).toEqual({ code: 1, signal: null });
   expect(w1.output()).toContain(`handed ${held.ids.length} test${held.ids.length === 1 ? '' : 's'} back to the queue`);
-  expect(lastLine(w1.output())).toBe(`::error::worker w1 cancelled by ${sig}`);
+  // (Its batch's log group may close after the error line: the error is not always the last line.)
+  expect(w1.output().split('\n')).toContain(`::error::worker w1 cancelled by ${sig}`);
   // Its batch process tree is gone (the runner leads or belongs to the batch's process group).
   const w1pids = () => s.events().runners.filter((r) => r.worker === 'w1').flatMap((r) => [r.pid, ...r.grandchildren]);
   await waitFor('the batch process to be gone', () => w1pids().every((p) => !isAlive(p)), 1_000).catch(() => undefined);
