@@ -383,6 +383,16 @@ export function runPrefix(s: Scenario): string {
   return runKeys('local', s.queue, s.runId).prefix;
 }
 
+/** How many tests of the run are final, by its meta in Redis. */
+export async function doneCount(s: Scenario): Promise<number> {
+  const c = s.redis.client();
+  try {
+    return Number((await c.hget(`${runPrefix(s)}meta`, 'done')) ?? 0);
+  } finally {
+    c.disconnect();
+  }
+}
+
 function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

@@ -17,7 +17,7 @@ import { RedisServer, freePort } from '../helpers/redis-server.js';
 import { type ActionRun, removeTempDirs } from '../helpers/action.js';
 import { Scenario, cleanup, expectAllKeysExpire, waitFor } from '../e2e/harness.js';
 import {
-  ChaosProxy, type HistoryEntry, type Job, chaosSeed, checkInvariants, descendants, expectedWorkerExit, freezeJob, isLive, killJob, lastLine,
+  ChaosProxy, type HistoryEntry, type Job, chaosSeed, checkInvariants, descendants, doneCount, expectedWorkerExit, freezeJob, isLive, killJob, lastLine,
   printFigures, prng, runPrefix, sleep, thawJob,
 } from './lib.js';
 
@@ -270,9 +270,9 @@ async function round(n: number, rnd: ReturnType<typeof prng>, draw: () => Kind):
         const ms = rnd.int(200, 1500);
         record(kind, '', ms);
         rolledBack = true;
-        const before = await doneOf(s);
+        const before = await doneCount(s);
         await redis.rollback(ms);
-        totals.doneForgottenByRollbacks += before - (await doneOf(s));
+        totals.doneForgottenByRollbacks += before - (await doneCount(s));
         break;
       }
       case 'redis-restart-empty': {
@@ -337,16 +337,6 @@ async function round(n: number, rnd: ReturnType<typeof prng>, draw: () => Kind):
   totals.reclaimedLeases += figures.reclaimedLeases;
   totals.lateResultsAccepted += figures.lateResultsAccepted;
   printFigures(`soak-round-${n}`, { faults: faults.length, rolledBack, jobs: jobs.length, ...figures });
-}
-
-/** Tests final in the run, by its meta. */
-async function doneOf(s: Scenario): Promise<number> {
-  const c = redis.client();
-  try {
-    return Number((await c.hget(`${runPrefix(s)}meta`, 'done')) ?? 0);
-  } finally {
-    c.disconnect();
-  }
 }
 
 const t0Of = (jobs: Job[]) => Math.min(...jobs.map((j) => j.startedAt));
