@@ -55513,7 +55513,7 @@ function helpText(command, width = Math.max(80, Math.min(process.stdout.columns 
     const a = ABOUT[command];
     const out = [`Usage: ${a.usage}`, '', a.text, ''];
     if (command === 'top') {
-        out.push('Commands:', '  controller    one per run: seeds the queue, watches the workers, prints the summary and writes the report', '  worker        one per parallel job: claims batches and runs the test command on them', '  run           a local run: a controller and N workers (and a throwaway redis-server) in one command', '', "Run 'shardless <command> --help' for the options of a command. Options have the names of the", 'GitHub Action\'s inputs: --name value or --name=value. Redis: --redis-url, else the environment', 'variables SHARDLESS_REDIS_URL, then REDIS_URL.', '', 'Examples:', '  shardless run --workers 4 --tests "test/**/*.test.ts" -- npx vitest run --reporter=junit --outputFile={junit} {tests}', '  shardless controller --run-id "$CI_PIPELINE_ID" --tests-file tests.txt', '  shardless worker --run-id "$CI_PIPELINE_ID" --worker-id "$CI_NODE_INDEX" -- npx vitest run {tests}', '');
+        out.push('Commands:', '  controller    one per run: seeds the queue, watches the workers, prints the summary and writes the report', '  worker        one per parallel job: claims batches and runs the test command on them', '  run           a local run: a controller and N workers (and a throwaway redis-server) in one command', '', "Run 'shardless <command> --help' for the options of a command, 'shardless --version' for the", 'version. Options have the names of the GitHub Action\'s inputs: --name value or --name=value.', 'Redis: --redis-url, else the environment variables SHARDLESS_REDIS_URL, then REDIS_URL.', '', 'Examples:', "  shardless run --workers 4 --tests 'test/**/*.test.ts' -- npx vitest run --reporter=junit --outputFile={junit} {tests}", '  shardless controller --run-id "$CI_PIPELINE_ID" --tests-file tests.txt', '  shardless worker --run-id "$CI_PIPELINE_ID" --worker-id "$CI_NODE_INDEX" -- npx vitest run {tests}', '');
         return out.join('\n');
     }
     const specs = optionsOf(command);
@@ -55982,6 +55982,7 @@ function markdownToText(md) {
 
 
 
+
 /** Set in the environment of the children: they stop (as on SIGTERM) when this process goes away. */
 const PARENT_ENV = 'SHARDLESS_RUN_PARENT';
 /** After the controller ends, how long workers get to notice before they are stopped. */
@@ -56068,10 +56069,22 @@ function parseProgress(line) {
         return null;
     return { done: +m[1], total: +m[2], running: +m[3], queued: +m[4], requeued: +m[5], live: +m[6], rest: m[7].replace(/^,\s*/, '') };
 }
+/** The tests `run` lists itself and hands to the controller as a file (see runLocal). */
+const TEST_SOURCES = [INPUT.tests, INPUT.testsFile, INPUT.testsCommand];
+/**
+ * The batch size of a run: the one given, else the default cut to ceil(tests / workers), so that even
+ * a small suite gives every worker work (12 tests over 4 workers: batches of 3, not 10 and 2).
+ * With batch-duration given, batches are sized by estimated work and batch-size is only their cap.
+ */
+function runBatchSize(p, cfg, tests, workers) {
+    if (p.values.has(INPUT.batchSize) || p.values.has(INPUT.batchDuration))
+        return cfg.batchSize;
+    return Math.max(1, Math.min(cfg.batchSize, Math.ceil(tests / workers)));
+}
 /** The options given to `run` that a child takes (those `run` sets itself excepted). */
 function optionArgs(p, roles) {
     const args = [];
-    const own = [INPUT.redisUrl, INPUT.runId, INPUT.command, INPUT.workerId];
+    const own = [INPUT.redisUrl, INPUT.runId, INPUT.command, INPUT.workerId, INPUT.batchSize, ...TEST_SOURCES];
     for (const o of INPUT_OPTIONS) {
         const v = p.values.get(o.name);
         if (v !== undefined && roles.includes(o.role) && !own.includes(o.name))
@@ -56097,11 +56110,14 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
     const runId = p.values.get(INPUT.runId)?.trim() || `local-${Date.now()}`;
     const givenUrl = p.values.get(INPUT.redisUrl)?.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
     // Every option is checked here, before anything starts: the children would only fail one by one.
+    let ctl;
     for (const mode of ['controller', 'worker']) {
         const base = getterOf(p, mode);
         const get = (name) => name === INPUT.redisUrl ? givenUrl || 'redis://127.0.0.1:6379' : name === INPUT.runId ? runId : name === INPUT.command ? command : base(name);
         try {
-            readInputs(get, {});
+            const cfg = readInputs(get, {});
+            if (cfg.mode === 'controller')
+                ctl = cfg;
         }
         catch (e) {
             if (e instanceof InputError)
@@ -56109,6 +56125,9 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
             throw e;
         }
     }
+    // The tests are listed here, once: their count sizes the batches, and the controller gets them as a file.
+    const tests = await listTests(ctl);
+    const batchSize = runBatchSize(p, ctl, tests.length, workers);
     const out = process.stdout;
     let redis = null;
     let url = givenUrl;
@@ -56125,12 +56144,15 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
     const tmp = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'shardless-run-'));
     const summaryFile = (0,external_node_path_namespaceObject.join)(tmp, 'summary.md');
     (0,external_node_fs_namespaceObject.writeFileSync)(summaryFile, '');
+    const testsFile = (0,external_node_path_namespaceObject.join)(tmp, 'tests.txt');
+    (0,external_node_fs_namespaceObject.writeFileSync)(testsFile, `${tests.join('\n')}\n`);
     const cleanup = () => {
         redis?.kill();
         (0,external_node_fs_namespaceObject.rmSync)(tmp, { recursive: true, force: true });
     };
     process.once('exit', cleanup);
-    out.write(`shardless run: run ${runId}, ${workers} worker${workers === 1 ? '' : 's'}, command: ${command || `(the ${preset} preset's)`}\n`);
+    const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    out.write(`shardless run: run ${runId}, ${plural(tests.length, 'test')} in batches of up to ${batchSize}, ${plural(workers, 'worker')}, command: ${command || `(the ${preset} preset's)`}\n`);
     const children = [];
     const names = ['controller', ...Array.from({ length: workers }, (_, i) => `w${i + 1}`)];
     const width = Math.max(...names.map((n) => n.length));
@@ -56199,7 +56221,8 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
     const workerEnv = { ...env };
     delete workerEnv.GITHUB_OUTPUT;
     delete workerEnv.GITHUB_STEP_SUMMARY;
-    const controller = start('controller', 0, ['controller', ...optionArgs(p, ['common', 'controller']), `--${INPUT.workers}=${workers}`, ...common], controllerEnv);
+    const controller = start('controller', 0, ['controller', ...optionArgs(p, ['common', 'controller']), `--${INPUT.workers}=${workers}`,
+        `--${INPUT.testsFile}=${testsFile}`, `--${INPUT.batchSize}=${batchSize}`, ...common], controllerEnv);
     const workerChildren = Array.from({ length: workers }, (_, i) => start(`w${i + 1}`, i + 1, ['worker', ...optionArgs(p, ['common', 'worker']), ...common, '--worker-id', `w${i + 1}`, '--command', command], workerEnv));
     const signalChild = (c, sig) => {
         if (c.exit || c.proc.pid === undefined)
@@ -56301,13 +56324,22 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
     return code;
 }
 
+;// CONCATENATED MODULE: ./package.json
+const package_namespaceObject = {"rE":"1.0.0"};
+;// CONCATENATED MODULE: ./src/version.ts
+// The package's version: package.json's, bundled into dist/ by ncc at build time (its one owner).
+
+const VERSION = package_namespaceObject.rE;
+
 ;// CONCATENATED MODULE: ./src/cli.ts
 // The `shardless` command (bin/shardless.js imports this bundle, dist/cli/index.js):
 //   shardless controller [options]          the action's controller, in this process
 //   shardless worker [options] [-- cmd...]  the action's worker, in this process
 //   shardless run --workers N [options] -- <command...>   a local parallel run (see cli-run.ts)
+//   shardless --version                     the package's version
 // Options are the action's inputs (--name value, --name=value). Exit status: that of the controller or
 // worker; 2 for a command-line mistake; 130 after Ctrl-C in `run`.
+
 
 
 
@@ -56390,6 +56422,10 @@ async function controllerOrWorker(p) {
 async function main(argv) {
     if (process.env.GITHUB_ACTIONS !== 'true')
         installPlainStdout(process.stdout, remember);
+    if (argv[0] === '--version' || argv[0] === '-v') {
+        process.stdout.write(`${VERSION}\n`);
+        return 0;
+    }
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
         const topic = argv[0] === 'help' && argv[1] ? argv[1] : 'top';
         const known = topic === 'controller' || topic === 'worker' || topic === 'run';
