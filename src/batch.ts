@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as glob from '@actions/glob';
-import { CMD_ENV, PLACEHOLDER } from './names.js';
+import { CMD_ENV, ENV, PLACEHOLDER } from './names.js';
 
 export interface BatchSpec {
   /** The user's command, with placeholders {tests} {tests-file} {junit}. */
@@ -57,12 +57,16 @@ const TAIL_BYTES = 8 * 1024;
 /** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
 const DRAIN_MS = 1000;
 
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-/** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
+/**
+ * The action's own INPUT_* variables and the variables its Redis URL may come from (SHARDLESS_REDIS_URL,
+ * REDIS_URL) stay out of the command: each may hold the queue's password.
+ */
 export function withoutInputs(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
+  const secret = new Set<string>(Object.values(ENV));
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_') && !secret.has(k)));
 }
 
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }

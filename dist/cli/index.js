@@ -45002,11 +45002,15 @@ const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
 const TAIL_BYTES = 8 * 1024;
 /** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
 const DRAIN_MS = 1000;
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-/** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
+/**
+ * The action's own INPUT_* variables and the variables its Redis URL may come from (SHARDLESS_REDIS_URL,
+ * REDIS_URL) stay out of the command: each may hold the queue's password.
+ */
 function withoutInputs(env) {
-    return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
+    const secret = new Set(Object.values(ENV));
+    return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_') && !secret.has(k)));
 }
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
 function shellQuote(s) {
     return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -46133,6 +46137,10 @@ var built = __nccwpck_require__(7796);
 function isCertificateError(code) {
     return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/.test(code);
 }
+/** The certificate's issuer is not trusted: what a CA in redis-ca cures (an expired or misnamed one it does not). */
+function isUntrustedIssuer(code) {
+    return /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
+}
 /** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
 function tlsOptions(cfg) {
     if (!cfg.redisUrl.startsWith('rediss:')) {
@@ -46227,8 +46235,10 @@ async function connectRedis(cfg, opts = {}) {
     catch (e) {
         redis.disconnect();
         const why = (lastError || e.message) +
-            (isCertificateError(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
-        throw new InputError(`Input '${INPUT.redisUrl}': cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s (${why})`);
+            (isUntrustedIssuer(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
+        // A refused certificate fails at once (see retry), not after the connect timeout.
+        const what = isCertificateError(lastCode) ? `the certificate of Redis at ${host} was refused` : `cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s`;
+        throw new InputError(`Input '${INPUT.redisUrl}': ${what} (${why})`);
     }
     finally {
         clearTimeout(timer);

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { isAlive, type ActionRun } from '../helpers/action.js';
-import { type Report, Scenario, checkReport, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
+import { type Report, Scenario, checkReport, cleanup, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-useRedisServer((server) => (redis = server));
+useRedisServer((server) => (redis = server), cleanup, { everyKeyExpires: true });
 
 let ghSeq = 0;
 
@@ -151,10 +151,8 @@ test('lost and not-run tests of attempt 1 are re-run in attempt 2; passed ones a
   expect(s.events().pids.filter((p) => isAlive(p))).toEqual([]);
 });
 
-// KNOWN DEFECT (src/rerun.ts, testsToRerun): a test that attempt 2 did not list (because it passed in
-// attempt 1) is taken for a new test, so attempt 3 re-runs everything that passed in attempt 1 ("re-running
-// the 3 of 4 tests"). Marked `fails` until rerun.ts looks further back for tests the previous attempt did
-// not list; then turn it into a plain `test`.
+// A test that attempt 2 did not list (it passed in attempt 1) is not a new test: attempt 3 must not re-run
+// it (src/rerun.ts testsToRerun looks further back for tests the previous attempt did not list).
 test('attempt 3 re-runs what still failed in attempt 2, not what passed in attempt 1', { timeout: 90_000 }, async () => {
   const s = new Scenario(redis, 'rerun3');
   const tests = ['r3/pass-1', 'r3/fail-2', 'r3/pass-3', 'r3/flaky-4'];
@@ -287,6 +285,3 @@ test('a worker that comes after its run ended (explicit run-id) waits no-worker-
   expect(late.exitedAt! - late.startedAt).toBeGreaterThanOrEqual(3_000);
 });
 
-test('invariant 6: every key left by these runs has a TTL', async () => {
-  await expectAllKeysExpire(redis);
-});

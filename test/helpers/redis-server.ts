@@ -29,7 +29,7 @@ export class RedisServer {
   proc?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'shardless-redis-'));
   /** `server`: the program, redis-server or valkey-server (same arguments). */
-  constructor(readonly port: number, readonly extraArgs: string[] = [], readonly server = 'redis-server') {}
+  constructor(readonly port: number, public extraArgs: string[] = [], readonly server = 'redis-server') {}
 
   static async start(extraArgs: string[] = [], server = 'redis-server'): Promise<RedisServer> {
     const s = new RedisServer(await freePort(), extraArgs, server);
