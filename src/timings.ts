@@ -7,13 +7,8 @@
 //                 its prior cost, else its JUnit time x k, k fitted over the run's batches (junitScale)
 //   a test cost = its share of (wall - start cost), split by JUnit times where present, else by prior
 //                 costs when all members have one, else evenly; folded into an exponential moving average.
-import * as core from '@actions/core';
-import * as glob from '@actions/glob';
 import type { RedisClient } from './redis.js';
 import { repoPart, tagPart } from './keys.js';
-import { isAbsolute, join } from 'node:path';
-import { readJUnitFiles } from './junit.js';
-import { INPUT } from './names.js';
 import type { HistoryEntry, RunData } from './types.js';
 
 /** Weight of the newest observation in the moving average. */
@@ -167,19 +162,4 @@ export async function saveTimings(redis: RedisClient, repository: string, queue:
   pipe.expire(keys.costs, TIMINGS_TTL_S);
   pipe.expire(keys.meta, TIMINGS_TTL_S);
   await pipe.exec();
-}
-
-/** Costs of tests not known yet, from JUnit reports of an earlier run (e.g. a downloaded artifact). */
-export async function timingsFromJUnit(t: Timings, pattern: string, ids: string[], cwd: string): Promise<Timings> {
-  const globber = await glob.create(isAbsolute(pattern) ? pattern : join(cwd, pattern), { matchDirectories: false });
-  const files = await globber.glob();
-  if (files.length === 0) {
-    core.warning(`Input '${INPUT.timingsFile}': '${pattern}' matched no file`);
-    return t;
-  }
-  const { results, warnings } = readJUnitFiles(files, ids, cwd);
-  for (const w of warnings) core.warning(w);
-  const costs = new Map(t.costs);
-  for (const [id, r] of results) if (!costs.has(id)) costs.set(id, r.durationMs);
-  return { costs, startMs: t.startMs };
 }
