@@ -44,7 +44,7 @@ export async function runFallback(cfg: WorkerConfig, why: string, workerId: stri
   const cannot = cannotFallBack(cfg);
   if (cannot) throw new Error(`${why}; this worker cannot fall back to a static share: ${cannot}`);
   const index = cfg.workerIndex!;
-  core.warning(`shardless: Redis is unreachable (${why}): worker ${workerId} runs in fallback, static share ${index + 1} of ${cfg.workers}`);
+  core.warning(`shardless: Redis is unreachable: ${why}. Worker ${workerId} runs in fallback: static share ${index + 1} of ${cfg.workers}`);
   const all = await listTests(cfg);
   const timings = cfg.timingsFile ? await timingsFromFiles({ costs: new Map(), startMs: null }, cfg.timingsFile, all, cfg.workingDirectory) : undefined;
   const byTimings = timings !== undefined && all.some((id) => timings.costs.has(id));
@@ -111,7 +111,7 @@ export function fallbackSummary(f: SummaryFacts): string {
   const count = (s: Status) => [...f.status.values()].filter((x) => x === s).length;
   const index = f.cfg.workerIndex!;
   let s = `## shardless: worker ${mdText(f.workerId)} ran in fallback — ${f.bad.length > 0 ? '❌ failed' : '✅ passed'}\n\n`;
-  s += `Redis was unreachable (${mdText(f.why)}), so this worker ran its static share without the queue: ` +
+  s += `Redis was unreachable: ${mdText(f.why)}. So this worker ran its static share without the queue: ` +
     `**share ${index + 1} of ${f.cfg.workers}** (worker-index ${index}), ${f.share} of the ${f.all} tests, split ${f.byTimings ? 'by the timings of timings-file' : 'by count'}. ` +
     'The other shares are in the summaries of the other workers.\n\n';
   if (f.ranHere.size > 0) s += `Before Redis was lost, this worker ran ${f.ranHere.size} tests; those of its share were not run again.\n\n`;

@@ -149,7 +149,8 @@ class Worker {
         // Redis unreachable at the start, or past the reconnect window: the static share (src/fallback.ts).
         if (this.stopping || !(e instanceof RedisUnreachableError || gaveUp(this.redis))) throw e;
         clearInterval(this.hbTimer);
-        return await runFallback(cfg, (e as Error).message, this.id, this.ranHere, async (label, tests, isolated, attempt) => {
+        const why = e instanceof RedisUnreachableError ? (e as Error).message : `it stayed unreachable past the reconnect window (${(e as Error).message})`;
+        return await runFallback(cfg, why, this.id, this.ranHere, async (label, tests, isolated, attempt) => {
           const ran = await this.execute(label, tests, isolated, attempt);
           this.current = null;
           return ran;

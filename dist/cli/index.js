@@ -55535,7 +55535,7 @@ async function runFallback(cfg, why, workerId, ranHere, runBatch) {
     if (cannot)
         throw new Error(`${why}; this worker cannot fall back to a static share: ${cannot}`);
     const index = cfg.workerIndex;
-    warning(`shardless: Redis is unreachable (${why}): worker ${workerId} runs in fallback, static share ${index + 1} of ${cfg.workers}`);
+    warning(`shardless: Redis is unreachable: ${why}. Worker ${workerId} runs in fallback: static share ${index + 1} of ${cfg.workers}`);
     const all = await listTests(cfg);
     const timings = cfg.timingsFile ? await timingsFromFiles({ costs: new Map(), startMs: null }, cfg.timingsFile, all, cfg.workingDirectory) : undefined;
     const byTimings = timings !== undefined && all.some((id) => timings.costs.has(id));
@@ -55590,7 +55590,7 @@ function fallbackSummary(f) {
     const count = (s) => [...f.status.values()].filter((x) => x === s).length;
     const index = f.cfg.workerIndex;
     let s = `## shardless: worker ${mdText(f.workerId)} ran in fallback — ${f.bad.length > 0 ? '❌ failed' : '✅ passed'}\n\n`;
-    s += `Redis was unreachable (${mdText(f.why)}), so this worker ran its static share without the queue: ` +
+    s += `Redis was unreachable: ${mdText(f.why)}. So this worker ran its static share without the queue: ` +
         `**share ${index + 1} of ${f.cfg.workers}** (worker-index ${index}), ${f.share} of the ${f.all} tests, split ${f.byTimings ? 'by the timings of timings-file' : 'by count'}. ` +
         'The other shares are in the summaries of the other workers.\n\n';
     if (f.ranHere.size > 0)
@@ -55763,7 +55763,8 @@ class Worker {
                 if (this.stopping || !(e instanceof RedisUnreachableError || gaveUp(this.redis)))
                     throw e;
                 clearInterval(this.hbTimer);
-                return await runFallback(cfg, e.message, this.id, this.ranHere, async (label, tests, isolated, attempt) => {
+                const why = e instanceof RedisUnreachableError ? e.message : `it stayed unreachable past the reconnect window (${e.message})`;
+                return await runFallback(cfg, why, this.id, this.ranHere, async (label, tests, isolated, attempt) => {
                     const ran = await this.execute(label, tests, isolated, attempt);
                     this.current = null;
                     return ran;
