@@ -5,7 +5,7 @@
 // report them. What this guarantees, and what it cannot, is in README.md, "When Redis is down".
 import * as core from '@actions/core';
 import { INPUT, OUTPUT } from './names.js';
-import type { WorkerConfig } from './inputs.js';
+import { InputError, type WorkerConfig } from './inputs.js';
 import { listTests } from './testlist.js';
 import { staticShares } from './split.js';
 import { timingsFromFiles } from './timings-file.js';
@@ -42,7 +42,7 @@ export function cannotFallBack(cfg: WorkerConfig): string {
  */
 export async function runFallback(cfg: WorkerConfig, why: string, workerId: string, ranHere: Map<string, Status>, runBatch: ShareBatch): Promise<number> {
   const cannot = cannotFallBack(cfg);
-  if (cannot) throw new Error(`${why}; this worker cannot fall back to a static share: ${cannot}`);
+  if (cannot) throw new InputError(`${why}; this worker cannot fall back to a static share: ${cannot}`);
   const index = cfg.workerIndex!;
   core.warning(`shardless: Redis is unreachable: ${why}. Worker ${workerId} runs in fallback: static share ${index + 1} of ${cfg.workers}`);
   const all = await listTests(cfg);

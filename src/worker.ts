@@ -399,16 +399,19 @@ class Worker {
       const cur = this.current;
       cur?.run.cancel();
       void (async () => {
-        try {
-          const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
-          core.info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
-        } catch (e) {
-          core.warning(`could not hand tests back: ${(e as Error).message} (the controller requeues them after heartbeat-ttl)`);
+        // In the fallback there is no queue to hand anything back to.
+        if (this.queue && !gaveUp(this.redis)) {
+          try {
+            const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
+            core.info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
+          } catch (e) {
+            core.warning(`could not hand tests back: ${(e as Error).message} (the controller requeues them after heartbeat-ttl)`);
+          }
         }
         this.outputs();
         rmSync(this.tmp, { recursive: true, force: true });
         core.setFailed(`worker ${this.id} cancelled by ${sig}`);
-        await closeRedis(this.redis);
+        if (this.redis) await closeRedis(this.redis);
         process.exit(1);
       })();
     };

@@ -55507,6 +55507,7 @@ function staticShares(ids, workers, timings) {
 
 
 
+
 /** Runs of a test without a result before it is lost: max-attempts' default (the controller's value is in Redis). */
 const FALLBACK_ATTEMPTS = 3;
 const SUMMARY_IDS = 50;
@@ -55533,7 +55534,7 @@ function cannotFallBack(cfg) {
 async function runFallback(cfg, why, workerId, ranHere, runBatch) {
     const cannot = cannotFallBack(cfg);
     if (cannot)
-        throw new Error(`${why}; this worker cannot fall back to a static share: ${cannot}`);
+        throw new InputError(`${why}; this worker cannot fall back to a static share: ${cannot}`);
     const index = cfg.workerIndex;
     warning(`shardless: Redis is unreachable: ${why}. Worker ${workerId} runs in fallback: static share ${index + 1} of ${cfg.workers}`);
     const all = await listTests(cfg);
@@ -56025,17 +56026,21 @@ class Worker {
             const cur = this.current;
             cur?.run.cancel();
             void (async () => {
-                try {
-                    const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
-                    info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
-                }
-                catch (e) {
-                    warning(`could not hand tests back: ${e.message} (the controller requeues them after heartbeat-ttl)`);
+                // In the fallback there is no queue to hand anything back to.
+                if (this.queue && !gaveUp(this.redis)) {
+                    try {
+                        const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
+                        info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
+                    }
+                    catch (e) {
+                        warning(`could not hand tests back: ${e.message} (the controller requeues them after heartbeat-ttl)`);
+                    }
                 }
                 this.outputs();
                 (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
                 setFailed(`worker ${this.id} cancelled by ${sig}`);
-                await closeRedis(this.redis);
+                if (this.redis)
+                    await closeRedis(this.redis);
                 process.exit(1);
             })();
         };

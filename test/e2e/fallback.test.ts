@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { RedisServer, freePort } from '../helpers/redis-server.js';
+import { isAlive } from '../helpers/action.js';
 import { Scenario, useRedisServer, waitFor } from './harness.js';
 
 let redis: RedisServer;
@@ -75,6 +76,21 @@ describe('Redis down from the start', () => {
     expect(startedBy(s, 'w0')).toEqual(['t/pass-z']);
     expect(sorted(startedBy(s, 'w1'))).toEqual(['t/pass-a', 't/pass-b', 't/pass-c', 't/pass-d']);
     expect(workers[0].summary()).toContain('split by the timings of timings-file');
+  });
+
+  test('a worker cancelled in the fallback kills its batch and exits 1 within 5 s', { timeout: 60_000 }, async () => {
+    const s = new Scenario(await deadRedis(), 'down-cancel');
+    const w = s.worker('w0', { tests: 't/hang-x\nt/pass-y', workers: '1', 'worker-index': '0' }, WINDOWS);
+    const runner = await s.startedBy('w0', (id) => id === 't/hang-x');
+    const grandchild = await waitFor('the hanging test to spawn its grandchild', () => s.events().byPid(runner.pid)?.grandchildren[0]);
+    const t0 = Date.now();
+    w.proc.kill('SIGTERM');
+    await waitFor('the worker to exit', () => w.exit, 10_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(w.exit).toEqual({ code: 1, signal: null });
+    expect(w.output()).toContain('::error::worker w0 cancelled by SIGTERM');
+    expect(w.output()).not.toMatch(/could not hand tests back|TypeError/);
+    await waitFor('the batch and its grandchild to be gone', () => !isAlive(runner.pid) && !isAlive(grandchild), 5_000);
   });
 
   test('a worker that cannot fall back fails naming what it lacks; fallback: fail fails worker and controller', { timeout: 60_000 }, async () => {
