@@ -8,10 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from './helpers/redis-server.js';
-import {
-  ALPHA, DEFAULT_COST_MS, TIMINGS_TTL_S, estimate, junitScale, learn, loadTimings, longestFirst, median, saveTimings, timingsFromJUnit,
-  timingsKeys, type Timings,
-} from '../src/timings.js';
+import { TIMINGS_TTL_S, loadTimings, saveTimings, timingsFromJUnit, timingsKeys } from '../src/timings.js';
+import { ALPHA, DEFAULT_COST_MS, estimate, learn, longestFirst, median, type Timings } from '../src/costmodel.js';
 import { runKeys } from '../src/keys.js';
 import { Queue } from '../src/queue.js';
 import type { BatchRecord, HistoryEntry, RunData, RunOutcome } from '../src/types.js';
