@@ -47113,20 +47113,21 @@ function fitRun(prev, batches) {
         return { startMs, perTest: 0, perJUnit: 0 };
     if (rows.every((r) => r[1] === 0))
         return { startMs: startMs ?? Math.max(0, median(ys)), perTest: 0, perJUnit: 0 };
-    if (startMs !== null) {
-        const s = startMs;
-        const [a, k] = nnls(rows.map((r) => [r[1], r[2]]), ys.map((y) => y - s));
-        return { startMs, perTest: a, perJUnit: k };
+    if (startMs === null && rows.length >= 3 && (varies(rows.map((r) => r[1])) || varies(rows.map((r) => r[2])))) {
+        const [s, a, k] = nnls(rows, ys);
+        return { startMs: s, perTest: a, perJUnit: k };
     }
-    // Too few batches to tell the start from the tests: the earlier start cost, and the tests' part.
-    if (rows.length < 3 && prev.startMs !== null) {
-        const s = prev.startMs;
-        const [a, k] = nnls(rows.map((r) => [r[1], r[2]]), ys.map((y) => y - s));
-        return { startMs: null, perTest: a, perJUnit: k };
-    }
-    const [s, a, k] = nnls(rows, ys);
-    startMs = s;
+    // The start cost cannot be told from the tests here (too few batches, or all alike): the one c
+    // showed, else the earlier one, else none; the fit only shapes the tests' part.
+    const s = startMs ?? prev.startMs ?? 0;
+    const [a, k] = nnls(rows.map((r) => [r[1], r[2]]), ys.map((y) => y - s));
     return { startMs, perTest: a, perJUnit: k };
+}
+/** True when the values spread enough to fit a slope on (as cost.lua's fit requires). */
+function varies(xs) {
+    const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
+    const v = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length;
+    return mean > 0 && v > 0.01 * mean * mean;
 }
 /** Folds one run's observations into the timings. */
 function learn(prev, data) {

@@ -1,4 +1,4 @@
-// plan() (src/controller.ts): how the controller orders the queue and sets up adaptive batches from
+// plan() (src/costmodel.ts): how the controller orders the queue and sets up adaptive batches from
 // what the timings know.
 import { describe, expect, test } from 'vitest';
 import { autoBatchMs, plan } from '../src/costmodel.js';
@@ -16,22 +16,25 @@ describe('plan', () => {
     // A batch-duration the user set is a hard cap.
     expect(plan(cfg({ batchDuration: 30 }), ids, { costs, startMs: 1_500 })).toMatchObject({ batchMs: 30_000, slackMs: 0 });
     expect(p.order.slice(0, 3)).toEqual(['t18', 't17', 't16']);
-    // The unknown two get the median of the known ones.
-    expect(p.costs.get('t19')).toBe(9_500);
+    // The unknown two are seeded without a cost: they cost the run's guess, the median of the known ones.
+    expect(p.costs.has('t19')).toBe(false);
+    expect(p.costs.get('t18')).toBe(18_000);
+    expect(p.guessMs).toBe(9_500);
   });
 
   test('mostly guessed costs: share 0.5, cuts allowed (a guess may hide a long test), batches of 4 start costs or more', () => {
     const costs = new Map(ids.slice(0, 17).map((id) => [id, 2_000]));
     expect(plan(cfg({}), ids, { costs, startMs: 1_500 })).toMatchObject({ share: 0.5, cutStarts: 0, minStarts: 4 });
     const none = plan(cfg({}), ids, { costs: new Map(), startMs: null });
-    expect(none).toMatchObject({ share: 0.5, cutStarts: 0, startMs: 0, order: ids, batchMs: 60_000 });
-    expect(new Set(none.costs.values())).toEqual(new Set([DEFAULT_COST_MS]));
+    expect(none).toMatchObject({ share: 0.5, cutStarts: 0, startMs: 0, order: ids, batchMs: 60_000, guessMs: DEFAULT_COST_MS });
+    expect(none.costs.size).toBe(0);
   });
 
   test('timings off: listed order, no start cost; batch-duration in seconds is taken as given', () => {
     const costs = new Map(ids.map((id, i) => [id, (i + 1) * 1_000]));
     const p = plan(cfg({ timings: false, batchDuration: 30 }), ids, { costs, startMs: 1_500 });
-    expect(p).toMatchObject({ order: ids, startMs: 0, batchMs: 30_000 });
+    expect(p).toMatchObject({ order: ids, startMs: 0, batchMs: 30_000, guessMs: DEFAULT_COST_MS });
+    expect(p.costs.size).toBe(0);
   });
 
   test('auto batch target: at least a minute, at least 20 start costs', () => {
