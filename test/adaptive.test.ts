@@ -1,15 +1,17 @@
-// Adaptive batches (src/lua/claim.lua with meta.batchMs > 0), against a real redis-server. With
-// W = max(1, live, workers) and `starting` = one start cost per worker not holding a lease:
-//   fair   = (qcost + work left in active leases + starting) / W - startMs
+// Adaptive batches (src/lua/claim.lua and cost.lua with meta.batchMs > 0), against a real redis-server.
+// With W = max(1, live, workers), inN active leases and idle = W - inN - 1 other workers holding nothing:
+//   fair   = (queued work + work left in active leases) / W   (each worker pays one more start cost)
 //   target = min(batchMs, fair * share), or fair when the rest (fair - target) is worth less than
 //            cutStarts start costs; never below minStarts start costs
+//   most   = fair; max(fair, work in flight / inN) when every other worker is busy; at most
+//            queued / (idle + 1) while others hold nothing
 // A claim looks at the first batchSize queued tests (longest first) and takes each one that still fits
-// under the target (first fit; the head always), putting the skipped ones back at the head in order;
-// when what would stay queued is worth less than cutStarts start costs, it takes those too. Those two
-// rules never take a batch past batchMs + slackMs. A requeued test
-// goes alone. The aggregates the target is computed from (qcost, live, inflight; a lease's cost
-// includes the start cost) stay exact through claim, report, release, reap and register. Costs are chosen so that the few ms that pass between two calls never
-// move a batch boundary; where elapsed time matters, the test waits on Redis TIME with a deadline.
+// under min(target, most) (first fit; the head always), putting the skipped ones back at the head in
+// order; when what would stay queued is worth less than cutStarts start costs, it takes those too, up to
+// min(batchMs + slackMs, most). A requeued test goes alone. The aggregates the target is computed from
+// (qcost, qunk, live, inflight; a lease's cost includes the start cost) stay exact through claim,
+// report, release, reap and register. Costs are chosen so that the few ms that pass between two calls
+// never move a batch boundary; where elapsed time matters, the test waits on Redis TIME with a deadline.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
 import { RedisServer, waitFor } from './helpers/redis-server.js';
@@ -158,12 +160,17 @@ type Sizing = { batchMs: number; share: number; startMs: number; batchSize: numb
  */
 function modelPick(head: number[], s: Sizing, qcost: number, live: number, running = 0, inN = 0): number[] {
   const w = Math.max(1, live, s.workers ?? 0);
-  const fair = Math.max(0, (qcost + running + Math.max(1, w - inN) * s.startMs) / w - s.startMs);
+  const idle = Math.max(0, w - inN - 1);
+  const fair = (qcost + running) / w;
   let target = Math.min(s.batchMs, fair * s.share);
   const cut = (s.cutStarts ?? 0) * s.startMs;
-  const cap = s.batchMs + (s.slackMs ?? 0);
+  let cap = s.batchMs + (s.slackMs ?? 0);
   if (target < fair && fair - target < cut && fair <= cap) target = fair;
   target = Math.max(target, (s.minStarts ?? 1) * s.startMs);
+  let most = idle === 0 && inN > 0 ? Math.max(fair, running / inN) : fair;
+  if (idle > 0) most = Math.min(most, qcost / (idle + 1));
+  target = Math.min(target, most);
+  cap = Math.min(cap, most);
   const cand = head.slice(0, s.batchSize);
   const take: number[] = [];
   let cost = 0;
@@ -174,6 +181,8 @@ function modelPick(head: number[], s: Sizing, qcost: number, live: number, runni
     }
   });
   if (take.length < cand.length && qcost - cost < cut && cand.reduce((a, c) => a + c, 0) <= cap) return cand.map((_, i) => i);
+  // While others hold nothing, several tests never empty the queue.
+  if (idle > 0 && take.length > 1 && take.length === head.length) take.pop();
   return take;
 }
 

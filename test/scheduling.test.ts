@@ -13,41 +13,22 @@
 //   with and without the runner's own cost c, a first run and one on what it learnt): no worker sits
 //   idle at the end while another still runs for longer than one file and a start cost, the most a
 //   schedule cannot split (the old rule gave one worker all 40 files, or the last 45 of a suite).
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
-import { RedisServer, waitFor } from './helpers/redis-server.js';
+import { waitFor } from './helpers/redis-server.js';
+import { useRedisServer } from './e2e/harness.js';
+import { rng } from '../bench/lib.mjs';
 import { Queue } from '../src/queue.js';
 import { runKeys, type RunKeys } from '../src/keys.js';
 import { learn, plan, type Timings } from '../src/costmodel.js';
 import type { ControllerConfig } from '../src/inputs.js';
 import type { TestResult } from '../src/types.js';
 
-let srv: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  srv = await RedisServer.start();
-  redis = srv.client();
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await srv?.close();
-});
+useRedisServer((server) => (redis = server.client()));
+afterAll(() => redis?.disconnect());
 
 const SCALE = 10;
-
-/** mulberry32: seeded, uniform in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Suite { ids: string[]; cost: Map<string, number>; junit: Map<string, number> }
 

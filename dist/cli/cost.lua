@@ -102,8 +102,8 @@ end
 -- The sizing rule of an adaptive claim (claim.lua). Returns the target (ms of estimated work to fill
 -- up to) and the most the batch may hold (ms; first fit always takes the head, so at least 1 test):
 -- * fair: what would make this batch end when every worker ends, if the queue were spread now over
---   W = max(live, expected) workers: the queue, what active leases still have to do, and one start
---   cost for each worker about to start a batch.
+--   W = max(live, expected) workers, each paying one more start cost: the queue and what active
+--   leases still have to do (their start costs included), over W.
 -- * target: share of it (guided self-scheduling: batches shrink as the queue drains), capped by
 --   batchMs; all of it when the rest would be worth less than cutStarts start costs; at least
 --   minStarts start costs.
@@ -115,8 +115,7 @@ local function batch_bounds(meta, startMs, guess, now)
   local idle = math.max(0, workers - meta.inN - 1)
   local queued = queued_work(meta, guess)
   local running = math.max(0, meta.inCost - (meta.inN * now - meta.inStarts))
-  local starting = math.max(1, workers - meta.inN) * startMs
-  local fair = math.max(0, (queued + running + starting) / workers - startMs)
+  local fair = (queued + running) / workers
   local cut, cap = meta.cutStarts * startMs, meta.batchMs + meta.slackMs
   local target = math.min(meta.batchMs, fair * meta.share)
   if target < fair and fair - target < cut and fair <= cap then target = fair end
