@@ -47135,7 +47135,11 @@ function learn(prev, data) {
     const fit = fitRun(prev, batches);
     const start = fit.startMs ?? prev.startMs ?? 0;
     const costs = new Map(prev.costs);
+    let withC = 0;
+    let seen = 0;
     for (const { wall, members } of batches) {
+        seen += members.length;
+        withC += members.filter(hasC).length;
         // A test's cost is c where the runner measured it; the rest of the wall beyond the start cost is
         // spread over the others in proportion to what they were thought to cost.
         const rest = members.filter((m) => !hasC(m));
@@ -47147,7 +47151,11 @@ function learn(prev, data) {
                 costs.set(m.t, fold(costs.get(m.t), m.c));
         rest.forEach((m, i) => costs.set(m.t, fold(costs.get(m.t), total > 0 ? (left * shape[i]) / total : left / rest.length)));
     }
-    return { costs, startMs: fit.startMs === null ? prev.startMs : fold(prev.startMs, fit.startMs) };
+    const out = { costs, startMs: fit.startMs === null ? prev.startMs : fold(prev.startMs, fit.startMs) };
+    const measured = seen > 0 ? withC / seen : prev.measured;
+    if (measured !== undefined)
+        out.measured = measured;
+    return out;
 }
 // ---- how adaptive batches are set up ----
 /** Auto batch target: start cost at most ~5% of a batch, and at most about a minute of rework when one is lost. */
@@ -47173,8 +47181,9 @@ function plan(cfg, ids, t) {
         batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
         // Known costs: a batch takes most of a fair share, and the rest goes in a few shrinking batches
         // (or in the same batch, when the start cost makes cutting it dearer than balancing it: cost.lua).
+        // Costs fitted from walls (no c) may be a fifth off for a whole share: 0.7 leaves room to balance.
         // Mostly unknown costs: half, so that long tests found late still have workers to balance them.
-        share: known >= 0.9 ? 0.9 : 0.5,
+        share: known >= 0.9 ? ((t.measured ?? 0) >= 0.9 ? 0.9 : 0.7) : 0.5,
         // With known costs, a batch is not cut (and nothing left queued) for less than 8 start costs of
         // work. With guessed costs, cut freely: a guess of a few start costs may hide a long test.
         cutStarts,
@@ -54730,7 +54739,11 @@ async function loadTimings(redis, repository, queue, ids) {
         });
     }
     const start = Number(await redis.hget(keys.meta, 'startMs'));
-    return { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
+    const t = { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
+    const measured = Number(await redis.hget(keys.meta, 'measured'));
+    if (Number.isFinite(measured) && measured >= 0 && measured <= 1 && (await redis.hexists(keys.meta, 'measured')))
+        t.measured = measured;
+    return t;
 }
 async function saveTimings(redis, repository, queue, t, only) {
     const keys = timingsKeys(repository, queue);
@@ -54750,6 +54763,8 @@ async function saveTimings(redis, repository, queue, t, only) {
         pipe.hset(keys.costs, ...batch);
     if (t.startMs !== null)
         pipe.hset(keys.meta, 'startMs', String(Math.round(t.startMs)));
+    if (t.measured !== undefined)
+        pipe.hset(keys.meta, 'measured', String(t.measured));
     pipe.expire(keys.costs, TIMINGS_TTL_S);
     pipe.expire(keys.meta, TIMINGS_TTL_S);
     await pipe.exec();
@@ -54769,7 +54784,7 @@ async function timingsFromJUnit(t, pattern, ids, cwd) {
     for (const [id, r] of results)
         if (!costs.has(id))
             costs.set(id, r.durationMs);
-    return { costs, startMs: t.startMs };
+    return { ...t, costs };
 }
 
 ;// CONCATENATED MODULE: ./src/controller.ts

@@ -23,6 +23,8 @@ export interface Timings {
   costs: Map<string, number>;
   /** Per-batch start cost, ms; null when never measured. */
   startMs: number | null;
+  /** Part (0-1) of the last run's costs that the runner measured (c) rather than a fit of walls; absent: unknown. */
+  measured?: number;
 }
 
 export function median(xs: number[]): number {
@@ -180,7 +182,11 @@ export function learn(prev: Timings, data: RunData): Timings {
   const fit = fitRun(prev, batches);
   const start = fit.startMs ?? prev.startMs ?? 0;
   const costs = new Map(prev.costs);
+  let withC = 0;
+  let seen = 0;
   for (const { wall, members } of batches) {
+    seen += members.length;
+    withC += members.filter(hasC).length;
     // A test's cost is c where the runner measured it; the rest of the wall beyond the start cost is
     // spread over the others in proportion to what they were thought to cost.
     const rest = members.filter((m) => !hasC(m));
@@ -190,7 +196,10 @@ export function learn(prev: Timings, data: RunData): Timings {
     for (const m of members) if (hasC(m)) costs.set(m.t, fold(costs.get(m.t), m.c));
     rest.forEach((m, i) => costs.set(m.t, fold(costs.get(m.t), total > 0 ? (left * shape[i]) / total : left / rest.length)));
   }
-  return { costs, startMs: fit.startMs === null ? prev.startMs : fold(prev.startMs, fit.startMs) };
+  const out: Timings = { costs, startMs: fit.startMs === null ? prev.startMs : fold(prev.startMs, fit.startMs) };
+  const measured = seen > 0 ? withC / seen : prev.measured;
+  if (measured !== undefined) out.measured = measured;
+  return out;
 }
 
 // ---- how adaptive batches are set up ----
@@ -233,8 +242,9 @@ export function plan(cfg: ControllerConfig, ids: string[], t: Timings): Plan {
     batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
     // Known costs: a batch takes most of a fair share, and the rest goes in a few shrinking batches
     // (or in the same batch, when the start cost makes cutting it dearer than balancing it: cost.lua).
+    // Costs fitted from walls (no c) may be a fifth off for a whole share: 0.7 leaves room to balance.
     // Mostly unknown costs: half, so that long tests found late still have workers to balance them.
-    share: known >= 0.9 ? 0.9 : 0.5,
+    share: known >= 0.9 ? ((t.measured ?? 0) >= 0.9 ? 0.9 : 0.7) : 0.5,
     // With known costs, a batch is not cut (and nothing left queued) for less than 8 start costs of
     // work. With guessed costs, cut freely: a guess of a few start costs may hide a long test.
     cutStarts,

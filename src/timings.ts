@@ -31,7 +31,10 @@ export async function loadTimings(redis: RedisClient, repository: string, queue:
     });
   }
   const start = Number(await redis.hget(keys.meta, 'startMs'));
-  return { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
+  const t: Timings = { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
+  const measured = Number(await redis.hget(keys.meta, 'measured'));
+  if (Number.isFinite(measured) && measured >= 0 && measured <= 1 && (await redis.hexists(keys.meta, 'measured'))) t.measured = measured;
+  return t;
 }
 
 export async function saveTimings(redis: RedisClient, repository: string, queue: string, t: Timings, only: Iterable<string>): Promise<void> {
@@ -49,6 +52,7 @@ export async function saveTimings(redis: RedisClient, repository: string, queue:
   }
   if (batch.length) pipe.hset(keys.costs, ...batch);
   if (t.startMs !== null) pipe.hset(keys.meta, 'startMs', String(Math.round(t.startMs)));
+  if (t.measured !== undefined) pipe.hset(keys.meta, 'measured', String(t.measured));
   pipe.expire(keys.costs, TIMINGS_TTL_S);
   pipe.expire(keys.meta, TIMINGS_TTL_S);
   await pipe.exec();
@@ -66,5 +70,5 @@ export async function timingsFromJUnit(t: Timings, pattern: string, ids: string[
   for (const w of warnings) core.warning(w);
   const costs = new Map(t.costs);
   for (const [id, r] of results) if (!costs.has(id)) costs.set(id, r.durationMs);
-  return { costs, startMs: t.startMs };
+  return { ...t, costs };
 }

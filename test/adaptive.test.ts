@@ -612,7 +612,7 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     expect((await redis.hget(run.keys.meta, 'gobs'))!.split('|').map(Number)[0]).toBe(2);
   });
 
-  test('the start cost claims plan with: the timings\', else the mean of wall - sum of c, else the fitted intercept', async () => {
+  test('the start cost claims plan with: the timings\', else the mean of wall - sum of c, else the fitted intercept (JUnit sums, else counts)', async () => {
     // (tests in the batch, wall) of three batches of unknown tests: wall = 2 s + 0.5 s per test.
     const pts = [[1, 2_500], [2, 3_000], [4, 4_000]];
     const fit = [3, pts.reduce((a, p) => a + p[0], 0), pts.reduce((a, p) => a + p[1], 0), pts.reduce((a, p) => a + p[0] * p[0], 0), pts.reduce((a, p) => a + p[0] * p[1], 0)].join('|');
@@ -626,19 +626,31 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     expect(await startOf({}, { fit })).toBe(2_000);
     expect(await startOf({ startMs: 500 }, { fit })).toBe(500);
     expect(await startOf({}, { fit, cobs: '2|700' })).toBe(350);
+    // (JUnit sum, wall): wall = 1.2 s + 10 x JUnit.
+    const jpts = [[100, 2_200], [300, 4_200], [50, 1_700]];
+    const jfit = [3, jpts.reduce((a, p) => a + p[0], 0), jpts.reduce((a, p) => a + p[1], 0), jpts.reduce((a, p) => a + p[0] * p[0], 0), jpts.reduce((a, p) => a + p[0] * p[1], 0)].join('|');
+    expect(await startOf({}, { fit, jfit })).toBe(1_200);
+    expect(await startOf({}, { fit, jfit, cobs: '2|700' })).toBe(350);
     // Fewer than 3 batches, or batches all of one size, say nothing yet.
     expect(await startOf({}, { fit: '2|3|5500|5|8500' })).toBe(0);
     expect(await startOf({}, { fit: '3|6|9000|12|18000' })).toBe(0);
   });
 
-  test('a report of a batch of unknown tests without c feeds the fit', async () => {
-    const run = await newRun(['u1', 'u2', 'u3'], new Map(), { batchMs: 0, batchSize: 2, guessMs: 1_000 });
+  test('a report of a batch of unknown tests without c feeds the count fit, and the JUnit fit when every test has a JUnit time', async () => {
+    const run = await newRun(['u1', 'u2', 'u3', 'u4'], new Map(), { batchMs: 0, batchSize: 2, guessMs: 1_000 });
     const a = await claimOk(run, 'w1');
     await reportPassed(run, 'w1', a);
     const [n, sx, sy, sxx, sxy] = (await redis.hget(run.keys.meta, 'fit'))!.split('|').map(Number);
     expect([n, sx, sxx]).toEqual([1, 2, 4]);
     expect(sxy).toBeCloseTo(2 * sy, 6);
     expect(sy).toBeGreaterThanOrEqual(0);
+    expect(await redis.hget(run.keys.meta, 'jfit')).toBeNull();
+    const b = await claimOk(run, 'w1');
+    const timed = new Map<string, TestResult>(b.tests.map((id, i) => [id, { outcome: 'passed', durationMs: 100 * (i + 1), message: '', timed: true }]));
+    await run.q.report(run.epoch, 'w1', b.lease, 'ok', timed);
+    const j = (await redis.hget(run.keys.meta, 'jfit'))!.split('|').map(Number);
+    expect([j[0], j[1], j[3]]).toEqual([1, 300, 90_000]);
+    expect(j[4]).toBeCloseTo(300 * j[2], 6);
   });
 });
 

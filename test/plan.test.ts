@@ -11,7 +11,7 @@ const ids = Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(2, '
 describe('plan', () => {
   test('costs known for at least 90 % of the tests: longest first, share 0.9, no cut under 8 start costs', () => {
     const costs = new Map(ids.slice(0, 18).map((id, i) => [id, (i + 1) * 1_000]));
-    const p = plan(cfg({}), ids, { costs, startMs: 1_500 });
+    const p = plan(cfg({}), ids, { costs, startMs: 1_500, measured: 1 });
     expect(p).toMatchObject({ share: 0.9, cutStarts: 8, minStarts: 1, startMs: 1_500, batchMs: autoBatchMs(1_500), slackMs: 12_000 });
     // A batch-duration the user set is a hard cap.
     expect(plan(cfg({ batchDuration: 30 }), ids, { costs, startMs: 1_500 })).toMatchObject({ batchMs: 30_000, slackMs: 0 });
@@ -20,6 +20,13 @@ describe('plan', () => {
     expect(p.costs.has('t19')).toBe(false);
     expect(p.costs.get('t18')).toBe(18_000);
     expect(p.guessMs).toBe(9_500);
+  });
+
+  test('known costs fitted from walls (not measured by the runner): share 0.7, room to balance a fit\'s errors', () => {
+    const costs = new Map(ids.map((id, i) => [id, (i + 1) * 1_000]));
+    expect(plan(cfg({}), ids, { costs, startMs: 600 })).toMatchObject({ share: 0.7, cutStarts: 8 });
+    expect(plan(cfg({}), ids, { costs, startMs: 600, measured: 0.5 })).toMatchObject({ share: 0.7 });
+    expect(plan(cfg({}), ids, { costs, startMs: 600, measured: 0.95 })).toMatchObject({ share: 0.9 });
   });
 
   test('mostly guessed costs: share 0.5, cuts allowed (a guess may hide a long test), batches of 4 start costs or more', () => {

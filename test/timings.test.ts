@@ -239,6 +239,16 @@ describe('learn: folding a run into the timings', () => {
     expect(t.costs).not.toBe(prev.costs);
   });
 
+  test('measured: the part of this run\'s observed tests that carried c; kept when the run observed nothing', () => {
+    const data = runData([
+      { id: '1', wall: 3_000, tests: ['a', 'b'], res: { a: { c: 1_000 } } },
+      { id: '2', wall: 3_000, tests: ['c', 'd'], res: { c: { c: 1_000 }, d: { c: 1_000 } } },
+    ]);
+    expect(learn(timings(), data).measured).toBe(0.75);
+    expect(learn({ ...timings(), measured: 0.5 }, runData([])).measured).toBe(0.5);
+    expect(learn(timings(), runData([])).measured).toBeUndefined();
+  });
+
   test('failed and skipped results count as results', () => {
     const data = runData([{ id: 'b', wall: 5_000, tests: ['x', 'y'], res: { x: { o: 'failed', c: 1_000 }, y: { o: 'skipped', c: 3_000 } } }]);
     expect(costsOf(learn(timings(), data))).toEqual({ x: 1_000, y: 3_000 });
@@ -364,6 +374,15 @@ describe('stored timings', () => {
     await saveTimings(redis, r, 'tests', timings({}, 0), []);
     expect((await loadTimings(redis, r, 'tests', ['a'])).startMs).toBe(0);
     expect((await loadTimings(redis, 'nobody/never', 'tests', ['a']))).toEqual({ costs: new Map(), startMs: null });
+  });
+
+  test('the part of the costs the runner measured round-trips; absent or out of range, it loads as unknown', async () => {
+    const r = repo();
+    await saveTimings(redis, r, 'tests', { ...timings({ a: 1 }, 5), measured: 0.25 }, ['a']);
+    expect((await loadTimings(redis, r, 'tests', ['a'])).measured).toBe(0.25);
+    await redis.hset(timingsKeys(r, 'tests').meta, 'measured', '7');
+    expect((await loadTimings(redis, r, 'tests', ['a'])).measured).toBeUndefined();
+    expect((await loadTimings(redis, repo(), 'tests', ['a'])).measured).toBeUndefined();
   });
 
   test('values that are not a cost are skipped on load', async () => {

@@ -7,8 +7,10 @@
 -- guessMs pulled towards what this run's batches showed per test of unknown cost (gobs "n|sum").
 -- The start cost S of a batch is the timings' startMs, else what this run shows: the mean of
 -- (wall - sum of c) over batches whose every test carries the runner's own cost c (cobs "n|sum"), else
--- the intercept of wall = S + g x (tests in the batch) over batches of unknown tests (fit
--- "n|sx|sy|sxx|sxy"). Each is a few sums in meta, updated in O(1) per report.
+-- the intercept of a line fitted over batches of unknown tests: wall = S + k x (their JUnit times)
+-- (jfit "n|sx|sy|sxx|sxy"; JUnit shows a varying part of each test, but its sum follows the batch's
+-- cost far better than the count does), else wall = S + g x (tests in the batch) (fit, same sums).
+-- Each is a few sums in meta, updated in O(1) per report.
 
 -- The seeded guess weighs as much as this many measured tests.
 local GUESS_PRIOR = 1
@@ -39,10 +41,10 @@ local function guess_ms(meta)
   return (meta.guessMs * GUESS_PRIOR + g[2]) / (GUESS_PRIOR + g[1])
 end
 
--- The intercept of wall = S + g x n (n: tests in the batch, g >= 0) by least squares; nil below 3
--- batches, or while they all hold about as many tests (the start cannot be told from the tests then).
-local function fitted_start(meta)
-  local f = sums(meta.fit, 5)
+-- The intercept of wall = S + g x n (n: JUnit sum or tests in the batch, g >= 0) by least squares; nil
+-- below 3 batches, or while n hardly varies (the start cannot be told from the tests then).
+local function fitted_start(sumsText)
+  local f = sums(sumsText, 5)
   local n, sx, sy, sxx, sxy = f[1], f[2], f[3], f[4], f[5]
   if n < 3 then return nil end
   local mx, my = sx / n, sy / n
@@ -56,7 +58,7 @@ end
 local function start_cost(meta)
   if meta.startMs > 0 then return meta.startMs end
   local c = sums(meta.cobs, 2)
-  local s = c[1] > 0 and c[2] / c[1] or fitted_start(meta) or 0
+  local s = c[1] > 0 and c[2] / c[1] or fitted_start(meta.jfit) or fitted_start(meta.fit) or 0
   return math.floor(math.max(0, s) + 0.5)
 end
 
@@ -69,9 +71,11 @@ end
 -- the runner's c when every test has one, else (wall - S - known costs) spread evenly over them.
 local function learn_batch(meta, lease, results, wall)
   local vals = redis.call('HMGET', K_COSTS, unpack(lease.t))
-  local known, unknown, cAll, cUnknown, allC = 0, 0, 0, 0, true
+  local known, unknown, cAll, cUnknown, allC, junit, allJ = 0, 0, 0, 0, true, 0, true
   for i, id in ipairs(lease.t) do
-    local c = results[id] and results[id].c
+    local res = results[id]
+    if res.j and type(res.d) == 'number' then junit = junit + res.d else allJ = false end
+    local c = res.c
     if type(c) ~= 'number' or c < 0 then
       c, allC = nil, false
     else
@@ -88,6 +92,7 @@ local function learn_batch(meta, lease, results, wall)
     sums_add(meta, 'cobs', { 1, math.max(0, wall - cAll) })
   elseif unknown == #lease.t then
     sums_add(meta, 'fit', { 1, unknown, wall, unknown * unknown, unknown * wall })
+    if allJ then sums_add(meta, 'jfit', { 1, junit, wall, junit * junit, junit * wall }) end
   end
   if unknown > 0 then
     sums_add(meta, 'gobs', { unknown, allC and cUnknown or math.max(0, wall - start_cost(meta) - known) })

@@ -18,7 +18,7 @@
 -- minStarts (the least target, in start costs), slackMs (how far taking a whole share or the crumbs
 -- may go past batchMs), live (workers alive at the last reap), qcost (estimated ms of the tests with a
 -- known cost left in the primary queue), qunk (how many tests of unknown cost are left in it), guessMs,
--- gobs, cobs and fit (the run's own measurements: cost.lua) and inflight "n|cost|starts" (count,
+-- gobs, cobs, jfit and fit (the run's own measurements: cost.lua) and inflight "n|cost|starts" (count,
 -- estimated ms including the start cost, and summed start times of the active leases), so a claim
 -- sizes its batch in O(batch).
 -- The leases and workers hashes keep a sentinel field "_" so they never vanish and lose their TTL.
@@ -64,7 +64,7 @@ end
 local function load_meta()
   local m = redis.call('HMGET', K_META, 'epoch', 'state', 'reason', 'maxAttempts', 'retries', 'maxFailures',
     'heartbeatTtl', 'ttl', 'total', 'done', 'failed', 'batchSize', 'batchMs', 'share', 'startMs', 'live',
-    'qcost', 'inflight', 'workers', 'fit', 'cutStarts', 'minStarts', 'slackMs', 'qunk', 'guessMs', 'gobs', 'cobs')
+    'qcost', 'inflight', 'workers', 'fit', 'cutStarts', 'minStarts', 'slackMs', 'qunk', 'guessMs', 'gobs', 'cobs', 'jfit')
   if not m[1] then return nil end
   local n, c, s = string.match(m[18] or '', '^(%d+)|(%d+)|(%d+)$')
   return { epoch = m[1], state = m[2], reason = m[3] or '', maxAttempts = tonumber(m[4]) or 3,
@@ -75,7 +75,7 @@ local function load_meta()
     qcost = tonumber(m[17]) or 0, inN = tonumber(n) or 0, inCost = tonumber(c) or 0, inStarts = tonumber(s) or 0,
     workers = tonumber(m[19]) or 0, fit = m[20] or '', cutStarts = tonumber(m[21]) or 0,
     minStarts = tonumber(m[22]) or 1, slackMs = tonumber(m[23]) or 0, qunk = tonumber(m[24]) or 0,
-    guessMs = tonumber(m[25]) or 0, gobs = m[26] or '', cobs = m[27] or '' }
+    guessMs = tonumber(m[25]) or 0, gobs = m[26] or '', cobs = m[27] or '', jfit = m[28] or '' }
 end
 
 -- The active leases' aggregates move with every lease that starts or ends (claim, report, reap, release).
