@@ -26,12 +26,14 @@ local function sums(s, n)
   return out
 end
 
-local function sums_add(meta, field, adds)
+-- Adds to the sums in meta[field], and queues the field for one HSET (out: field, value, ...).
+local function sums_add(meta, field, adds, out)
   local cur = sums(meta[field], #adds)
   local parts = {}
   for i, a in ipairs(adds) do parts[i] = string.format('%.17g', cur[i] + a) end
   meta[field] = table.concat(parts, '|')
-  redis.call('HSET', K_META, field, meta[field])
+  out[#out + 1] = field
+  out[#out + 1] = meta[field]
 end
 
 -- What a test of unknown cost is expected to cost, ms.
@@ -69,7 +71,10 @@ end
 
 -- A batch that ended with a result for each test tells the run what its tests of unknown cost cost:
 -- the runner's c when every test has one, else (wall - S - known costs) spread evenly over them.
+-- Adaptive batches only (count mode sizes nothing): two commands a report.
 local function learn_batch(meta, lease, results, wall)
+  if meta.batchMs <= 0 then return end
+  local out = {}
   local vals = redis.call('HMGET', K_COSTS, unpack(lease.t))
   local known, unknown, cAll, cUnknown, allC, junit, allJ = 0, 0, 0, 0, true, 0, true
   for i, id in ipairs(lease.t) do
@@ -89,14 +94,15 @@ local function learn_batch(meta, lease, results, wall)
     end
   end
   if allC then
-    sums_add(meta, 'cobs', { 1, math.max(0, wall - cAll) })
+    sums_add(meta, 'cobs', { 1, math.max(0, wall - cAll) }, out)
   elseif unknown == #lease.t then
-    sums_add(meta, 'fit', { 1, unknown, wall, unknown * unknown, unknown * wall })
-    if allJ then sums_add(meta, 'jfit', { 1, junit, wall, junit * junit, junit * wall }) end
+    sums_add(meta, 'fit', { 1, unknown, wall, unknown * unknown, unknown * wall }, out)
+    if allJ then sums_add(meta, 'jfit', { 1, junit, wall, junit * junit, junit * wall }, out) end
   end
   if unknown > 0 then
-    sums_add(meta, 'gobs', { unknown, allC and cUnknown or math.max(0, wall - start_cost(meta) - known) })
+    sums_add(meta, 'gobs', { unknown, allC and cUnknown or math.max(0, wall - start_cost(meta) - known) }, out)
   end
+  if #out > 0 then redis.call('HSET', K_META, unpack(out)) end
 end
 
 -- Estimated ms of work waiting in the primary queue.

@@ -592,7 +592,7 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
   test('without c, a batch\'s wall less the start cost and the known costs is spread over its unknown tests', async () => {
     // Two unknown tests and a known one (300 ms).
     const costs = new Map([['k', 300]]);
-    const run = await newRun(['k', 'u1', 'u2', 'u3'], costs, { batchMs: 0, batchSize: 3, guessMs: 1_000 });
+    const run = await newRun(['k', 'u1', 'u2', 'u3'], costs, { share: 1, batchSize: 3, guessMs: 1_000 });
     const a = await claimOk(run, 'w1');
     expect(a.tests).toEqual(['k', 'u1', 'u2']);
     const l = await lease(run, a.lease);
@@ -606,10 +606,13 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     expect(total).toBeLessThanOrEqual(wall[1] - 300);
     // Not every test was unknown: no point for the start-cost fit; no c: none for cobs either.
     expect(await redis.hmget(run.keys.meta, 'fit', 'cobs')).toEqual([null, null]);
-    // A batch that timed out, or lost a result, says nothing.
+    // A batch that timed out, or lost a result, says nothing; nor does any batch in count mode.
     const b = await claimOk(run, 'w1');
     await run.q.report(run.epoch, 'w1', b.lease, 'timeout', new Map());
     expect((await redis.hget(run.keys.meta, 'gobs'))!.split('|').map(Number)[0]).toBe(2);
+    const count = await newRun(['x1', 'x2'], new Map(), { batchMs: 0, batchSize: 2, guessMs: 1_000 });
+    await reportPassed(count, 'w1', await claimOk(count, 'w1'));
+    expect(await redis.hmget(count.keys.meta, 'gobs', 'fit', 'jfit', 'cobs')).toEqual([null, null, null, null]);
   });
 
   test('the start cost claims plan with: the timings\', else the mean of wall - sum of c, else the fitted intercept (JUnit sums, else counts)', async () => {
@@ -637,7 +640,7 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
   });
 
   test('a report of a batch of unknown tests without c feeds the count fit, and the JUnit fit when every test has a JUnit time', async () => {
-    const run = await newRun(['u1', 'u2', 'u3', 'u4'], new Map(), { batchMs: 0, batchSize: 2, guessMs: 1_000 });
+    const run = await newRun(['u1', 'u2', 'u3', 'u4'], new Map(), { share: 1, batchSize: 2, guessMs: 1_000 });
     const a = await claimOk(run, 'w1');
     await reportPassed(run, 'w1', a);
     const [n, sx, sy, sxx, sxy] = (await redis.hget(run.keys.meta, 'fit'))!.split('|').map(Number);
