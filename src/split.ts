@@ -1,6 +1,6 @@
 // The static split of the fallback (Redis unreachable): each worker computes every share from the same
 // test list, so the shares are identical on every worker, and each runs its own without the others.
-import { estimate, type Timings } from './timings.js';
+import { estimate, type Timings } from './costmodel.js';
 
 /** By UTF-16 code units: the same order on every machine, whatever its locale. */
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,14 +1,15 @@
 // Timings kept in files, so that they outlive Redis (actions/cache, an artifact): `timings-output` writes
 // the learnt costs of a run as JSON, `timings-file` reads that JSON or the JUnit XML of an earlier run.
 //
-//   {"version": 1, "startMs": 1200 | null, "costs": {"<test id>": <ms>, ...}}
+//   {"version": 1, "startMs": 1200 | null, "measured": 0.95, "costs": {"<test id>": <ms>, ...}}
+// (measured: Timings.measured, left out when unknown.)
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { readJUnitFiles } from './junit.js';
 import { INPUT } from './names.js';
-import type { Timings } from './timings.js';
+import type { Timings } from './costmodel.js';
 
 export const TIMINGS_FILE_VERSION = 1;
 
@@ -20,7 +21,8 @@ export function timingsJson(t: Timings, ids: Iterable<string>): string {
     if (c !== undefined && Number.isFinite(c)) costs[id] = Math.max(0, Math.round(c));
   }
   const startMs = t.startMs === null ? null : Math.round(t.startMs);
-  return `${JSON.stringify({ version: TIMINGS_FILE_VERSION, startMs, costs })}\n`;
+  const measured = t.measured === undefined ? {} : { measured: t.measured };
+  return `${JSON.stringify({ version: TIMINGS_FILE_VERSION, startMs, ...measured, costs })}\n`;
 }
 
 /** Writes the timings file (its folder made if needed); an error names `timings-output`. */
@@ -34,21 +36,23 @@ export function writeTimingsFile(path: string, t: Timings, ids: Iterable<string>
 }
 
 /** A timings file's JSON, checked: the costs it gives, or why it gives none. */
-export function parseTimingsJson(text: string): { costs: Map<string, number>; startMs: number | null } | string {
+export function parseTimingsJson(text: string): Timings | string {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     return `not valid JSON (${(e as Error).message})`;
   }
-  const d = doc as { version?: unknown; startMs?: unknown; costs?: unknown };
+  const d = doc as { version?: unknown; startMs?: unknown; measured?: unknown; costs?: unknown };
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'not a JSON object';
   if (d.version !== TIMINGS_FILE_VERSION) return `version ${JSON.stringify(d.version)} is not ${TIMINGS_FILE_VERSION}`;
   if (typeof d.costs !== 'object' || d.costs === null || Array.isArray(d.costs)) return '"costs" is not an object of test ids and milliseconds';
   const costs = new Map<string, number>();
   for (const [id, ms] of Object.entries(d.costs)) if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) costs.set(id, ms);
   const startMs = typeof d.startMs === 'number' && Number.isFinite(d.startMs) && d.startMs >= 0 ? d.startMs : null;
-  return { costs, startMs };
+  const t: Timings = { costs, startMs };
+  if (typeof d.measured === 'number' && d.measured >= 0 && d.measured <= 1) t.measured = d.measured;
+  return t;
 }
 
 /** JSON by its extension, JUnit by .xml, else by its first character. */
@@ -77,6 +81,7 @@ export async function timingsFromFiles(t: Timings, pattern: string, ids: string[
   }
   const costs = new Map(t.costs);
   let startMs = t.startMs;
+  let measured = t.measured;
   const wanted = new Set(ids);
   const junit: string[] = [];
   for (const file of files) {
@@ -96,11 +101,12 @@ export async function timingsFromFiles(t: Timings, pattern: string, ids: string[
     }
     for (const [id, ms] of parsed.costs) if (wanted.has(id) && !costs.has(id)) costs.set(id, ms);
     startMs ??= parsed.startMs;
+    measured ??= parsed.measured;
   }
   if (junit.length > 0) {
     const { results, warnings } = readJUnitFiles(junit, ids, cwd);
     for (const w of warnings) core.warning(w);
     for (const [id, r] of results) if (!costs.has(id)) costs.set(id, r.durationMs);
   }
-  return { ...t, costs, startMs };
+  return { ...t, costs, startMs, ...(measured === undefined ? {} : { measured }) };
 }

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { staticShares } from '../src/split.js';
-import type { Timings } from '../src/timings.js';
+import type { Timings } from '../src/costmodel.js';
 
 const timings = (costs: Record<string, number>): Timings => ({ costs: new Map(Object.entries(costs)), startMs: null });
 const load = (share: string[], costs: Record<string, number>) => share.reduce((a, id) => a + costs[id], 0);

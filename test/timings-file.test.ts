@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTimingsJson, timingsFromFiles, timingsJson, writeTimingsFile } from '../src/timings-file.js';
-import type { Timings } from '../src/timings.js';
+import type { Timings } from '../src/costmodel.js';
 
 function timings(costs: Record<string, number> = {}, startMs: number | null = null): Timings {
   return { costs: new Map(Object.entries(costs)), startMs };
@@ -73,11 +73,12 @@ describe('JUnit XML', () => {
 describe('timings JSON', () => {
   test('written, then read back: the costs of the listed tests (rounded), and the start cost', async () => {
     const path = join(dir, 'out', 'deeper', 'timings.json');
-    writeTimingsFile(path, timings({ 'a.test.ts': 1234.6, 'b.test.ts': 10, other: 5 }, 456.4), ['a.test.ts', 'b.test.ts', 'c.test.ts']);
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 1, startMs: 456, costs: { 'a.test.ts': 1235, 'b.test.ts': 10 } });
+    writeTimingsFile(path, { ...timings({ 'a.test.ts': 1234.6, 'b.test.ts': 10, other: 5 }, 456.4), measured: 0.75 }, ['a.test.ts', 'b.test.ts', 'c.test.ts']);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 1, startMs: 456, measured: 0.75, costs: { 'a.test.ts': 1235, 'b.test.ts': 10 } });
     const t = await timingsFromFiles(timings(), path, ids, dir);
     expect(costsOf(t)).toEqual({ 'a.test.ts': 1235, 'b.test.ts': 10 });
     expect(t.startMs).toBe(456);
+    expect(t.measured).toBe(0.75);
   });
 
   test('an unknown start cost is written as null, and known costs and start cost win over the file', async () => {
@@ -106,7 +107,7 @@ describe('timings JSON', () => {
     expect(parseTimingsJson('{"version":2,"costs":{}}')).toMatch(/version 2 is not 1/);
     expect(parseTimingsJson('{"version":1,"costs":[1]}')).toMatch(/"costs" is not an object/);
     // Values that are no duration are left out.
-    const ok = parseTimingsJson('{"version":1,"startMs":-1,"costs":{"a":1,"b":-5,"c":"7","d":null}}');
+    const ok = parseTimingsJson('{"version":1,"startMs":-1,"measured":2,"costs":{"a":1,"b":-5,"c":"7","d":null}}');
     expect(ok).toEqual({ costs: new Map([['a', 1]]), startMs: null });
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"version": 1, "costs": ');
