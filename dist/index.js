@@ -41220,12 +41220,15 @@ const INPUT = {
     failOnFlaky: 'fail-on-flaky',
     timings: 'timings',
     timingsFile: 'timings-file',
+    timingsOutput: 'timings-output',
+    fallback: 'fallback',
     ttl: 'ttl',
     reportOutput: 'report-output',
     junitOutput: 'junit-output',
     command: 'command',
     junit: 'junit',
     workerId: 'worker-id',
+    workerIndex: 'worker-index',
     shell: 'shell',
 };
 const OUTPUT = {
@@ -41243,6 +41246,7 @@ const OUTPUT = {
     junit: 'junit',
     batches: 'batches',
     tests: 'tests',
+    fallback: 'fallback',
 };
 /** Environment given to the user's command for each batch. */
 const CMD_ENV = {
@@ -41258,6 +41262,11 @@ const CMD_ENV = {
 const ENV = {
     redisUrl: 'SHARDLESS_REDIS_URL',
     redisUrlFallback: 'REDIS_URL',
+};
+/** Environment read by shardless for its own tests only: shorter Redis windows (milliseconds). */
+const TEST_ENV = {
+    connectTimeoutMs: 'SHARDLESS_TEST_CONNECT_TIMEOUT_MS',
+    reconnectWindowMs: 'SHARDLESS_TEST_RECONNECT_WINDOW_MS',
 };
 /** Placeholders in `command`. */
 const PLACEHOLDER = {
@@ -45803,7 +45812,26 @@ function common(get, env) {
         workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
         runner: runner(get),
         noWorkerTimeout: inputs_int(get, INPUT.noWorkerTimeout, 600, 1),
+        tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
+        workers: inputs_int(get, INPUT.workers, 0, 0, 10_000),
+        timingsFile: get(INPUT.timingsFile).trim(),
+        fallback: fallback(get),
     };
+}
+function fallback(get) {
+    const raw = get(INPUT.fallback).trim().toLowerCase() || 'static';
+    if (raw !== 'static' && raw !== 'fail')
+        throw new InputError(`Input '${INPUT.fallback}' must be static or fail, got '${shown(raw)}'`);
+    return raw;
+}
+/** worker-index: a place in a matrix of `workers` (0-based, as strategy.job-index). */
+function workerIndex(get, workers) {
+    const raw = get(INPUT.workerIndex).trim();
+    if (raw === '')
+        return null;
+    if (workers < 1)
+        throw new InputError(`Input '${INPUT.workerIndex}' needs '${INPUT.workers}' (the size of the matrix, e.g. \${{ strategy.job-total }})`);
+    return inputs_int(get, INPUT.workerIndex, 0, 0, workers - 1);
 }
 function workerId(given, env) {
     // '_' is the sentinel field of the run's worker and lease hashes.
@@ -45821,15 +45849,14 @@ function readInputs(get = defaultGetter, env = process.env) {
         return {
             ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
             workerId: workerId(get(INPUT.workerId).trim(), env),
+            workerIndex: workerIndex(get, c.workers),
             shell: get(INPUT.shell).trim() || 'bash',
         };
     }
     return {
         ...c, mode: 'controller',
-        tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
         batchSize: inputs_int(get, INPUT.batchSize, 10, 1, 10_000),
         batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : inputs_int(get, INPUT.batchDuration, 0),
-        workers: inputs_int(get, INPUT.workers, 0, 0, 10_000),
         maxAttempts: inputs_int(get, INPUT.maxAttempts, 3, 1, 100),
         retries: inputs_int(get, INPUT.retries, 0, 0, 100),
         batchTimeout: inputs_int(get, INPUT.batchTimeout, 0),
@@ -45838,7 +45865,7 @@ function readInputs(get = defaultGetter, env = process.env) {
         maxFailures: inputs_int(get, INPUT.maxFailures, 0),
         failOnFlaky: bool(get, INPUT.failOnFlaky, false),
         timings: bool(get, INPUT.timings, true),
-        timingsFile: get(INPUT.timingsFile).trim(),
+        timingsOutput: get(INPUT.timingsOutput).trim(),
         ttl: inputs_int(get, INPUT.ttl, 86400, 60),
         reportOutput: get(INPUT.reportOutput).trim(),
         junitOutput: get(INPUT.junitOutput).trim(),
@@ -46140,6 +46167,18 @@ var built = __nccwpck_require__(7796);
 
 
 
+/** Redis could not be reached in time (not a refused certificate or password): what a fallback covers. */
+class RedisUnreachableError extends InputError {
+}
+/** The connection gave up: Redis stayed unreachable past the reconnect window, and never comes back to it. */
+function gaveUp(redis) {
+    return redis?.status === 'end';
+}
+/** A window in ms: the default, or (the project's own tests) a shorter one from the environment. */
+function windowMs(name, def) {
+    const v = Number(process.env[name]);
+    return Number.isInteger(v) && v > 0 ? v : def;
+}
 function isCertificateError(code) {
     return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/.test(code);
 }
@@ -46172,8 +46211,8 @@ function tlsOptions(cfg) {
 async function connectRedis(cfg, opts = {}) {
     const url = cfg.redisUrl;
     const tls = tlsOptions(cfg);
-    const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
-    const retryWindowMs = opts.retryWindowMs ?? 60_000;
+    const connectTimeoutMs = opts.connectTimeoutMs ?? windowMs(TEST_ENV.connectTimeoutMs, 10_000);
+    const retryWindowMs = opts.retryWindowMs ?? windowMs(TEST_ENV.reconnectWindowMs, 60_000);
     let failingSince = 0;
     let lastError = '';
     let lastCode = '';
@@ -46244,7 +46283,10 @@ async function connectRedis(cfg, opts = {}) {
             (isUntrustedIssuer(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
         // A refused certificate fails at once (see retry), not after the connect timeout.
         const what = isCertificateError(lastCode) ? `the certificate of Redis at ${host} was refused` : `cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s`;
-        throw new InputError(`Input '${INPUT.redisUrl}': ${what} (${why})`);
+        const message = `Input '${INPUT.redisUrl}': ${what} (${why})`;
+        // A refused certificate or password is a mistake to fix, not an outage to work around.
+        const refused = isCertificateError(lastCode) || /WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(lastError);
+        throw refused ? new InputError(message) : new RedisUnreachableError(message);
     }
     finally {
         clearTimeout(timer);
@@ -47613,6 +47655,59 @@ function plan(cfg, ids, t) {
         slackMs: cfg.batchDuration === 'auto' ? cutStarts * startMs : 0,
         startMs,
     };
+}
+
+;// CONCATENATED MODULE: ./src/timings.ts
+
+/** The history of a queue outlives the runs that feed it. */
+const TIMINGS_TTL_S = 30 * 86_400;
+function timingsKeys(repository, queue) {
+    // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
+    const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
+    return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
+}
+async function loadTimings(redis, repository, queue, ids) {
+    const keys = timingsKeys(repository, queue);
+    const costs = new Map();
+    for (let i = 0; i < ids.length; i += 1000) {
+        const chunk = ids.slice(i, i + 1000);
+        const vals = await redis.hmget(keys.costs, ...chunk);
+        chunk.forEach((id, j) => {
+            const v = Number(vals[j]);
+            if (vals[j] !== null && Number.isFinite(v) && v >= 0)
+                costs.set(id, v);
+        });
+    }
+    const start = Number(await redis.hget(keys.meta, 'startMs'));
+    const t = { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
+    const measured = Number(await redis.hget(keys.meta, 'measured'));
+    if (Number.isFinite(measured) && measured >= 0 && measured <= 1 && (await redis.hexists(keys.meta, 'measured')))
+        t.measured = measured;
+    return t;
+}
+async function saveTimings(redis, repository, queue, t, only) {
+    const keys = timingsKeys(repository, queue);
+    const pipe = redis.pipeline();
+    let batch = [];
+    for (const id of only) {
+        const c = t.costs.get(id);
+        if (c === undefined)
+            continue;
+        batch.push(id, String(Math.round(c)));
+        if (batch.length >= 2000) {
+            pipe.hset(keys.costs, ...batch);
+            batch = [];
+        }
+    }
+    if (batch.length)
+        pipe.hset(keys.costs, ...batch);
+    if (t.startMs !== null)
+        pipe.hset(keys.meta, 'startMs', String(Math.round(t.startMs)));
+    if (t.measured !== undefined)
+        pipe.hset(keys.meta, 'measured', String(t.measured));
+    pipe.expire(keys.costs, TIMINGS_TTL_S);
+    pipe.expire(keys.meta, TIMINGS_TTL_S);
+    await pipe.exec();
 }
 
 ;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/util.js
@@ -55126,88 +55221,138 @@ function readJUnitFiles(files, testIds, workingDirectory) {
     return { results, warnings };
 }
 
-;// CONCATENATED MODULE: ./src/timings.ts
-// The stored timings of a queue: what each test costs and the per-batch start cost, as the cost model
-// (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL; and costs
-// picked up from an earlier run's JUnit files.
+;// CONCATENATED MODULE: ./src/timings-file.ts
+// Timings kept in files, so that they outlive Redis (actions/cache, an artifact): `timings-output` writes
+// the learnt costs of a run as JSON, `timings-file` reads that JSON or the JUnit XML of an earlier run.
+//
+//   {"version": 1, "startMs": 1200 | null, "measured": 0.95, "costs": {"<test id>": <ms>, ...}}
+// (measured: Timings.measured, left out when unknown.)
 
 
 
 
 
 
-/** The history of a queue outlives the runs that feed it. */
-const TIMINGS_TTL_S = 30 * 86_400;
-function timingsKeys(repository, queue) {
-    // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
-    const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
-    return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
-}
-async function loadTimings(redis, repository, queue, ids) {
-    const keys = timingsKeys(repository, queue);
-    const costs = new Map();
-    for (let i = 0; i < ids.length; i += 1000) {
-        const chunk = ids.slice(i, i + 1000);
-        const vals = await redis.hmget(keys.costs, ...chunk);
-        chunk.forEach((id, j) => {
-            const v = Number(vals[j]);
-            if (vals[j] !== null && Number.isFinite(v) && v >= 0)
-                costs.set(id, v);
-        });
+const TIMINGS_FILE_VERSION = 1;
+/** The JSON of a timings file: the costs of `ids` (those known), in ms. */
+function timingsJson(t, ids) {
+    const costs = {};
+    for (const id of ids) {
+        const c = t.costs.get(id);
+        if (c !== undefined && Number.isFinite(c))
+            costs[id] = Math.max(0, Math.round(c));
     }
-    const start = Number(await redis.hget(keys.meta, 'startMs'));
-    const t = { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
-    const measured = Number(await redis.hget(keys.meta, 'measured'));
-    if (Number.isFinite(measured) && measured >= 0 && measured <= 1 && (await redis.hexists(keys.meta, 'measured')))
-        t.measured = measured;
+    const startMs = t.startMs === null ? null : Math.round(t.startMs);
+    const measured = t.measured === undefined ? {} : { measured: t.measured };
+    return `${JSON.stringify({ version: TIMINGS_FILE_VERSION, startMs, ...measured, costs })}\n`;
+}
+/** Writes the timings file (its folder made if needed); an error names `timings-output`. */
+function writeTimingsFile(path, t, ids) {
+    try {
+        (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.resolve)(path)), { recursive: true });
+        (0,external_node_fs_namespaceObject.writeFileSync)(path, timingsJson(t, ids));
+    }
+    catch (e) {
+        throw new Error(`Input '${INPUT.timingsOutput}': cannot write '${path}' (${e.code ?? e.message})`);
+    }
+}
+/** A timings file's JSON, checked: the costs it gives, or why it gives none. */
+function parseTimingsJson(text) {
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch (e) {
+        return `not valid JSON (${e.message})`;
+    }
+    const d = doc;
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+        return 'not a JSON object';
+    if (d.version !== TIMINGS_FILE_VERSION)
+        return `version ${JSON.stringify(d.version)} is not ${TIMINGS_FILE_VERSION}`;
+    if (typeof d.costs !== 'object' || d.costs === null || Array.isArray(d.costs))
+        return '"costs" is not an object of test ids and milliseconds';
+    const costs = new Map();
+    for (const [id, ms] of Object.entries(d.costs))
+        if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)
+            costs.set(id, ms);
+    const startMs = typeof d.startMs === 'number' && Number.isFinite(d.startMs) && d.startMs >= 0 ? d.startMs : null;
+    const t = { costs, startMs };
+    if (typeof d.measured === 'number' && d.measured >= 0 && d.measured <= 1)
+        t.measured = d.measured;
     return t;
 }
-async function saveTimings(redis, repository, queue, t, only) {
-    const keys = timingsKeys(repository, queue);
-    const pipe = redis.pipeline();
-    let batch = [];
-    for (const id of only) {
-        const c = t.costs.get(id);
-        if (c === undefined)
-            continue;
-        batch.push(id, String(Math.round(c)));
-        if (batch.length >= 2000) {
-            pipe.hset(keys.costs, ...batch);
-            batch = [];
-        }
+/** JSON by its extension, JUnit by .xml, else by its first character. */
+function isJson(file) {
+    const ext = (0,external_node_path_namespaceObject.extname)(file).toLowerCase();
+    if (ext === '.json')
+        return true;
+    if (ext === '.xml')
+        return false;
+    try {
+        return /^\s*\{/.test((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8').slice(0, 1024));
     }
-    if (batch.length)
-        pipe.hset(keys.costs, ...batch);
-    if (t.startMs !== null)
-        pipe.hset(keys.meta, 'startMs', String(Math.round(t.startMs)));
-    if (t.measured !== undefined)
-        pipe.hset(keys.meta, 'measured', String(t.measured));
-    pipe.expire(keys.costs, TIMINGS_TTL_S);
-    pipe.expire(keys.meta, TIMINGS_TTL_S);
-    await pipe.exec();
+    catch {
+        return false; // the JUnit reader says why it cannot read it
+    }
 }
-/** Costs of tests not known yet, from JUnit reports of an earlier run (e.g. a downloaded artifact). */
-async function timingsFromJUnit(t, pattern, ids, cwd) {
+/**
+ * Costs of tests not known yet (and the start cost, when unknown), from the files `pattern` matches:
+ * timings JSON (timings-output of an earlier run) or JUnit XML. A file that cannot be used is a warning
+ * naming it: timings only order and balance the tests, so the run goes on without them.
+ */
+async function timingsFromFiles(t, pattern, ids, cwd) {
     const globber = await create((0,external_node_path_namespaceObject.isAbsolute)(pattern) ? pattern : (0,external_node_path_namespaceObject.join)(cwd, pattern), { matchDirectories: false });
-    const files = await globber.glob();
+    const files = (await globber.glob()).sort();
     if (files.length === 0) {
         warning(`Input '${INPUT.timingsFile}': '${pattern}' matched no file`);
         return t;
     }
-    const { results, warnings } = readJUnitFiles(files, ids, cwd);
-    for (const w of warnings)
-        warning(w);
     const costs = new Map(t.costs);
-    for (const [id, r] of results)
-        if (!costs.has(id))
-            costs.set(id, r.durationMs);
-    return { ...t, costs };
+    let startMs = t.startMs;
+    let measured = t.measured;
+    const wanted = new Set(ids);
+    const junit = [];
+    for (const file of files) {
+        if (!isJson(file)) {
+            junit.push(file);
+            continue;
+        }
+        let parsed;
+        try {
+            parsed = parseTimingsJson((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+        }
+        catch (e) {
+            parsed = `cannot read it (${e.code ?? e.message})`;
+        }
+        if (typeof parsed === 'string') {
+            warning(`Input '${INPUT.timingsFile}': ${file} is not a shardless timings file: ${parsed}; ignored`);
+            continue;
+        }
+        for (const [id, ms] of parsed.costs)
+            if (wanted.has(id) && !costs.has(id))
+                costs.set(id, ms);
+        startMs ??= parsed.startMs;
+        measured ??= parsed.measured;
+    }
+    if (junit.length > 0) {
+        const { results, warnings } = readJUnitFiles(junit, ids, cwd);
+        for (const w of warnings)
+            warning(w);
+        for (const [id, r] of results)
+            if (!costs.has(id))
+                costs.set(id, r.durationMs);
+    }
+    return { ...t, costs, startMs, ...(measured === undefined ? {} : { measured }) };
 }
 
 ;// CONCATENATED MODULE: ./src/controller.ts
 // The controller: reset the run under a fresh epoch, seed the queue, publish the settings, then tick
 // (reap dead workers, log progress) until the run is complete, timed out, workerless or cancelled;
 // finally write the report, the summary and the outputs.
+
+
+
 
 
 
@@ -55233,9 +55378,9 @@ const formatSeconds = (ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` :
  * A call of the controller's tick (reap, abort): a failure (Redis unreachable past the reconnect window,
  * a script error) is logged and retried with backoff, since the run's state in Redis is intact and the
  * workers keep going; one that lasts TICK_GIVE_UP_MS ends the run with that error. A corrupt run state
- * does not heal by waiting: it ends the run at once.
+ * does not heal by waiting, nor does a connection that gave up (`ended`): either ends the run at once.
  */
-async function retryTick(what, call, giveUpMs = TICK_GIVE_UP_MS) {
+async function retryTick(what, call, giveUpMs = TICK_GIVE_UP_MS, ended = () => false) {
     const since = Date.now();
     for (let delay = 200;; delay = Math.min(delay * 2, TICK_RETRY_MAX_MS)) {
         try {
@@ -55244,7 +55389,7 @@ async function retryTick(what, call, giveUpMs = TICK_GIVE_UP_MS) {
         catch (e) {
             const msg = e.message;
             const failingMs = Date.now() - since;
-            if (/corrupt run state/.test(msg))
+            if (/corrupt run state/.test(msg) || ended())
                 throw e;
             if (failingMs >= giveUpMs)
                 throw new Error(`the controller's ${what} kept failing for ${formatSeconds(failingMs)}: ${msg}`);
@@ -55255,13 +55400,52 @@ async function retryTick(what, call, giveUpMs = TICK_GIVE_UP_MS) {
 }
 async function runController(cfg) {
     const all = await listTests(cfg);
-    const redis = await connectRedis(cfg, { name: 'shardless-controller' });
+    let redis;
+    try {
+        redis = await connectRedis(cfg, { name: 'shardless-controller' });
+    }
+    catch (e) {
+        if (e instanceof RedisUnreachableError)
+            return notCoordinated(cfg, all.length, e.message);
+        throw e;
+    }
     try {
         return await control(cfg, redis, all);
+    }
+    catch (e) {
+        if (gaveUp(redis))
+            return notCoordinated(cfg, all.length, `Redis stayed unreachable past the reconnect window during the run (${e.message})`);
+        throw e;
     }
     finally {
         await closeRedis(redis);
     }
+}
+/**
+ * Redis unreachable: no queue, no report. Workers that cannot reach it either run their static shares
+ * (README, "When Redis is down") and report through their own exit codes and summaries. The controller
+ * says so, and fails only with `fallback: fail`.
+ */
+async function notCoordinated(cfg, total, why) {
+    const fail = cfg.fallback === 'fail';
+    setOutput(OUTPUT.total, String(total));
+    setOutput(OUTPUT.report, '');
+    setOutput(OUTPUT.junit, '');
+    setOutput(OUTPUT.fallback, 'true');
+    const summary = `## shardless: ${mdText(cfg.queue)} ${mdText(cfg.runId)} — ⚠️ not coordinated\n\n` +
+        `The controller could not coordinate the run: ${mdText(why)}.\n\n` +
+        `There is no report of the ${total} tests. The workers that cannot reach Redis either run a static share each ` +
+        `(\`${INPUT.workerIndex}\` of \`${INPUT.workers}\`), and their exit codes and job summaries give the results.\n\n` +
+        (fail ? `This step fails (\`${INPUT.fallback}: fail\`).\n` : `This step does not fail (\`${INPUT.fallback}: static\`); \`${INPUT.fallback}: fail\` would fail it.\n`);
+    if (process.env.GITHUB_STEP_SUMMARY)
+        await summary_summary.addRaw(summary).write();
+    const line = `the controller could not coordinate run ${cfg.runId}: ${why}`;
+    if (fail) {
+        setFailed(`${line} (${INPUT.fallback}: fail)`);
+        return 1;
+    }
+    warning(`${line}; the workers run their static shares (${INPUT.fallback}: static)`);
+    return 0;
 }
 async function selectTests(cfg, redis, all) {
     if (!previousKeys(cfg))
@@ -55284,7 +55468,7 @@ async function control(cfg, redis, all) {
     if (cfg.timings) {
         timings = await loadTimings(redis, cfg.repository, cfg.queue, ids);
         if (cfg.timingsFile)
-            timings = await timingsFromJUnit(timings, cfg.timingsFile, ids, cfg.workingDirectory);
+            timings = await timingsFromFiles(timings, cfg.timingsFile, ids, cfg.workingDirectory);
         info(`timings: ${timings.costs.size} of ${ids.length} tests known, start cost ${timings.startMs === null ? 'unknown' : `${Math.round(timings.startMs)} ms`}`);
     }
     const pl = plan(cfg, ids, timings);
@@ -55300,13 +55484,14 @@ async function control(cfg, redis, all) {
     const onSignal = (s) => { signal ??= s; };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    const ended = () => gaveUp(redis);
     const tickMs = Math.min(1_000, (cfg.heartbeatTtl * 1000) / 3);
     let lastLog = 0;
     let lastLine = '';
     let noWorkerSince = startedMs;
     let p;
     for (;;) {
-        p = await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000));
+        p = await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended);
         if (!p)
             throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
         for (const w of p.reaped)
@@ -55330,7 +55515,7 @@ async function control(cfg, redis, all) {
         else if (p.nowMs - noWorkerSince > cfg.noWorkerTimeout * 1000)
             reason = `no live worker for ${cfg.noWorkerTimeout} s (no-worker-timeout)`;
         if (reason) {
-            await retryTick('abort', () => queue.abort(epoch, reason));
+            await retryTick('abort', () => queue.abort(epoch, reason), undefined, ended);
             continue;
         }
         // Tick again right after the first heartbeat key that may expire, so a dead worker's tests are
@@ -55341,17 +55526,28 @@ async function control(cfg, redis, all) {
     // that those runs are in the report.
     for (const until = Date.now() + ABORT_GRACE_MS; p.state === 'aborted' && p.running > 0 && Date.now() < until && !signal;) {
         await sleep(200);
-        p = (await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000))) ?? p;
+        p = (await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended)) ?? p;
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     const data = await queue.readRun(cfg.queue, cfg.runId, ids);
+    const learnt = learn(timings, data);
     if (cfg.timings)
-        await saveTimings(redis, cfg.repository, cfg.queue, learn(timings, data), ids);
+        await saveTimings(redis, cfg.repository, cfg.queue, learnt, ids);
     const report = buildReport(data);
     const reportPath = (0,external_node_path_namespaceObject.resolve)(cfg.reportOutput || (0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `shardless-report-${cfg.queue}-${cfg.runId}.json`));
     const junitPath = cfg.junitOutput ? (0,external_node_path_namespaceObject.resolve)(cfg.junitOutput) : '';
     await writeReport(report, reportPath, junitPath);
+    if (cfg.timingsOutput) {
+        // The timings only balance later runs: a file that cannot be written does not fail this one.
+        try {
+            writeTimingsFile(cfg.timingsOutput, learnt, all);
+            info(`timings: wrote the costs of ${all.filter((id) => learnt.costs.has(id)).length} tests to ${cfg.timingsOutput}`);
+        }
+        catch (e) {
+            warning(e.message);
+        }
+    }
     const reason = exitReason(report, data, cfg.failOnFlaky);
     // The verdict a later attempt reads (src/rerun.ts); not written into a run reset or expired meanwhile.
     await queue.verdict(epoch, reason === null);
@@ -55373,10 +55569,161 @@ async function control(cfg, redis, all) {
     return 0;
 }
 
+;// CONCATENATED MODULE: ./src/split.ts
+// The static split of the fallback (Redis unreachable): each worker computes every share from the same
+// test list, so the shares are identical on every worker, and each runs its own without the others.
+
+/** By UTF-16 code units: the same order on every machine, whatever its locale. */
+const byId = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * The shares of `workers` workers, share i for worker-index i. With costs known for some of the tests:
+ * greedy longest-processing-time (longest first, each to the least loaded share, the lowest index on a
+ * tie; an unknown test costs the median of the known ones). Otherwise: contiguous runs of the sorted ids,
+ * sizes differing by one at most. Every id lands in exactly one share.
+ */
+function staticShares(ids, workers, timings) {
+    if (!Number.isInteger(workers) || workers < 1)
+        throw new Error(`a static split needs at least one worker, got ${workers}`);
+    const sorted = [...new Set(ids)].sort(byId);
+    const shares = Array.from({ length: workers }, () => []);
+    if (!timings || !sorted.some((id) => timings.costs.has(id))) {
+        sorted.forEach((id, i) => shares[Math.floor((i * workers) / sorted.length)].push(id));
+        return shares;
+    }
+    const cost = estimate(sorted, timings);
+    const loads = new Array(workers).fill(0);
+    // sort is stable: equal costs keep the id order.
+    for (const id of [...sorted].sort((a, b) => cost.get(b) - cost.get(a))) {
+        let least = 0;
+        for (let i = 1; i < workers; i++)
+            if (loads[i] < loads[least])
+                least = i;
+        shares[least].push(id);
+        loads[least] += cost.get(id);
+    }
+    return shares;
+}
+
+;// CONCATENATED MODULE: ./src/fallback.ts
+// The fallback: Redis cannot be reached (at the start, or past the reconnect window mid-run), so the
+// worker runs its own static share of the suite instead of claiming from the queue. Every worker lists
+// the tests as the controller does and computes the same split (src/split.ts); worker-index picks its
+// share. Results come from the same batch machinery as a claimed batch; the exit code and the job summary
+// report them. What this guarantees, and what it cannot, is in README.md, "When Redis is down".
+
+
+
+
+
+
+
+/** Runs of a test without a result before it is lost: max-attempts' default (the controller's value is in Redis). */
+const FALLBACK_ATTEMPTS = 3;
+const SUMMARY_IDS = 50;
+/** The test inputs a worker lists its tests from, as the controller does. */
+function hasTestInputs(cfg) {
+    return cfg.tests.trim() !== '' || cfg.testsFile !== '' || cfg.testsCommand !== '' || cfg.runner !== 'custom';
+}
+/** Why this worker cannot run a static share, or '' when it can. */
+function cannotFallBack(cfg) {
+    if (cfg.fallback === 'fail')
+        return `'${INPUT.fallback}' is fail`;
+    const missing = [];
+    if (cfg.workerIndex === null)
+        missing.push(`'${INPUT.workerIndex}' and '${INPUT.workers}' (e.g. \${{ strategy.job-index }} and \${{ strategy.job-total }})`);
+    if (!hasTestInputs(cfg))
+        missing.push(`the controller's test inputs ('${INPUT.tests}', '${INPUT.testsFile}', '${INPUT.testsCommand}' or '${INPUT.runner}')`);
+    return missing.length > 0 ? `it has no static share without ${missing.join(' and ')}` : '';
+}
+/**
+ * Runs this worker's share, less the tests it already ran (`ranHere`: their final status as Redis
+ * recorded it, or their result when Redis could no longer record it). Returns the exit code: 1 when a
+ * test run here (before or in the fallback) failed or was lost.
+ */
+async function runFallback(cfg, why, workerId, ranHere, runBatch) {
+    const cannot = cannotFallBack(cfg);
+    if (cannot)
+        throw new InputError(`${why}; this worker cannot fall back to a static share: ${cannot}`);
+    const index = cfg.workerIndex;
+    warning(`shardless: Redis is unreachable: ${why}. Worker ${workerId} runs in fallback: static share ${index + 1} of ${cfg.workers}`);
+    const all = await listTests(cfg);
+    const timings = cfg.timingsFile ? await timingsFromFiles({ costs: new Map(), startMs: null }, cfg.timingsFile, all, cfg.workingDirectory) : undefined;
+    const byTimings = timings !== undefined && all.some((id) => timings.costs.has(id));
+    const share = staticShares(all, cfg.workers, timings)[index];
+    const todo = share.filter((id) => !ranHere.has(id));
+    info(`fallback: ${all.length} tests split ${byTimings ? 'by the timings of timings-file' : 'by count'} over ${cfg.workers} workers; ` +
+        `share ${index + 1} holds ${share.length}, ${share.length - todo.length} of them already run here, ${todo.length} to run`);
+    const status = new Map();
+    const messages = new Map();
+    let batches = 0;
+    let pending = todo;
+    // A batch of the whole share (as a static split runs it); tests without a result run again alone.
+    for (let attempt = 1; pending.length > 0 && attempt <= FALLBACK_ATTEMPTS; attempt++) {
+        const groups = attempt === 1 ? [pending] : pending.map((id) => [id]);
+        const left = [];
+        for (const tests of groups) {
+            const ran = await runBatch(`fallback-${++batches}`, tests, attempt > 1, attempt);
+            if (!ran)
+                return 1; // cancelled: the signal handler exits
+            for (const id of tests) {
+                const r = ran.results.get(id);
+                if (!r) {
+                    left.push(id);
+                    continue;
+                }
+                status.set(id, r.outcome);
+                if (r.message)
+                    messages.set(id, r.message);
+            }
+        }
+        pending = left;
+    }
+    for (const id of pending)
+        status.set(id, 'lost');
+    const bad = [...ranHere, ...status].filter(([, s]) => s === 'failed' || s === 'lost');
+    setOutput(OUTPUT.batches, String(batches));
+    setOutput(OUTPUT.tests, String(todo.length));
+    setOutput(OUTPUT.failed, String(bad.length));
+    setOutput(OUTPUT.fallback, 'true');
+    const summary = fallbackSummary({ cfg, why, workerId, all: all.length, share: share.length, byTimings, ranHere, status, messages, bad: bad.map(([id]) => id) });
+    if (process.env.GITHUB_STEP_SUMMARY)
+        await summary_summary.addRaw(summary).write();
+    const count = (s) => [...status.values()].filter((x) => x === s).length;
+    info(`shardless fallback: ${todo.length} tests run: ${count('passed')} passed, ${count('failed')} failed, ${count('lost')} lost, ${count('skipped')} skipped`);
+    if (bad.length > 0) {
+        setFailed(`${bad.length} test${bad.length === 1 ? '' : 's'} run here ended failed or lost (fallback): ${bad.slice(0, 10).map(([id, s]) => `${id} (${s})`).join(', ')}${bad.length > 10 ? ', ...' : ''}`);
+        return 1;
+    }
+    return 0;
+}
+function fallbackSummary(f) {
+    const count = (s) => [...f.status.values()].filter((x) => x === s).length;
+    const index = f.cfg.workerIndex;
+    let s = `## shardless: worker ${mdText(f.workerId)} ran in fallback — ${f.bad.length > 0 ? '❌ failed' : '✅ passed'}\n\n`;
+    s += `Redis was unreachable: ${mdText(f.why)}. So this worker ran its static share without the queue: ` +
+        `**share ${index + 1} of ${f.cfg.workers}** (worker-index ${index}), ${f.share} of the ${f.all} tests, split ${f.byTimings ? 'by the timings of timings-file' : 'by count'}. ` +
+        'The other shares are in the summaries of the other workers.\n\n';
+    if (f.ranHere.size > 0)
+        s += `Before Redis was lost, this worker ran ${f.ranHere.size} tests; those of its share were not run again.\n\n`;
+    s += '| run in fallback | passed | failed | lost | skipped |\n|---:|---:|---:|---:|---:|\n';
+    s += `| ${f.status.size} | ${count('passed')} | ${count('failed')} | ${count('lost')} | ${count('skipped')} |\n`;
+    if (f.bad.length > 0) {
+        s += '\n### Failed or lost tests\n\n';
+        for (const id of f.bad.slice(0, SUMMARY_IDS)) {
+            const first = (f.messages.get(id) ?? '').split('\n').find((l) => l.trim()) ?? '';
+            s += `- ${mdCode(id)} — ${f.status.get(id) ?? f.ranHere.get(id)}${first ? `: ${mdText(first.slice(0, 200))}` : ''}\n`;
+        }
+        if (f.bad.length > SUMMARY_IDS)
+            s += `\n…and ${f.bad.length - SUMMARY_IDS} more.\n`;
+    }
+    return s;
+}
+
 ;// CONCATENATED MODULE: ./src/worker.ts
 // The worker: register, heartbeat from this (parent) process, claim a batch, run it, report, loop
 // until the controller marks the run complete or aborted. On SIGINT/SIGTERM: kill the batch's process
 // group, hand its tests back, leave, exit 1 within 5 s.
+
 
 
 
@@ -55493,6 +55840,8 @@ class Worker {
     batches = 0;
     testsRun = 0;
     bad = new Map();
+    /** Tests this worker ran: final as Redis recorded them, or its own result when Redis could not record it. */
+    ranHere = new Map();
     /** Per-worker folder of the batches' files; made once connected, removed on every exit. */
     tmp = '';
     /** Without a `command`: the runner preset's, rendered for each batch's files. */
@@ -55511,26 +55860,45 @@ class Worker {
     }
     async main() {
         const { cfg } = this;
-        this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
-        this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
-        info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
         this.tmp = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'shardless-'));
         this.onSignals();
         try {
             if (!cfg.command && cfg.runner !== 'custom')
                 this.presetCommand = usePreset(cfg.runner, cfg.workingDirectory, (0,external_node_path_namespaceObject.join)(this.tmp, 'presets'));
-            if (!(await this.join()))
-                return 0;
-            // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
-            this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
-            return await this.loop();
+            try {
+                return await this.coordinated();
+            }
+            catch (e) {
+                // Redis unreachable at the start, or past the reconnect window: the static share (src/fallback.ts).
+                if (this.stopping || !(e instanceof RedisUnreachableError || gaveUp(this.redis)))
+                    throw e;
+                clearInterval(this.hbTimer);
+                const why = e instanceof RedisUnreachableError ? e.message : `it stayed unreachable past the reconnect window (${e.message})`;
+                return await runFallback(cfg, why, this.id, this.ranHere, async (label, tests, isolated, attempt) => {
+                    const ran = await this.execute(label, tests, isolated, attempt);
+                    this.current = null;
+                    return ran;
+                });
+            }
         }
         finally {
             clearInterval(this.hbTimer);
             (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
-            if (!this.stopping)
+            if (!this.stopping && this.redis)
                 await closeRedis(this.redis);
         }
+    }
+    /** The run through the queue. */
+    async coordinated() {
+        const { cfg } = this;
+        this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
+        this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
+        info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
+        if (!(await this.join()))
+            return 0;
+        // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
+        this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
+        return await this.loop();
     }
     /** Waits for the controller to reset the run, then registers. False: nothing to do (re-run). */
     async join() {
@@ -55672,7 +56040,8 @@ class Worker {
             idle = Math.min(idle * 2, IDLE_MAX_MS);
         }
     }
-    async runBatch(lease, tests, isolated, attempt) {
+    /** Runs one batch of the command (claimed, or of the fallback's share) and reads its results; null: cancelled. */
+    async execute(lease, tests, isolated, attempt) {
         const { cfg } = this;
         startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
         logIds(tests.map((t) => `  - ${t}`));
@@ -55692,12 +56061,29 @@ class Worker {
             // Cancelled by a signal (its handler hands the batch back), by an aborted run, or by a lost
             // controller (the loop's release hands it back).
             this.current = null;
-            return;
+            return null;
         }
         const { results, end } = batchResults(out, tests, cfg.workingDirectory);
         if (this.presetCommand && cfg.runner !== 'custom')
             runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
-        const reply = await this.queue.report(this.epoch, this.id, lease, end, results);
+        return { out, results, end };
+    }
+    async runBatch(lease, tests, isolated, attempt) {
+        const ran = await this.execute(lease, tests, isolated, attempt);
+        if (!ran)
+            return;
+        const { out, results, end } = ran;
+        let reply;
+        try {
+            reply = await this.queue.report(this.epoch, this.id, lease, end, results);
+        }
+        catch (e) {
+            // Redis is gone with these results: they count as run here (the fallback does not run them again).
+            if (gaveUp(this.redis))
+                for (const [id, r] of results)
+                    this.ranHere.set(id, r.outcome);
+            throw e;
+        }
         this.current = null;
         this.batches++;
         this.testsRun += tests.length;
@@ -55709,6 +56095,8 @@ class Worker {
             const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (${end})`;
             if (fin === 'failed' || fin === 'lost')
                 this.bad.set(t, fin);
+            if (fin)
+                this.ranHere.set(t, fin === 'flaky' ? 'passed' : fin);
             return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
         }));
         if (reply.kind === 'unknown')
@@ -55747,17 +56135,21 @@ class Worker {
             const cur = this.current;
             cur?.run.cancel();
             void (async () => {
-                try {
-                    const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
-                    info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
-                }
-                catch (e) {
-                    warning(`could not hand tests back: ${e.message} (the controller requeues them after heartbeat-ttl)`);
+                // In the fallback there is no queue to hand anything back to.
+                if (this.queue && !gaveUp(this.redis)) {
+                    try {
+                        const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
+                        info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
+                    }
+                    catch (e) {
+                        warning(`could not hand tests back: ${e.message} (the controller requeues them after heartbeat-ttl)`);
+                    }
                 }
                 this.outputs();
                 (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
                 setFailed(`worker ${this.id} cancelled by ${sig}`);
-                await closeRedis(this.redis);
+                if (this.redis)
+                    await closeRedis(this.redis);
                 process.exit(1);
             })();
         };

@@ -18,7 +18,7 @@ export type Role = 'common' | 'controller' | 'worker';
 
 /**
  * Which command takes each input (`mode` is the command itself), and which inputs are on/off flags.
- * `run` takes all of them but `worker-id` (it names its workers w1..wN).
+ * `run` takes all of them but `worker-id` and `worker-index` (it names its workers w1..wN).
  */
 const INPUT_ROLES: Record<InputKey, { role: Role; flag?: true }> = {
   redisUrl: { role: 'common' },
@@ -30,12 +30,13 @@ const INPUT_ROLES: Record<InputKey, { role: Role; flag?: true }> = {
   workingDirectory: { role: 'common' },
   runner: { role: 'common' },
   noWorkerTimeout: { role: 'common' },
-  tests: { role: 'controller' },
-  testsFile: { role: 'controller' },
-  testsCommand: { role: 'controller' },
+  fallback: { role: 'common' },
+  tests: { role: 'common' },
+  testsFile: { role: 'common' },
+  testsCommand: { role: 'common' },
   batchSize: { role: 'controller' },
   batchDuration: { role: 'controller' },
-  workers: { role: 'controller' },
+  workers: { role: 'common' },
   maxAttempts: { role: 'controller' },
   retries: { role: 'controller' },
   batchTimeout: { role: 'controller' },
@@ -44,13 +45,15 @@ const INPUT_ROLES: Record<InputKey, { role: Role; flag?: true }> = {
   maxFailures: { role: 'controller' },
   failOnFlaky: { role: 'controller', flag: true },
   timings: { role: 'controller', flag: true },
-  timingsFile: { role: 'controller' },
+  timingsFile: { role: 'common' },
+  timingsOutput: { role: 'controller' },
   ttl: { role: 'controller' },
   reportOutput: { role: 'controller' },
   junitOutput: { role: 'controller' },
   command: { role: 'worker' },
   junit: { role: 'worker' },
   workerId: { role: 'worker' },
+  workerIndex: { role: 'worker' },
   shell: { role: 'worker' },
 };
 
@@ -82,7 +85,7 @@ export const RUN_OPTIONS: (OptionSpec & { description: string; default: string }
 /** The options a command accepts. */
 export function optionsOf(command: Command): OptionSpec[] {
   // run's own --workers both starts the workers and tells the controller how many to expect.
-  if (command === 'run') return [...RUN_OPTIONS, ...INPUT_OPTIONS.filter((o) => o.name !== INPUT.workerId && o.name !== INPUT.workers)];
+  if (command === 'run') return [...RUN_OPTIONS, ...INPUT_OPTIONS.filter((o) => o.name !== INPUT.workerId && o.name !== INPUT.workerIndex && o.name !== INPUT.workers)];
   return INPUT_OPTIONS.filter((o) => o.role === 'common' || o.role === command);
 }
 
@@ -206,7 +209,7 @@ function unknownOption(command: Command, name: string): UsageError {
   if (close.length > 0) hint = ` (did you mean ${close.map((n) => `--${n}`).join(', ')}?)`;
   else if (INPUT_OPTIONS.some((o) => o.name === name)) {
     const o = INPUT_OPTIONS.find((x) => x.name === name)!;
-    hint = command === 'run' && name === INPUT.workerId
+    hint = command === 'run' && (name === INPUT.workerId || name === INPUT.workerIndex)
       ? ' (shardless run names its workers w1..wN)'
       : ` (it is an option of 'shardless ${o.role === 'common' ? 'run' : o.role}')`;
   } else if (name === INPUT.mode) hint = " (the command, 'controller' or 'worker', is the mode)";

@@ -131,7 +131,7 @@ export function runBatchSize(p: Parsed, cfg: ControllerConfig, tests: number, wo
 /** The options given to `run` that a child takes (those `run` sets itself excepted). */
 function optionArgs(p: Parsed, roles: string[]): string[] {
   const args: string[] = [];
-  const own: string[] = [INPUT.redisUrl, INPUT.runId, INPUT.command, INPUT.workerId, INPUT.batchSize, ...TEST_SOURCES];
+  const own: string[] = [INPUT.redisUrl, INPUT.runId, INPUT.command, INPUT.workerId, INPUT.workerIndex, INPUT.workers, INPUT.batchSize, ...TEST_SOURCES];
   for (const o of INPUT_OPTIONS) {
     const v = p.values.get(o.name);
     if (v !== undefined && roles.includes(o.role) && !own.includes(o.name)) args.push(`--${o.name}=${v}`);
@@ -267,7 +267,9 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
   const controller = start('controller', 0, ['controller', ...optionArgs(p, ['common', 'controller']), `--${INPUT.workers}=${workers}`,
     `--${INPUT.testsFile}=${testsFile}`, `--${INPUT.batchSize}=${batchSize}`, ...common], controllerEnv);
   const workerChildren = Array.from({ length: workers }, (_, i) =>
-    start(`w${i + 1}`, i + 1, ['worker', ...optionArgs(p, ['common', 'worker']), ...common, '--worker-id', `w${i + 1}`, '--command', command], workerEnv));
+    start(`w${i + 1}`, i + 1, ['worker', ...optionArgs(p, ['common', 'worker']), ...common, '--worker-id', `w${i + 1}`, '--command', command,
+      // Their static shares, should the Redis given go away (README, "When Redis is down").
+      `--${INPUT.workers}=${workers}`, `--${INPUT.workerIndex}=${i}`, `--${INPUT.testsFile}=${testsFile}`], workerEnv));
 
   const signalChild = (c: Child, sig: NodeJS.Signals) => {
     if (c.exit || c.proc.pid === undefined) return;

@@ -8,13 +8,16 @@ import { join, resolve } from 'node:path';
 import { maskUrl, type ControllerConfig } from './inputs.js';
 import { runKeys } from './keys.js';
 import { Queue, type Progress } from './queue.js';
-import { closeRedis, connectRedis, type RedisClient } from './redis.js';
+import { RedisUnreachableError, closeRedis, connectRedis, gaveUp, type RedisClient } from './redis.js';
 import { emitAnnotations } from './annotations.js';
 import { buildReport, exitReason, renderSummary, reportOutputs, writeReport } from './report.js';
 import { previousKeys, testsToRerun } from './rerun.js';
 import { listTests } from './testlist.js';
 import { learn, plan, type Timings } from './costmodel.js';
-import { loadTimings, saveTimings, timingsFromJUnit } from './timings.js';
+import { loadTimings, saveTimings } from './timings.js';
+import { timingsFromFiles, writeTimingsFile } from './timings-file.js';
+import { INPUT, OUTPUT } from './names.js';
+import { mdText } from './report.js';
 
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
@@ -28,9 +31,9 @@ const formatSeconds = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)
  * A call of the controller's tick (reap, abort): a failure (Redis unreachable past the reconnect window,
  * a script error) is logged and retried with backoff, since the run's state in Redis is intact and the
  * workers keep going; one that lasts TICK_GIVE_UP_MS ends the run with that error. A corrupt run state
- * does not heal by waiting: it ends the run at once.
+ * does not heal by waiting, nor does a connection that gave up (`ended`): either ends the run at once.
  */
-export async function retryTick<T>(what: string, call: () => Promise<T>, giveUpMs = TICK_GIVE_UP_MS): Promise<T> {
+export async function retryTick<T>(what: string, call: () => Promise<T>, giveUpMs = TICK_GIVE_UP_MS, ended: () => boolean = () => false): Promise<T> {
   const since = Date.now();
   for (let delay = 200; ; delay = Math.min(delay * 2, TICK_RETRY_MAX_MS)) {
     try {
@@ -38,7 +41,7 @@ export async function retryTick<T>(what: string, call: () => Promise<T>, giveUpM
     } catch (e) {
       const msg = (e as Error).message;
       const failingMs = Date.now() - since;
-      if (/corrupt run state/.test(msg)) throw e;
+      if (/corrupt run state/.test(msg) || ended()) throw e;
       if (failingMs >= giveUpMs) throw new Error(`the controller's ${what} kept failing for ${formatSeconds(failingMs)}: ${msg}`);
       core.warning(`the controller's ${what} failed (${msg}); retrying in ${formatSeconds(delay)}`);
       await sleep(Math.min(delay, giveUpMs - failingMs));
@@ -48,12 +51,47 @@ export async function retryTick<T>(what: string, call: () => Promise<T>, giveUpM
 
 export async function runController(cfg: ControllerConfig): Promise<number> {
   const all = await listTests(cfg);
-  const redis = await connectRedis(cfg, { name: 'shardless-controller' });
+  let redis: RedisClient;
+  try {
+    redis = await connectRedis(cfg, { name: 'shardless-controller' });
+  } catch (e) {
+    if (e instanceof RedisUnreachableError) return notCoordinated(cfg, all.length, (e as Error).message);
+    throw e;
+  }
   try {
     return await control(cfg, redis, all);
+  } catch (e) {
+    if (gaveUp(redis)) return notCoordinated(cfg, all.length, `Redis stayed unreachable past the reconnect window during the run (${(e as Error).message})`);
+    throw e;
   } finally {
     await closeRedis(redis);
   }
+}
+
+/**
+ * Redis unreachable: no queue, no report. Workers that cannot reach it either run their static shares
+ * (README, "When Redis is down") and report through their own exit codes and summaries. The controller
+ * says so, and fails only with `fallback: fail`.
+ */
+async function notCoordinated(cfg: ControllerConfig, total: number, why: string): Promise<number> {
+  const fail = cfg.fallback === 'fail';
+  core.setOutput(OUTPUT.total, String(total));
+  core.setOutput(OUTPUT.report, '');
+  core.setOutput(OUTPUT.junit, '');
+  core.setOutput(OUTPUT.fallback, 'true');
+  const summary = `## shardless: ${mdText(cfg.queue)} ${mdText(cfg.runId)} — ⚠️ not coordinated\n\n` +
+    `The controller could not coordinate the run: ${mdText(why)}.\n\n` +
+    `There is no report of the ${total} tests. The workers that cannot reach Redis either run a static share each ` +
+    `(\`${INPUT.workerIndex}\` of \`${INPUT.workers}\`), and their exit codes and job summaries give the results.\n\n` +
+    (fail ? `This step fails (\`${INPUT.fallback}: fail\`).\n` : `This step does not fail (\`${INPUT.fallback}: static\`); \`${INPUT.fallback}: fail\` would fail it.\n`);
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
+  const line = `the controller could not coordinate run ${cfg.runId}: ${why}`;
+  if (fail) {
+    core.setFailed(`${line} (${INPUT.fallback}: fail)`);
+    return 1;
+  }
+  core.warning(`${line}; the workers run their static shares (${INPUT.fallback}: static)`);
+  return 0;
 }
 
 async function selectTests(cfg: ControllerConfig, redis: RedisClient, all: string[]): Promise<string[]> {
@@ -76,7 +114,7 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
   let timings: Timings = { costs: new Map(), startMs: null };
   if (cfg.timings) {
     timings = await loadTimings(redis, cfg.repository, cfg.queue, ids);
-    if (cfg.timingsFile) timings = await timingsFromJUnit(timings, cfg.timingsFile, ids, cfg.workingDirectory);
+    if (cfg.timingsFile) timings = await timingsFromFiles(timings, cfg.timingsFile, ids, cfg.workingDirectory);
     core.info(`timings: ${timings.costs.size} of ${ids.length} tests known, start cost ${timings.startMs === null ? 'unknown' : `${Math.round(timings.startMs)} ms`}`);
   }
   const pl = plan(cfg, ids, timings);
@@ -94,13 +132,14 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const ended = () => gaveUp(redis);
   const tickMs = Math.min(1_000, (cfg.heartbeatTtl * 1000) / 3);
   let lastLog = 0;
   let lastLine = '';
   let noWorkerSince = startedMs;
   let p: Progress | null;
   for (;;) {
-    p = await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000));
+    p = await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended);
     if (!p) throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
     for (const w of p.reaped) core.warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
     if (p.state === 'complete' || p.state === 'aborted') break;
@@ -117,7 +156,7 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
     else if (cfg.timeout > 0 && p.nowMs - startedMs > cfg.timeout * 1000) reason = `timeout of ${cfg.timeout} s reached`;
     else if (p.nowMs - noWorkerSince > cfg.noWorkerTimeout * 1000) reason = `no live worker for ${cfg.noWorkerTimeout} s (no-worker-timeout)`;
     if (reason) {
-      await retryTick('abort', () => queue.abort(epoch, reason));
+      await retryTick('abort', () => queue.abort(epoch, reason), undefined, ended);
       continue;
     }
     // Tick again right after the first heartbeat key that may expire, so a dead worker's tests are
@@ -128,17 +167,27 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
   // that those runs are in the report.
   for (const until = Date.now() + ABORT_GRACE_MS; p.state === 'aborted' && p.running > 0 && Date.now() < until && !signal;) {
     await sleep(200);
-    p = (await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000))) ?? p;
+    p = (await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended)) ?? p;
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
   const data = await queue.readRun(cfg.queue, cfg.runId, ids);
-  if (cfg.timings) await saveTimings(redis, cfg.repository, cfg.queue, learn(timings, data), ids);
+  const learnt = learn(timings, data);
+  if (cfg.timings) await saveTimings(redis, cfg.repository, cfg.queue, learnt, ids);
   const report = buildReport(data);
   const reportPath = resolve(cfg.reportOutput || join(process.env.RUNNER_TEMP || tmpdir(), `shardless-report-${cfg.queue}-${cfg.runId}.json`));
   const junitPath = cfg.junitOutput ? resolve(cfg.junitOutput) : '';
   await writeReport(report, reportPath, junitPath);
+  if (cfg.timingsOutput) {
+    // The timings only balance later runs: a file that cannot be written does not fail this one.
+    try {
+      writeTimingsFile(cfg.timingsOutput, learnt, all);
+      core.info(`timings: wrote the costs of ${all.filter((id) => learnt.costs.has(id)).length} tests to ${cfg.timingsOutput}`);
+    } catch (e) {
+      core.warning((e as Error).message);
+    }
+  }
   const reason = exitReason(report, data, cfg.failOnFlaky);
   // The verdict a later attempt reads (src/rerun.ts); not written into a run reset or expired meanwhile.
   await queue.verdict(epoch, reason === null);

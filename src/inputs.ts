@@ -8,6 +8,7 @@ import { RUNNERS, isRunner, type RunnerName } from './presets.js';
 export class InputError extends Error {}
 
 export type Mode = 'controller' | 'worker';
+export type Fallback = 'static' | 'fail';
 
 export interface CommonConfig {
   mode: Mode;
@@ -34,18 +35,23 @@ export interface CommonConfig {
   /** A runner preset (src/presets.ts): lists the tests and runs a batch when tests and command are not given. */
   runner: RunnerName;
   noWorkerTimeout: number;
+  /** Where the tests come from (the controller seeds them; a worker lists them the same way to fall back). */
+  tests: string;
+  testsFile: string;
+  testsCommand: string;
+  /** Workers the run expects (the matrix size); 0: unknown (count the registered ones; no static split). */
+  workers: number;
+  /** JSON timings or JUnit XML of an earlier run: balance a run (controller) or a static share (worker). */
+  timingsFile: string;
+  /** Redis unreachable: the workers run static shares ('static') or everything fails ('fail'). */
+  fallback: Fallback;
 }
 
 export interface ControllerConfig extends CommonConfig {
   mode: 'controller';
-  tests: string;
-  testsFile: string;
-  testsCommand: string;
   batchSize: number;
   /** Seconds, 0 (off: batches of batch-size tests) or 'auto' (derived from the measured start cost). */
   batchDuration: number | 'auto';
-  /** Workers the run expects (the matrix size); 0: count the workers that registered. */
-  workers: number;
   maxAttempts: number;
   retries: number;
   batchTimeout: number;
@@ -54,7 +60,8 @@ export interface ControllerConfig extends CommonConfig {
   maxFailures: number;
   failOnFlaky: boolean;
   timings: boolean;
-  timingsFile: string;
+  /** Where the learnt timings are written as JSON after the run ('': nowhere). */
+  timingsOutput: string;
   ttl: number;
   reportOutput: string;
   junitOutput: string;
@@ -65,6 +72,8 @@ export interface WorkerConfig extends CommonConfig {
   command: string;
   junit: string;
   workerId: string;
+  /** This worker's 0-based place in the matrix (its static share when Redis is unreachable); null: none. */
+  workerIndex: number | null;
   shell: string;
 }
 
@@ -176,7 +185,25 @@ function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
     workingDirectory: resolve(get(INPUT.workingDirectory).trim() || '.'),
     runner: runner(get),
     noWorkerTimeout: int(get, INPUT.noWorkerTimeout, 600, 1),
+    tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
+    workers: int(get, INPUT.workers, 0, 0, 10_000),
+    timingsFile: get(INPUT.timingsFile).trim(),
+    fallback: fallback(get),
   };
+}
+
+function fallback(get: Getter): Fallback {
+  const raw = get(INPUT.fallback).trim().toLowerCase() || 'static';
+  if (raw !== 'static' && raw !== 'fail') throw new InputError(`Input '${INPUT.fallback}' must be static or fail, got '${shown(raw)}'`);
+  return raw;
+}
+
+/** worker-index: a place in a matrix of `workers` (0-based, as strategy.job-index). */
+function workerIndex(get: Getter, workers: number): number | null {
+  const raw = get(INPUT.workerIndex).trim();
+  if (raw === '') return null;
+  if (workers < 1) throw new InputError(`Input '${INPUT.workerIndex}' needs '${INPUT.workers}' (the size of the matrix, e.g. \${{ strategy.job-total }})`);
+  return int(get, INPUT.workerIndex, 0, 0, workers - 1);
 }
 
 function workerId(given: string, env: NodeJS.ProcessEnv): string {
@@ -195,15 +222,14 @@ export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv =
     return {
       ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
       workerId: workerId(get(INPUT.workerId).trim(), env),
+      workerIndex: workerIndex(get, c.workers),
       shell: get(INPUT.shell).trim() || 'bash',
     };
   }
   return {
     ...c, mode: 'controller',
-    tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
     batchSize: int(get, INPUT.batchSize, 10, 1, 10_000),
     batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : int(get, INPUT.batchDuration, 0),
-    workers: int(get, INPUT.workers, 0, 0, 10_000),
     maxAttempts: int(get, INPUT.maxAttempts, 3, 1, 100),
     retries: int(get, INPUT.retries, 0, 0, 100),
     batchTimeout: int(get, INPUT.batchTimeout, 0),
@@ -212,7 +238,7 @@ export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv =
     maxFailures: int(get, INPUT.maxFailures, 0),
     failOnFlaky: bool(get, INPUT.failOnFlaky, false),
     timings: bool(get, INPUT.timings, true),
-    timingsFile: get(INPUT.timingsFile).trim(),
+    timingsOutput: get(INPUT.timingsOutput).trim(),
     ttl: int(get, INPUT.ttl, 86400, 60),
     reportOutput: get(INPUT.reportOutput).trim(),
     junitOutput: get(INPUT.junitOutput).trim(),

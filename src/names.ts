@@ -27,12 +27,15 @@ export const INPUT = {
   failOnFlaky: 'fail-on-flaky',
   timings: 'timings',
   timingsFile: 'timings-file',
+  timingsOutput: 'timings-output',
+  fallback: 'fallback',
   ttl: 'ttl',
   reportOutput: 'report-output',
   junitOutput: 'junit-output',
   command: 'command',
   junit: 'junit',
   workerId: 'worker-id',
+  workerIndex: 'worker-index',
   shell: 'shell',
 } as const;
 
@@ -51,6 +54,7 @@ export const OUTPUT = {
   junit: 'junit',
   batches: 'batches',
   tests: 'tests',
+  fallback: 'fallback',
 } as const;
 
 /** Environment given to the user's command for each batch. */
@@ -68,6 +72,12 @@ export const CMD_ENV = {
 export const ENV = {
   redisUrl: 'SHARDLESS_REDIS_URL',
   redisUrlFallback: 'REDIS_URL',
+} as const;
+
+/** Environment read by shardless for its own tests only: shorter Redis windows (milliseconds). */
+export const TEST_ENV = {
+  connectTimeoutMs: 'SHARDLESS_TEST_CONNECT_TIMEOUT_MS',
+  reconnectWindowMs: 'SHARDLESS_TEST_RECONNECT_WINDOW_MS',
 } as const;
 
 /** Placeholders in `command`. */

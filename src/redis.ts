@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
-import { INPUT } from './names.js';
+import { INPUT, TEST_ENV } from './names.js';
 import { InputError, splitUrls, type CommonConfig } from './inputs.js';
 
 /** A single Redis, or a Redis Cluster (every key of a run shares one slot). */
@@ -17,6 +17,20 @@ export interface ConnectOptions {
   /** How long to keep reconnecting once connected. */
   retryWindowMs?: number;
   name?: string;
+}
+
+/** Redis could not be reached in time (not a refused certificate or password): what a fallback covers. */
+export class RedisUnreachableError extends InputError {}
+
+/** The connection gave up: Redis stayed unreachable past the reconnect window, and never comes back to it. */
+export function gaveUp(redis: RedisClient | undefined): boolean {
+  return redis?.status === 'end';
+}
+
+/** A window in ms: the default, or (the project's own tests) a shorter one from the environment. */
+function windowMs(name: string, def: number): number {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v > 0 ? v : def;
 }
 
 function isCertificateError(code: string): boolean {
@@ -52,8 +66,8 @@ export function tlsOptions(cfg: Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'red
 export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}): Promise<RedisClient> {
   const url = cfg.redisUrl;
   const tls = tlsOptions(cfg);
-  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
-  const retryWindowMs = opts.retryWindowMs ?? 60_000;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? windowMs(TEST_ENV.connectTimeoutMs, 10_000);
+  const retryWindowMs = opts.retryWindowMs ?? windowMs(TEST_ENV.reconnectWindowMs, 60_000);
   let failingSince = 0;
   let lastError = '';
   let lastCode = '';
@@ -119,7 +133,10 @@ export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}):
       (isUntrustedIssuer(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
     // A refused certificate fails at once (see retry), not after the connect timeout.
     const what = isCertificateError(lastCode) ? `the certificate of Redis at ${host} was refused` : `cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s`;
-    throw new InputError(`Input '${INPUT.redisUrl}': ${what} (${why})`);
+    const message = `Input '${INPUT.redisUrl}': ${what} (${why})`;
+    // A refused certificate or password is a mistake to fix, not an outage to work around.
+    const refused = isCertificateError(lastCode) || /WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(lastError);
+    throw refused ? new InputError(message) : new RedisUnreachableError(message);
   } finally {
     clearTimeout(timer);
   }

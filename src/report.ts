@@ -498,7 +498,7 @@ function html(s: string): string {
  * Plain text in the middle of a markdown line: escapes what could start emphasis, code, a link,
  * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
  */
-function mdText(s: string): string {
+export function mdText(s: string): string {
   return oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
 }
 
@@ -506,7 +506,7 @@ function mdText(s: string): string {
  * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
  * pipes (which GFM splits cells on even in code) need care.
  */
-function mdCode(s: string, inTable = false): string {
+export function mdCode(s: string, inTable = false): string {
   let text = oneLine(s);
   if (inTable) text = text.replace(/\|/g, '\\|');
   if (text === '') return '(empty)';

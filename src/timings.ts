@@ -1,13 +1,8 @@
 // The stored timings of a queue: what each test costs and the per-batch start cost, as the cost model
-// (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL; and costs
-// picked up from an earlier run's JUnit files.
-import * as core from '@actions/core';
-import * as glob from '@actions/glob';
+// (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL. Timings in
+// files (timings-output, timings-file): src/timings-file.ts.
 import type { RedisClient } from './redis.js';
 import { repoPart, tagPart } from './keys.js';
-import { isAbsolute, join } from 'node:path';
-import { readJUnitFiles } from './junit.js';
-import { INPUT } from './names.js';
 import type { Timings } from './costmodel.js';
 
 /** The history of a queue outlives the runs that feed it. */
@@ -56,19 +51,4 @@ export async function saveTimings(redis: RedisClient, repository: string, queue:
   pipe.expire(keys.costs, TIMINGS_TTL_S);
   pipe.expire(keys.meta, TIMINGS_TTL_S);
   await pipe.exec();
-}
-
-/** Costs of tests not known yet, from JUnit reports of an earlier run (e.g. a downloaded artifact). */
-export async function timingsFromJUnit(t: Timings, pattern: string, ids: string[], cwd: string): Promise<Timings> {
-  const globber = await glob.create(isAbsolute(pattern) ? pattern : join(cwd, pattern), { matchDirectories: false });
-  const files = await globber.glob();
-  if (files.length === 0) {
-    core.warning(`Input '${INPUT.timingsFile}': '${pattern}' matched no file`);
-    return t;
-  }
-  const { results, warnings } = readJUnitFiles(files, ids, cwd);
-  for (const w of warnings) core.warning(w);
-  const costs = new Map(t.costs);
-  for (const [id, r] of results) if (!costs.has(id)) costs.set(id, r.durationMs);
-  return { ...t, costs };
 }

@@ -12,11 +12,12 @@ import { readJUnitFiles } from './junit.js';
 import { runKeys } from './keys.js';
 import { OUTPUT } from './names.js';
 import { Queue, type RegisterReply } from './queue.js';
-import { closeRedis, connectRedis, type RedisClient } from './redis.js';
+import { RedisUnreachableError, closeRedis, connectRedis, gaveUp, type RedisClient } from './redis.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
 import { PRESETS, usePreset, type PresetName } from './presets.js';
 import { withoutAnsi } from './annotations.js';
+import { runFallback } from './fallback.js';
 
 const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
@@ -117,6 +118,8 @@ class Worker {
   private batches = 0;
   private testsRun = 0;
   private bad = new Map<string, FinalStatus>();
+  /** Tests this worker ran: final as Redis recorded them, or its own result when Redis could not record it. */
+  private ranHere = new Map<string, Exclude<FinalStatus, 'flaky'>>();
   /** Per-worker folder of the batches' files; made once connected, removed on every exit. */
   private tmp = '';
   /** Without a `command`: the runner preset's, rendered for each batch's files. */
@@ -136,22 +139,40 @@ class Worker {
 
   async main(): Promise<number> {
     const { cfg } = this;
-    this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
-    this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
-    core.info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
     this.tmp = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'shardless-'));
     this.onSignals();
     try {
       if (!cfg.command && cfg.runner !== 'custom') this.presetCommand = usePreset(cfg.runner, cfg.workingDirectory, join(this.tmp, 'presets'));
-      if (!(await this.join())) return 0;
-      // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
-      this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
-      return await this.loop();
+      try {
+        return await this.coordinated();
+      } catch (e) {
+        // Redis unreachable at the start, or past the reconnect window: the static share (src/fallback.ts).
+        if (this.stopping || !(e instanceof RedisUnreachableError || gaveUp(this.redis))) throw e;
+        clearInterval(this.hbTimer);
+        const why = e instanceof RedisUnreachableError ? (e as Error).message : `it stayed unreachable past the reconnect window (${(e as Error).message})`;
+        return await runFallback(cfg, why, this.id, this.ranHere, async (label, tests, isolated, attempt) => {
+          const ran = await this.execute(label, tests, isolated, attempt);
+          this.current = null;
+          return ran;
+        });
+      }
     } finally {
       clearInterval(this.hbTimer);
       rmSync(this.tmp, { recursive: true, force: true });
-      if (!this.stopping) await closeRedis(this.redis);
+      if (!this.stopping && this.redis) await closeRedis(this.redis);
     }
+  }
+
+  /** The run through the queue. */
+  private async coordinated(): Promise<number> {
+    const { cfg } = this;
+    this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
+    this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
+    core.info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
+    if (!(await this.join())) return 0;
+    // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
+    this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
+    return await this.loop();
   }
 
   /** Waits for the controller to reset the run, then registers. False: nothing to do (re-run). */
@@ -290,7 +311,8 @@ class Worker {
     }
   }
 
-  private async runBatch(lease: string, tests: string[], isolated: boolean, attempt: number): Promise<void> {
+  /** Runs one batch of the command (claimed, or of the fallback's share) and reads its results; null: cancelled. */
+  private async execute(lease: string, tests: string[], isolated: boolean, attempt: number): Promise<{ out: BatchOutcome; results: Map<string, TestResult>; end: BatchEnd } | null> {
     const { cfg } = this;
     core.startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
     logIds(tests.map((t) => `  - ${t}`));
@@ -309,11 +331,25 @@ class Worker {
       // Cancelled by a signal (its handler hands the batch back), by an aborted run, or by a lost
       // controller (the loop's release hands it back).
       this.current = null;
-      return;
+      return null;
     }
     const { results, end } = batchResults(out, tests, cfg.workingDirectory);
     if (this.presetCommand && cfg.runner !== 'custom') runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
-    const reply = await this.queue.report(this.epoch, this.id, lease, end, results);
+    return { out, results, end };
+  }
+
+  private async runBatch(lease: string, tests: string[], isolated: boolean, attempt: number): Promise<void> {
+    const ran = await this.execute(lease, tests, isolated, attempt);
+    if (!ran) return;
+    const { out, results, end } = ran;
+    let reply: Awaited<ReturnType<Queue['report']>>;
+    try {
+      reply = await this.queue.report(this.epoch, this.id, lease, end, results);
+    } catch (e) {
+      // Redis is gone with these results: they count as run here (the fallback does not run them again).
+      if (gaveUp(this.redis)) for (const [id, r] of results) this.ranHere.set(id, r.outcome);
+      throw e;
+    }
     this.current = null;
     this.batches++;
     this.testsRun += tests.length;
@@ -324,6 +360,7 @@ class Worker {
       const fin = reply.finals[t];
       const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (${end})`;
       if (fin === 'failed' || fin === 'lost') this.bad.set(t, fin);
+      if (fin) this.ranHere.set(t, fin === 'flaky' ? 'passed' : fin);
       return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
     }));
     if (reply.kind === 'unknown') core.warning(`batch ${lease} is unknown to Redis (it lost its last writes: restarted from older data?); rejoining`);
@@ -362,16 +399,19 @@ class Worker {
       const cur = this.current;
       cur?.run.cancel();
       void (async () => {
-        try {
-          const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
-          core.info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
-        } catch (e) {
-          core.warning(`could not hand tests back: ${(e as Error).message} (the controller requeues them after heartbeat-ttl)`);
+        // In the fallback there is no queue to hand anything back to.
+        if (this.queue && !gaveUp(this.redis)) {
+          try {
+            const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
+            core.info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
+          } catch (e) {
+            core.warning(`could not hand tests back: ${(e as Error).message} (the controller requeues them after heartbeat-ttl)`);
+          }
         }
         this.outputs();
         rmSync(this.tmp, { recursive: true, force: true });
         core.setFailed(`worker ${this.id} cancelled by ${sig}`);
-        await closeRedis(this.redis);
+        if (this.redis) await closeRedis(this.redis);
         process.exit(1);
       })();
     };

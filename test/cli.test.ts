@@ -98,7 +98,8 @@ describe('parseArgs', () => {
     [['run', '--worker-id', 'x'], /unknown option '--worker-id' for 'shardless run' \(shardless run names its workers/],
     [['controller', '--batch-sise', '3'], /did you mean --batch-size/],
     [['controller', '--mode', 'worker'], /unknown option '--mode'.*the command/],
-    [['worker', '--workers', '3'], /unknown option '--workers'/],
+    [['worker', '--batch-size', '3'], /unknown option '--batch-size'/],
+    [['run', '--worker-index', '0'], /unknown option '--worker-index' for 'shardless run' \(shardless run names its workers/],
   ])('unknown option %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
@@ -141,8 +142,10 @@ describe('options and action.yml', () => {
     expect(names('controller')).toContain(INPUT.batchSize);
     expect(names('controller')).not.toContain(INPUT.command);
     expect(names('worker')).toContain(INPUT.workerId);
-    expect(names('worker')).not.toContain(INPUT.tests);
-    expect(names('run')).toEqual(expect.arrayContaining(['workers', ...ALL_INPUTS.filter((n) => n !== INPUT.workerId)]));
+    // The worker lists the tests as the controller does, for its static share when Redis is unreachable.
+    expect(names('worker')).toEqual(expect.arrayContaining([INPUT.tests, INPUT.testsFile, INPUT.testsCommand, INPUT.workers, INPUT.workerIndex, INPUT.timingsFile]));
+    expect(names('worker')).not.toContain(INPUT.timingsOutput);
+    expect(names('run')).toEqual(expect.arrayContaining(['workers', ...ALL_INPUTS.filter((n) => n !== INPUT.workerId && n !== INPUT.workerIndex)]));
   });
 
   test('help text lists every input, with its default', () => {
@@ -151,7 +154,7 @@ describe('options and action.yml', () => {
     const run = helpText('run', 100);
     for (const name of ALL_INPUTS) {
       expect(`${ctl}\n${wrk}`, name).toMatch(new RegExp(`^  --${name} `, 'm'));
-      if (name !== INPUT.workerId) expect(run, name).toMatch(new RegExp(`^  --${name} `, 'm'));
+      if (name !== INPUT.workerId && name !== INPUT.workerIndex) expect(run, name).toMatch(new RegExp(`^  --${name} `, 'm'));
     }
     for (const o of optionsOf('controller')) expect(ctl).toContain(`--${o.name} `);
     for (const o of optionsOf('worker')) expect(wrk).toContain(`--${o.name} `);

@@ -1,9 +1,10 @@
 // retryTick (src/controller.ts): a script call of the controller's tick that fails is retried with
 // backoff, against a real redis-server that refuses every write (maxmemory 1) for a while; a failure that
-// lasts past the bound ends it with a clear error, and a corrupt run state ends it at once.
+// lasts past the bound ends it with a clear error; a corrupt run state, or a connection that gave up, ends it at once.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
-import { RedisServer } from './helpers/redis-server.js';
+import { RedisServer, waitFor } from './helpers/redis-server.js';
+import { connectRedis, gaveUp } from '../src/redis.js';
 import { retryTick } from '../src/controller.js';
 import { Queue } from '../src/queue.js';
 import { runKeys } from '../src/keys.js';
@@ -55,4 +56,20 @@ test('a corrupt run state is not retried', async () => {
   const t0 = Date.now();
   await expect(retryTick('tick (reap)', () => q.reap(EPOCH, 1000), 20_000)).rejects.toThrow(/corrupt run state.*worker w1/);
   expect(Date.now() - t0).toBeLessThan(5_000);
+});
+
+test('a connection that gave up reconnecting is not retried: Redis is gone for good (the fallback takes over)', async () => {
+  const own = await RedisServer.start();
+  const c = await connectRedis({ redisUrl: own.url, redisCa: '', redisInsecure: false, redisCluster: false }, { retryWindowMs: 300 });
+  try {
+    const oq = new Queue(c, runKeys('o/r', 'tests', 'gone'));
+    await own.stop('SIGKILL');
+    await waitFor('the connection to give up', () => gaveUp(c), 10_000);
+    const t0 = Date.now();
+    await expect(retryTick('tick (reap)', () => oq.reap(EPOCH, 1000), 20_000, () => gaveUp(c))).rejects.toThrow(/Connection is closed/);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  } finally {
+    c.disconnect();
+    await own.close();
+  }
 });

@@ -1,14 +1,11 @@
 // The cost model (src/costmodel.ts): estimates for unknown tests, longest-first ordering, what learn()
 // takes from a run's batches (c, the fit of walls without it, folding, which batches count); the
-// stored history (a real redis-server: round trip, TTLs, keys apart from the run's) and costs picked
-// up from JUnit files of an earlier run.
+// stored history (a real redis-server: round trip, TTLs, keys apart from the run's). Costs picked up
+// from files of an earlier run: test/timings-file.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RedisServer } from './helpers/redis-server.js';
-import { TIMINGS_TTL_S, loadTimings, saveTimings, timingsFromJUnit, timingsKeys } from '../src/timings.js';
+import { TIMINGS_TTL_S, loadTimings, saveTimings, timingsKeys } from '../src/timings.js';
 import { ALPHA, DEFAULT_COST_MS, estimate, fold, learn, longestFirst, median, type Timings } from '../src/costmodel.js';
 import { runKeys } from '../src/keys.js';
 import { Queue } from '../src/queue.js';
@@ -437,64 +434,5 @@ describe('stored timings', () => {
     const rk = runKeys('o/r', 'tests', 'timings');
     expect([rk.meta, rk.costs]).not.toContain(k.costs);
     expect([rk.meta, rk.costs]).not.toContain(k.meta);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// timingsFromJUnit
-// ---------------------------------------------------------------------------------------------
-
-describe('timingsFromJUnit', () => {
-  let dir: string;
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'shardless-timings-'));
-    mkdirSync(join(dir, 'reports'));
-    writeFileSync(join(dir, 'reports', 'one.xml'), `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites>
-  <testsuite name="a.test.ts" tests="1">
-    <testcase classname="a.test.ts" name="works" time="5"/>
-  </testsuite>
-  <testsuite name="b.test.ts" tests="2">
-    <testcase classname="b.test.ts" name="one" time="1.25"/>
-    <testcase classname="b.test.ts" name="two" time="0.5"><failure message="boom"/></testcase>
-  </testsuite>
-</testsuites>
-`);
-    writeFileSync(join(dir, 'reports', 'two.xml'), `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites>
-  <testsuite name="suite" tests="2">
-    <testcase classname="x" name="y" file="./d.test.ts" time="0.125"/>
-    <testcase classname="zzz.test.ts" name="not listed" time="9"/>
-  </testsuite>
-</testsuites>
-`);
-  });
-
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const ids = ['a.test.ts', 'b.test.ts', 'c.test.ts', 'd.test.ts'];
-
-  test('fills in unknown tests only, from every matching file; the start cost and known costs stay', async () => {
-    const prev = timings({ 'a.test.ts': 111 }, 77);
-    const t = await timingsFromJUnit(prev, 'reports/*.xml', ids, dir);
-    expect(costsOf(t)).toEqual({ 'a.test.ts': 111, 'b.test.ts': 1_750, 'd.test.ts': 125 });
-    expect(t.startMs).toBe(77);
-    // The prior timings are not changed in place.
-    expect(costsOf(prev)).toEqual({ 'a.test.ts': 111 });
-  });
-
-  test('an absolute pattern works the same', async () => {
-    const t = await timingsFromJUnit(timings(), join(dir, 'reports', 'one.xml'), ids, '/');
-    expect(costsOf(t)).toEqual({ 'a.test.ts': 5_000, 'b.test.ts': 1_750 });
-  });
-
-  test('a pattern matching no file returns the timings as they were', async () => {
-    const prev = timings({ 'a.test.ts': 1 }, 2);
-    const t = await timingsFromJUnit(prev, 'nothing/*.xml', ids, dir);
-    expect(costsOf(t)).toEqual({ 'a.test.ts': 1 });
-    expect(t.startMs).toBe(2);
   });
 });

@@ -56,17 +56,34 @@ describe('redis-url', () => {
     await expectInputError({ mode: 'controller', 'run-id': runId(), tests: 'a/pass-1' }, { SHARDLESS_REDIS_URL: 'http://x' }, /redis-url|SHARDLESS_REDIS_URL/);
   });
 
-  test('unreachable (nobody listens on the port): fails within 15 s, without printing the password', { timeout: 30_000 }, async () => {
+  test('unreachable (nobody listens on the port), with fallback: fail: fails within 15 s, without printing the password', { timeout: 30_000 }, async () => {
     const port = await freePort();
     const password = 's3cr3t-Pa55word';
     const run = await expectInputError(
-      { mode: 'controller', 'redis-url': `redis://:${password}@127.0.0.1:${port}`, 'run-id': runId(), tests: 'a/pass-1' },
+      { mode: 'controller', 'redis-url': `redis://:${password}@127.0.0.1:${port}`, 'run-id': runId(), tests: 'a/pass-1', fallback: 'fail' },
       {},
       /redis/i,
       15_000,
     );
     const leaks = run.output().split('\n').filter((l) => l.includes(password) && !l.startsWith('::add-mask::'));
     expect(leaks, 'the password is masked').toEqual([]);
+  });
+});
+
+describe('fallback inputs', () => {
+  const worker = (inputs: Record<string, string>) => ({ mode: 'worker', 'redis-url': redis.url, 'run-id': runId(), command: 'true', ...inputs });
+
+  test.each([
+    [{ 'worker-index': '3', workers: '3' }, /Input 'worker-index' must be between 0 and 2, got 3/],
+    [{ 'worker-index': '-1', workers: '3' }, /Input 'worker-index' must be a whole number/],
+    [{ 'worker-index': '0' }, /Input 'worker-index' needs 'workers'/],
+    [{ fallback: 'maybe' }, /Input 'fallback' must be static or fail/],
+  ])('worker %j', async (inputs, message) => {
+    await expectInputError(worker(inputs), {}, message);
+  });
+
+  test('controller: fallback', async () => {
+    await expectInputError({ mode: 'controller', 'redis-url': redis.url, 'run-id': runId(), tests: 'a/pass-1', fallback: 'static,fail' }, {}, /Input 'fallback'/);
   });
 });
 
