@@ -52,6 +52,7 @@ const INPUT_ROLES: Record<InputKey, { role: Role; flag?: true }> = {
   junit: { role: 'worker' },
   workerId: { role: 'worker' },
   shell: { role: 'worker' },
+  runnerArgs: { role: 'worker' },
 };
 
 export interface OptionSpec {

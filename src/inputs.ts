@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { ENV, INPUT } from './names.js';
 import { RUNNERS, isRunner, type RunnerName } from './presets.js';
+import { RunnerArgsError, parseRunnerArgs } from './runner-args.js';
 
 export class InputError extends Error {}
 
@@ -61,6 +62,8 @@ export interface WorkerConfig extends CommonConfig {
   junit: string;
   workerId: string;
   shell: string;
+  /** Words added to the preset's command and given to its warm runner (input runner-args). */
+  runnerArgs: string[];
 }
 
 export type Getter = (name: string) => string;
@@ -180,6 +183,21 @@ function workerId(given: string, env: NodeJS.ProcessEnv): string {
   return given || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+function runnerArgs(get: Getter, command: string, runner: RunnerName): string[] {
+  const raw = get(INPUT.runnerArgs).trim();
+  if (raw === '') return [];
+  if (command || runner === 'custom') {
+    throw new InputError(`Input '${INPUT.runnerArgs}' goes into a runner preset's command, and this worker runs its '${INPUT.command}' ` +
+      `(${command ? `put the arguments there` : `'${INPUT.runner}' is custom`})`);
+  }
+  try {
+    return parseRunnerArgs(raw);
+  } catch (e) {
+    if (e instanceof RunnerArgsError) throw new InputError(`Input '${INPUT.runnerArgs}' ${e.message}, in '${shown(raw)}'`);
+    throw e;
+  }
+}
+
 export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv = process.env): ControllerConfig | WorkerConfig {
   const c = common(get, env);
   if (c.mode === 'worker') {
@@ -191,6 +209,7 @@ export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv =
       ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
       workerId: workerId(get(INPUT.workerId).trim(), env),
       shell: get(INPUT.shell).trim() || 'bash',
+      runnerArgs: runnerArgs(get, command, c.runner),
     };
   }
   return {

@@ -34,6 +34,7 @@ export const INPUT = {
   junit: 'junit',
   workerId: 'worker-id',
   shell: 'shell',
+  runnerArgs: 'runner-args',
 } as const;
 
 export const OUTPUT = {
@@ -62,6 +63,7 @@ export const CMD_ENV = {
   batch: 'SHARDLESS_BATCH',
   isolated: 'SHARDLESS_ISOLATED',
   attempt: 'SHARDLESS_ATTEMPT',
+  costs: 'SHARDLESS_COSTS',
 } as const;
 
 /** Environment read by shardless itself. */

@@ -11,7 +11,7 @@
 // not have (jest: jest-junit), the worker writes a small reporter of ours into its temporary folder
 // (HELPERS below) and the command loads it from there.
 import * as core from '@actions/core';
-import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join, posix, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { shellQuote } from './batch.js';
@@ -31,6 +31,8 @@ export interface BatchContext {
   cwd: string;
   /** Where the worker wrote HELPERS. */
   helperDir: string;
+  /** runner-args: words added to the runner's command line. */
+  args: string[];
 }
 
 interface FileListing {
@@ -49,21 +51,31 @@ export interface Preset {
   command: (b: BatchContext) => string;
   /** npm packages (found from the working directory up) and programs (on PATH) that the command needs. */
   needs: { npm?: string[]; bin?: (cwd: string) => string[] };
-  /** Helper files the command loads from BatchContext.helperDir. */
-  helpers?: (keyof typeof HELPERS)[];
+  /** Helper files the command (or the warm runner) loads from BatchContext.helperDir. */
+  helpers?: HelperName[];
+  /**
+   * A warm runner (src/warm.ts): a helper that node runs once per worker with runner-args as its
+   * arguments, and that then runs each batch sent to it, writing the same JUnit and costs files.
+   */
+  warm?: HelperName;
 }
 
 const JS_SKIP = /^(node_modules|\.git)$/;
 const base = (p: string) => posix.basename(p);
-const helper = (b: BatchContext, name: keyof typeof HELPERS) => shellQuote(join(b.helperDir, name));
+const helper = (b: BatchContext, name: HelperName) => shellQuote(join(b.helperDir, name));
+/** runner-args, shell-quoted, with the space that separates them from what follows. */
+const args = (b: BatchContext) => b.args.map((a) => `${shellQuote(a)} `).join('');
 
 export const PRESETS: Record<PresetName, Preset> = {
   // vitest takes file arguments as substring filters (`a.test.ts` also selects `data.test.ts`), so every
   // other file whose path holds a batch file's name is excluded by its exact path.
   vitest: {
     list: { glob: '**/*.{test,spec}.?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
-    command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} {tests}`,
+    command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
+      `--reporter=${helper(b, 'vitest-costs.mjs')}${vitestExcludes(b)} {tests}`,
     needs: { npm: ['vitest'] },
+    helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
+    warm: 'vitest-warm.mjs',
   },
   // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
   jest: {
@@ -72,15 +84,17 @@ export const PRESETS: Record<PresetName, Preset> = {
       match: (p) => /(^|\/)__tests__\/.*\.[cm]?[jt]sx?$/.test(p) || /(^|\.)(test|spec)\.[cm]?[jt]sx?$/.test(base(p)),
       skipDir: JS_SKIP,
     },
-    command: (b) => `npx --no -- jest --ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} --runTestsByPath -- {tests}`,
+    command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
+      `--reporters=${helper(b, 'jest-costs.cjs')} --runTestsByPath -- {tests}`,
     needs: { npm: ['jest'] },
-    helpers: ['jest-junit.cjs', 'junit.cjs'],
+    helpers: ['jest-junit.cjs', 'jest-costs.cjs', 'jest-warm.cjs', 'warm.cjs', 'junit.cjs'],
+    warm: 'jest-warm.cjs',
   },
   // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
   // the batch's. Its built-in xunit reporter writes each testcase's file.
   mocha: {
     list: { glob: 'test/*.{js,cjs,mjs}', match: (p) => /^test\/[^/]+\.[cm]?js$/.test(p), skipDir: JS_SKIP },
-    command: (b) => `npx --no -- mocha --reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
+    command: (b) => `npx --no -- mocha ${args(b)}--reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
     needs: { npm: ['mocha'] },
   },
   // Node 20's junit reporter names no file: HELPERS' reporter does.
@@ -90,8 +104,8 @@ export const PRESETS: Record<PresetName, Preset> = {
       match: (p) => /(^test|[._-]test|^test-.*)\.[cm]?js$/.test(base(p)) || /(^|\/)test\/.*\.[cm]?js$/.test(p),
       skipDir: JS_SKIP,
     },
-    command: (b) => 'node --test --test-reporter=spec --test-reporter-destination=stdout ' +
-      `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} {tests}`,
+    command: (b) => `node --test ${args(b)}--test-reporter=spec --test-reporter-destination=stdout ` +
+      `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
     needs: {},
     helpers: ['node-test-junit.mjs', 'junit.cjs'],
   },
@@ -100,7 +114,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   playwright: {
     list: { glob: '**/*.@(spec|test).?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
     // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
-    command: (b) => `npx --no -- playwright test --reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
+    command: (b) => `npx --no -- playwright test ${args(b)}--reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
     needs: { npm: ['@playwright/test'] },
     helpers: ['playwright-junit.mjs', 'junit.cjs'],
   },
@@ -108,7 +122,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
   'cucumber-js': {
     list: { glob: 'features/**/*.feature', match: (p) => /^features\/.*\.feature$/.test(p), skipDir: JS_SKIP },
-    command: (b) => `npx --no -- cucumber-js --plugin=${shellQuote(pathToFileURL(join(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
+    command: (b) => `npx --no -- cucumber-js ${args(b)}--plugin=${shellQuote(pathToFileURL(join(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
       `--format=progress ${cucumberJUnitFormat(b)} {tests}`,
     needs: { npm: ['@cucumber/cucumber'] },
     helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
@@ -120,19 +134,20 @@ export const PRESETS: Record<PresetName, Preset> = {
       match: (p) => /^test_.*\.py$|_test\.py$/.test(base(p)),
       skipDir: /^(\..*|node_modules|venv|build|dist|CVS|_darcs|\{arch\}|.*\.egg|__pycache__|site-packages)$/,
     },
-    command: () => 'python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}',
+    command: (b) => `python3 -m pytest ${args(b)}--rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}`,
     needs: { bin: () => ['python3'] },
   },
   // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
   'go-test': {
     list: { command: `go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...` },
-    command: () => 'gotestsum --format=testname --junitfile={junit} -- {tests}',
+    // runner-args go to go test (after gotestsum's --).
+    command: (b) => `gotestsum --format=testname --junitfile={junit} -- ${args(b)}{tests}`,
     needs: { bin: () => ['go', 'gotestsum'] },
   },
   // The rspec_junit_formatter gem writes each testcase's file.
   rspec: {
     list: { glob: 'spec/**/*_spec.rb', match: (p) => /^spec\/.*_spec\.rb$/.test(p), skipDir: /^(node_modules|\.git|vendor)$/ },
-    command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} {tests}`,
+    command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec ${args(b)}--format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
     needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
   },
 };
@@ -267,16 +282,27 @@ const BIN_HINT: Record<string, string> = {
   bundle: 'the Gemfile needs rspec and rspec_junit_formatter, which writes the JUnit XML',
 };
 
+/** What a worker without `command` runs each batch with. */
+export interface PresetUse {
+  /** The batch's command, for its files. */
+  render: (tests: string[]) => string;
+  /** The warm runner to start (node <script> <args...>), when the preset has one. */
+  warm?: { script: string; args: string[] };
+}
+
 /**
  * For a worker without `command`: checks that the preset can run here, writes its helpers into
- * helperDir, logs its command, and returns the renderer of a batch's command.
+ * helperDir, logs its command, and returns how to run a batch.
  */
-export function usePreset(name: PresetName, cwd: string, helperDir: string): (tests: string[]) => string {
+export function usePreset(name: PresetName, cwd: string, helperDir: string, runnerArgs: string[] = []): PresetUse {
   checkNeeds(name, cwd);
   writeHelpers(name, helperDir);
-  const render = (tests: string[]) => PRESETS[name].command({ tests, cwd, helperDir });
-  core.info(`runner ${name}: each batch runs ${render(['<file>'])}`);
-  return render;
+  const preset = PRESETS[name];
+  const render = (tests: string[]) => preset.command({ tests, cwd, helperDir, args: runnerArgs });
+  const warm = preset.warm && { script: join(helperDir, preset.warm), args: runnerArgs };
+  core.info(`runner ${name}: ${warm ? `each batch runs in a warm ${name} (node ${warm.script}${runnerArgs.map((a) => ` ${shellQuote(a)}`).join('')}); ` +
+    'a batch of a requeued test runs alone as ' : 'each batch runs '}${render(['<file>'])}`);
+  return { render, ...(warm ? { warm } : {}) };
 }
 
 /** Writes the preset's helper files into `dir`. */
@@ -284,7 +310,26 @@ export function writeHelpers(name: PresetName, dir: string): void {
   const files = PRESETS[name].helpers ?? [];
   if (files.length === 0) return;
   mkdirSync(dir, { recursive: true });
-  for (const f of files) writeFileSync(join(dir, f), HELPERS[f]);
+  for (const f of files) writeFileSync(join(dir, f), helperSource(f));
+}
+
+// ---- helpers kept as files (src/preset-files), loaded like the Lua scripts ----
+
+// One literal URL per file, so that ncc sees each asset and copies it next to the bundle.
+const HELPER_FILES = {
+  'vitest-costs.mjs': new URL('./preset-files/vitest-costs.mjs', import.meta.url),
+  'vitest-junit.mjs': new URL('./preset-files/vitest-junit.mjs', import.meta.url),
+  'vitest-warm.mjs': new URL('./preset-files/vitest-warm.mjs', import.meta.url),
+  'jest-costs.cjs': new URL('./preset-files/jest-costs.cjs', import.meta.url),
+  'jest-warm.cjs': new URL('./preset-files/jest-warm.cjs', import.meta.url),
+  'warm.cjs': new URL('./preset-files/warm.cjs', import.meta.url),
+} as const;
+
+export type HelperName = keyof typeof HELPERS | keyof typeof HELPER_FILES;
+
+/** A helper's text: a file of src/preset-files, or one of HELPERS below. */
+export function helperSource(name: HelperName): string {
+  return name in HELPER_FILES ? readFileSync(HELPER_FILES[name as keyof typeof HELPER_FILES], 'utf8') : HELPERS[name as keyof typeof HELPERS];
 }
 
 // ---- helpers: reporters that write JUnit XML with each testcase's file ----

@@ -9,13 +9,15 @@ import { join } from 'node:path';
 import { BatchRun, type BatchOutcome } from './batch.js';
 import { maskUrl, type WorkerConfig } from './inputs.js';
 import { readJUnitFiles } from './junit.js';
+import { applyCosts, readCosts } from './costs.js';
 import { runKeys } from './keys.js';
 import { OUTPUT } from './names.js';
 import { Queue, type RegisterReply } from './queue.js';
 import { closeRedis, connectRedis, type RedisClient } from './redis.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
-import { usePreset } from './presets.js';
+import { usePreset, type PresetUse } from './presets.js';
+import { WarmRunner } from './warm.js';
 
 const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
@@ -33,8 +35,17 @@ function logIds(lines: string[]): void {
   core.info(`::${token}::`);
 }
 
-/** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
+/** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
 export function batchResults(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
+  const read = resultsOf(out, tests, cwd);
+  const { costs, warnings } = readCosts(out.costsFile, tests, cwd);
+  for (const w of warnings) core.warning(w);
+  applyCosts(read.results, costs);
+  return read;
+}
+
+/** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
+function resultsOf(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
   if (out.junitFiles.length > 0) {
     const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
     for (const w of warnings) core.warning(w);
@@ -69,7 +80,7 @@ class Worker {
   private batchTimeout = 0;
   /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
   private noWorkerTimeout: number;
-  private current: { run: BatchRun; lease: string } | null = null;
+  private current: { run: { cancel(): void }; lease: string } | null = null;
   private stopping = false;
   private reclaimed = false;
   /** Set when the worker must give up (its controller is gone); the loop stops on it. */
@@ -82,7 +93,9 @@ class Worker {
   /** Per-worker folder of the batches' files; made once connected, removed on every exit. */
   private tmp = '';
   /** Without a `command`: the runner preset's, rendered for each batch's files. */
-  private presetCommand: ((tests: string[]) => string) | undefined;
+  private preset: PresetUse | undefined;
+  /** The preset's warm runner, which runs the batches but those of requeued tests (src/warm.ts). */
+  private warm: WarmRunner | undefined;
 
   constructor(private readonly cfg: WorkerConfig) {
     this.noWorkerTimeout = cfg.noWorkerTimeout;
@@ -103,13 +116,17 @@ class Worker {
     this.tmp = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'shardless-'));
     this.onSignals();
     try {
-      if (!cfg.command && cfg.runner !== 'custom') this.presetCommand = usePreset(cfg.runner, cfg.workingDirectory, join(this.tmp, 'presets'));
+      if (!cfg.command && cfg.runner !== 'custom') {
+        this.preset = usePreset(cfg.runner, cfg.workingDirectory, join(this.tmp, 'presets'), cfg.runnerArgs);
+        if (this.preset.warm) this.warm = new WarmRunner({ ...this.preset.warm, cwd: cfg.workingDirectory });
+      }
       if (!(await this.join())) return 0;
       // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
       this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
       return await this.loop();
     } finally {
       clearInterval(this.hbTimer);
+      this.warm?.stop();
       rmSync(this.tmp, { recursive: true, force: true });
       if (!this.stopping) await closeRedis(this.redis);
     }
@@ -223,10 +240,11 @@ class Worker {
     const { cfg } = this;
     core.startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
     logIds(tests.map((t) => `  - ${t}`));
-    const run = new BatchRun({
-      command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: cfg.workerId, batchId: lease,
-      isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp,
-    });
+    const setup = { tests, workerId: cfg.workerId, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp };
+    // A requeued test runs alone in a fresh process: whatever the warm runner carried over cannot be why.
+    const run = this.warm && !isolated
+      ? this.warm.batch(setup)
+      : new BatchRun({ ...setup, command: this.preset?.render(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, junitGlob: cfg.junit });
     this.current = { run, lease };
     let out: BatchOutcome;
     try {
@@ -288,6 +306,7 @@ class Worker {
       setTimeout(() => process.exit(1), EXIT_DEADLINE_MS).unref();
       const cur = this.current;
       cur?.run.cancel();
+      this.warm?.stop();
       void (async () => {
         try {
           const n = await this.queue.release(this.epoch, this.cfg.workerId, cur?.lease ?? '', 'cancelled');
