@@ -55995,7 +55995,8 @@ const INPUT_ROLES = {
     junit: { role: 'worker' },
     workerId: { role: 'worker' },
     shell: { role: 'worker' },
-    runnerArgs: { role: 'worker' },
+    // Its value is a runner's options: `--runner-args --config x` takes '--config x'.
+    runnerArgs: { role: 'worker', dashValue: true },
 };
 /** The action's inputs as options, in action.yml order when it is readable. */
 const INPUT_OPTIONS = Object.keys(INPUT_ROLES).map((k) => ({
@@ -56003,6 +56004,7 @@ const INPUT_OPTIONS = Object.keys(INPUT_ROLES).map((k) => ({
     role: INPUT_ROLES[k].role,
     flag: INPUT_ROLES[k].flag === true,
     repeatable: k === 'tests',
+    dashValue: INPUT_ROLES[k].dashValue === true,
 }));
 /** Options of `shardless run` only. */
 const RUN_OPTIONS = [
@@ -56179,7 +56181,7 @@ function parseArgs(argv) {
                 value = next !== undefined && BOOL_WORDS.test(next) ? (i++, next) : 'true';
             }
             else {
-                if (next === undefined || (next.startsWith('--') && next.length > 2) || next === '--') {
+                if (next === undefined || (!spec.dashValue && next.startsWith('--') && next.length > 2) || next === '--') {
                     throw new UsageError(`option '--${name}' needs a value (--${name} VALUE or --${name}=VALUE)`);
                 }
                 value = next;
