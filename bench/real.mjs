@@ -17,7 +17,8 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parse } from 'shell-quote';
-import { DIST, actionEnv, pass, s1, startProcess, startRedis, table, tempDir, writeFile } from './lib.mjs';
+import { DIST, actionEnv, s1, startProcess, startRedis, table, tempDir, writeFile } from './lib.mjs';
+import { runKeys } from './queue.mjs';
 
 const W = 2;
 
@@ -93,10 +94,16 @@ async function shardless(srv, { suite, runner, runnerArgs, testsFile, queue, run
   if (!report) throw new Error(`shardless ${runId}: no report (controller exit ${ce.code}); see ${ctl.log}`);
   const batches = new Set(report.tests.flatMap((t) => t.runs.map((r) => r.batch))).size;
   const c = report.counts;
+  // What the cost model learns from: the runner's measured costs (c) against JUnit's times (d).
+  const redis = srv.client('bench-real');
+  const history = (await redis.lrange(runKeys('local', queue, runId).history, 0, -1)).map((e) => JSON.parse(e));
+  redis.disconnect();
+  const sum = (k) => history.reduce((a, e) => a + (Number(e[k]) || 0), 0);
+  const measured = history.filter((e) => typeof e.c === 'number').length;
   return {
     ms, code: ce.code, log: ctl.log,
     notes: `${report.status}: ${c.passed} passed, ${c.failed} failed, ${c.lost} lost, ${c.skipped} skipped of ${c.total}; ${batches} batches; ` +
-      `report durationMs ${s1(report.durationMs)} s`,
+      `report durationMs ${s1(report.durationMs)} s; measured costs ${s1(sum('c'))} s (${measured}/${history.length} runs), JUnit ${s1(sum('d'))} s`,
   };
 }
 
