@@ -45730,7 +45730,9 @@ function escapeRegExp(s) {
 // Where a runner's own JUnit names no file (node --test on Node 20, cucumber-js), names it relative to
 // something else than the working directory (playwright: its testDir), or needs a package the user may
 // not have (jest: jest-junit), the worker writes a small reporter of ours into its temporary folder
-// (HELPERS below) and the command loads it from there.
+// (HELPERS below) and the command loads it from there. vitest's and jest's also get a reporter that
+// writes each file's whole measured cost ($SHARDLESS_COSTS, src/costs.ts) and a warm runner
+// (src/warm.ts); those helpers are files of src/preset-files, copied next to the bundle.
 
 
 

@@ -79,6 +79,18 @@ function start(s: Scenario, dir: string, log: string, controller: Record<string,
   return { controller: c, workers: ws };
 }
 
+/** Runs the generated suite to the end on one worker; the run must pass with every file once. */
+async function passes(s: Scenario, files: GenFile[], dir: string, log: string, controller: Record<string, string>) {
+  const { controller: c } = start(s, dir, log, controller);
+  await waitFor('the controller to exit', () => c.exit, 100_000, 100);
+  await s.allExited(15_000);
+  expect(c.exit).toEqual({ code: 0, signal: null });
+  const report = s.report();
+  checkReport(report, s, files.map((f) => f.id));
+  expect(report.counts.passed).toBe(files.length);
+  return report;
+}
+
 test('learning: each file’s measured cost (c) is its import’s busy time, not its JUnit time; one warm runner serves several batches', { timeout: 120_000 }, async () => {
   const files: GenFile[] = Array.from({ length: 24 }, (_, i) => ({ id: `gen/f${String(i).padStart(2, '0')}.test.js`, costMs: 150 + 25 * (i % 12) }));
   const { dir, log } = generateSuite(files);
@@ -120,13 +132,7 @@ test('batch-timeout kills the warm runner’s group; the next batch gets a new o
   const { dir, log } = generateSuite(files);
   const s = new Scenario(redis, 'warm-timeout');
   // timings off: batches of 3 in the listing's order: a*, then b* with the hang, then c*.
-  const { controller } = start(s, dir, log, { 'batch-size': '3', timings: 'false', 'batch-timeout': '10' });
-  await waitFor('the controller to exit', () => controller.exit, 100_000, 100);
-  await s.allExited(15_000);
-
-  expect(controller.exit).toEqual({ code: 0, signal: null });
-  const report = s.report();
-  checkReport(report, s, files.map((f) => f.id));
+  const report = await passes(s, files, dir, log, { 'batch-size': '3', timings: 'false', 'batch-timeout': '10' });
   for (const id of ['b0-hang.test.js', 'b1.test.js', 'b2.test.js']) {
     expect(s.test(report, id).runs.map((r) => [r.outcome, r.isolated]), id).toEqual([['timeout', false], ['passed', true]]);
   }
@@ -146,14 +152,7 @@ test('a crashed warm runner takes only its batch: the next one runs on a new run
   ];
   const { dir, log } = generateSuite(files);
   const s = new Scenario(redis, 'warm-crash');
-  const { controller } = start(s, dir, log, { 'batch-size': '3', timings: 'false' });
-  await waitFor('the controller to exit', () => controller.exit, 100_000, 100);
-  await s.allExited(15_000);
-
-  expect(controller.exit).toEqual({ code: 0, signal: null });
-  const report = s.report();
-  checkReport(report, s, files.map((f) => f.id));
-  expect(report.counts.passed).toBe(files.length);
+  const report = await passes(s, files, dir, log, { 'batch-size': '3', timings: 'false' });
   for (const id of ['a1.test.js', 'c1.test.js']) expect(s.test(report, id).runs.map((r) => r.outcome), id).toEqual(['passed']);
   for (const id of ['b0-crash.test.js', 'b1.test.js', 'b2.test.js']) {
     expect(s.test(report, id).runs.map((r) => [r.outcome, r.isolated]), id).toEqual([['lost', false], ['passed', true]]);
