@@ -55599,11 +55599,19 @@ class WarmBatch {
         catch {
             // The runner is gone already: its exit says how.
         }
-        const ended = await Promise.race([reply.then((r) => ({ exitCode: r.exitCode, signal: null })), exit]);
+        const ended = await Promise.race([
+            reply.then((r) => ({ exitCode: r.exitCode, signal: null, replied: true, retire: r.retire === true })),
+            exit.then((e) => ({ ...e, replied: false, retire: true })),
+        ]);
         disarm();
-        // A runner that outlived its SIGTERM (it may have replied while closing) still goes: its state is unknown.
-        if (timedOut)
+        // A runner that outlived its SIGTERM (it may have replied while closing) still goes: its state is
+        // unknown. So does one that grew past its memory bound, before it takes another batch.
+        if (timedOut || ended.retire)
             this.runner.stop();
+        // A runner that ended without answering ran the batch to no known end, even with exit code 0 (a
+        // test calling process.exit(0)): no result, as for a batch killed, never "every test passed".
+        if (!ended.replied && ended.exitCode === 0)
+            ended.exitCode = null;
         this.done = true;
         return outcome(ended.exitCode, ended.signal, timedOut, Date.now() - startMs);
     }

@@ -2,9 +2,13 @@
 // Written by shardless (runner presets): the loop of a warm runner, a long-lived process that the worker
 // starts once (leader of its own process group) and that runs one batch per message on its IPC channel:
 //   worker -> runner  { type: 'batch', batch, tests: [ids], env: { SHARDLESS_*: ... } }
-//   runner -> worker  { type: 'done', batch, exitCode }   (0: every test passed)
+//   runner -> worker  { type: 'done', batch, exitCode, retire }   (exitCode 0: every test passed)
+// `retire`: the runner's memory grew past MAX_RSS_BYTES (a leak across batches); the worker ends it
+// and starts a new one for its next batch.
 // Batches run one at a time, in order. The worker kills the whole group on a timeout, a cancel or its
 // own exit, and starts a new runner for its next batch; a runner whose worker is gone exits.
+
+const MAX_RSS_BYTES = 1536 * 1024 * 1024;
 
 /**
  * Serves batches: `init()` once (its failure ends the process with 1, which the worker reports for the
@@ -25,7 +29,7 @@ function serve(init, runBatch) {
       } catch (e) {
         process.stderr.write(`shardless warm runner: batch ${m.batch} failed to run: ${(e && e.stack) || e}\n`);
       }
-      process.send({ type: 'done', batch: m.batch, exitCode });
+      process.send({ type: 'done', batch: m.batch, exitCode, retire: process.memoryUsage().rss > MAX_RSS_BYTES });
     });
   });
   process.on('disconnect', () => process.exit(0));
