@@ -41241,14 +41241,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -41268,8 +41268,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -45490,11 +45490,19 @@ const KILL_GRACE_MS = 2000;
 const MTIME_SLACK_MS = 1000;
 /** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
 const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-/** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
+/** How much of a batch's output BatchSpec.keepTail keeps. */
+const TAIL_BYTES = 8 * 1024;
+/** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
+const DRAIN_MS = 1000;
+/**
+ * The action's own INPUT_* variables and the variables its Redis URL may come from (SHARDLESS_REDIS_URL,
+ * REDIS_URL) stay out of the command: each may hold the queue's password.
+ */
 function withoutInputs(env) {
-    return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
+    const secret = new Set(Object.values(ENV));
+    return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_') && !secret.has(k)));
 }
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
 function shellQuote(s) {
     return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -45576,6 +45584,7 @@ class BatchRun {
     exited = false;
     cancelled = false;
     timedOut = false;
+    tail = '';
     constructor(spec) {
         this.spec = spec;
     }
@@ -45620,7 +45629,10 @@ class BatchRun {
                     junitFiles.push(file);
             }
         }
-        return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, costsFile: files.costsPath };
+        return {
+            exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail,
+            costsFile: files.costsPath,
+        };
     }
     run(shell, args, cwd, env, timeoutMs) {
         return new Promise((resolve) => {
@@ -45639,13 +45651,15 @@ class BatchRun {
             let child;
             try {
                 // detached: the shell leads its own process group, which is what gets killed.
-                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+                const out = this.spec.keepTail ? 'pipe' : 'inherit';
+                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
             }
             catch (err) {
                 cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
                 return;
             }
             this.child = child;
+            const drained = this.streamKeepingTail(child);
             child.on('error', (err) => {
                 if (child.pid === undefined)
                     cannotRun(err); // ENOENT, EACCES: nothing was started
@@ -45655,10 +45669,39 @@ class BatchRun {
                 // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
                 if (child.pid)
                     killProcessGroup(child.pid, 'SIGKILL');
-                finish(code, sig);
+                disarm(); // it ended: no timeout while its last output drains
+                void drained.then(() => finish(code, sig));
             });
             if (child.pid && timeoutMs > 0)
                 disarm = armTimeout(child.pid, timeoutMs, () => (this.timedOut = true));
+        });
+    }
+    /**
+     * Streams the child's piped output on to ours, keeping its last TAIL_BYTES; resolves when both pipes
+     * closed, or DRAIN_MS after the exit (a process that left the group may hold them open).
+     */
+    streamKeepingTail(child) {
+        if (!this.spec.keepTail)
+            return Promise.resolve();
+        const pipes = [[child.stdout, process.stdout], [child.stderr, process.stderr]];
+        const closed = pipes.map(([from, to]) => new Promise((done) => {
+            if (!from)
+                return done();
+            from.on('data', (chunk) => {
+                to.write(chunk);
+                this.tail = (this.tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
+            });
+            from.on('close', done).on('error', done);
+        }));
+        return new Promise((done) => {
+            let late;
+            void Promise.all(closed).then(() => {
+                clearTimeout(late);
+                done();
+            });
+            child.on('exit', () => {
+                late = setTimeout(done, DRAIN_MS);
+            });
         });
     }
 }
@@ -45719,9 +45762,9 @@ function escapeRegExp(s) {
 }
 
 ;// CONCATENATED MODULE: ./src/presets.ts
-// Runner presets (input `runner`). For the controller, a preset says how to list a suite's tests; for
-// the worker, it gives the command that runs exactly the files of a batch and writes JUnit XML whose
-// testcases src/junit.ts maps back to those files. A user's `tests`/`tests-file`/`tests-command` or
+// Runner presets (input `runner`). For the worker, a preset gives the command that runs exactly the files
+// of a batch and writes JUnit XML whose testcases src/junit.ts maps back to those files. (The controller
+// has the runner itself list the tests: src/discovery.) A user's `tests`/`tests-file`/`tests-command` or
 // `command` still wins over the preset.
 //
 // Test ids are paths relative to working-directory (go-test: package import paths), which should be the
@@ -45751,40 +45794,33 @@ const PRESETS = {
     // vitest takes file arguments as substring filters (`a.test.ts` also selects `data.test.ts`), so every
     // other file whose path holds a batch file's name is excluded by its exact path.
     vitest: {
-        list: { glob: '**/*.{test,spec}.?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
+        // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
+        // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
         command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
-            `--reporter=${helper(b, 'vitest-costs.mjs')}${vitestExcludes(b)} {tests}`,
+            `--reporter=${helper(b, 'vitest-costs.mjs')}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
         needs: { npm: ['vitest'] },
+        noTests: /No test files found/,
         helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
         warm: 'vitest-warm.mjs',
     },
     // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
     jest: {
-        list: {
-            glob: '**/__tests__/**/*.?([mc])[jt]s?(x), **/?(*.)+(spec|test).?([mc])[jt]s?(x)',
-            match: (p) => /(^|\/)__tests__\/.*\.[cm]?[jt]sx?$/.test(p) || /(^|\.)(test|spec)\.[cm]?[jt]sx?$/.test(base(p)),
-            skipDir: JS_SKIP,
-        },
         command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
             `--reporters=${helper(b, 'jest-costs.cjs')} --runTestsByPath -- {tests}`,
         needs: { npm: ['jest'] },
+        noTests: /No tests found/,
         helpers: ['jest-junit.cjs', 'jest-costs.cjs', 'jest-warm.cjs', 'warm.cjs', 'junit.cjs'],
         warm: 'jest-warm.cjs',
     },
     // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
     // the batch's. Its built-in xunit reporter writes each testcase's file.
     mocha: {
-        list: { glob: 'test/*.{js,cjs,mjs}', match: (p) => /^test\/[^/]+\.[cm]?js$/.test(p), skipDir: JS_SKIP },
         command: (b) => `npx --no -- mocha ${args(b)}--reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
         needs: { npm: ['mocha'] },
+        noTests: /No test files found/,
     },
     // Node 20's junit reporter names no file: HELPERS' reporter does.
     'node-test': {
-        list: {
-            glob: '**/*.test.?(c|m)js, **/*-test.?(c|m)js, **/*_test.?(c|m)js, **/test-*.?(c|m)js, **/test.?(c|m)js, **/test/**/*.?(c|m)js',
-            match: (p) => /(^test|[._-]test|^test-.*)\.[cm]?js$/.test(base(p)) || /(^|\/)test\/.*\.[cm]?js$/.test(p),
-            skipDir: JS_SKIP,
-        },
         command: (b) => `node --test ${args(b)}--test-reporter=spec --test-reporter-destination=stdout ` +
             `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
         needs: {},
@@ -45793,53 +45829,57 @@ const PRESETS = {
     // File arguments are regular expressions over absolute paths: anchored ones select exactly. Its junit
     // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
     playwright: {
-        list: { glob: '**/*.@(spec|test).?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
         // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
         command: (b) => `npx --no -- playwright test ${args(b)}--reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
         needs: { npm: ['@playwright/test'] },
+        noTests: /No tests found/,
         helpers: ['playwright-junit.mjs', 'junit.cjs'],
     },
     // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
     // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
     'cucumber-js': {
-        list: { glob: 'features/**/*.feature', match: (p) => /^features\/.*\.feature$/.test(p), skipDir: JS_SKIP },
         command: (b) => `npx --no -- cucumber-js ${args(b)}--plugin=${shellQuote((0,external_node_url_.pathToFileURL)((0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
-            `--format=progress ${cucumberJUnitFormat(b)} {tests}`,
+            `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
         needs: { npm: ['@cucumber/cucumber'] },
+        noTests: /^0 scenarios$/m,
         helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
     },
     // xunit1 adds a `file` attribute; --rootdir=. makes it relative to the working directory.
     pytest: {
-        list: {
-            glob: '**/test_*.py, **/*_test.py',
-            match: (p) => /^test_.*\.py$|_test\.py$/.test(base(p)),
-            skipDir: /^(\..*|node_modules|venv|build|dist|CVS|_darcs|\{arch\}|.*\.egg|__pycache__|site-packages)$/,
-        },
-        command: (b) => `python3 -m pytest ${args(b)}--rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}`,
+        // pytest reads an argument starting with '-' as an option even after `--`: ./-name instead.
+        command: (b) => `python3 -m pytest ${args(b)}--rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
         needs: { bin: () => ['python3'] },
+        noTests: /no tests ran/,
     },
     // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
     'go-test': {
-        list: { command: `go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...` },
         // runner-args go to go test (after gotestsum's --).
         command: (b) => `gotestsum --format=testname --junitfile={junit} -- ${args(b)}{tests}`,
         needs: { bin: () => ['go', 'gotestsum'] },
     },
     // The rspec_junit_formatter gem writes each testcase's file.
     rspec: {
-        list: { glob: 'spec/**/*_spec.rb', match: (p) => /^spec\/.*_spec\.rb$/.test(p), skipDir: /^(node_modules|\.git|vendor)$/ },
         command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec ${args(b)}--format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
         needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
+        noTests: /No examples found|^0 examples, 0 failures/m,
     },
 };
+/**
+ * The batch's files as arguments that no runner reads as options (for runners where `--` does not do
+ * that): a path starting with '-' is given as ./path, the same file. Shell-quoted.
+ */
+function notOptions(tests) {
+    return tests.map((t) => shellQuote(t.startsWith('-') ? `./${t}` : t)).join(' ');
+}
 /** --format "<our formatter>":"{junit}", the quotes being cucumber-js's own (for paths holding colons). */
 function cucumberJUnitFormat(b) {
     return `--format=${shellQuote(`"${(0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-junit.mjs')}":"`)}{junit}'"'`;
 }
+/** Whether rspec runs through bundler (`bundle exec rspec`): a Gemfile in the working directory. */
 function bundler(cwd) {
     return (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(cwd, 'Gemfile'));
 }
-// ---- listing (controller) ----
+// ---- walking the working directory ----
 /** The files under `cwd` that the listing matches, relative and sorted. */
 function listFiles(listing, cwd) {
     const found = [];
@@ -45879,7 +45919,7 @@ const ALL_FILES = new Map();
 function allFiles(cwd) {
     let files = ALL_FILES.get(cwd);
     if (!files) {
-        files = listFiles({ glob: '**', match: () => true, skipDir: JS_SKIP }, cwd);
+        files = listFiles({ match: () => true, skipDir: JS_SKIP }, cwd);
         ALL_FILES.set(cwd, files);
     }
     return files;
@@ -46333,10 +46373,11 @@ function common(get, env) {
     }
     return {
         mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
-        queue, runId, runIdDefaulted, runAttempt, githubRunId,
+        queue, runId, runIdDefaulted, runIdReused: !runIdDefaulted || env.ACT === 'true', runAttempt, githubRunId,
         repository: env.GITHUB_REPOSITORY ?? 'local',
         workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
         runner: runner(get),
+        runnerArgs: runnerArgs(get, runner(get)),
         noWorkerTimeout: inputs_int(get, INPUT.noWorkerTimeout, 600, 1),
     };
 }
@@ -46346,14 +46387,12 @@ function workerId(given, env) {
         throw new InputError(`Input '${INPUT.workerId}' cannot be '_'`);
     return given || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
-function runnerArgs(get, command, runner) {
+function runnerArgs(get, runner) {
     const raw = get(INPUT.runnerArgs).trim();
     if (raw === '')
         return [];
-    if (command || runner === 'custom') {
-        throw new InputError(`Input '${INPUT.runnerArgs}' goes into a runner preset's command, and this worker runs its '${INPUT.command}' ` +
-            `(${command ? `put the arguments there` : `'${INPUT.runner}' is custom`})`);
-    }
+    if (runner === 'custom')
+        throw new InputError(`Input '${INPUT.runnerArgs}' is for a runner preset, and '${INPUT.runner}' is custom`);
     try {
         return parseRunnerArgs(raw);
     }
@@ -46367,6 +46406,9 @@ function readInputs(get = defaultGetter, env = process.env) {
     const c = common(get, env);
     if (c.mode === 'worker') {
         const command = get(INPUT.command).trim();
+        if (command && c.runnerArgs.length > 0) {
+            throw new InputError(`Input '${INPUT.runnerArgs}' goes into a runner preset's command, and this worker runs its '${INPUT.command}' (put the arguments there)`);
+        }
         if (!command && c.runner === 'custom') {
             throw new InputError(`Input '${INPUT.command}' is required in worker mode (or a '${INPUT.runner}' other than custom)`);
         }
@@ -46374,7 +46416,6 @@ function readInputs(get = defaultGetter, env = process.env) {
             ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
             workerId: workerId(get(INPUT.workerId).trim(), env),
             shell: get(INPUT.shell).trim() || 'bash',
-            runnerArgs: runnerArgs(get, command, c.runner),
         };
     }
     return {
@@ -46443,7 +46484,7 @@ function scriptKeys(k, hb) {
 // Loads the Lua scripts (src/lua; ncc copies each file named below into dist/) into an ioredis client.
 // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
 
-const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort'];
+const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort', 'verdict'];
 // One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
 const FILES = {
     lib: __nccwpck_require__.ab + "lib.lua",
@@ -46457,6 +46498,7 @@ const FILES = {
     release: __nccwpck_require__.ab + "release.lua",
     reap: __nccwpck_require__.ab + "reap.lua",
     abort: __nccwpck_require__.ab + "abort.lua",
+    verdict: __nccwpck_require__.ab + "verdict.lua",
 };
 function source(name) {
     return (0,external_node_fs_namespaceObject.readFileSync)(FILES[name], 'utf8');
@@ -46479,6 +46521,8 @@ function defineScripts(redis) {
 }
 
 ;// CONCATENATED MODULE: ./src/queue.ts
+// Typed calls of the Lua scripts, one Redis round trip each, plus the read-back for the report.
+
 
 
 const SEED_CHUNK = 1000;
@@ -46492,9 +46536,15 @@ function parseJson(s, empty) {
 }
 class Queue {
     keys;
+    instance;
     redis;
-    constructor(redis, keys) {
+    /**
+     * `instance`: this process's token, kept in the worker record at register, so that a second live
+     * process given the same worker id is told apart from a restart of a dead one.
+     */
+    constructor(redis, keys, instance = (0,external_node_crypto_.randomUUID)()) {
         this.keys = keys;
+        this.instance = instance;
         this.redis = defineScripts(redis);
     }
     k(hb = this.keys.controller) {
@@ -46528,14 +46578,26 @@ class Queue {
             throw new Error('the run was reset by another controller');
         return Number(r);
     }
+    /** Redis's clock, in ms (the scripts' time). */
+    async redisTimeMs() {
+        const [s, us] = await this.redis.time();
+        return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    }
+    /** Whether the run is complete or aborted and was reset before `ms` (Redis time). */
+    async finishedBefore(ms) {
+        const [state, createdAt] = await this.redis.hmget(this.keys.meta, 'state', 'createdAt');
+        return (state === 'complete' || state === 'aborted') && Number(createdAt) < ms;
+    }
     async register(worker) {
-        const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker));
+        const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker, this.instance));
         if (!r)
             return null;
-        return { epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
+        if (r[0] === 'clash')
+            return { kind: 'clash', expiresInMs: Number(r[1]) };
+        return { kind: 'ok', epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
     }
     async claim(epoch, worker) {
-        const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker));
+        const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker, this.instance));
         const kind = String(r[0]);
         if (kind === 'ok') {
             return { kind, lease: String(r[1]), isolated: Number(r[2]) === 1, attempt: Number(r[3]), tests: r.slice(4).map(String) };
@@ -46555,14 +46617,14 @@ class Queue {
         return { kind: r[0], finals: parseJson(r[1], {}) };
     }
     async heartbeat(epoch, worker) {
-        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller));
+        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller, this.instance));
         if (r[0] === 'stale')
             return { kind: 'stale' };
         return { kind: r[0], state: r[1], reason: String(r[2] ?? ''), controllerAlive: Number(r[3]) === 1 };
     }
     /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */
     async release(epoch, worker, lease, state) {
-        const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state);
+        const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state, this.instance);
         return r === 'stale' ? 0 : Number(r);
     }
     async reap(epoch, controllerTtlMs) {
@@ -46579,12 +46641,42 @@ class Queue {
     async abort(epoch, reason) {
         return String(await this.redis.sl_abort(...this.k(), epoch, reason));
     }
+    /** Records the run's verdict in its meta hash; false (nothing written) when the run is gone or was reset. */
+    async verdict(epoch, passed) {
+        return (await this.redis.sl_verdict(...this.k(), epoch, passed ? 'passed' : 'failed')) === 'OK';
+    }
+    /** Every field of a hash, READ_CHUNK at a time (HSCAN): one HGETALL of a large hash blocks Redis. */
+    async scanHash(key) {
+        const out = new Map(); // HSCAN may return a field twice
+        let cursor = '0';
+        do {
+            const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', READ_CHUNK);
+            for (let i = 0; i < flat.length; i += 2)
+                out.set(flat[i], flat[i + 1]);
+            cursor = next;
+        } while (cursor !== '0');
+        return out;
+    }
+    /** The leases 1..meta.seq (a lease's id is the seq that numbered it), READ_CHUNK per HMGET. */
+    async readLeases(seq) {
+        const out = [];
+        for (let i = 1; i <= seq; i += READ_CHUNK) {
+            const ids = Array.from({ length: Math.min(READ_CHUNK, seq - i + 1) }, (_, j) => String(i + j));
+            const vals = await this.redis.hmget(this.keys.leases, ...ids);
+            ids.forEach((id, j) => {
+                const v = vals[j];
+                if (v)
+                    out.push([id, v]);
+            });
+        }
+        return out;
+    }
     /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
     async readRun(queue, run, ids) {
         const { redis, keys } = this;
-        const [meta, workersRaw, leasesRaw, time] = await Promise.all([
-            redis.hgetall(keys.meta), redis.hgetall(keys.workers), redis.hgetall(keys.leases), redis.time(),
-        ]);
+        const [meta, time] = await Promise.all([redis.hgetall(keys.meta), redis.time()]);
+        const workersRaw = await this.scanHash(keys.workers);
+        const leasesRaw = await this.readLeases(Number(meta.seq ?? 0));
         const tests = [];
         for (let i = 0; i < ids.length; i += READ_CHUNK) {
             const chunk = ids.slice(i, i + READ_CHUNK);
@@ -46599,19 +46691,17 @@ class Queue {
             if (part.length < READ_CHUNK)
                 break;
         }
-        const workers = Object.entries(workersRaw)
+        const workers = [...workersRaw]
             .filter(([id]) => id !== '_')
             .map(([id, v]) => {
             const w = JSON.parse(v);
             return { id, state: w.state, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
         });
-        const batches = Object.entries(leasesRaw)
-            .filter(([id]) => id !== '_')
+        const batches = leasesRaw
             .map(([id, v]) => {
             const l = JSON.parse(v);
             return { id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st };
-        })
-            .sort((a, b) => Number(a.id) - Number(b.id));
+        });
         const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
         return {
             queue, run, state: (meta.state ?? 'seeding'), abortReason: meta.reason ?? '',
@@ -46640,6 +46730,10 @@ var built = __nccwpck_require__(7796);
 
 function isCertificateError(code) {
     return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/.test(code);
+}
+/** The certificate's issuer is not trusted: what a CA in redis-ca cures (an expired or misnamed one it does not). */
+function isUntrustedIssuer(code) {
+    return /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
 }
 /** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
 function tlsOptions(cfg) {
@@ -46686,6 +46780,9 @@ async function connectRedis(cfg, opts = {}) {
     const common = {
         ...(tls ? { tls } : {}),
         connectionName: opts.name,
+        // No CLIENT SETINFO on connect (ioredis 5.10+): the ACL user of docs/redis-acl.md may not run it, and
+        // Redis 7.2+ and Valkey would log a NOPERM for every connection.
+        disableClientInfo: true,
         maxRetriesPerRequest: null,
         connectTimeout: 5_000,
     };
@@ -46732,8 +46829,10 @@ async function connectRedis(cfg, opts = {}) {
     catch (e) {
         redis.disconnect();
         const why = (lastError || e.message) +
-            (isCertificateError(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
-        throw new InputError(`Input '${INPUT.redisUrl}': cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s (${why})`);
+            (isUntrustedIssuer(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
+        // A refused certificate fails at once (see retry), not after the connect timeout.
+        const what = isCertificateError(lastCode) ? `the certificate of Redis at ${host} was refused` : `cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s`;
+        throw new InputError(`Input '${INPUT.redisUrl}': ${what} (${why})`);
     }
     finally {
         clearTimeout(timer);
@@ -47396,6 +47495,8 @@ function looksLikePath(s) {
 // ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+/** Text without its ANSI colour and cursor sequences. */
+const withoutAnsi = (text) => text.replace(ANSI, '');
 /** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
 function firstLines(message) {
     const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
@@ -47433,10 +47534,6 @@ function previousKeys(cfg) {
     if (!cfg.runIdDefaulted || cfg.runAttempt <= 1)
         return null;
     return runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${cfg.runAttempt - 1}`);
-}
-/** The controller records the verdict of a run in its meta hash when it ends. */
-async function recordVerdict(redis, keys, passed) {
-    await redis.hset(keys.meta, 'result', passed ? 'passed' : 'failed');
 }
 async function previousAttemptPassed(redis, cfg) {
     const keys = previousKeys(cfg);
@@ -47478,6 +47575,331 @@ async function testsToRerun(redis, cfg, all) {
     return all.filter((id) => again.has(id));
 }
 
+;// CONCATENATED MODULE: ./src/discovery/run.ts
+// Runs a runner's listing command (controller): in the user's working directory, its output read and
+// never echoed, and its own error shown, with the runner named, when it cannot list.
+
+
+
+
+
+
+const TAIL_LINES = 30;
+/** The runner could not list its tests: its name, the command, and its own words. */
+class DiscoveryError extends Error {
+}
+/** The last lines of a command's output, without colours: what a person needs to see why it failed. */
+function outputTail(text, lines = TAIL_LINES) {
+    return withoutAnsi(text).trimEnd().split(/\r?\n/).slice(-lines).join('\n');
+}
+/** Runs the listing and returns its stdout; throws a DiscoveryError with the runner's stderr (or stdout) tail. */
+async function runListing(l) {
+    const shown = [l.program, ...l.args].join(' ');
+    let out;
+    try {
+        out = await getExecOutput(l.program, l.args, {
+            cwd: l.cwd, silent: true, ignoreReturnCode: true,
+            // The user's configuration runs here: the action's INPUT_* (the Redis URL) stay out of its reach.
+            env: { ...withoutInputs(process.env), ...l.env },
+        });
+    }
+    catch (e) {
+        throw new DiscoveryError(`runner '${l.runner}' could not list the tests: ${shown} did not start (${e.message})`);
+    }
+    if (out.exitCode !== 0) {
+        const words = outputTail(out.stderr) || outputTail(out.stdout) || '(no output)';
+        throw new DiscoveryError(`runner '${l.runner}' could not list the tests: ${shown} exited with code ${out.exitCode}:\n${words}`);
+    }
+    return out;
+}
+/** Runs `use` with a fresh temporary folder (for a listing's result file), removed afterwards. */
+async function withTempDir(use) {
+    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'shardless-list-'));
+    try {
+        return await use(dir);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+    }
+}
+/** Reads the JSON a listing wrote to `file`, naming the runner when it is missing or not JSON. */
+function readListingJson(runner, file, output) {
+    try {
+        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+    }
+    catch (e) {
+        const words = outputTail(`${output.stdout}\n${output.stderr}`) || '(no output)';
+        throw new DiscoveryError(`runner '${runner}' listed no readable result (${e.message}):\n${words}`);
+    }
+}
+/**
+ * Runs a listing script of ours (`name`: its file name, .cjs or .mjs) with the user's node in `cwd`,
+ * where it finds the user's runner; the script writes the files as a JSON array to $SHARDLESS_LIST.
+ */
+function listByScript(runner, name, script, cwd, args) {
+    return withTempDir(async (dir) => {
+        const path = (0,external_node_path_namespaceObject.join)(dir, name);
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        (0,external_node_fs_namespaceObject.writeFileSync)(path, script);
+        const out = await runListing({ runner, program: 'node', args: [path, ...args], cwd, env: { SHARDLESS_LIST: file } });
+        return fileIds(cwd, readListingJson(runner, file, out));
+    });
+}
+/**
+ * Test ids from the files a runner listed (absolute, or relative to `from`, default cwd): relative to
+ * cwd, '/'-separated, deduplicated and sorted.
+ */
+function fileIds(cwd, files, from = cwd) {
+    const root = (0,external_node_path_namespaceObject.resolve)(cwd);
+    let real;
+    const ids = files.map((f) => {
+        const abs = (0,external_node_path_namespaceObject.isAbsolute)(f) ? f : (0,external_node_path_namespaceObject.resolve)(from, f);
+        let rel = (0,external_node_path_namespaceObject.relative)(root, abs);
+        if (rel.startsWith('..')) {
+            // The runner may report real paths of a symlinked working directory.
+            real ??= (0,external_node_fs_namespaceObject.realpathSync)(root);
+            const viaReal = (0,external_node_path_namespaceObject.relative)(real, abs);
+            if (!viaReal.startsWith('..'))
+                rel = viaReal;
+        }
+        return rel.split(external_node_path_namespaceObject.sep).join('/');
+    });
+    return sortedUnique(ids);
+}
+function sortedUnique(ids) {
+    return [...new Set(ids.filter((id) => id !== ''))].sort();
+}
+
+;// CONCATENATED MODULE: ./src/discovery/cucumber.ts
+// cucumber-js lists the scenarios of its own configuration (profiles, paths, tags, names) through its
+// API, loadConfiguration and loadSources, in a small script run by the user's node in the working
+// directory: no formatter runs, so no report file is written. Feature files that fail to parse are
+// listed too: their batch reports the error.
+
+const SCRIPT = String.raw `// Written by shardless: the feature files of cucumber-js's plan here, as JSON to $SHARDLESS_LIST.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const api = await import(pathToFileURL(createRequire(join(process.cwd(), 'package.json')).resolve('@cucumber/cucumber/api')).href);
+const { runConfiguration } = await api.loadConfiguration({ provided: process.argv.slice(2) });
+const { plan, errors } = await api.loadSources(runConfiguration.sources);
+writeFileSync(process.env.SHARDLESS_LIST, JSON.stringify([...plan, ...errors].map((p) => p.uri).filter(Boolean)));
+`;
+function discoverCucumber(cwd, args) {
+    return listByScript('cucumber-js', 'list-cucumber.mjs', SCRIPT, cwd, args);
+}
+
+;// CONCATENATED MODULE: ./src/discovery/go.ts
+// go-test: the ids are the import paths of the packages that have tests, as go list gives them. Of
+// the args, the build tags reach go list (they decide which test files exist); the rest are go test's.
+
+/** The -tags flags of go test args (`-tags=a,b`, `-tags a,b`, `--tags ...`). */
+function goTags(args) {
+    const tags = [];
+    args.forEach((a, i) => {
+        if (/^--?tags=/.test(a))
+            tags.push(a);
+        else if (/^--?tags$/.test(a) && i + 1 < args.length)
+            tags.push(a, args[i + 1]);
+    });
+    return tags;
+}
+async function discoverGo(cwd, args) {
+    const out = await runListing({
+        runner: 'go-test', program: 'go', args: ['list', ...goTags(args), '-f', '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}', './...'], cwd,
+    });
+    return sortedUnique(out.stdout.split(/\r?\n/).map((l) => l.trim()));
+}
+
+;// CONCATENATED MODULE: ./src/discovery/jest.ts
+// jest lists the files of its own configuration (roots, testMatch, testRegex, projects): --listTests.
+
+
+function discoverJest(cwd, args) {
+    return withTempDir(async (dir) => {
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        const out = await runListing({ runner: 'jest', program: 'npx', args: ['--no', '--', 'jest', '--listTests', '--json', `--outputFile=${file}`, ...args], cwd });
+        return fileIds(cwd, readListingJson('jest', file, out)); // absolute paths
+    });
+}
+
+;// CONCATENATED MODULE: ./src/discovery/mocha.ts
+// mocha lists through its own option loading (.mocharc.*, package.json `mocha`, MOCHA_OPTIONS and the
+// args: spec, extension, ignore, recursive) and file collection, in a small script run by the user's
+// node in the working directory, so that the user's mocha decides.
+
+const mocha_SCRIPT = String.raw `'use strict';
+// Written by shardless: the files mocha would run here, as JSON to $SHARDLESS_LIST.
+const { createRequire } = require('node:module');
+const { join } = require('node:path');
+const { writeFileSync } = require('node:fs');
+const mochaRequire = createRequire(join(process.cwd(), 'package.json'));
+try {
+  mochaRequire.resolve('mocha/package.json');
+} catch {
+  console.error('the npm package mocha is not installed in ' + process.cwd() + ' or above');
+  process.exit(1);
+}
+const cli = (name) => {
+  try {
+    return mochaRequire('mocha/lib/cli/' + name + '.cjs'); // mocha 12
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    return mochaRequire('mocha/lib/cli/' + name); // mocha 8 to 11
+  }
+};
+const options = cli('options').loadOptions(process.argv.slice(2));
+const list = (v) => (v === undefined || v === null || v === false ? [] : [].concat(v).map(String));
+const spec = list(options._);
+const found = cli('collect-files')({
+  allowEmpty: true, ignore: list(options.ignore), extension: list(options.extension), file: [],
+  recursive: Boolean(options.recursive), sort: false, spec: spec.length > 0 ? spec : ['./test'], // mocha's default spec
+});
+writeFileSync(process.env.SHARDLESS_LIST, JSON.stringify(Array.isArray(found) ? found : found.files));
+`;
+function discoverMocha(cwd, args) {
+    return listByScript('mocha', 'list-mocha.cjs', mocha_SCRIPT, cwd, args);
+}
+
+;// CONCATENATED MODULE: ./src/discovery/node-test.ts
+// node --test has no listing of its own: its default patterns, for the `node` on the PATH (the one
+// that runs the batches). Node 20: **/*.test.?(c|m)js, **/*-test.?(c|m)js, **/*_test.?(c|m)js,
+// **/test-*.?(c|m)js, **/test.?(c|m)js and **/test/**/*.?(c|m)js, node_modules skipped. A Node that
+// strips types (22.18+, 23.6+, or flagged: process.features.typescript) also runs the same names ending
+// in .ts, .mts and .cts.
+
+
+
+const ASK = 'JSON.stringify({ node: process.versions.node, typescript: Boolean(process.features && process.features.typescript) })';
+/** Whether a path relative to the working directory ('/'-separated) is one of node --test's defaults. */
+function nodeTestMatcher(typescript) {
+    const ext = typescript ? '\\.[cm]?[jt]s$' : '\\.[cm]?js$';
+    const name = new RegExp(`(^test|[._-]test|^test-.*)${ext}`);
+    const inTestDir = new RegExp(`(^|/)test/.*${ext}`);
+    return (p) => name.test(external_node_path_namespaceObject.posix.basename(p)) || inTestDir.test(p);
+}
+/** Of the args, those that turn type stripping on or off (a file argument must not run here). */
+const STRIP_FLAG = /^--(no-)?experimental-(strip|transform)-types$/;
+async function discoverNodeTest(cwd, args) {
+    const out = await runListing({ runner: 'node-test', program: 'node', args: [...args.filter((a) => STRIP_FLAG.test(a)), '-p', ASK], cwd });
+    let typescript;
+    try {
+        typescript = JSON.parse(out.stdout).typescript;
+    }
+    catch {
+        throw new DiscoveryError(`runner 'node-test' could not list the tests: 'node -p' printed ${JSON.stringify(out.stdout.slice(0, 200))}`);
+    }
+    // (.git holds no test file: not worth walking.)
+    return listFiles({ match: nodeTestMatcher(typescript), skipDir: /^(node_modules|\.git)$/ }, cwd);
+}
+
+;// CONCATENATED MODULE: ./src/discovery/playwright.ts
+// playwright lists the tests of its own configuration (testDir, testMatch, projects): --list, with its
+// JSON reporter writing to a file (its list reporter still prints to stdout).
+
+
+function discoverPlaywright(cwd, args) {
+    return withTempDir(async (dir) => {
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        const out = await runListing({
+            runner: 'playwright', program: 'npx', args: ['--no', '--', 'playwright', 'test', '--list', '--reporter=json', ...args], cwd,
+            // The first is the current name, the second the one older versions read.
+            env: { PLAYWRIGHT_JSON_OUTPUT_FILE: file, PLAYWRIGHT_JSON_OUTPUT_NAME: file },
+        });
+        const report = readListingJson('playwright', file, out);
+        // A top-level suite per test file (per project), named relative to the configuration's rootDir.
+        return fileIds(cwd, (report.suites ?? []).map((s) => s.file), report.config.rootDir);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/discovery/pytest.ts
+// pytest lists what it collects under its own configuration (python_files, testpaths, addopts,
+// conftest.py): --collect-only. Its ids are relative to --rootdir, the working directory as in batches.
+
+/** The files of pytest's collection output: `file: count` lines (-qq) or node ids `file::name` (-q). */
+function pytestFiles(stdout) {
+    const files = [];
+    for (const line of stdout.split(/\r?\n/)) {
+        if (line.trim() === '')
+            break; // the summary follows the first blank line
+        const m = /^(.+?)::/.exec(line) ?? /^(.+): \d+$/.exec(line);
+        if (m)
+            files.push(m[1]);
+    }
+    return files;
+}
+async function discoverPytest(cwd, args) {
+    // -qq prints a line per file; with a -v in the user's addopts it prints node ids instead. No cache
+    // written by a listing.
+    const out = await runListing({ runner: 'pytest', program: 'python3', args: ['-m', 'pytest', '--collect-only', '-qq', '--rootdir=.', '-p', 'no:cacheprovider', ...args], cwd });
+    return fileIds(cwd, pytestFiles(out.stdout));
+}
+
+;// CONCATENATED MODULE: ./src/discovery/rspec.ts
+// rspec lists the examples of its own configuration (.rspec, --pattern, --exclude-pattern, filters):
+// --dry-run with its JSON formatter, written to a file (the user's formatters may print to stdout).
+
+
+
+function discoverRspec(cwd, args) {
+    return withTempDir(async (dir) => {
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        const rspec = ['rspec', '--dry-run', '--format', 'json', '--out', file, ...args];
+        // With a Gemfile, the bundle's rspec, as in batches.
+        const [program, ...rest] = bundler(cwd) ? ['bundle', 'exec', ...rspec] : rspec;
+        const out = await runListing({ runner: 'rspec', program, args: rest, cwd });
+        const report = readListingJson('rspec', file, out);
+        return fileIds(cwd, (report.examples ?? []).map((e) => e.file_path)); // './spec/a_spec.rb'
+    });
+}
+
+;// CONCATENATED MODULE: ./src/discovery/vitest.ts
+// vitest lists the files of its own configuration (include, exclude, projects): `vitest list --filesOnly`.
+
+
+function discoverVitest(cwd, args) {
+    return withTempDir(async (dir) => {
+        const file = (0,external_node_path_namespaceObject.join)(dir, 'list.json');
+        const out = await runListing({ runner: 'vitest', program: 'npx', args: ['--no', '--', 'vitest', 'list', '--filesOnly', `--json=${file}`, ...args], cwd });
+        // [{ file, projectName? }], a file once per project that runs it.
+        const listed = readListingJson('vitest', file, out);
+        return fileIds(cwd, listed.map((t) => t.file));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/discovery/index.ts
+
+
+
+
+
+
+
+
+
+
+
+const DISCOVER = {
+    vitest: discoverVitest,
+    jest: discoverJest,
+    mocha: discoverMocha,
+    'node-test': discoverNodeTest,
+    playwright: discoverPlaywright,
+    'cucumber-js': discoverCucumber,
+    pytest: discoverPytest,
+    'go-test': discoverGo,
+    rspec: discoverRspec,
+};
+/** The tests the runner lists in `cwd` with `args`. Throws, naming the runner, when it lists none. */
+async function discoverTests(runner, cwd, args = []) {
+    const ids = await DISCOVER[runner](cwd, args);
+    if (ids.length === 0)
+        throw new DiscoveryError(`runner '${runner}' lists no test in ${cwd}${args.length ? ` (runner args: ${args.join(' ')})` : ''}`);
+    return ids;
+}
+
 ;// CONCATENATED MODULE: ./src/testlist.ts
 // Listing the tests of a run from `tests` (ids and globs), `tests-file` and `tests-command`.
 
@@ -47488,6 +47910,8 @@ async function testsToRerun(redis, cfg, all) {
 
 
 const GLOB_CHARS = /[*?[{]/;
+/** Output a command wrote before it exited is read by then; this only bounds a wait for stragglers. */
+const READ_AFTER_EXIT_MS = 500;
 /** The `tests` input is YAML text: trim it. Files and command output keep ids exactly (spaces included). */
 function lines(text, trim) {
     return text.split(/\r?\n/).map((l) => (trim ? l.trim() : l)).filter((l) => l.trim() !== '');
@@ -47499,29 +47923,25 @@ async function expandGlob(pattern, cwd) {
     const files = await globber.glob();
     return files.map((f) => (0,external_node_path_namespaceObject.relative)(cwd, f).split(external_node_path_namespaceObject.sep).join('/')).sort();
 }
-function runCommand(command, cwd, what = `Input '${INPUT.testsCommand}'`) {
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)('bash', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        child.stdout.setEncoding('utf8').on('data', (d) => { out += d; });
-        child.on('error', (e) => reject(new InputError(`${what} could not start: ${e.message}`)));
-        child.on('close', (code) => {
-            if (code === 0)
-                resolvePromise(out);
-            else
-                reject(new InputError(`${what} exited with code ${code}`));
+/**
+ * A command's stdout. @actions/exec reads it until the command exits, then at most READ_AFTER_EXIT_MS
+ * longer: a background process the command leaves holding its stdout does not delay the run (Node's
+ * 'close' would wait for it).
+ */
+async function runCommand(command, cwd, what = `Input '${INPUT.testsCommand}'`) {
+    let res;
+    try {
+        res = await getExecOutput('bash', ['-c', command], {
+            cwd, silent: true, ignoreReturnCode: true, delay: READ_AFTER_EXIT_MS,
+            listeners: { stderr: (d) => process.stderr.write(d) },
         });
-    });
-}
-/** The tests a runner preset lists: its test files, or its listing command's lines. */
-async function presetTests(runner, cwd) {
-    const { list } = PRESETS[runner];
-    if ('command' in list)
-        return lines(await runCommand(list.command, cwd, `The '${runner}' listing (${list.command})`), false);
-    const files = listFiles(list, cwd);
-    if (files.length === 0)
-        throw new InputError(`Input '${INPUT.runner}' (${runner}): no test file matches ${list.glob} in ${cwd}`);
-    return files;
+    }
+    catch (e) {
+        throw new InputError(`${what} could not start: ${e.message}`);
+    }
+    if (res.exitCode !== 0)
+        throw new InputError(`${what} exited with code ${res.exitCode}`);
+    return res.stdout;
 }
 /** Test ids in order of first appearance, duplicates dropped. Throws when the list is empty. */
 async function listTests(src) {
@@ -47551,7 +47971,7 @@ async function listTests(src) {
     if (src.testsCommand)
         ids.push(...lines(await runCommand(src.testsCommand, cwd), false));
     if (!src.tests.trim() && !src.testsFile && !src.testsCommand && src.runner && src.runner !== 'custom') {
-        ids.push(...(await presetTests(src.runner, cwd)));
+        ids.push(...(await discoverTests(src.runner, cwd, src.runnerArgs)));
     }
     const unique = [...new Set(ids)];
     if (unique.length === 0) {
@@ -55269,8 +55689,35 @@ async function timingsFromJUnit(t, pattern, ids, cwd) {
 
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
+/** A tick's script call that fails is retried (backoff up to TICK_RETRY_MAX_MS) for TICK_GIVE_UP_MS, then ends the run. */
+const TICK_RETRY_MAX_MS = 5_000;
+const TICK_GIVE_UP_MS = 60_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const formatSeconds = (ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
+/**
+ * A call of the controller's tick (reap, abort): a failure (Redis unreachable past the reconnect window,
+ * a script error) is logged and retried with backoff, since the run's state in Redis is intact and the
+ * workers keep going; one that lasts TICK_GIVE_UP_MS ends the run with that error. A corrupt run state
+ * does not heal by waiting: it ends the run at once.
+ */
+async function retryTick(what, call, giveUpMs = TICK_GIVE_UP_MS) {
+    const since = Date.now();
+    for (let delay = 200;; delay = Math.min(delay * 2, TICK_RETRY_MAX_MS)) {
+        try {
+            return await call();
+        }
+        catch (e) {
+            const msg = e.message;
+            const failingMs = Date.now() - since;
+            if (/corrupt run state/.test(msg))
+                throw e;
+            if (failingMs >= giveUpMs)
+                throw new Error(`the controller's ${what} kept failing for ${formatSeconds(failingMs)}: ${msg}`);
+            warning(`the controller's ${what} failed (${msg}); retrying in ${formatSeconds(delay)}`);
+            await sleep(Math.min(delay, giveUpMs - failingMs));
+        }
+    }
+}
 async function runController(cfg) {
     const all = await listTests(cfg);
     const redis = await connectRedis(cfg, { name: 'shardless-controller' });
@@ -55357,7 +55804,7 @@ async function control(cfg, redis, all) {
     let noWorkerSince = startedMs;
     let p;
     for (;;) {
-        p = await queue.reap(epoch, cfg.heartbeatTtl * 1000);
+        p = await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000));
         if (!p)
             throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
         for (const w of p.reaped)
@@ -55381,7 +55828,7 @@ async function control(cfg, redis, all) {
         else if (p.nowMs - noWorkerSince > cfg.noWorkerTimeout * 1000)
             reason = `no live worker for ${cfg.noWorkerTimeout} s (no-worker-timeout)`;
         if (reason) {
-            await queue.abort(epoch, reason);
+            await retryTick('abort', () => queue.abort(epoch, reason));
             continue;
         }
         // Tick again right after the first heartbeat key that may expire, so a dead worker's tests are
@@ -55392,7 +55839,7 @@ async function control(cfg, redis, all) {
     // that those runs are in the report.
     for (const until = Date.now() + ABORT_GRACE_MS; p.state === 'aborted' && p.running > 0 && Date.now() < until && !signal;) {
         await sleep(200);
-        p = (await queue.reap(epoch, cfg.heartbeatTtl * 1000)) ?? p;
+        p = (await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000))) ?? p;
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -55404,7 +55851,8 @@ async function control(cfg, redis, all) {
     const junitPath = cfg.junitOutput ? (0,external_node_path_namespaceObject.resolve)(cfg.junitOutput) : '';
     await writeReport(report, reportPath, junitPath);
     const reason = exitReason(report, data, cfg.failOnFlaky);
-    await recordVerdict(redis, keys, reason === null);
+    // The verdict a later attempt reads (src/rerun.ts); not written into a run reset or expired meanwhile.
+    await queue.verdict(epoch, reason === null);
     for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath)))
         setOutput(name, value);
     // GitHub keeps about 10 error annotations a step, and setFailed adds one.
@@ -55519,6 +55967,9 @@ class WarmRunner {
     stop() {
         if (this.proc?.pid)
             killProcessGroup(this.proc.pid, 'SIGKILL');
+        // Forgotten at once: its exit may not have been seen yet, and the next batch must not be sent to it.
+        this.proc = undefined;
+        this.exit = undefined;
     }
     /** The live runner, started when there is none. */
     ensure() {
@@ -55572,7 +56023,9 @@ class WarmBatch {
     async start() {
         const files = await batchFiles(this.setup);
         const outcome = (exitCode, signal, timedOut, durationMs) => written(files).then((junitFiles) => ({
-            exitCode, signal, timedOut, cancelled: this.cancelled, junitFiles, usesJUnit: true, durationMs, costsFile: files.costsPath,
+            // The runner's output goes straight to the worker's: a batch's files that it does not run are failed
+            // cases of its JUnit (vitest-junit.mjs), or no result (jest), rather than words to look for.
+            exitCode, signal, timedOut, cancelled: this.cancelled, junitFiles, usesJUnit: true, durationMs, outputTail: '', costsFile: files.costsPath,
         }));
         if (this.cancelled)
             return outcome(null, null, false, 0);
@@ -55637,10 +56090,14 @@ class WarmBatch {
 
 
 
+
 const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
 const EXIT_DEADLINE_MS = 4_500;
 const MESSAGE_MAX = 4_000;
+/** Watching a worker-id held by another instance: how often, and how much later expiry means a refresh. */
+const CLASH_POLL_MS = 250;
+const CLASH_SLACK_MS = 100;
 const worker_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Lines holding test ids, with workflow commands off: an id must never act as `::command::` or `##[...]`. */
 function logIds(lines) {
@@ -55651,6 +56108,10 @@ function logIds(lines) {
         info(l.replaceAll('##[', '#\u200b#['));
     info(`::${token}::`);
 }
+/** Ids in a warning: the first few, and how many more. */
+function someIds(ids, max = 10) {
+    return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
+}
 /** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
 function batchResults(out, tests, cwd) {
     const read = resultsOf(out, tests, cwd);
@@ -55660,19 +56121,29 @@ function batchResults(out, tests, cwd) {
     applyCosts(read.results, costs);
     return read;
 }
-/** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
+/**
+ * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
+ * test without one has no result (even when none of the batch's has one: a report of other files
+ * is no pass); with no JUnit file at all, the exit code rule.
+ */
 function resultsOf(out, tests, cwd) {
     if (out.junitFiles.length > 0) {
         const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
         for (const w of warnings)
             warning(w);
-        if (results.size > 0) {
-            for (const r of results.values()) {
-                r.message = r.message.slice(0, MESSAGE_MAX);
-                r.timed = true;
-            }
-            return { results, end: out.timedOut ? 'timeout' : 'lost' };
+        for (const r of results.values()) {
+            r.message = r.message.slice(0, MESSAGE_MAX);
+            r.timed = true;
         }
+        const missing = tests.filter((id) => !results.has(id));
+        if (missing.length > 0 && !out.timedOut && !out.signal) {
+            warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
+                `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
+        }
+        return { results, end: out.timedOut ? 'timeout' : 'lost' };
+    }
+    if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
+        warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
     }
     const results = new Map();
     if (out.timedOut)
@@ -55691,11 +56162,31 @@ function resultsOf(out, tests, cwd) {
     }
     return { results, end: 'split' };
 }
+/**
+ * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
+ * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
+ * would requeue them until lost).
+ */
+function runnerFoundNoTests(runner, outputTail, tests, results) {
+    const text = withoutAnsi(outputTail);
+    const found = PRESETS[runner].noTests?.exec(text);
+    if (!found)
+        return;
+    const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
+    for (const id of tests) {
+        const r = results.get(id);
+        if (r?.timed)
+            continue; // the runner's own result for it
+        results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
+    }
+}
 class Worker {
     cfg;
     queue;
     redis;
     epoch = '';
+    /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
+    id;
     heartbeatTtl = 30;
     batchTimeout = 0;
     /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
@@ -55719,6 +56210,7 @@ class Worker {
     constructor(cfg) {
         this.cfg = cfg;
         this.noWorkerTimeout = cfg.noWorkerTimeout;
+        this.id = cfg.workerId;
     }
     joined(reg) {
         this.epoch = reg.epoch;
@@ -55758,10 +56250,17 @@ class Worker {
     async join() {
         const { cfg } = this;
         const started = Date.now();
-        let said = false;
+        // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
+        const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
+        let said = '';
         let idle = IDLE_MIN_MS;
         for (;;) {
-            const reg = await this.queue.register(cfg.workerId);
+            const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
+            // A run id used again (act, a retried controller): a run that finished before this worker started
+            // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
+            // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
+            const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
+            const reg = earlier ? null : await this.register();
             if (reg) {
                 this.joined(reg);
                 return true;
@@ -55773,19 +56272,44 @@ class Worker {
                 notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
                 return false;
             }
-            if (!said) {
-                info(`Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`);
-                said = true;
+            const why = earlier
+                ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
+                : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
+            if (why !== said) {
+                info(why);
+                said = why;
             }
-            if (Date.now() - started > cfg.noWorkerTimeout * 1000) {
+            if (waitedOut) {
                 throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
             }
             await worker_sleep(idle);
             idle = Math.min(idle * 2, IDLE_MAX_MS);
         }
     }
+    /**
+     * Registers under this.id. An id that another live worker holds (two jobs given one worker-id) is not
+     * taken over: its heartbeat key either runs out (a previous process of this worker, dead: the id is
+     * taken over) or is refreshed (a live twin: this worker takes the id with a suffix, -2, -3, ...).
+     */
+    async register() {
+        let watched; // when the holder's heartbeat key expires, as first seen
+        for (let n = 1;;) {
+            const reg = await this.queue.register(this.id);
+            if (reg?.kind !== 'clash')
+                return reg;
+            const expiresAt = Date.now() + reg.expiresInMs;
+            if (n === 1 && (watched === undefined || expiresAt <= watched + CLASH_SLACK_MS)) {
+                watched ??= expiresAt;
+                await worker_sleep(CLASH_POLL_MS);
+                continue;
+            }
+            const next = `${this.cfg.workerId}-${++n}`;
+            warning(`worker-id ${this.id} is in use by another live worker (two jobs given the same worker-id?): this worker runs as ${next}`);
+            this.id = next;
+        }
+    }
     async rejoin() {
-        const reg = await this.queue.register(this.cfg.workerId);
+        const reg = await this.register();
         if (!reg)
             throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
         if (reg.epoch !== this.epoch)
@@ -55797,10 +56321,10 @@ class Worker {
         if (this.stopping)
             return;
         try {
-            const hb = await this.queue.heartbeat(this.epoch, this.cfg.workerId);
+            const hb = await this.queue.heartbeat(this.epoch, this.id);
             if (hb.kind === 'reclaimed' && !this.reclaimed) {
                 this.reclaimed = true;
-                warning(`worker ${this.cfg.workerId} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
+                warning(`worker ${this.id} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
             }
             if (hb.kind === 'stale') {
                 // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
@@ -55841,10 +56365,10 @@ class Worker {
             if (this.stopping)
                 return new Promise(() => { }); // the signal handler exits
             if (this.fatal) {
-                await this.queue.release(this.epoch, cfg.workerId, '', 'cancelled');
+                await this.queue.release(this.epoch, this.id, '', 'cancelled');
                 throw new Error(this.fatal);
             }
-            const c = await this.queue.claim(this.epoch, cfg.workerId);
+            const c = await this.queue.claim(this.epoch, this.id);
             if (c.kind === 'ok') {
                 idle = IDLE_MIN_MS;
                 await this.runBatch(c.lease, c.tests, c.isolated, c.attempt);
@@ -55866,11 +56390,14 @@ class Worker {
         const { cfg } = this;
         startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
         logIds(tests.map((t) => `  - ${t}`));
-        const setup = { tests, workerId: cfg.workerId, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp };
+        const setup = { tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp };
         // A requeued test runs alone in a fresh process: whatever the warm runner carried over cannot be why.
         const run = this.warm && !isolated
             ? this.warm.batch(setup)
-            : new BatchRun({ ...setup, command: this.preset?.render(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, junitGlob: cfg.junit });
+            : new BatchRun({
+                ...setup, command: this.preset?.render(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, junitGlob: cfg.junit,
+                keepTail: this.preset !== undefined,
+            });
         this.current = { run, lease };
         let out;
         try {
@@ -55886,7 +56413,9 @@ class Worker {
             return;
         }
         const { results, end } = batchResults(out, tests, cfg.workingDirectory);
-        const reply = await this.queue.report(this.epoch, cfg.workerId, lease, end, results);
+        if (this.preset && cfg.runner !== 'custom')
+            runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
+        const reply = await this.queue.report(this.epoch, this.id, lease, end, results);
         this.current = null;
         this.batches++;
         this.testsRun += tests.length;
@@ -55900,7 +56429,9 @@ class Worker {
                 this.bad.set(t, fin);
             return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
         }));
-        if (reply.kind === 'fenced' || reply.kind === 'stale')
+        if (reply.kind === 'unknown')
+            warning(`batch ${lease} is unknown to Redis (it lost its last writes: restarted from older data?); rejoining`);
+        if (reply.kind !== 'ok')
             await this.rejoin();
     }
     outputs() {
@@ -55910,9 +56441,9 @@ class Worker {
     }
     async finish(state, reason) {
         const { cfg } = this;
-        await this.queue.release(this.epoch, cfg.workerId, '', 'finished');
+        await this.queue.release(this.epoch, this.id, '', 'finished');
         this.outputs();
-        info(`worker ${cfg.workerId}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
+        info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
         if (state === 'aborted') {
             setFailed(`run aborted by the controller: ${reason}`);
             return 1;
@@ -55936,7 +56467,7 @@ class Worker {
             this.warm?.stop();
             void (async () => {
                 try {
-                    const n = await this.queue.release(this.epoch, this.cfg.workerId, cur?.lease ?? '', 'cancelled');
+                    const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
                     info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
                 }
                 catch (e) {
@@ -55944,7 +56475,7 @@ class Worker {
                 }
                 this.outputs();
                 (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
-                setFailed(`worker ${this.cfg.workerId} cancelled by ${sig}`);
+                setFailed(`worker ${this.id} cancelled by ${sig}`);
                 await closeRedis(this.redis);
                 process.exit(1);
             })();

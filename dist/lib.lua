@@ -116,14 +116,37 @@ local function inflight_add(meta, lease, sign)
   meta.inflightDirty = true
 end
 
+-- Variadic commands get their arguments from unpack, which fails near 8,000 values, and Redis does not
+-- roll back a script that fails half-way: every call with a list of any size goes through these, in
+-- chunks (CHUNK is even, so a field, value pair never splits).
+local CHUNK = 1000
+
+-- HMGET of any number of fields: the values in order (false for a missing field).
+local function hmget_many(key, fields)
+  local out = {}
+  for i = 1, #fields, CHUNK do
+    local part = redis.call('HMGET', key, unpack(fields, i, math.min(i + CHUNK - 1, #fields)))
+    for j = 1, #part do out[i + j - 1] = part[j] end
+  end
+  return out
+end
+
+-- HSET of a flat list of field, value pairs.
+local function hset_many(key, flat)
+  for i = 1, #flat, CHUNK do redis.call('HSET', key, unpack(flat, i, math.min(i + CHUNK - 1, #flat))) end
+end
+
+-- RPUSH or LPUSH of any number of items, as one command would push them; the list's length after.
+local function push_many(cmd, key, items)
+  local n = 0
+  for i = 1, #items, CHUNK do n = redis.call(cmd, key, unpack(items, i, math.min(i + CHUNK - 1, #items))) end
+  return n
+end
+
 -- Pushes to a list that may not exist; a freshly created list gets the run's TTL.
 local function push_ttl(key, items, ttl)
   if #items == 0 then return end
-  local n = 0
-  for i = 1, #items, 1000 do
-    n = redis.call('RPUSH', key, unpack(items, i, math.min(i + 999, #items)))
-  end
-  if n == #items then redis.call('EXPIRE', key, ttl) end
+  if push_many('RPUSH', key, items) == #items then redis.call('EXPIRE', key, ttl) end
 end
 
 -- A batch of changes to tests, applied by flush() in a handful of commands whatever the batch size.
@@ -188,7 +211,7 @@ local function flush(ctx)
   if meta.inflightDirty then
     redis.call('HSET', K_META, 'inflight', string.format('%d|%d|%d', meta.inN, meta.inCost, meta.inStarts))
   end
-  if #ctx.tests > 0 then redis.call('HSET', K_TESTS, unpack(ctx.tests)) end
+  hset_many(K_TESTS, ctx.tests)
   push_ttl(K_REQUEUE, ctx.requeue, meta.ttl)
   push_ttl(K_HISTORY, ctx.history, meta.ttl)
   if ctx.nfinal > 0 then
@@ -247,12 +270,37 @@ local function end_lease(ctx, lease, state)
   inflight_add(ctx.meta, lease, -1)
 end
 
--- Every test of a lease that is still held under it ends without a result (reap, release).
-local function drop_lease(ctx, lease, outcome, msg)
-  local vals = redis.call('HMGET', K_TESTS, unpack(lease.t))
+-- The states of the given tests (nil: none), all read and checked before a script writes anything.
+local function load_tests(ids)
+  local vals, states = hmget_many(K_TESTS, ids), {}
+  for i, id in ipairs(ids) do states[i] = unpack_test(id, vals[i]) end
+  return states
+end
+
+-- The states of tests a claim just popped from the list `key`. A missing or corrupt one puts them all
+-- back at its head, in order, before the error is raised: Redis would not roll the pop back.
+local function load_popped(key, ids, ttl)
+  local ok, res = pcall(function()
+    local states = load_tests(ids)
+    for i, id in ipairs(ids) do
+      if not states[i] then fail_corrupt('queued test ' .. id .. ' has no state') end
+    end
+    return states
+  end)
+  if ok then return res end
+  local back = {}
+  for i = #ids, 1, -1 do back[#back + 1] = ids[i] end
+  if push_many('LPUSH', key, back) == #back then redis.call('EXPIRE', key, ttl) end
+  error(res, 0)
+end
+
+-- Every test of a lease that is still held under it ends without a result (reap, release). states:
+-- load_tests(lease.t) when the caller read them before its first write.
+local function drop_lease(ctx, lease, outcome, msg, states)
+  states = states or load_tests(lease.t)
   local held = 'h:' .. lease.id
   for i, id in ipairs(lease.t) do
-    local st = unpack_test(id, vals[i])
+    local st = states[i]
     if st and st.where == held then apply_noresult(ctx, id, st, lease, outcome, msg) end
   end
 end

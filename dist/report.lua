@@ -3,18 +3,25 @@
 -- ARGV: [1] epoch, [2] worker id, [3] lease id, [4] how the batch ended for tests without a result
 --   (ok|timeout|lost|split), [5] JSON object: test id -> {o: passed|failed|skipped, d: ms, m: message,
 --   f: file, l: line, j: d measured by the runner, c: whole cost measured by the runner (ms)}.
--- Returns: {'ok'|'fenced'|'stale', JSON object test id -> final status for tests made final here}.
+-- Returns: {'ok'|'fenced'|'unknown'|'stale', JSON object test id -> final status for tests made final
+--   here}; 'unknown': Redis has no such lease (it lost its last writes), fenced too.
 -- Invariants: 1 (first final result wins: a final test is never changed); 3 (a reclaimed lease only
 -- lands results for tests that are in the requeue, taking them out of it; it requeues nothing else);
 -- 4 (split and lost tests go to the requeue, to be claimed alone).
 local meta = load_meta()
 if not meta or meta.epoch ~= ARGV[1] then return { 'stale', '{}' } end
 local wid, lease = ARGV[2], get_lease(ARGV[3])
-if not lease then return redis.error_reply('shardless: unknown lease ' .. ARGV[3]) end
+-- A lease Redis does not know: it lost its last writes (restarted from a snapshot or an AOF synced
+-- every second). Fenced like a reclaimed lease: the worker rejoins, its tests' state is Redis's.
+if not lease then return { 'unknown', '{}' } end
 local ending = ARGV[4]
+-- Everything is read and checked before the first write: Redis does not roll back a failed script.
 local results = decode('results', ARGV[5])
+for _, r in pairs(results) do
+  if type(r) ~= 'table' then fail_corrupt('results') end
+end
 local ctx = new_ctx(meta, now_ms())
-local vals = redis.call('HMGET', K_TESTS, unpack(lease.t))
+local states = load_tests(lease.t)
 
 if lease.st == 'active' and lease.w == wid then
   local w = get_worker(wid) -- read (and checked) before anything is written
@@ -26,7 +33,7 @@ if lease.st == 'active' and lease.w == wid then
   -- split only makes sense for several tests.
   if ending == 'split' and #lease.t == 1 then ending = 'lost' end
   for i, id in ipairs(lease.t) do
-    local st = unpack_test(id, vals[i])
+    local st = states[i]
     if st and st.where == held then
       local res = results[id]
       if res then apply_result(ctx, id, st, lease, res)
@@ -63,7 +70,7 @@ if lease.st == 'done' and lease.w == wid then return { 'ok', cjson.encode(lease.
 -- final nor held under another lease, i.e. waiting in the requeue.
 if lease.st == 'reclaimed' then
   for i, id in ipairs(lease.t) do
-    local st = unpack_test(id, vals[i])
+    local st = states[i]
     local res = results[id]
     if res and st and st.where == 'r' then
       redis.call('LREM', K_REQUEUE, 1, id)

@@ -8,12 +8,14 @@ const messageOf = (errors) => (errors || []).map((e) => e.stack || e.message || 
 
 export default class ShardlessVitestJUnit {
   constructor() {
-    /** Files of the batch that match no test file of the configuration: each a failed case. */
+    /** Files of the batch ({ file, id }) that match no test file of the configuration: each a failed case. */
     this.notFound = [];
   }
   onTestRunEnd(testModules) {
-    const cases = this.notFound.map((file) => ({
-      file, name: 'test file', outcome: 'failed', seconds: 0, message: 'not a test file of the vitest configuration (or of the projects selected)',
+    // Worded as the worker words a cold run's "No test files found" (src/worker.ts runnerFoundNoTests).
+    const cases = this.notFound.map(({ file, id }) => ({
+      file, name: 'test file', outcome: 'failed', seconds: 0,
+      message: `vitest found no test to run in ${id}; it is not a test file of the vitest configuration (or of the projects selected)`,
     }));
     for (const m of testModules) {
       const file = m.moduleId;

@@ -9,7 +9,7 @@ out=$(mktemp -d .dist-new.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 npx ncc build src/index.ts -o "$out" --license licenses.txt --target es2022 >/dev/null
 if [ -f src/cli.ts ]; then
-  npx ncc build src/cli.ts -o "$out/cli" --target es2022 >/dev/null
+  npx ncc build src/cli.ts -o "$out/cli" --license licenses.txt --target es2022 >/dev/null
 fi
 rm -rf dist
 mv "$out" dist

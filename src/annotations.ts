@@ -174,6 +174,9 @@ function looksLikePath(s: string): boolean {
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
 
+/** Text without its ANSI colour and cursor sequences. */
+export const withoutAnsi = (text: string): string => text.replace(ANSI, '');
+
 /** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
 function firstLines(message: string): string {
   const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');

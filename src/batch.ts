@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as glob from '@actions/glob';
-import { CMD_ENV, PLACEHOLDER } from './names.js';
+import { CMD_ENV, ENV, PLACEHOLDER } from './names.js';
 
 export interface BatchSpec {
   /** The user's command, with placeholders {tests} {tests-file} {junit}. */
@@ -27,6 +27,8 @@ export interface BatchSpec {
   tmpDir: string;
   /** Base environment (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Keep the last bytes of the command's output (still streamed) in BatchOutcome.outputTail. */
+  keepTail?: boolean;
 }
 
 export interface BatchOutcome {
@@ -40,6 +42,8 @@ export interface BatchOutcome {
   /** The command holds {junit} or junitGlob is set. */
   usesJUnit: boolean;
   durationMs: number;
+  /** The end of stdout and stderr as they came, when BatchSpec.keepTail ('' otherwise). */
+  outputTail: string;
   /** Where the runner's reporter may have written the files' measured costs (CMD_ENV.costs). */
   costsFile?: string;
 }
@@ -64,13 +68,21 @@ const KILL_GRACE_MS = 2000;
 const MTIME_SLACK_MS = 1000;
 /** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
 const fitsExec = (s: string): boolean => Buffer.byteLength(s) < 128 * 1024;
+/** How much of a batch's output BatchSpec.keepTail keeps. */
+const TAIL_BYTES = 8 * 1024;
+/** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
+const DRAIN_MS = 1000;
 
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-/** The action's own INPUT_* variables (the Redis URL and its password among them) stay out of the command. */
+/**
+ * The action's own INPUT_* variables and the variables its Redis URL may come from (SHARDLESS_REDIS_URL,
+ * REDIS_URL) stay out of the command: each may hold the queue's password.
+ */
 export function withoutInputs(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_')));
+  const secret = new Set<string>(Object.values(ENV));
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_') && !secret.has(k)));
 }
 
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -155,6 +167,7 @@ export class BatchRun {
   private exited = false;
   private cancelled = false;
   private timedOut = false;
+  private tail = '';
 
   constructor(private readonly spec: BatchSpec) {}
 
@@ -201,7 +214,10 @@ export class BatchRun {
         if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file)) junitFiles.push(file);
       }
     }
-    return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, costsFile: files.costsPath };
+    return {
+      exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail,
+      costsFile: files.costsPath,
+    };
   }
 
   private run(
@@ -227,12 +243,14 @@ export class BatchRun {
       let child: ReturnType<typeof spawn>;
       try {
         // detached: the shell leads its own process group, which is what gets killed.
-        child = spawn(shell, args, { cwd, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
+        const out = this.spec.keepTail ? 'pipe' : 'inherit';
+        child = spawn(shell, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
       } catch (err) {
         cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
         return;
       }
       this.child = child;
+      const drained = this.streamKeepingTail(child);
       child.on('error', (err) => {
         if (child.pid === undefined) cannotRun(err); // ENOENT, EACCES: nothing was started
       });
@@ -240,10 +258,38 @@ export class BatchRun {
       child.on('exit', (code, sig) => {
         // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
         if (child.pid) killProcessGroup(child.pid, 'SIGKILL');
-        finish(code, sig);
+        disarm(); // it ended: no timeout while its last output drains
+        void drained.then(() => finish(code, sig));
       });
 
       if (child.pid && timeoutMs > 0) disarm = armTimeout(child.pid, timeoutMs, () => (this.timedOut = true));
+    });
+  }
+
+  /**
+   * Streams the child's piped output on to ours, keeping its last TAIL_BYTES; resolves when both pipes
+   * closed, or DRAIN_MS after the exit (a process that left the group may hold them open).
+   */
+  private streamKeepingTail(child: ReturnType<typeof spawn>): Promise<void> {
+    if (!this.spec.keepTail) return Promise.resolve();
+    const pipes = [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const;
+    const closed = pipes.map(([from, to]) => new Promise<void>((done) => {
+      if (!from) return done();
+      from.on('data', (chunk: Buffer) => {
+        to.write(chunk);
+        this.tail = (this.tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
+      });
+      from.on('close', done).on('error', done);
+    }));
+    return new Promise((done) => {
+      let late: NodeJS.Timeout | undefined;
+      void Promise.all(closed).then(() => {
+        clearTimeout(late);
+        done();
+      });
+      child.on('exit', () => {
+        late = setTimeout(done, DRAIN_MS);
+      });
     });
   }
 }

@@ -53,7 +53,7 @@ const INPUT_ROLES: Record<InputKey, { role: Role; flag?: true; dashValue?: true 
   workerId: { role: 'worker' },
   shell: { role: 'worker' },
   // Its value is a runner's options: `--runner-args --config x` takes '--config x'.
-  runnerArgs: { role: 'worker', dashValue: true },
+  runnerArgs: { role: 'common', dashValue: true },
 };
 
 export interface OptionSpec {
@@ -391,12 +391,12 @@ export function helpText(command: Command | 'top', width = Math.max(80, Math.min
       '  worker        one per parallel job: claims batches and runs the test command on them',
       '  run           a local run: a controller and N workers (and a throwaway redis-server) in one command',
       '',
-      "Run 'shardless <command> --help' for the options of a command. Options have the names of the",
-      'GitHub Action\'s inputs: --name value or --name=value. Redis: --redis-url, else the environment',
-      'variables SHARDLESS_REDIS_URL, then REDIS_URL.',
+      "Run 'shardless <command> --help' for the options of a command, 'shardless --version' for the",
+      'version. Options have the names of the GitHub Action\'s inputs: --name value or --name=value.',
+      'Redis: --redis-url, else the environment variables SHARDLESS_REDIS_URL, then REDIS_URL.',
       '',
       'Examples:',
-      '  shardless run --workers 4 --tests "test/**/*.test.ts" -- npx vitest run --reporter=junit --outputFile={junit} {tests}',
+      "  shardless run --workers 4 --tests 'test/**/*.test.ts' -- npx vitest run --reporter=junit --outputFile={junit} {tests}",
       '  shardless controller --run-id "$CI_PIPELINE_ID" --tests-file tests.txt',
       '  shardless worker --run-id "$CI_PIPELINE_ID" --worker-id "$CI_NODE_INDEX" -- npx vitest run {tests}',
       '',

@@ -8,11 +8,12 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, readInputs, shown, type Getter } from './inputs.js';
+import { InputError, readInputs, shown, type ControllerConfig, type Getter } from './inputs.js';
 import { ENV, INPUT } from './names.js';
 import { INPUT_OPTIONS, UsageError, getterOf, joinCommand, type Parsed } from './cli-options.js';
 import { INSTALL_HINT, findRedisServer, startRedis, type ThrowawayRedis } from './cli-redis.js';
 import { PlainFilter, markdownToText } from './cli-text.js';
+import { listTests } from './testlist.js';
 
 /** Set in the environment of the children: they stop (as on SIGTERM) when this process goes away. */
 export const PARENT_ENV = 'SHARDLESS_RUN_PARENT';
@@ -114,10 +115,23 @@ export function parseProgress(line: string): { done: number; total: number; runn
   return { done: +m[1], total: +m[2], running: +m[3], queued: +m[4], requeued: +m[5], live: +m[6], rest: m[7].replace(/^,\s*/, '') };
 }
 
+/** The tests `run` lists itself and hands to the controller as a file (see runLocal). */
+const TEST_SOURCES: string[] = [INPUT.tests, INPUT.testsFile, INPUT.testsCommand];
+
+/**
+ * The batch size of a run: the one given, else the default cut to ceil(tests / workers), so that even
+ * a small suite gives every worker work (12 tests over 4 workers: batches of 3, not 10 and 2).
+ * With batch-duration given, batches are sized by estimated work and batch-size is only their cap.
+ */
+export function runBatchSize(p: Parsed, cfg: ControllerConfig, tests: number, workers: number): number {
+  if (p.values.has(INPUT.batchSize) || p.values.has(INPUT.batchDuration)) return cfg.batchSize;
+  return Math.max(1, Math.min(cfg.batchSize, Math.ceil(tests / workers)));
+}
+
 /** The options given to `run` that a child takes (those `run` sets itself excepted). */
 function optionArgs(p: Parsed, roles: string[]): string[] {
   const args: string[] = [];
-  const own: string[] = [INPUT.redisUrl, INPUT.runId, INPUT.command, INPUT.workerId];
+  const own: string[] = [INPUT.redisUrl, INPUT.runId, INPUT.command, INPUT.workerId, INPUT.batchSize, ...TEST_SOURCES];
   for (const o of INPUT_OPTIONS) {
     const v = p.values.get(o.name);
     if (v !== undefined && roles.includes(o.role) && !own.includes(o.name)) args.push(`--${o.name}=${v}`);
@@ -142,17 +156,22 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
   const givenUrl = p.values.get(INPUT.redisUrl)?.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
 
   // Every option is checked here, before anything starts: the children would only fail one by one.
+  let ctl: ControllerConfig | undefined;
   for (const mode of ['controller', 'worker'] as const) {
     const base = getterOf(p, mode);
     const get: Getter = (name) =>
       name === INPUT.redisUrl ? givenUrl || 'redis://127.0.0.1:6379' : name === INPUT.runId ? runId : name === INPUT.command ? command : base(name);
     try {
-      readInputs(get, {});
+      const cfg = readInputs(get, {});
+      if (cfg.mode === 'controller') ctl = cfg;
     } catch (e) {
       if (e instanceof InputError) throw new UsageError(optionMessage(e.message));
       throw e;
     }
   }
+  // The tests are listed here, once: their count sizes the batches, and the controller gets them as a file.
+  const tests = await listTests(ctl!);
+  const batchSize = runBatchSize(p, ctl!, tests.length, workers);
 
   const out = process.stdout;
   let redis: ThrowawayRedis | null = null;
@@ -170,13 +189,16 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
   const tmp = mkdtempSync(join(tmpdir(), 'shardless-run-'));
   const summaryFile = join(tmp, 'summary.md');
   writeFileSync(summaryFile, '');
+  const testsFile = join(tmp, 'tests.txt');
+  writeFileSync(testsFile, `${tests.join('\n')}\n`);
   const cleanup = () => {
     redis?.kill();
     rmSync(tmp, { recursive: true, force: true });
   };
   process.once('exit', cleanup);
 
-  out.write(`shardless run: run ${runId}, ${workers} worker${workers === 1 ? '' : 's'}, command: ${command || `(the ${preset} preset's)`}\n`);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  out.write(`shardless run: run ${runId}, ${plural(tests.length, 'test')} in batches of up to ${batchSize}, ${plural(workers, 'worker')}, command: ${command || `(the ${preset} preset's)`}\n`);
 
   const children: Child[] = [];
   const names = ['controller', ...Array.from({ length: workers }, (_, i) => `w${i + 1}`)];
@@ -242,7 +264,8 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
   const workerEnv: NodeJS.ProcessEnv = { ...env };
   delete workerEnv.GITHUB_OUTPUT;
   delete workerEnv.GITHUB_STEP_SUMMARY;
-  const controller = start('controller', 0, ['controller', ...optionArgs(p, ['common', 'controller']), `--${INPUT.workers}=${workers}`, ...common], controllerEnv);
+  const controller = start('controller', 0, ['controller', ...optionArgs(p, ['common', 'controller']), `--${INPUT.workers}=${workers}`,
+    `--${INPUT.testsFile}=${testsFile}`, `--${INPUT.batchSize}=${batchSize}`, ...common], controllerEnv);
   const workerChildren = Array.from({ length: workers }, (_, i) =>
     start(`w${i + 1}`, i + 1, ['worker', ...optionArgs(p, ['common', 'worker']), ...common, '--worker-id', `w${i + 1}`, '--command', command], workerEnv));
 

@@ -2,6 +2,7 @@
 //   shardless controller [options]          the action's controller, in this process
 //   shardless worker [options] [-- cmd...]  the action's worker, in this process
 //   shardless run --workers N [options] -- <command...>   a local parallel run (see cli-run.ts)
+//   shardless --version                     the package's version
 // Options are the action's inputs (--name value, --name=value). Exit status: that of the controller or
 // worker; 2 for a command-line mistake; 130 after Ctrl-C in `run`.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { INPUT } from './names.js';
 import { UsageError, getterOf, helpText, joinCommand, parseArgs, type Parsed } from './cli-options.js';
 import { PARENT_ENV, optionMessage, runLocal } from './cli-run.js';
 import { installPlainStdout, markdownToText } from './cli-text.js';
+import { VERSION } from './version.js';
 
 /** A child of `shardless run` stops (as on SIGTERM: hands its work back) when its parent goes away. */
 function watchParent(): void {
@@ -79,6 +81,10 @@ async function controllerOrWorker(p: Parsed): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   if (process.env.GITHUB_ACTIONS !== 'true') installPlainStdout(process.stdout, remember);
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     const topic = argv[0] === 'help' && argv[1] ? argv[1] : 'top';
     const known = topic === 'controller' || topic === 'worker' || topic === 'run';

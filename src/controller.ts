@@ -11,14 +11,39 @@ import { Queue, type Progress } from './queue.js';
 import { closeRedis, connectRedis, type RedisClient } from './redis.js';
 import { emitAnnotations } from './annotations.js';
 import { buildReport, exitReason, renderSummary, reportOutputs, writeReport } from './report.js';
-import { previousKeys, recordVerdict, testsToRerun } from './rerun.js';
+import { previousKeys, testsToRerun } from './rerun.js';
 import { listTests } from './testlist.js';
 import { DEFAULT_COST_MS, estimate, learn, loadTimings, longestFirst, saveTimings, timingsFromJUnit, type Timings } from './timings.js';
 
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
+/** A tick's script call that fails is retried (backoff up to TICK_RETRY_MAX_MS) for TICK_GIVE_UP_MS, then ends the run. */
+const TICK_RETRY_MAX_MS = 5_000;
+const TICK_GIVE_UP_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const formatSeconds = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
+
+/**
+ * A call of the controller's tick (reap, abort): a failure (Redis unreachable past the reconnect window,
+ * a script error) is logged and retried with backoff, since the run's state in Redis is intact and the
+ * workers keep going; one that lasts TICK_GIVE_UP_MS ends the run with that error. A corrupt run state
+ * does not heal by waiting: it ends the run at once.
+ */
+export async function retryTick<T>(what: string, call: () => Promise<T>, giveUpMs = TICK_GIVE_UP_MS): Promise<T> {
+  const since = Date.now();
+  for (let delay = 200; ; delay = Math.min(delay * 2, TICK_RETRY_MAX_MS)) {
+    try {
+      return await call();
+    } catch (e) {
+      const msg = (e as Error).message;
+      const failingMs = Date.now() - since;
+      if (/corrupt run state/.test(msg)) throw e;
+      if (failingMs >= giveUpMs) throw new Error(`the controller's ${what} kept failing for ${formatSeconds(failingMs)}: ${msg}`);
+      core.warning(`the controller's ${what} failed (${msg}); retrying in ${formatSeconds(delay)}`);
+      await sleep(Math.min(delay, giveUpMs - failingMs));
+    }
+  }
+}
 
 export async function runController(cfg: ControllerConfig): Promise<number> {
   const all = await listTests(cfg);
@@ -109,7 +134,7 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
   let noWorkerSince = startedMs;
   let p: Progress | null;
   for (;;) {
-    p = await queue.reap(epoch, cfg.heartbeatTtl * 1000);
+    p = await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000));
     if (!p) throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
     for (const w of p.reaped) core.warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
     if (p.state === 'complete' || p.state === 'aborted') break;
@@ -126,7 +151,7 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
     else if (cfg.timeout > 0 && p.nowMs - startedMs > cfg.timeout * 1000) reason = `timeout of ${cfg.timeout} s reached`;
     else if (p.nowMs - noWorkerSince > cfg.noWorkerTimeout * 1000) reason = `no live worker for ${cfg.noWorkerTimeout} s (no-worker-timeout)`;
     if (reason) {
-      await queue.abort(epoch, reason);
+      await retryTick('abort', () => queue.abort(epoch, reason));
       continue;
     }
     // Tick again right after the first heartbeat key that may expire, so a dead worker's tests are
@@ -137,7 +162,7 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
   // that those runs are in the report.
   for (const until = Date.now() + ABORT_GRACE_MS; p.state === 'aborted' && p.running > 0 && Date.now() < until && !signal;) {
     await sleep(200);
-    p = (await queue.reap(epoch, cfg.heartbeatTtl * 1000)) ?? p;
+    p = (await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000))) ?? p;
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
@@ -149,7 +174,8 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
   const junitPath = cfg.junitOutput ? resolve(cfg.junitOutput) : '';
   await writeReport(report, reportPath, junitPath);
   const reason = exitReason(report, data, cfg.failOnFlaky);
-  await recordVerdict(redis, keys, reason === null);
+  // The verdict a later attempt reads (src/rerun.ts); not written into a run reset or expired meanwhile.
+  await queue.verdict(epoch, reason === null);
   for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath))) core.setOutput(name, value);
   // GitHub keeps about 10 error annotations a step, and setFailed adds one.
   emitAnnotations(report, data, { workingDirectory: cfg.workingDirectory, max: 9 });

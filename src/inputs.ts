@@ -23,12 +23,19 @@ export interface CommonConfig {
   runId: string;
   /** True when run-id was derived from GITHUB_RUN_ID/GITHUB_RUN_ATTEMPT (re-runs apply). */
   runIdDefaulted: boolean;
+  /**
+   * The run id may name an earlier run that has finished: an explicit run-id (a CI system's retry of the
+   * controller), or act, which gives every invocation GITHUB_RUN_ID=1 and GITHUB_RUN_ATTEMPT=1.
+   */
+  runIdReused: boolean;
   runAttempt: number;
   githubRunId: string;
   repository: string;
   workingDirectory: string;
   /** A runner preset (src/presets.ts): lists the tests and runs a batch when tests and command are not given. */
   runner: RunnerName;
+  /** runner-args: words for the preset's runner, in its listing (controller), command and warm runner (worker). */
+  runnerArgs: string[];
   noWorkerTimeout: number;
 }
 
@@ -62,8 +69,6 @@ export interface WorkerConfig extends CommonConfig {
   junit: string;
   workerId: string;
   shell: string;
-  /** Words added to the preset's command and given to its warm runner (input runner-args). */
-  runnerArgs: string[];
 }
 
 export type Getter = (name: string) => string;
@@ -169,10 +174,11 @@ function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
   }
   return {
     mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
-    queue, runId, runIdDefaulted, runAttempt, githubRunId,
+    queue, runId, runIdDefaulted, runIdReused: !runIdDefaulted || env.ACT === 'true', runAttempt, githubRunId,
     repository: env.GITHUB_REPOSITORY ?? 'local',
     workingDirectory: resolve(get(INPUT.workingDirectory).trim() || '.'),
     runner: runner(get),
+    runnerArgs: runnerArgs(get, runner(get)),
     noWorkerTimeout: int(get, INPUT.noWorkerTimeout, 600, 1),
   };
 }
@@ -183,13 +189,10 @@ function workerId(given: string, env: NodeJS.ProcessEnv): string {
   return given || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-function runnerArgs(get: Getter, command: string, runner: RunnerName): string[] {
+function runnerArgs(get: Getter, runner: RunnerName): string[] {
   const raw = get(INPUT.runnerArgs).trim();
   if (raw === '') return [];
-  if (command || runner === 'custom') {
-    throw new InputError(`Input '${INPUT.runnerArgs}' goes into a runner preset's command, and this worker runs its '${INPUT.command}' ` +
-      `(${command ? `put the arguments there` : `'${INPUT.runner}' is custom`})`);
-  }
+  if (runner === 'custom') throw new InputError(`Input '${INPUT.runnerArgs}' is for a runner preset, and '${INPUT.runner}' is custom`);
   try {
     return parseRunnerArgs(raw);
   } catch (e) {
@@ -202,6 +205,9 @@ export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv =
   const c = common(get, env);
   if (c.mode === 'worker') {
     const command = get(INPUT.command).trim();
+    if (command && c.runnerArgs.length > 0) {
+      throw new InputError(`Input '${INPUT.runnerArgs}' goes into a runner preset's command, and this worker runs its '${INPUT.command}' (put the arguments there)`);
+    }
     if (!command && c.runner === 'custom') {
       throw new InputError(`Input '${INPUT.command}' is required in worker mode (or a '${INPUT.runner}' other than custom)`);
     }
@@ -209,7 +215,6 @@ export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv =
       ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
       workerId: workerId(get(INPUT.workerId).trim(), env),
       shell: get(INPUT.shell).trim() || 'bash',
-      runnerArgs: runnerArgs(get, command, c.runner),
     };
   }
   return {

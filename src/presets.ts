@@ -1,6 +1,6 @@
-// Runner presets (input `runner`). For the controller, a preset says how to list a suite's tests; for
-// the worker, it gives the command that runs exactly the files of a batch and writes JUnit XML whose
-// testcases src/junit.ts maps back to those files. A user's `tests`/`tests-file`/`tests-command` or
+// Runner presets (input `runner`). For the worker, a preset gives the command that runs exactly the files
+// of a batch and writes JUnit XML whose testcases src/junit.ts maps back to those files. (The controller
+// has the runner itself list the tests: src/discovery.) A user's `tests`/`tests-file`/`tests-command` or
 // `command` still wins over the preset.
 //
 // Test ids are paths relative to working-directory (go-test: package import paths), which should be the
@@ -37,9 +37,7 @@ export interface BatchContext {
   args: string[];
 }
 
-interface FileListing {
-  /** The runner's default test files, as it documents them (for logs and docs). */
-  glob: string;
+export interface FileListing {
   /** Whether a path relative to the working directory ('/'-separated) is a test file. */
   match: (path: string) => boolean;
   /** Folder names never entered. */
@@ -47,8 +45,6 @@ interface FileListing {
 }
 
 export interface Preset {
-  /** How the controller lists the tests: test files, or a command printing one id a line. */
-  list: FileListing | { command: string };
   /** The batch's command; it may hold {tests}, {tests-file} and {junit} (see src/batch.ts). */
   command: (b: BatchContext) => string;
   /** npm packages (found from the working directory up) and programs (on PATH) that the command needs. */
@@ -60,6 +56,8 @@ export interface Preset {
    * arguments, and that then runs each batch sent to it, writing the same JUnit and costs files.
    */
   warm?: HelperName;
+  /** The runner's words, in a batch's output, when it found no test in the files it was given. */
+  noTests?: RegExp;
 }
 
 const JS_SKIP = /^(node_modules|\.git)$/;
@@ -72,40 +70,33 @@ export const PRESETS: Record<PresetName, Preset> = {
   // vitest takes file arguments as substring filters (`a.test.ts` also selects `data.test.ts`), so every
   // other file whose path holds a batch file's name is excluded by its exact path.
   vitest: {
-    list: { glob: '**/*.{test,spec}.?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
+    // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
+    // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
     command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
-      `--reporter=${helper(b, 'vitest-costs.mjs')}${vitestExcludes(b)} {tests}`,
+      `--reporter=${helper(b, 'vitest-costs.mjs')}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
     needs: { npm: ['vitest'] },
+    noTests: /No test files found/,
     helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
     warm: 'vitest-warm.mjs',
   },
   // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
   jest: {
-    list: {
-      glob: '**/__tests__/**/*.?([mc])[jt]s?(x), **/?(*.)+(spec|test).?([mc])[jt]s?(x)',
-      match: (p) => /(^|\/)__tests__\/.*\.[cm]?[jt]sx?$/.test(p) || /(^|\.)(test|spec)\.[cm]?[jt]sx?$/.test(base(p)),
-      skipDir: JS_SKIP,
-    },
     command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
       `--reporters=${helper(b, 'jest-costs.cjs')} --runTestsByPath -- {tests}`,
     needs: { npm: ['jest'] },
+    noTests: /No tests found/,
     helpers: ['jest-junit.cjs', 'jest-costs.cjs', 'jest-warm.cjs', 'warm.cjs', 'junit.cjs'],
     warm: 'jest-warm.cjs',
   },
   // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
   // the batch's. Its built-in xunit reporter writes each testcase's file.
   mocha: {
-    list: { glob: 'test/*.{js,cjs,mjs}', match: (p) => /^test\/[^/]+\.[cm]?js$/.test(p), skipDir: JS_SKIP },
     command: (b) => `npx --no -- mocha ${args(b)}--reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
     needs: { npm: ['mocha'] },
+    noTests: /No test files found/,
   },
   // Node 20's junit reporter names no file: HELPERS' reporter does.
   'node-test': {
-    list: {
-      glob: '**/*.test.?(c|m)js, **/*-test.?(c|m)js, **/*_test.?(c|m)js, **/test-*.?(c|m)js, **/test.?(c|m)js, **/test/**/*.?(c|m)js',
-      match: (p) => /(^test|[._-]test|^test-.*)\.[cm]?js$/.test(base(p)) || /(^|\/)test\/.*\.[cm]?js$/.test(p),
-      skipDir: JS_SKIP,
-    },
     command: (b) => `node --test ${args(b)}--test-reporter=spec --test-reporter-destination=stdout ` +
       `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
     needs: {},
@@ -114,56 +105,61 @@ export const PRESETS: Record<PresetName, Preset> = {
   // File arguments are regular expressions over absolute paths: anchored ones select exactly. Its junit
   // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
   playwright: {
-    list: { glob: '**/*.@(spec|test).?(c|m)[jt]s?(x)', match: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(base(p)), skipDir: JS_SKIP },
     // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
     command: (b) => `npx --no -- playwright test ${args(b)}--reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
     needs: { npm: ['@playwright/test'] },
+    noTests: /No tests found/,
     helpers: ['playwright-junit.mjs', 'junit.cjs'],
   },
   // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
   // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
   'cucumber-js': {
-    list: { glob: 'features/**/*.feature', match: (p) => /^features\/.*\.feature$/.test(p), skipDir: JS_SKIP },
     command: (b) => `npx --no -- cucumber-js ${args(b)}--plugin=${shellQuote(pathToFileURL(join(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
-      `--format=progress ${cucumberJUnitFormat(b)} {tests}`,
+      `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
     needs: { npm: ['@cucumber/cucumber'] },
+    noTests: /^0 scenarios$/m,
     helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
   },
   // xunit1 adds a `file` attribute; --rootdir=. makes it relative to the working directory.
   pytest: {
-    list: {
-      glob: '**/test_*.py, **/*_test.py',
-      match: (p) => /^test_.*\.py$|_test\.py$/.test(base(p)),
-      skipDir: /^(\..*|node_modules|venv|build|dist|CVS|_darcs|\{arch\}|.*\.egg|__pycache__|site-packages)$/,
-    },
-    command: (b) => `python3 -m pytest ${args(b)}--rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}`,
+    // pytest reads an argument starting with '-' as an option even after `--`: ./-name instead.
+    command: (b) => `python3 -m pytest ${args(b)}--rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
     needs: { bin: () => ['python3'] },
+    noTests: /no tests ran/,
   },
   // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
   'go-test': {
-    list: { command: `go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...` },
     // runner-args go to go test (after gotestsum's --).
     command: (b) => `gotestsum --format=testname --junitfile={junit} -- ${args(b)}{tests}`,
     needs: { bin: () => ['go', 'gotestsum'] },
   },
   // The rspec_junit_formatter gem writes each testcase's file.
   rspec: {
-    list: { glob: 'spec/**/*_spec.rb', match: (p) => /^spec\/.*_spec\.rb$/.test(p), skipDir: /^(node_modules|\.git|vendor)$/ },
     command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec ${args(b)}--format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
     needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
+    noTests: /No examples found|^0 examples, 0 failures/m,
   },
 };
+
+/**
+ * The batch's files as arguments that no runner reads as options (for runners where `--` does not do
+ * that): a path starting with '-' is given as ./path, the same file. Shell-quoted.
+ */
+export function notOptions(tests: string[]): string {
+  return tests.map((t) => shellQuote(t.startsWith('-') ? `./${t}` : t)).join(' ');
+}
 
 /** --format "<our formatter>":"{junit}", the quotes being cucumber-js's own (for paths holding colons). */
 function cucumberJUnitFormat(b: BatchContext): string {
   return `--format=${shellQuote(`"${join(b.helperDir, 'cucumber-junit.mjs')}":"`)}{junit}'"'`;
 }
 
-function bundler(cwd: string): boolean {
+/** Whether rspec runs through bundler (`bundle exec rspec`): a Gemfile in the working directory. */
+export function bundler(cwd: string): boolean {
   return existsSync(join(cwd, 'Gemfile'));
 }
 
-// ---- listing (controller) ----
+// ---- walking the working directory ----
 
 /** The files under `cwd` that the listing matches, relative and sorted. */
 export function listFiles(listing: FileListing, cwd: string): string[] {
@@ -204,7 +200,7 @@ const ALL_FILES = new Map<string, string[]>();
 function allFiles(cwd: string): string[] {
   let files = ALL_FILES.get(cwd);
   if (!files) {
-    files = listFiles({ glob: '**', match: () => true, skipDir: JS_SKIP }, cwd);
+    files = listFiles({ match: () => true, skipDir: JS_SKIP }, cwd);
     ALL_FILES.set(cwd, files);
   }
   return files;

@@ -1,4 +1,5 @@
 // Typed calls of the Lua scripts, one Redis round trip each, plus the read-back for the report.
+import { randomUUID } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import { defineScripts, type ScriptClient } from './scripts.js';
 import { scriptKeys, type RunKeys } from './keys.js';
@@ -37,9 +38,12 @@ export type ClaimReply =
   | { kind: 'empty' | 'wait' | 'stale' }
   | { kind: 'done'; state: RunState; reason: string };
 
-export interface RegisterReply { epoch: string; state: RunState; reason: string; heartbeatTtl: number; batchTimeout: number; noWorkerTimeout: number }
+export interface RegisterReply { kind: 'ok'; epoch: string; state: RunState; reason: string; heartbeatTtl: number; batchTimeout: number; noWorkerTimeout: number }
+/** Another live instance holds the worker id (its heartbeat key expires in expiresInMs unless refreshed). */
+export interface RegisterClash { kind: 'clash'; expiresInMs: number }
 export type HeartbeatReply = { kind: 'ok' | 'reclaimed'; state: RunState; reason: string; controllerAlive: boolean } | { kind: 'stale' };
-export interface ReportReply { kind: 'ok' | 'fenced' | 'stale'; finals: Record<string, FinalStatus> }
+/** unknown: Redis has no such lease (it lost its last writes); fenced like a reclaimed lease. */
+export interface ReportReply { kind: 'ok' | 'fenced' | 'unknown' | 'stale'; finals: Record<string, FinalStatus> }
 export interface Progress {
   state: RunState; reason: string; total: number; done: number; queued: number; requeued: number;
   running: number; live: number; nowMs: number; reaped: string[];
@@ -62,7 +66,11 @@ function parseJson<T>(s: string, empty: T): T {
 export class Queue {
   readonly redis: ScriptClient;
 
-  constructor(redis: Redis | Cluster, readonly keys: RunKeys) {
+  /**
+   * `instance`: this process's token, kept in the worker record at register, so that a second live
+   * process given the same worker id is told apart from a restart of a dead one.
+   */
+  constructor(redis: Redis | Cluster, readonly keys: RunKeys, readonly instance: string = randomUUID()) {
     this.redis = defineScripts(redis);
   }
 
@@ -99,14 +107,27 @@ export class Queue {
     return Number(r);
   }
 
-  async register(worker: string): Promise<RegisterReply | null> {
-    const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker)) as string[] | null;
+  /** Redis's clock, in ms (the scripts' time). */
+  async redisTimeMs(): Promise<number> {
+    const [s, us] = await this.redis.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+
+  /** Whether the run is complete or aborted and was reset before `ms` (Redis time). */
+  async finishedBefore(ms: number): Promise<boolean> {
+    const [state, createdAt] = await this.redis.hmget(this.keys.meta, 'state', 'createdAt');
+    return (state === 'complete' || state === 'aborted') && Number(createdAt) < ms;
+  }
+
+  async register(worker: string): Promise<RegisterReply | RegisterClash | null> {
+    const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker, this.instance)) as string[] | null;
     if (!r) return null;
-    return { epoch: r[0], state: r[1] as RunState, reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
+    if (r[0] === 'clash') return { kind: 'clash', expiresInMs: Number(r[1]) };
+    return { kind: 'ok', epoch: r[0], state: r[1] as RunState, reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
   }
 
   async claim(epoch: string, worker: string): Promise<ClaimReply> {
-    const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker)) as (string | number)[];
+    const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker, this.instance)) as (string | number)[];
     const kind = String(r[0]);
     if (kind === 'ok') {
       return { kind, lease: String(r[1]), isolated: Number(r[2]) === 1, attempt: Number(r[3]), tests: r.slice(4).map(String) };
@@ -127,14 +148,14 @@ export class Queue {
   }
 
   async heartbeat(epoch: string, worker: string): Promise<HeartbeatReply> {
-    const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller)) as (string | number)[];
+    const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller, this.instance)) as (string | number)[];
     if (r[0] === 'stale') return { kind: 'stale' };
     return { kind: r[0] as 'ok' | 'reclaimed', state: r[1] as RunState, reason: String(r[2] ?? ''), controllerAlive: Number(r[3]) === 1 };
   }
 
   /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */
   async release(epoch: string, worker: string, lease: string, state: 'cancelled' | 'finished'): Promise<number> {
-    const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state);
+    const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state, this.instance);
     return r === 'stale' ? 0 : Number(r);
   }
 
@@ -153,12 +174,43 @@ export class Queue {
     return String(await this.redis.sl_abort(...this.k(), epoch, reason));
   }
 
+  /** Records the run's verdict in its meta hash; false (nothing written) when the run is gone or was reset. */
+  async verdict(epoch: string, passed: boolean): Promise<boolean> {
+    return (await this.redis.sl_verdict(...this.k(), epoch, passed ? 'passed' : 'failed')) === 'OK';
+  }
+
+  /** Every field of a hash, READ_CHUNK at a time (HSCAN): one HGETALL of a large hash blocks Redis. */
+  private async scanHash(key: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>(); // HSCAN may return a field twice
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', READ_CHUNK);
+      for (let i = 0; i < flat.length; i += 2) out.set(flat[i], flat[i + 1]);
+      cursor = next;
+    } while (cursor !== '0');
+    return out;
+  }
+
+  /** The leases 1..meta.seq (a lease's id is the seq that numbered it), READ_CHUNK per HMGET. */
+  private async readLeases(seq: number): Promise<[string, string][]> {
+    const out: [string, string][] = [];
+    for (let i = 1; i <= seq; i += READ_CHUNK) {
+      const ids = Array.from({ length: Math.min(READ_CHUNK, seq - i + 1) }, (_, j) => String(i + j));
+      const vals = await this.redis.hmget(this.keys.leases, ...ids);
+      ids.forEach((id, j) => {
+        const v = vals[j];
+        if (v) out.push([id, v]);
+      });
+    }
+    return out;
+  }
+
   /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
   async readRun(queue: string, run: string, ids: string[]): Promise<RunData> {
     const { redis, keys } = this;
-    const [meta, workersRaw, leasesRaw, time] = await Promise.all([
-      redis.hgetall(keys.meta), redis.hgetall(keys.workers), redis.hgetall(keys.leases), redis.time(),
-    ]);
+    const [meta, time] = await Promise.all([redis.hgetall(keys.meta), redis.time()]);
+    const workersRaw = await this.scanHash(keys.workers);
+    const leasesRaw = await this.readLeases(Number(meta.seq ?? 0));
     const tests: RunData['tests'] = [];
     for (let i = 0; i < ids.length; i += READ_CHUNK) {
       const chunk = ids.slice(i, i + READ_CHUNK);
@@ -171,19 +223,17 @@ export class Queue {
       for (const s of part) history.push(JSON.parse(s) as HistoryEntry);
       if (part.length < READ_CHUNK) break;
     }
-    const workers: WorkerRecord[] = Object.entries(workersRaw)
+    const workers: WorkerRecord[] = [...workersRaw]
       .filter(([id]) => id !== '_')
       .map(([id, v]) => {
         const w = JSON.parse(v);
         return { id, state: w.state as WorkerState, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
       });
-    const batches: BatchRecord[] = Object.entries(leasesRaw)
-      .filter(([id]) => id !== '_')
+    const batches: BatchRecord[] = leasesRaw
       .map(([id, v]) => {
         const l = JSON.parse(v);
         return { id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st };
-      })
-      .sort((a, b) => Number(a.id) - Number(b.id));
+      });
     const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     return {
       queue, run, state: (meta.state ?? 'seeding') as RunState, abortReason: meta.reason ?? '',

@@ -23,6 +23,11 @@ function isCertificateError(code: string): boolean {
   return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/.test(code);
 }
 
+/** The certificate's issuer is not trusted: what a CA in redis-ca cures (an expired or misnamed one it does not). */
+function isUntrustedIssuer(code: string): boolean {
+  return /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
+}
+
 /** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
 export function tlsOptions(cfg: Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'redisInsecure'>): ConnectionOptions | undefined {
   if (!cfg.redisUrl.startsWith('rediss:')) {
@@ -64,6 +69,9 @@ export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}):
   const common: RedisOptions = {
     ...(tls ? { tls } : {}),
     connectionName: opts.name,
+    // No CLIENT SETINFO on connect (ioredis 5.10+): the ACL user of docs/redis-acl.md may not run it, and
+    // Redis 7.2+ and Valkey would log a NOPERM for every connection.
+    disableClientInfo: true,
     maxRetriesPerRequest: null,
     connectTimeout: 5_000,
   };
@@ -108,8 +116,10 @@ export async function connectRedis(cfg: RedisConfig, opts: ConnectOptions = {}):
   } catch (e) {
     redis.disconnect();
     const why = (lastError || (e as Error).message) +
-      (isCertificateError(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
-    throw new InputError(`Input '${INPUT.redisUrl}': cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s (${why})`);
+      (isUntrustedIssuer(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
+    // A refused certificate fails at once (see retry), not after the connect timeout.
+    const what = isCertificateError(lastCode) ? `the certificate of Redis at ${host} was refused` : `cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s`;
+    throw new InputError(`Input '${INPUT.redisUrl}': ${what} (${why})`);
   } finally {
     clearTimeout(timer);
   }

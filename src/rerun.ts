@@ -12,11 +12,6 @@ export function previousKeys(cfg: CommonConfig): RunKeys | null {
   return runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${cfg.runAttempt - 1}`);
 }
 
-/** The controller records the verdict of a run in its meta hash when it ends. */
-export async function recordVerdict(redis: RedisClient, keys: RunKeys, passed: boolean): Promise<void> {
-  await redis.hset(keys.meta, 'result', passed ? 'passed' : 'failed');
-}
-
 export async function previousAttemptPassed(redis: RedisClient, cfg: CommonConfig): Promise<boolean> {
   const keys = previousKeys(cfg);
   return keys ? (await redis.hget(keys.meta, 'result')) === 'passed' : false;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis, Cluster } from 'ioredis';
 
-export const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort'] as const;
+export const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort', 'verdict'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 // One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
@@ -19,6 +19,7 @@ const FILES: Record<ScriptName | 'lib', URL> = {
   release: new URL('./lua/release.lua', import.meta.url),
   reap: new URL('./lua/reap.lua', import.meta.url),
   abort: new URL('./lua/abort.lua', import.meta.url),
+  verdict: new URL('./lua/verdict.lua', import.meta.url),
 };
 
 function source(name: ScriptName | 'lib'): string {

@@ -1,21 +1,26 @@
 // Listing the tests of a run from `tests` (ids and globs), `tests-file` and `tests-command`.
+import * as exec from '@actions/exec';
 import * as glob from '@actions/glob';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { INPUT } from './names.js';
 import { InputError } from './inputs.js';
-import { PRESETS, listFiles, type RunnerName } from './presets.js';
+import { discoverTests } from './discovery/index.js';
+import type { RunnerName } from './presets.js';
 
 const GLOB_CHARS = /[*?[{]/;
+/** Output a command wrote before it exited is read by then; this only bounds a wait for stragglers. */
+const READ_AFTER_EXIT_MS = 500;
 
 export interface TestSources {
   tests: string;
   testsFile: string;
   testsCommand: string;
   workingDirectory: string;
-  /** Lists the tests when the three inputs above are empty. */
+  /** Lists the tests, by the runner itself, when the three inputs above are empty. */
   runner?: RunnerName;
+  /** The user's arguments for the runner, given to its listing too. */
+  runnerArgs?: string[];
 }
 
 /** The `tests` input is YAML text: trim it. Files and command output keep ids exactly (spaces included). */
@@ -31,26 +36,23 @@ async function expandGlob(pattern: string, cwd: string): Promise<string[]> {
   return files.map((f) => relative(cwd, f).split(sep).join('/')).sort();
 }
 
-function runCommand(command: string, cwd: string, what = `Input '${INPUT.testsCommand}'`): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.on('error', (e) => reject(new InputError(`${what} could not start: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) resolvePromise(out);
-      else reject(new InputError(`${what} exited with code ${code}`));
+/**
+ * A command's stdout. @actions/exec reads it until the command exits, then at most READ_AFTER_EXIT_MS
+ * longer: a background process the command leaves holding its stdout does not delay the run (Node's
+ * 'close' would wait for it).
+ */
+async function runCommand(command: string, cwd: string, what = `Input '${INPUT.testsCommand}'`): Promise<string> {
+  let res: exec.ExecOutput;
+  try {
+    res = await exec.getExecOutput('bash', ['-c', command], {
+      cwd, silent: true, ignoreReturnCode: true, delay: READ_AFTER_EXIT_MS,
+      listeners: { stderr: (d: Buffer) => process.stderr.write(d) },
     });
-  });
-}
-
-/** The tests a runner preset lists: its test files, or its listing command's lines. */
-async function presetTests(runner: Exclude<RunnerName, 'custom'>, cwd: string): Promise<string[]> {
-  const { list } = PRESETS[runner];
-  if ('command' in list) return lines(await runCommand(list.command, cwd, `The '${runner}' listing (${list.command})`), false);
-  const files = listFiles(list, cwd);
-  if (files.length === 0) throw new InputError(`Input '${INPUT.runner}' (${runner}): no test file matches ${list.glob} in ${cwd}`);
-  return files;
+  } catch (e) {
+    throw new InputError(`${what} could not start: ${(e as Error).message}`);
+  }
+  if (res.exitCode !== 0) throw new InputError(`${what} exited with code ${res.exitCode}`);
+  return res.stdout;
 }
 
 /** Test ids in order of first appearance, duplicates dropped. Throws when the list is empty. */
@@ -77,7 +79,7 @@ export async function listTests(src: TestSources): Promise<string[]> {
   }
   if (src.testsCommand) ids.push(...lines(await runCommand(src.testsCommand, cwd), false));
   if (!src.tests.trim() && !src.testsFile && !src.testsCommand && src.runner && src.runner !== 'custom') {
-    ids.push(...(await presetTests(src.runner, cwd)));
+    ids.push(...(await discoverTests(src.runner, cwd, src.runnerArgs)));
   }
   const unique = [...new Set(ids)];
   if (unique.length === 0) {

@@ -49,6 +49,9 @@ export class WarmRunner {
   /** Kills the runner's whole group (nothing it started outlives it); the next batch starts a new one. */
   stop(): void {
     if (this.proc?.pid) killProcessGroup(this.proc.pid, 'SIGKILL');
+    // Forgotten at once: its exit may not have been seen yet, and the next batch must not be sent to it.
+    this.proc = undefined;
+    this.exit = undefined;
   }
 
   /** The live runner, started when there is none. */
@@ -99,7 +102,9 @@ export class WarmBatch {
     const files = await batchFiles(this.setup);
     const outcome = (exitCode: number | null, signal: string | null, timedOut: boolean, durationMs: number): Promise<BatchOutcome> =>
       written(files).then((junitFiles) => ({
-        exitCode, signal, timedOut, cancelled: this.cancelled, junitFiles, usesJUnit: true, durationMs, costsFile: files.costsPath,
+        // The runner's output goes straight to the worker's: a batch's files that it does not run are failed
+        // cases of its JUnit (vitest-junit.mjs), or no result (jest), rather than words to look for.
+        exitCode, signal, timedOut, cancelled: this.cancelled, junitFiles, usesJUnit: true, durationMs, outputTail: '', costsFile: files.costsPath,
       }));
     if (this.cancelled) return outcome(null, null, false, 0);
 

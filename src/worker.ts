@@ -16,13 +16,17 @@ import { Queue, type RegisterReply } from './queue.js';
 import { closeRedis, connectRedis, type RedisClient } from './redis.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
-import { usePreset, type PresetUse } from './presets.js';
+import { PRESETS, usePreset, type PresetName, type PresetUse } from './presets.js';
+import { withoutAnsi } from './annotations.js';
 import { WarmRunner } from './warm.js';
 
 const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
 const EXIT_DEADLINE_MS = 4_500;
 const MESSAGE_MAX = 4_000;
+/** Watching a worker-id held by another instance: how often, and how much later expiry means a refresh. */
+const CLASH_POLL_MS = 250;
+const CLASH_SLACK_MS = 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,6 +39,11 @@ function logIds(lines: string[]): void {
   core.info(`::${token}::`);
 }
 
+/** Ids in a warning: the first few, and how many more. */
+function someIds(ids: string[], max = 10): string {
+  return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
+}
+
 /** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
 export function batchResults(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
   const read = resultsOf(out, tests, cwd);
@@ -44,18 +53,28 @@ export function batchResults(out: BatchOutcome, tests: string[], cwd: string): {
   return read;
 }
 
-/** Results of a batch: JUnit when it has any, else the exit code rule of the contract. */
+/**
+ * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
+ * test without one has no result (even when none of the batch's has one: a report of other files
+ * is no pass); with no JUnit file at all, the exit code rule.
+ */
 function resultsOf(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
   if (out.junitFiles.length > 0) {
     const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
     for (const w of warnings) core.warning(w);
-    if (results.size > 0) {
-      for (const r of results.values()) {
-        r.message = r.message.slice(0, MESSAGE_MAX);
-        r.timed = true;
-      }
-      return { results, end: out.timedOut ? 'timeout' : 'lost' };
+    for (const r of results.values()) {
+      r.message = r.message.slice(0, MESSAGE_MAX);
+      r.timed = true;
     }
+    const missing = tests.filter((id) => !results.has(id));
+    if (missing.length > 0 && !out.timedOut && !out.signal) {
+      core.warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
+        `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
+    }
+    return { results, end: out.timedOut ? 'timeout' : 'lost' };
+  }
+  if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
+    core.warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
   }
   const results = new Map<string, TestResult>();
   if (out.timedOut) return { results, end: 'timeout' };
@@ -72,10 +91,29 @@ function resultsOf(out: BatchOutcome, tests: string[], cwd: string): { results: 
   return { results, end: 'split' };
 }
 
+/**
+ * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
+ * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
+ * would requeue them until lost).
+ */
+export function runnerFoundNoTests(runner: PresetName, outputTail: string, tests: string[], results: Map<string, TestResult>): void {
+  const text = withoutAnsi(outputTail);
+  const found = PRESETS[runner].noTests?.exec(text);
+  if (!found) return;
+  const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
+  for (const id of tests) {
+    const r = results.get(id);
+    if (r?.timed) continue; // the runner's own result for it
+    results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
+  }
+}
+
 class Worker {
   private queue!: Queue;
   private redis!: RedisClient;
   private epoch = '';
+  /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
+  private id: string;
   private heartbeatTtl = 30;
   private batchTimeout = 0;
   /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
@@ -99,6 +137,7 @@ class Worker {
 
   constructor(private readonly cfg: WorkerConfig) {
     this.noWorkerTimeout = cfg.noWorkerTimeout;
+    this.id = cfg.workerId;
   }
 
   private joined(reg: RegisterReply): void {
@@ -136,10 +175,17 @@ class Worker {
   private async join(): Promise<boolean> {
     const { cfg } = this;
     const started = Date.now();
-    let said = false;
+    // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
+    const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
+    let said = '';
     let idle = IDLE_MIN_MS;
     for (;;) {
-      const reg = await this.queue.register(cfg.workerId);
+      const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
+      // A run id used again (act, a retried controller): a run that finished before this worker started
+      // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
+      // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
+      const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
+      const reg = earlier ? null : await this.register();
       if (reg) {
         this.joined(reg);
         return true;
@@ -150,11 +196,14 @@ class Worker {
         core.notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
         return false;
       }
-      if (!said) {
-        core.info(`Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`);
-        said = true;
+      const why = earlier
+        ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
+        : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
+      if (why !== said) {
+        core.info(why);
+        said = why;
       }
-      if (Date.now() - started > cfg.noWorkerTimeout * 1000) {
+      if (waitedOut) {
         throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
       }
       await sleep(idle);
@@ -162,8 +211,30 @@ class Worker {
     }
   }
 
+  /**
+   * Registers under this.id. An id that another live worker holds (two jobs given one worker-id) is not
+   * taken over: its heartbeat key either runs out (a previous process of this worker, dead: the id is
+   * taken over) or is refreshed (a live twin: this worker takes the id with a suffix, -2, -3, ...).
+   */
+  private async register(): Promise<RegisterReply | null> {
+    let watched: number | undefined; // when the holder's heartbeat key expires, as first seen
+    for (let n = 1; ;) {
+      const reg = await this.queue.register(this.id);
+      if (reg?.kind !== 'clash') return reg;
+      const expiresAt = Date.now() + reg.expiresInMs;
+      if (n === 1 && (watched === undefined || expiresAt <= watched + CLASH_SLACK_MS)) {
+        watched ??= expiresAt;
+        await sleep(CLASH_POLL_MS);
+        continue;
+      }
+      const next = `${this.cfg.workerId}-${++n}`;
+      core.warning(`worker-id ${this.id} is in use by another live worker (two jobs given the same worker-id?): this worker runs as ${next}`);
+      this.id = next;
+    }
+  }
+
   private async rejoin(): Promise<void> {
-    const reg = await this.queue.register(this.cfg.workerId);
+    const reg = await this.register();
     if (!reg) throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
     if (reg.epoch !== this.epoch) core.warning(`run ${this.cfg.runId} was restarted by its controller; rejoining`);
     this.joined(reg);
@@ -173,10 +244,10 @@ class Worker {
   private async heartbeat(): Promise<void> {
     if (this.stopping) return;
     try {
-      const hb = await this.queue.heartbeat(this.epoch, this.cfg.workerId);
+      const hb = await this.queue.heartbeat(this.epoch, this.id);
       if (hb.kind === 'reclaimed' && !this.reclaimed) {
         this.reclaimed = true;
-        core.warning(`worker ${this.cfg.workerId} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
+        core.warning(`worker ${this.id} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
       }
       if (hb.kind === 'stale') {
         // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
@@ -216,10 +287,10 @@ class Worker {
     for (;;) {
       if (this.stopping) return new Promise(() => {}); // the signal handler exits
       if (this.fatal) {
-        await this.queue.release(this.epoch, cfg.workerId, '', 'cancelled');
+        await this.queue.release(this.epoch, this.id, '', 'cancelled');
         throw new Error(this.fatal);
       }
-      const c = await this.queue.claim(this.epoch, cfg.workerId);
+      const c = await this.queue.claim(this.epoch, this.id);
       if (c.kind === 'ok') {
         idle = IDLE_MIN_MS;
         await this.runBatch(c.lease, c.tests, c.isolated, c.attempt);
@@ -240,11 +311,14 @@ class Worker {
     const { cfg } = this;
     core.startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
     logIds(tests.map((t) => `  - ${t}`));
-    const setup = { tests, workerId: cfg.workerId, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp };
+    const setup = { tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp };
     // A requeued test runs alone in a fresh process: whatever the warm runner carried over cannot be why.
     const run = this.warm && !isolated
       ? this.warm.batch(setup)
-      : new BatchRun({ ...setup, command: this.preset?.render(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, junitGlob: cfg.junit });
+      : new BatchRun({
+        ...setup, command: this.preset?.render(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, junitGlob: cfg.junit,
+        keepTail: this.preset !== undefined,
+      });
     this.current = { run, lease };
     let out: BatchOutcome;
     try {
@@ -259,7 +333,8 @@ class Worker {
       return;
     }
     const { results, end } = batchResults(out, tests, cfg.workingDirectory);
-    const reply = await this.queue.report(this.epoch, cfg.workerId, lease, end, results);
+    if (this.preset && cfg.runner !== 'custom') runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
+    const reply = await this.queue.report(this.epoch, this.id, lease, end, results);
     this.current = null;
     this.batches++;
     this.testsRun += tests.length;
@@ -272,7 +347,8 @@ class Worker {
       if (fin === 'failed' || fin === 'lost') this.bad.set(t, fin);
       return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
     }));
-    if (reply.kind === 'fenced' || reply.kind === 'stale') await this.rejoin();
+    if (reply.kind === 'unknown') core.warning(`batch ${lease} is unknown to Redis (it lost its last writes: restarted from older data?); rejoining`);
+    if (reply.kind !== 'ok') await this.rejoin();
   }
 
   private outputs(): void {
@@ -283,9 +359,9 @@ class Worker {
 
   private async finish(state: string, reason: string): Promise<number> {
     const { cfg } = this;
-    await this.queue.release(this.epoch, cfg.workerId, '', 'finished');
+    await this.queue.release(this.epoch, this.id, '', 'finished');
     this.outputs();
-    core.info(`worker ${cfg.workerId}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
+    core.info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
     if (state === 'aborted') {
       core.setFailed(`run aborted by the controller: ${reason}`);
       return 1;
@@ -309,14 +385,14 @@ class Worker {
       this.warm?.stop();
       void (async () => {
         try {
-          const n = await this.queue.release(this.epoch, this.cfg.workerId, cur?.lease ?? '', 'cancelled');
+          const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
           core.info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
         } catch (e) {
           core.warning(`could not hand tests back: ${(e as Error).message} (the controller requeues them after heartbeat-ttl)`);
         }
         this.outputs();
         rmSync(this.tmp, { recursive: true, force: true });
-        core.setFailed(`worker ${this.cfg.workerId} cancelled by ${sig}`);
+        core.setFailed(`worker ${this.id} cancelled by ${sig}`);
         await closeRedis(this.redis);
         process.exit(1);
       })();

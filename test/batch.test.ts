@@ -280,6 +280,24 @@ describe('BatchRun', () => {
     expect(out.junitFiles.slice(1).sort()).toEqual([path.join(reports, 'new.xml'), path.join(reports, 'rewritten.xml')]);
   });
 
+  it('keepTail: streams the output and keeps its end, the last words before the exit included', async () => {
+    const out = await new BatchRun(spec({ keepTail: true, command: "head -c 9000 /dev/zero | tr '\\0' x; echo; echo 'last words' >&2; exit 3" })).start();
+    expect(out.exitCode).toBe(3);
+    expect(out.outputTail).toMatch(/^x+\n/);
+    expect(out.outputTail).toContain('last words\n');
+    expect(out.outputTail.length).toBe(8 * 1024);
+    // Without keepTail the output is inherited and nothing is kept.
+    expect((await new BatchRun(spec({ command: 'echo words' })).start()).outputTail).toBe('');
+  });
+
+  it('keepTail: a process that left the group and holds the output open does not hold the batch up', async () => {
+    const t0 = Date.now();
+    const out = await new BatchRun(spec({ keepTail: true, command: 'setsid sleep 6 & echo done' })).start();
+    expect(out.exitCode).toBe(0);
+    expect(out.outputTail).toBe('done\n');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
   it('has no junit file when the command writes none', async () => {
     const out = await new BatchRun(spec({ command: 'echo {junit} > /dev/null' })).start();
     expect(out).toMatchObject({ usesJUnit: true, junitFiles: [] });

@@ -12,7 +12,7 @@ import { renderCommand } from '../src/batch.js';
 import {
   INPUT_OPTIONS, UsageError, actionInputs, describeFor, getterOf, helpText, joinCommand, optionsOf, parseActionInputs, parseArgs,
 } from '../src/cli-options.js';
-import { optionMessage, parseProgress } from '../src/cli-run.js';
+import { optionMessage, parseProgress, runBatchSize } from '../src/cli-run.js';
 import { PlainFilter, installPlainStdout, markdownToText, plainLine } from '../src/cli-text.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -189,6 +189,24 @@ describe('options and action.yml', () => {
   });
 });
 
+describe('run: batch size', () => {
+  const size = (args: string[], batchSize: number, tests: number, workers: number) =>
+    runBatchSize(parseArgs(['run', ...args, '--', 'true']), { batchSize } as ControllerConfig, tests, workers);
+
+  test('by default, the default cut to ceil(tests / workers): every worker gets work', () => {
+    expect(size([], 10, 12, 4)).toBe(3);
+    expect(size([], 10, 13, 4)).toBe(4);
+    expect(size([], 10, 2, 4)).toBe(1);
+    expect(size([], 10, 1000, 4)).toBe(10);
+  });
+
+  test('a batch-size or batch-duration the user gave is kept', () => {
+    expect(size(['--batch-size', '10'], 10, 12, 4)).toBe(10);
+    expect(size(['--batch-duration', 'auto'], 10, 12, 4)).toBe(10);
+    expect(size(['--batch-duration=30', '--batch-size=50'], 50, 12, 4)).toBe(50);
+  });
+});
+
 describe('joinCommand', () => {
   test('words are shell-quoted where needed; placeholders stay bare', () => {
     expect(joinCommand(['npx', 'vitest', 'run', '--reporter=junit', '--outputFile={junit}', '{tests}']))
@@ -287,6 +305,15 @@ describe('bin/shardless.js', () => {
     expect(top.status).toBe(0);
     expect(top.stdout).toContain('Usage: shardless <command>');
     expect(cli().status).toBe(2);
+  });
+
+  test("--version prints package.json's version, exit 0", () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const r = cli(flag);
+      expect(r.status, flag).toBe(0);
+      expect(r.stdout, flag).toBe(`${version}\n`);
+    }
   });
 
   test('invalid values and a missing run id: exit 2, naming the option, without workflow commands', () => {

@@ -219,10 +219,8 @@ describe('redisUrl', () => {
       .map(([u, parts, h]) => `redis://${u}:${parts.join('')}@${h}:6379`),
   );
 
-  // BUG (src/inputs.ts redisUrl): `decodeURIComponent(parsed.password)` throws a URIError for a password
-  // with a malformed percent sequence (e.g. `redis://:%ZZ@127.0.0.1:6379`, a pasted password holding '%'):
-  // the action then fails with "URI malformed", naming no input. Expected: an InputError naming
-  // 'redis-url' (or register the raw password when it does not decode). Remove `.fails` once fixed.
+  // A password with a malformed percent sequence (e.g. `redis://:%ZZ@127.0.0.1:6379`, a pasted password
+  // holding '%') is an InputError naming 'redis-url', not a bare "URI malformed" (src/inputs.ts redisUrl).
   test('any string (input or environment): a URL, or only an InputError', () => {
     fc.assert(
       fc.property(urlish, fc.constantFrom('input', 'SHARDLESS_REDIS_URL', 'REDIS_URL'), (s, where) => {

@@ -10,11 +10,13 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { InputError, readInputs, type Getter } from '../src/inputs.js';
 import { readJUnitFiles } from '../src/junit.js';
 import {
-  PRESETS, RUNNERS, checkNeeds, listFiles, mochaKeepOnly, playwrightFiles, vitestExcludes, writeHelpers,
+  PRESETS, RUNNERS, checkNeeds, mochaKeepOnly, playwrightFiles, vitestExcludes, writeHelpers,
   type BatchContext, type PresetName,
 } from '../src/presets.js';
 import { listTests } from '../src/testlist.js';
+import { runnerFoundNoTests } from '../src/worker.js';
 import { ROOT } from './helpers/action.js';
+import { MISSING, PYTHON_PATH, requireInstalled, skipMissing } from './helpers/toolchains.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runners');
 
@@ -35,86 +37,58 @@ function touch(...paths: string[]): void {
 
 const ctx = (tests: string[], cwd = wd, args: string[] = []): BatchContext => ({ tests, cwd, helperDir: '/h', args });
 const render = (name: PresetName, tests: string[], cwd = wd, args: string[] = []) => PRESETS[name].command(ctx(tests, cwd, args));
-const fileListing = (name: PresetName) => {
-  const { list } = PRESETS[name];
-  if ('command' in list) throw new Error(`${name} lists by a command`);
-  return list;
-};
+describe('listTests with a runner: the runner lists (src/discovery; test/discovery.test.ts for configurations)', () => {
+  const src = { tests: '', testsFile: '', testsCommand: '' };
 
-describe('listing: the runner’s default test files', () => {
-  const cases: [PresetName, string[], string[]][] = [
-    ['vitest', ['a.test.ts', 'src/b.spec.tsx', 'c.test.mjs', 'd.spec.cjs', 'e.test.js'], ['a.ts', 'test.ts', 'f.test.py', 'g.tests.ts', 'node_modules/x/h.test.js']],
-    ['jest', ['a.test.js', 'src/b.spec.tsx', '__tests__/c.js', 'x/__tests__/y/d.mts', 'test.js'], ['a.js', 'tests/b.js', 'node_modules/x/c.test.js', '.git/d.test.js']],
-    ['mocha', ['test/a.js', 'test/b.cjs', 'test/c.mjs'], ['test/sub/d.js', 'test/e.ts', 'a.test.js', 'spec/a.js']],
-    ['node-test', ['a.test.js', 'b-test.mjs', 'c_test.cjs', 'test-d.js', 'test.js', 'test/e.js', 'x/test/y/f.mjs'], ['a.js', 'a.test.ts', 'tests/b.js', 'node_modules/test/c.js']],
-    ['playwright', ['tests/a.spec.ts', 'b.test.js', 'e2e/c.spec.mts'], ['a.ts', 'node_modules/p/d.spec.js']],
-    ['cucumber-js', ['features/a.feature', 'features/sub/b.feature'], ['a.feature', 'other/b.feature', 'features/steps.js']],
-    ['pytest', ['test_a.py', 'tests/sub/test_b.py', 'c_test.py'], ['a.py', 'test_a.txt', '.venv/lib/test_x.py', 'venv/test_y.py', 'build/test_z.py', 'node_modules/p/test_w.py']],
-    ['rspec', ['spec/a_spec.rb', 'spec/sub/b_spec.rb'], ['a_spec.rb', 'spec/a.rb', 'lib/spec/b_spec.rb']],
+  const suites: [PresetName, string[], () => string][] = [
+    ['vitest', ['-dash.test.js', 'a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js'], () => ''],
+    ['jest', ['-dash.test.js', 'a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js'], () => ''],
+    ['mocha', ['test/a.js', 'test/b-fail.js', 'test/b.js', 'test/data.js'], () => ''],
+    ['node-test', ['-dash.test.js', 'a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js'], () => ''],
+    ['playwright', ['tests/a.spec.js', 'tests/b-fail.spec.js', 'tests/data.spec.js', 'tests/sub/b.spec.js'], () => ''],
+    ['cucumber-js', ['features/a.feature', 'features/b-fail.feature', 'features/data.feature', 'features/sub/b.feature'], () => ''],
+    ['pytest', ['-dash_test.py', 'tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_b_fail.py', 'tests/test_data.py'], MISSING.pytest],
+    ['go-test', ['example.com/fixture/a', 'example.com/fixture/data', 'example.com/fixture/fail', 'example.com/fixture/sub/b'], MISSING['go-test']],
+    ['rspec', ['spec/a_spec.rb', 'spec/b_fail_spec.rb', 'spec/data_spec.rb', 'spec/sub/b_spec.rb'], MISSING.rspec],
   ];
-  test.each(cases)('%s', (name, yes, no) => {
-    touch(...yes, ...no);
-    expect(listFiles(fileListing(name), wd)).toEqual([...yes].sort());
-  });
-
-  test('go-test lists the packages that have tests, with go list', () => {
-    expect(PRESETS['go-test'].list).toEqual({ command: `go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...` });
-  });
+  for (const [runner, ids, missingOf] of suites) {
+    const missing = missingOf();
+    test.skipIf(skipMissing(missing))(`${runner} lists the files of its fixture suite${missing ? ` (not installed: ${missing})` : ''}`, async () => {
+      requireInstalled(runner, missing);
+      const path = process.env.PATH;
+      if (runner === 'pytest') process.env.PATH = PYTHON_PATH;
+      try {
+        expect(await listTests({ ...src, runner, workingDirectory: join(FIXTURES, runner) })).toEqual(ids);
+      } finally {
+        process.env.PATH = path;
+      }
+    }, 60_000);
+  }
 
   test('every runner but custom has a preset', () => {
     expect(Object.keys(PRESETS).sort()).toEqual(RUNNERS.filter((r) => r !== 'custom').sort());
   });
-});
-
-describe('listTests with a runner', () => {
-  const src = { tests: '', testsFile: '', testsCommand: '' };
-
-  test.each([
-    ['vitest', ['a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js']],
-    ['jest', ['a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js']],
-    ['mocha', ['test/a.js', 'test/b-fail.js', 'test/b.js', 'test/data.js']],
-    ['node-test', ['a.test.js', 'b-fail.test.js', 'data.test.js', 'sub/b.test.js']],
-    ['playwright', ['tests/a.spec.js', 'tests/b-fail.spec.js', 'tests/data.spec.js', 'tests/sub/b.spec.js']],
-    ['cucumber-js', ['features/a.feature', 'features/b-fail.feature', 'features/data.feature', 'features/sub/b.feature']],
-    ['pytest', ['tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_b_fail.py', 'tests/test_data.py']],
-    ['rspec', ['spec/a_spec.rb', 'spec/b_fail_spec.rb', 'spec/data_spec.rb', 'spec/sub/b_spec.rb']],
-  ] as const)('%s lists the files of its fixture suite', async (runner, ids) => {
-    expect(await listTests({ ...src, runner, workingDirectory: join(FIXTURES, runner) })).toEqual(ids);
-  });
 
   test('tests, tests-file or tests-command win over the preset', async () => {
-    touch('a.test.ts', 'b.test.ts', 'list.txt');
+    touch('list.txt');
     writeFileSync(join(wd, 'list.txt'), 'c\n');
     const base = { ...src, runner: 'vitest' as const, workingDirectory: wd };
-    expect(await listTests(base)).toEqual(['a.test.ts', 'b.test.ts']);
     expect(await listTests({ ...base, tests: 'x' })).toEqual(['x']);
     expect(await listTests({ ...base, testsFile: 'list.txt' })).toEqual(['c']);
     expect(await listTests({ ...base, testsCommand: 'echo d' })).toEqual(['d']);
-    expect(await listTests({ ...base, runner: 'custom', tests: '*.test.ts' })).toEqual(['a.test.ts', 'b.test.ts']);
   });
 
-  test('a preset that finds nothing fails, naming the input and the pattern', async () => {
-    await expect(listTests({ ...src, runner: 'rspec', workingDirectory: wd })).rejects.toThrow(
-      /^Input 'runner' \(rspec\): no test file matches spec\/\*\*\/\*_spec\.rb in /,
-    );
-  });
-
-  test('go-test runs its listing command (a stand-in go here)', async () => {
+  test('a runner that cannot list fails, naming the runner and with its own words', async () => {
     const bin = join(wd, 'bin');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'go'), '#!/bin/sh\necho "$@" > args.txt\nprintf "example.com/m/a\\n\\nexample.com/m/b\\n"\n');
+    writeFileSync(join(bin, 'go'), '#!/bin/sh\necho "pattern ./...: directory prefix . does not contain main module" >&2\nexit 1\n');
     chmodSync(join(bin, 'go'), 0o755);
     const path = process.env.PATH;
     process.env.PATH = `${bin}:${path}`;
     try {
-      expect(await listTests({ ...src, runner: 'go-test', workingDirectory: wd })).toEqual(['example.com/m/a', 'example.com/m/b']);
-    } finally {
-      process.env.PATH = path;
-    }
-    writeFileSync(join(bin, 'go'), '#!/bin/sh\nexit 3\n');
-    process.env.PATH = `${bin}:${path}`;
-    try {
-      await expect(listTests({ ...src, runner: 'go-test', workingDirectory: wd })).rejects.toThrow(/^The 'go-test' listing \(go list .*\) exited with code 3$/);
+      await expect(listTests({ ...src, runner: 'go-test', workingDirectory: wd })).rejects.toThrow(
+        /^runner 'go-test' could not list the tests: go list .* exited with code 1:\npattern \.\/\.\.\.: directory prefix \. does not contain main module$/,
+      );
     } finally {
       process.env.PATH = path;
     }
@@ -126,13 +100,15 @@ describe('the command of a batch', () => {
     touch('a.test.ts', 'data.test.ts', 'sub/a.test.ts', 'sub/[x] A.TEST.TS', 'b.test.ts', 'node_modules/m/a.test.ts');
     expect(render('vitest', ['a.test.ts'])).toBe(
       "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --reporter='/h/vitest-costs.mjs' --exclude='data.test.ts' " +
-        "--exclude='sub/\\[x\\] A.TEST.TS' --exclude='sub/a.test.ts' {tests}",
+        "--exclude='sub/\\[x\\] A.TEST.TS' --exclude='sub/a.test.ts' 'a.test.ts' # files of {tests-file}",
     );
     // Files of the batch are never excluded; nothing to exclude: no option.
     expect(render('vitest', ['a.test.ts', 'sub/a.test.ts', 'data.test.ts', 'sub/[x] A.TEST.TS'])).toBe(
-      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --reporter='/h/vitest-costs.mjs' {tests}",
+      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --reporter='/h/vitest-costs.mjs' 'a.test.ts' 'sub/a.test.ts' 'data.test.ts' 'sub/[x] A.TEST.TS' # files of {tests-file}",
     );
     expect(vitestExcludes(ctx(['b.test.ts']))).toBe('');
+    // A file whose name starts with '-' is given as ./name: vitest drops what follows `--`.
+    expect(render('vitest', ['-x.test.ts'])).toMatch(/ '\.\/-x\.test\.ts' # files of \{tests-file\}$/);
     // An id that is not a file (a folder) is a filter meant to select more: no exclusion at all.
     expect(vitestExcludes(ctx(['sub', 'a.test.ts']))).toBe('');
   });
@@ -183,16 +159,48 @@ describe('the command of a batch', () => {
 
   test('cucumber-js: our plugin keeps the batch’s scenarios, our formatter writes {junit}', () => {
     expect(render('cucumber-js', ['features/a.feature'])).toBe(
-      "npx --no -- cucumber-js --plugin='file:///h/cucumber-batch-only.mjs' --format=progress --format='\"/h/cucumber-junit.mjs\":\"'{junit}'\"' {tests}",
+      "npx --no -- cucumber-js --plugin='file:///h/cucumber-batch-only.mjs' --format=progress --format='\"/h/cucumber-junit.mjs\":\"'{junit}'\"' -- {tests}",
     );
   });
 
   test('pytest, go-test, rspec', () => {
-    expect(render('pytest', ['t/test_a.py'])).toBe('python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} {tests}');
+    expect(render('pytest', ['t/test_a.py', '-x_test.py'])).toBe(
+      "python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} 't/test_a.py' './-x_test.py' # files of {tests-file}",
+    );
     expect(render('go-test', ['example.com/m/a'])).toBe('gotestsum --format=testname --junitfile={junit} -- {tests}');
     expect(render('rspec', ['spec/a_spec.rb'])).toBe('rspec --format progress --format RspecJunitFormatter --out {junit} -- {tests}');
     touch('Gemfile');
     expect(render('rspec', ['spec/a_spec.rb'])).toBe('bundle exec rspec --format progress --format RspecJunitFormatter --out {junit} -- {tests}');
+  });
+});
+
+describe('a batch in which the runner found no test', () => {
+  const passed = (timed: boolean) => ({ outcome: 'passed' as const, durationMs: 5, message: '', ...(timed ? { timed } : {}) });
+
+  test('its words fail the files without a JUnit result; the others keep theirs', () => {
+    const results = new Map([['checks/a.check.js', passed(true)]]);
+    const tail = ' RUN  v4\n\u001b[31mNo test files found, exiting with code 1\u001b[39m\n\nfilter: dist/t1.test.js\ninclude: checks/**/*.check.js\nexclude: **/node_modules/**\nmore\n';
+    runnerFoundNoTests('vitest', tail, ['checks/a.check.js', 'dist/t1.test.js'], results);
+    expect(Object.fromEntries(results)).toEqual({
+      'checks/a.check.js': passed(true),
+      'dist/t1.test.js': {
+        outcome: 'failed', durationMs: 0,
+        message: 'vitest found no test to run in dist/t1.test.js; it said:\nNo test files found, exiting with code 1\nfilter: dist/t1.test.js\ninclude: checks/**/*.check.js\nexclude: **/node_modules/**',
+      },
+    });
+  });
+
+  test('an exit 0 (jest with passWithNoTests) is no pass', () => {
+    const results = new Map([['x.test.js', passed(false)]]);
+    runnerFoundNoTests('jest', 'No tests found, exiting with code 0\n', ['x.test.js'], results);
+    expect(results.get('x.test.js')).toMatchObject({ outcome: 'failed', durationMs: 5, message: expect.stringMatching(/^jest found no test to run in x\.test\.js; it said:\nNo tests found, exiting with code 0$/) });
+  });
+
+  test('without its words, nothing changes', () => {
+    const results = new Map([['x.test.js', passed(false)]]);
+    runnerFoundNoTests('jest', 'Tests: 1 passed\n', ['x.test.js', 'y.test.js'], results);
+    runnerFoundNoTests('node-test', 'No tests found\n', ['x.test.js', 'y.test.js'], results); // no words known for node-test
+    expect(Object.fromEntries(results)).toEqual({ 'x.test.js': passed(false) });
   });
 });
 

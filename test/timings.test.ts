@@ -430,10 +430,8 @@ describe('stored timings', () => {
     expect(await loadTimings(redis, r, 'tests', ['a'])).toEqual({ costs: new Map([['a', 7]]), startMs: 3 });
   });
 
-  // BUG (src/timings.ts timingsKeys vs src/keys.ts runKeys): the timings tag {repo/queue/timings} is
-  // also the tag of the run whose run-id is "timings" ({repo/queue/<run>}), so that run's meta and
-  // costs keys ARE the timings keys: its reset deletes the history, its seed overwrites it, and the
-  // save writes startMs into the run's meta. Flip to test() once the keys cannot meet.
+  // Were the timings tag {repo/queue/timings}, it would be the tag of the run whose run-id is "timings",
+  // and that run's reset would delete the history, its seed overwrite it.
   test('keys never meet a run\'s keys, even for run-id "timings"', () => {
     const k = timingsKeys('o/r', 'tests');
     const rk = runKeys('o/r', 'tests', 'timings');

@@ -1,8 +1,9 @@
 -- claim.lua: a worker takes its next batch under a new lease.
--- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).  ARGV: [1] epoch, [2] worker id.
+-- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).  ARGV: [1] epoch, [2] worker id,
+--   [3] instance token (see register.lua).
 -- Returns: {'ok', lease, isolated (0|1), attempt, id...}; {'empty'} when nothing is claimable now;
 --   {'wait'} while the run is seeding; {'done', state, reason} once complete or aborted;
---   {'stale'} when the epoch changed or the worker is not registered.
+--   {'stale'} when the epoch changed or the worker is not registered (as this instance).
 -- With meta.batchMs > 0 the batch is sized by estimated cost (see below), else it is batchSize tests.
 -- Cost: O(batch-size).
 -- Invariant 4: a test from the requeue is claimed alone. Invariant 2: each claimed test moves from a
@@ -13,11 +14,12 @@ if meta.state == 'complete' or meta.state == 'aborted' then return { 'done', met
 if meta.state ~= 'running' then return { 'wait' } end
 local wid = ARGV[2]
 local w = get_worker(wid)
-if not w then return { 'stale' } end
+-- Another instance took this worker id over (this one was presumed dead): it rejoins.
+if not w or (w.inst and ARGV[3] and w.inst ~= ARGV[3]) then return { 'stale' } end
 
 local function reply_for(lease)
   local attempt = 0
-  for _, v in ipairs(redis.call('HMGET', K_TESTS, unpack(lease.t))) do
+  for _, v in ipairs(hmget_many(K_TESTS, lease.t)) do
     local runs = tonumber(string.match(v or '', '|(%d+)|%d+|%d+|%d+$')) or 0
     if runs > attempt then attempt = runs end
   end
@@ -63,7 +65,7 @@ elseif meta.batchMs > 0 then
   -- The last two may go past batchMs by slackMs at most (0 for a batch-duration the user set).
   local cand = redis.call('LRANGE', K_QUEUE, 0, meta.batchSize - 1)
   if #cand > 0 then
-    local costs = redis.call('HMGET', K_COSTS, unpack(cand))
+    local costs = hmget_many(K_COSTS, cand)
     local workers = math.max(1, meta.live, meta.workers)
     local running = math.max(0, meta.inCost - (meta.inN * now - meta.inStarts))
     local starting = math.max(1, workers - meta.inN) * startMs
@@ -93,7 +95,7 @@ elseif meta.batchMs > 0 then
       local back = {}
       for i = #skipped, 1, -1 do back[#back + 1] = cand[skipped[i]] end
       -- LTRIM deletes an emptied list, and LPUSH would recreate it without a TTL.
-      if redis.call('LPUSH', K_QUEUE, unpack(back)) == #back then redis.call('EXPIRE', K_QUEUE, meta.ttl) end
+      if push_many('LPUSH', K_QUEUE, back) == #back then redis.call('EXPIRE', K_QUEUE, meta.ttl) end
     end
     meta.qcost = math.max(0, meta.qcost - cost)
   end
@@ -107,11 +109,10 @@ end
 
 -- Only tests waiting in a queue are claimed: a stray copy of an id (never expected) is dropped rather
 -- than run twice.
-local vals = redis.call('HMGET', K_TESTS, unpack(ids))
+local popped = load_popped(isolated and K_REQUEUE or K_QUEUE, ids, meta.ttl)
 local claimed, states = {}, {}
 for i, id in ipairs(ids) do
-  local st = unpack_test(id, vals[i])
-  if not st then return corrupt('queued test ' .. id .. ' has no state') end
+  local st = popped[i]
   if st.where == 'q' or st.where == 'r' then
     claimed[#claimed + 1] = id
     states[#states + 1] = st
@@ -129,7 +130,7 @@ for i, id in ipairs(claimed) do
   updates[#updates + 1] = id
   updates[#updates + 1] = pack_test(st)
 end
-redis.call('HSET', K_TESTS, unpack(updates))
+hset_many(K_TESTS, updates)
 put_lease(lease)
 inflight_add(meta, lease, 1)
 redis.call('HSET', K_META, 'qcost', math.floor(meta.qcost), 'inflight',

@@ -46,7 +46,7 @@ async function runBatch({ tests }) {
   for (const t of tests) {
     const found = specs.get(real(resolve(cwd, t)));
     if (found) chosen.push(...found);
-    else junit.notFound.push(resolve(cwd, t));
+    else junit.notFound.push({ file: resolve(cwd, t), id: t });
   }
   if (chosen.length === 0) {
     await junit.onTestRunEnd([]);

@@ -129,6 +129,18 @@ export function thawJob(frozen: number[]): void {
   signal(worker, 'SIGCONT');
 }
 
+/** A worker job of a chaos driver: its action, and what the driver did to it. */
+export interface Job {
+  id: string;
+  run: ActionRun;
+  startedAt: number;
+  /** Killed by the driver (its exit status is not checked). */
+  killed: boolean;
+  killedAt: number;
+  frozen: number[] | null;
+  thawAt: number;
+}
+
 /** SIGKILLs a job with its whole process tree (a runner machine lost): worker frozen first, then all. */
 export function killJob(pid: number): number[] {
   signal(pid, 'SIGSTOP');
@@ -369,6 +381,16 @@ export interface RunState {
 
 export function runPrefix(s: Scenario): string {
   return runKeys('local', s.queue, s.runId).prefix;
+}
+
+/** How many tests of the run are final, by its meta in Redis. */
+export async function doneCount(s: Scenario): Promise<number> {
+  const c = s.redis.client();
+  try {
+    return Number((await c.hget(`${runPrefix(s)}meta`, 'done')) ?? 0);
+  } finally {
+    c.disconnect();
+  }
 }
 
 function globEscape(s: string): string {

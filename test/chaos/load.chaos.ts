@@ -27,7 +27,11 @@ test(`load: ${WORKERS} workers, ${TESTS} tests through one Redis; the controller
   const hwmFile = join(s.dir, 'controller-hwm.txt');
   const controllerEnv = { NODE_OPTIONS: `--require ${join(ROOT, 'test', 'chaos', 'hwm-at-exit.cjs')}`, CHAOS_HWM_FILE: hwmFile };
 
+  // The workers start first and wait for the controller, so every one of them joins the run (one that
+  // came after the last batch would find the run complete and leave without registering).
   const t0 = Date.now();
+  const workers = Array.from({ length: WORKERS }, (_, i) => s.worker(`L${i + 1}`, { command: 'true' }));
+  await waitFor('every worker to wait for the controller', () => workers.every((w) => w.output().includes('Waiting for the controller')), 120_000, 200);
   const controller = s.controller([], {
     'tests-file': testsFile,
     'batch-size': '50',
@@ -35,7 +39,6 @@ test(`load: ${WORKERS} workers, ${TESTS} tests through one Redis; the controller
     'no-worker-timeout': '120',
     timeout: '240',
   }, controllerEnv);
-  const workers = Array.from({ length: WORKERS }, (_, i) => s.worker(`L${i + 1}`, { command: 'true' }));
   let polledHwmKb = 0;
   let redisPeak = 0;
   const poll = setInterval(() => {
@@ -57,7 +60,10 @@ test(`load: ${WORKERS} workers, ${TESTS} tests through one Redis; the controller
   const { report, state, figures } = await checkInvariants(s, tests, { maxAttempts: 3, complete: true, noLost: true });
   expect(report.status).toBe('passed');
   expect(report.counts.passed).toBe(TESTS);
-  // Every worker took part (the queue spreads 200 batches over 64 workers).
+  // Every worker joined the run and finished in it. Not every one need take a batch (most do).
+  expect(report.workers.map((w) => w.id).sort(), 'every worker registered').toEqual(workers.map((_, i) => `L${i + 1}`).sort());
+  for (const w of report.workers) expect(w.state, w.id).toBe('finished');
+  expect(report.workers.reduce((n, w) => n + w.batches, 0), 'batches of the workers vs leases').toBe(state.leases.length);
   const busy = new Set(state.leases.map((l) => l.w));
 
   expect(existsSync(hwmFile), 'the exit hook wrote the controller\'s VmHWM').toBe(true);

@@ -1,12 +1,14 @@
 // Chaos 2 and 3: Redis itself fails under a running run.
 //  - restarted WITH persistence (AOF, fsync always): once SIGKILLed and back at once, once SIGTERMed and
 //    down past heartbeat-ttl; every process reconnects on its own and the run completes with the invariants;
+//  - restarted from a snapshot taken a moment earlier (the last writes lost): workers whose leases Redis
+//    forgot rejoin, and the run completes with 0 lost;
 //  - restarted WITHOUT persistence (the run's state is gone), and the run's keys DELeted mid-run: every
 //    process notices and exits 1 with a message saying the run's state disappeared, in bounded time.
 
 import { afterAll, afterEach, expect, test } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
-import { removeTempDirs } from '../helpers/action.js';
+import { type ActionRun, removeTempDirs } from '../helpers/action.js';
 import { Scenario, cleanup, waitFor } from '../e2e/harness.js';
 import { checkInvariants, descendants, isLive, lastLine, printFigures, runPrefix, scanKeys, sleep } from './lib.js';
 
@@ -35,16 +37,34 @@ async function progress(s: Scenario): Promise<number> {
   }
 }
 
-test('Redis restarted with persistence (SIGKILL, then SIGTERM past heartbeat-ttl): everyone reconnects, the run completes', async () => {
-  const redis = await server(['--appendonly', 'yes', '--appendfsync', 'always']);
-  const s = new Scenario(redis, 'aof');
-  const tests = testList('aof', 160);
+/** 160 tests over 4 workers (batch-size 4, heartbeat-ttl 3, max-attempts 3), a quarter of them done. */
+async function quarterDone(redis: RedisServer, name: string) {
+  const s = new Scenario(redis, name);
+  const tests = testList(name, 160);
   const t0 = Date.now();
   const controller = s.controller(tests, { 'batch-size': '4', 'heartbeat-ttl': '3', 'max-attempts': '3' });
   const workers = ['w1', 'w2', 'w3', 'w4'].map((id) => s.worker(id));
-
-  // Outage 1: SIGKILL (no shutdown), back within a second: shorter than heartbeat-ttl.
   await waitFor('a quarter of the run to be done', async () => (await progress(s)) >= 40, 60_000, 100);
+  return { s, tests, t0, controller, workers };
+}
+
+/** The run ends as if nothing had happened: every process exits 0, every test passed, every invariant holds. */
+async function expectAllPassed(s: Scenario, controller: ActionRun, workers: ActionRun[], tests: string[], t0: number) {
+  await waitFor('the controller to exit', () => controller.exit, 120_000, 200);
+  const runMs = controller.exitedAt! - t0;
+  await s.allExited(30_000);
+  expect(controller.exit, lastLine(controller)).toEqual({ code: 0, signal: null });
+  for (const w of workers) expect(w.exit, `${w.name}: ${lastLine(w)}`).toEqual({ code: 0, signal: null });
+  const { report, figures } = await checkInvariants(s, tests, { maxAttempts: 3, complete: true, noLost: true });
+  expect(report.status).toBe('passed');
+  expect(report.counts.passed).toBe(tests.length);
+  return { runSeconds: +(runMs / 1000).toFixed(1), ...figures };
+}
+
+test('Redis restarted with persistence (SIGKILL, then SIGTERM past heartbeat-ttl): everyone reconnects, the run completes', async () => {
+  const redis = await server(['--appendonly', 'yes', '--appendfsync', 'always']);
+  const { s, tests, t0, controller, workers } = await quarterDone(redis, 'aof');
+  // Outage 1: SIGKILL (no shutdown), back within a second: shorter than heartbeat-ttl.
   let down = Date.now();
   await redis.stop('SIGKILL');
   await sleep(800);
@@ -62,15 +82,34 @@ test('Redis restarted with persistence (SIGKILL, then SIGTERM past heartbeat-ttl
   await redis.restart();
   const outage2Ms = Date.now() - down;
 
-  await waitFor('the controller to exit', () => controller.exit, 120_000, 200);
-  const runMs = controller.exitedAt! - t0;
-  await s.allExited(30_000);
-  expect(controller.exit, lastLine(controller)).toEqual({ code: 0, signal: null });
-  for (const w of workers) expect(w.exit, `${w.name}: ${lastLine(w)}`).toEqual({ code: 0, signal: null });
-  const { report, figures } = await checkInvariants(s, tests, { maxAttempts: 3, complete: true, noLost: true });
-  expect(report.status).toBe('passed');
-  expect(report.counts.passed).toBe(tests.length);
-  printFigures('redis-restart-aof', { outage1Ms, outage2Ms, runSeconds: +(runMs / 1000).toFixed(1), workers: workers.length, ...figures });
+  const figures = await expectAllPassed(s, controller, workers, tests, t0);
+  printFigures('redis-restart-aof', { outage1Ms, outage2Ms, workers: workers.length, ...figures });
+});
+
+test('Redis restarted from a snapshot taken a moment earlier (its last writes lost): everyone rejoins, 0 lost, each test final once', async () => {
+  // As with appendfsync everysec, or an RDB snapshot: the restarted Redis lacks the last writes, so
+  // workers report leases it never heard of, and hold leases it thinks are still active.
+  const redis = await server();
+  const { s, tests, t0, controller, workers } = await quarterDone(redis, 'snapshot');
+  const c = redis.client();
+  let atSnapshot: number;
+  try {
+    await c.save();
+    atSnapshot = Number(await c.hget(`${runPrefix(s)}meta`, 'done'));
+  } finally {
+    c.disconnect();
+  }
+  // More progress after the snapshot: results, claims and leases that the restart will forget.
+  await waitFor('progress after the snapshot', async () => (await progress(s)) >= atSnapshot + 16, 60_000, 50);
+  const beforeKill = await progress(s);
+  await redis.stop('SIGKILL');
+  await redis.restart();
+  const afterRestart = await progress(s);
+  expect(afterRestart, 'the restarted Redis holds the snapshot, not the later writes').toBeLessThan(beforeKill);
+
+  const figures = await expectAllPassed(s, controller, workers, tests, t0);
+  const rejoined = workers.filter((w) => /unknown to Redis/.test(w.output())).length;
+  printFigures('redis-restart-snapshot', { atSnapshot, beforeKill, afterRestart, rejoined, ...figures });
 });
 
 /** Starts a run of 4 workers, waits for progress, applies `fault`, and checks that all exit 1 in bounded time saying why. */

@@ -3,7 +3,7 @@
 // controller's exit status, Ctrl-C, and nothing left running afterwards (redis-server, controller,
 // workers, batches). Also a real vitest suite in a temporary project.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, onTestFailed, test } from 'vitest';
@@ -24,11 +24,19 @@ const started: CliRun[] = [];
 /** Host variables the CLI must not see (a CI runner's, or this vitest's own, which the inner vitest would read). */
 const SCRUB = [/^GITHUB_/, /^INPUT_/, /^RUNNER_/, /^ACTIONS_/, /^SHARDLESS_/, /^REDIS_URL$/, /^FAKE_STATE_DIR$/, /^VITEST/, /^TINYPOOL/];
 
-function cli(args: string[], env: Record<string, string> = {}): CliRun {
+/** `shardless <args>` (bin/shardless.js) in the repository, or `bash -c <line>` in `cwd` with `shardless` on the PATH. */
+function cli(args: string[], env: Record<string, string> = {}, shell?: { line: string; cwd: string }): CliRun {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'index.js'))) throw new Error('dist/cli/index.js does not exist: run `npm run build` first');
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUB.some((re) => re.test(k))) base[k] = v;
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let binDir = '';
+  if (shell) {
+    binDir = tempDir('shardless-bin-');
+    symlinkSync(BIN, join(binDir, 'shardless'));
+  }
+  const proc = shell
+    ? spawn('bash', ['-c', shell.line], { cwd: shell.cwd, env: { ...base, PATH: `${binDir}:${base.PATH ?? ''}`, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -153,14 +161,56 @@ describe('shardless run', () => {
     await expectNothingLeft(out, runId, stateDir);
   });
 
-  test('a real vitest suite: 3 files, one failing, over 3 workers', async () => {
-    // A tiny vitest project in a temporary directory; node_modules links to ours, so npx finds vitest.
+  test('default sizing: 12 tests over 4 workers go in 4 batches of 3 (not 10 and 2), so every worker gets work', async () => {
+    const dir = tempDir('shardless-cli-');
+    const stateDir = join(dir, 'state');
+    const runId = `cli-sizing-${process.pid}-${Date.now()}`;
+    const tests = Array.from({ length: 12 }, (_, i) => `pass-${String(i + 1).padStart(2, '0')}`);
+    const run = cli(['run', '--workers', '4', '--run-id', runId, ...tests.flatMap((t) => ['--tests', t]), '--', ...fakeCommand], { FAKE_STATE_DIR: stateDir });
+    const exit = await run.exited;
+    const out = run.output();
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(out).toContain(`shardless run: run ${runId}, 12 tests in batches of up to 3, 4 workers`);
+    const batches = readEvents(stateDir).runners.map((r) => r.ids);
+    expect(batches.map((b) => b.length)).toEqual([3, 3, 3, 3]);
+    expect(batches.flat().sort()).toEqual(tests);
+    await expectNothingLeft(out, runId, stateDir);
+  });
+
+  /** A tiny vitest project in a temporary directory; node_modules links to ours, so npx finds vitest. */
+  function vitestProject(include: string): { dir: string; project: string } {
     const dir = tempDir('shardless-vitest-');
     const project = join(dir, 'project');
     mkdirSync(project);
     symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
     writeFileSync(join(project, 'vitest.config.mjs'),
-      `export default { cacheDir: ${JSON.stringify(join(dir, 'vite-cache'))}, test: { root: ${JSON.stringify(project)}, include: ['*.test.mjs'] } };\n`);
+      `export default { cacheDir: ${JSON.stringify(join(dir, 'vite-cache'))}, test: { root: ${JSON.stringify(project)}, include: [${JSON.stringify(include)}] } };\n`);
+    return { dir, project };
+  }
+
+  test("the README's example, as written, on a vitest project with 4 test files", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = /`(shardless run --workers 4 [^`]+)`/.exec(readme)?.[1];
+    expect(example, 'the README gives a `shardless run --workers 4 ...` example').toBeDefined();
+    // The same example in docs/cli.md and in `shardless --help`.
+    expect(readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8')).toContain(`\n${example}\n`);
+    expect(spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' }).stdout).toContain(`\n  ${example}\n`);
+    const { project } = vitestProject('test/**/*.test.ts');
+    mkdirSync(join(project, 'test'));
+    const names = ['adds', 'concats', 'maps', 'sorts'];
+    for (const n of names) writeFileSync(join(project, 'test', `${n}.test.ts`), `import { expect, test } from 'vitest';\ntest('${n}', () => expect(${JSON.stringify(n)}.length).toBeGreaterThan(3));\n`);
+    const run = cli([], {}, { line: example!, cwd: project });
+    const exit = await run.exited;
+    const out = run.output();
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(out).toContain('4 tests in batches of up to 1, 4 workers');
+    expect(out).toMatch(/\nshardless: 4 tests: 4 passed, 0 failed, 0 flaky, 0 lost, 0 skipped, 0 not run/);
+    for (const n of names) expect(out).toContain(`test/${n}.test.ts`);
+    expect(out.trimEnd().split('\n').pop()).toMatch(/^shardless run: passed/);
+  }, 60_000);
+
+  test('a real vitest suite: 3 files, one failing, over 3 workers', async () => {
+    const { dir, project } = vitestProject('*.test.mjs');
     writeFileSync(join(project, 'adds.test.mjs'), `import { expect, test } from 'vitest';\ntest('adds', () => expect(1 + 1).toBe(2));\n`);
     writeFileSync(join(project, 'concats.test.mjs'),
       `import { expect, test } from 'vitest';\ntest('concats', () => expect('a' + 'b').toBe('ab'));\ntest('is long', () => expect('abc').toHaveLength(3));\n`);

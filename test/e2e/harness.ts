@@ -155,9 +155,10 @@ export async function cleanup(): Promise<void> {
 /**
  * The setup of a file of end-to-end tests: its own redis-server on a free port for the whole file
  * (handed to `set` once started), the actions a test started stopped after it, and the server and the
- * temporary folders gone at the end.
+ * temporary folders gone at the end. With `everyKeyExpires`, invariant 6 is checked after each test, over
+ * every key its runs (and the earlier ones) left: each test is checked whatever runs before it.
  */
-export function useRedisServer(set: (server: RedisServer) => void, afterEachTest: () => Promise<void> = cleanup): void {
+export function useRedisServer(set: (server: RedisServer) => void, afterEachTest: () => Promise<void> = cleanup, opts: { everyKeyExpires?: boolean } = {}): void {
   let server: RedisServer | undefined;
   beforeAll(async () => {
     server = await RedisServer.start();
@@ -167,7 +168,10 @@ export function useRedisServer(set: (server: RedisServer) => void, afterEachTest
     await server?.close();
     removeTempDirs();
   });
-  afterEach(afterEachTest);
+  afterEach(async () => {
+    await afterEachTest();
+    if (opts.everyKeyExpires && server) await expectAllKeysExpire(server);
+  });
 }
 
 /** What holds for every complete run: each seeded test exactly once, counts that add up, runs well formed. */

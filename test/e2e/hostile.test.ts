@@ -164,12 +164,10 @@ describe('hostile test ids from tests-file', () => {
     await expectAllKeysExpire(redis);
   });
 
-  // HARDENING (src/worker.ts runBatch): the worker logs each id of a batch as `core.info('  ' + id)`; the
-  // runner trims leading spaces before looking for `::command::`, so an id such as `::add-mask::…`,
-  // `::stop-commands::…` or `::error file=…::…` is executed as a workflow command (and `##[…]` is read
-  // anywhere in a line). Test code can print such lines itself, so this adds little for a worker, but a
-  // file name is enough. Expected: ids printed so that no line starts with them (e.g. `  - ${id}`, or
-  // JSON-quoted), with '##[' broken up. Remove `.fails` once fixed.
+  // The runner trims leading spaces before looking for `::command::`, so an id such as `::add-mask::…`,
+  // `::stop-commands::…` or `::error file=…::…` printed as is would run as a workflow command (and `##[…]`
+  // is read anywhere in a line). The worker prints ids between ::stop-commands:: markers, with '##['
+  // broken up (src/worker.ts logIds).
   test('the worker prints ids so that the runner cannot read them as workflow commands', async () => {
     const s = new Scenario(redis, 'inject');
     const dir = tempDir('shardless-inject-');
@@ -184,12 +182,9 @@ describe('hostile test ids from tests-file', () => {
     expect(worker.output().split('\n').filter((l) => l.includes(LEGACY_INJECT)), 'lines holding ##[').toEqual([]);
   });
 
-  // BUG (src/queue.ts Queue.report): the results are sent as a plain object built with
-  // `obj[id] = {...}`; for the id `__proto__` that sets the object's prototype instead of a property, so
-  // JSON.stringify drops the result, report.lua sees no result for a test that passed, and it is run again
-  // and again until it ends `lost` (max-attempts) and fails the run. Expected: passed, like any id. Fix:
-  // build the object with Object.create(null) or Object.fromEntries (both define own properties), or send
-  // an array of [id, result] pairs.
+  // Results built as `obj[id] = {...}` would set the prototype for the id `__proto__`, and JSON.stringify
+  // would drop its result, so the test would run again until lost (src/queue.ts Queue.report builds own
+  // properties instead).
   test('the test id __proto__ passes like any other', async () => {
     const s = new Scenario(redis, 'proto');
     const dir = tempDir('shardless-proto-');
@@ -205,12 +200,8 @@ describe('hostile test ids from tests-file', () => {
     expect(controller.exit, controller.output()).toEqual({ code: 0, signal: null });
   });
 
-  // BUG (src/lua/register.lua, lib.lua): the leases and workers hashes keep a sentinel field "_" (value
-  // ''), so a worker whose `worker-id` is `_` reads the sentinel as its record and fails with "corrupt run
-  // state in Redis (worker _)", a misleading error; were it registered, reap.lua would also never reap it
-  // (`if wid ~= '_'`), and the report hides it. Expected: the worker runs, or an InputError naming
-  // 'worker-id'. Fix: a sentinel name no worker id can take (e.g. an empty field name ''), or prefix
-  // worker ids in the hash, or refuse `_` in readInputs.
+  // The leases and workers hashes keep a sentinel field "_": a worker named `_` must not read it as its
+  // record (a misleading "corrupt run state"), nor escape the reaper or the report.
   test("worker-id '_' works (or is refused, naming worker-id)", async () => {
     const s = new Scenario(redis, 'underscore');
     const controller = s.controller(['u/pass-1', 'u/pass-2']);

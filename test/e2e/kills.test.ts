@@ -68,8 +68,8 @@ test('a hanging test: batch-timeout kills the tree, batch-mates re-run alone and
   await expectAllKeysExpire(redis);
 });
 
-test('SIGINT to a worker mid-batch: it kills its batch, hands the tests back at once and exits 1 within 5 s', { timeout: 90_000 }, async () => {
-  const s = new Scenario(redis, 'sigint');
+test.each(['SIGINT', 'SIGTERM'] as const)('%s to a worker mid-batch: it kills its batch, hands the tests back at once and exits 1 within 5 s', { timeout: 90_000 }, async (sig) => {
+  const s = new Scenario(redis, sig.toLowerCase());
   const tests = ['e/slow10000-held', ...Array.from({ length: 8 }, (_, i) => `e/pass-${i + 1}`)];
   // A long heartbeat-ttl: the run may only finish quickly if the tests are handed back, not reaped.
   const controller = s.controller(tests, { 'batch-size': '3', 'heartbeat-ttl': '30' });
@@ -78,10 +78,13 @@ test('SIGINT to a worker mid-batch: it kills its batch, hands the tests back at 
   const w2 = s.worker('w2');
 
   const t0 = Date.now();
-  process.kill(w1.pid, 'SIGINT');
-  await waitFor('w1 to exit after SIGINT', () => w1.exit, 8_000);
+  process.kill(w1.pid, sig);
+  await waitFor(`w1 to exit after ${sig}`, () => w1.exit, 8_000);
   expect(w1.exitedAt! - t0, 'w1 exits within 5 s').toBeLessThan(5_000);
   expect(w1.exit).toEqual({ code: 1, signal: null });
+  expect(w1.output()).toContain(`handed ${held.ids.length} test${held.ids.length === 1 ? '' : 's'} back to the queue`);
+  // (Its batch's log group may close after the error line: the error is not always the last line.)
+  expect(w1.output().split('\n')).toContain(`::error::worker w1 cancelled by ${sig}`);
   // Its batch process tree is gone (the runner leads or belongs to the batch's process group).
   const w1pids = () => s.events().runners.filter((r) => r.worker === 'w1').flatMap((r) => [r.pid, ...r.grandchildren]);
   await waitFor('the batch process to be gone', () => w1pids().every((p) => !isAlive(p)), 1_000).catch(() => undefined);

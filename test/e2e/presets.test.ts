@@ -5,34 +5,18 @@
 //
 // The suites set traps: vitest takes file arguments as substring filters and playwright as regular
 // expressions (a.test.js also selects data.test.js), mocha and cucumber-js add their configuration's
-// spec/paths to the files given, and playwright names files relative to its testDir.
+// spec/paths to the files given, playwright names files relative to its testDir, and a file whose name
+// starts with `-` (where the runner lists one as an id) must not reach the runner as an option.
 
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { ROOT, tempDir } from '../helpers/action.js';
+import { MISSING, PYTHON_PATH, requireInstalled, skipMissing } from '../helpers/toolchains.js';
 import { Scenario, checkReport, waitFor, type Report, useRedisServer } from './harness.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runners');
-
-const has = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-
-/**
- * A PATH whose python3 has pytest: the PATH as it is, or with Debian's python3 first (.ci/run installs
- * python3-pytest for it when the python3 on the PATH, a pyenv one say, has no pytest). '' when none has.
- */
-function pythonWithPytest(): string {
-  const path = process.env.PATH ?? '';
-  if (has('python3', '-m', 'pytest', '--version')) return path;
-  if (!has('/usr/bin/python3', '-m', 'pytest', '--version')) return '';
-  const bin = tempDir('shardless-python-');
-  symlinkSync('/usr/bin/python3', join(bin, 'python3'));
-  return `${bin}:${path}`;
-}
-
-const PYTHON_PATH = pythonWithPytest();
 
 interface Suite {
   runner: string;
@@ -50,19 +34,19 @@ interface Suite {
 const SUITES: Suite[] = [
   {
     runner: 'vitest',
-    ids: ['b-fail.test.js', 'a.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js'],
+    ids: ['b-fail.test.js', '-dash.test.js', 'a.test.js', 'data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js'],
     missing: () => '',
     batchSize: 3,
     trap: { id: 'a.test.js', others: ['data.test.js', 'sub/[id] a.test.js', 'sub/a.test.js'] },
   },
   {
     runner: 'jest',
-    ids: ['b-fail.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'],
+    ids: ['b-fail.test.js', '-dash.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'],
     missing: () => '',
     trap: { id: 'a.test.js', others: ['data.test.js'] },
   },
   { runner: 'mocha', ids: ['test/b-fail.js', 'test/a.js', 'test/b.js', 'test/data.js'], missing: () => '' },
-  { runner: 'node-test', ids: ['b-fail.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'], missing: () => '' },
+  { runner: 'node-test', ids: ['b-fail.test.js', '-dash.test.js', 'a.test.js', 'data.test.js', 'sub/b.test.js'], missing: () => '' },
   {
     runner: 'playwright',
     ids: ['tests/b-fail.spec.js', 'tests/a.spec.js', 'tests/data.spec.js', 'tests/sub/b.spec.js'],
@@ -76,23 +60,22 @@ const SUITES: Suite[] = [
   },
   {
     runner: 'pytest',
-    ids: ['tests/test_b_fail.py', 'tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_data.py'],
-    missing: () => (PYTHON_PATH ? '' : 'python3 -m pytest'),
+    ids: ['tests/test_b_fail.py', '-dash_test.py', 'tests/sub/test_b.py', 'tests/test_a.py', 'tests/test_data.py'],
+    missing: MISSING.pytest,
     // Nothing written into the fixture folder.
     env: { PYTEST_ADDOPTS: '-p no:cacheprovider', PYTHONDONTWRITEBYTECODE: '1', PATH: PYTHON_PATH },
   },
   {
     runner: 'go-test',
     ids: ['example.com/fixture/fail', 'example.com/fixture/a', 'example.com/fixture/data', 'example.com/fixture/sub/b'],
-    missing: () => ['go', 'gotestsum'].filter((c) => !has('which', c)).join(', '),
+    missing: MISSING['go-test'],
     // Cached results would not run TestMain, which logs.
     env: { GOFLAGS: '-count=1' },
   },
   {
     runner: 'rspec',
     ids: ['spec/b_fail_spec.rb', 'spec/a_spec.rb', 'spec/data_spec.rb', 'spec/sub/b_spec.rb'],
-    missing: () =>
-      has('rspec', '--version') && has('ruby', '-e', 'require "rspec_junit_formatter"') ? '' : 'rspec, rspec_junit_formatter',
+    missing: MISSING.rspec,
   },
 ];
 
@@ -119,9 +102,14 @@ function reported(report: Report): Map<string, string[]> {
 
 const sorted = (m: Map<string, string[]>) => Object.fromEntries([...m].map(([b, ids]) => [b, [...ids].sort()]).sort());
 
+// A developer's machine may lack a toolchain (the test is skipped, saying which); CI installs them all
+// (.ci/run), so under CI=true a missing one fails the test with the same message.
+const inCi = process.env.CI === 'true';
+
 for (const suite of SUITES) {
   const missing = suite.missing();
-  test.skipIf(missing !== '')(`runner ${suite.runner}${missing ? ` (not installed: ${missing})` : ''}: 2 workers run exactly their batches' files; one fails`, async () => {
+  test.skipIf(skipMissing(missing))(`runner ${suite.runner}${missing ? ` (not installed: ${missing})` : ''}: 2 workers run exactly their batches' files; one fails`, async () => {
+    requireInstalled(suite.runner, missing);
     const s = new Scenario(redis, suite.runner);
     const log = join(s.dir, 'fixture.log');
     const dir = join(FIXTURES, suite.runner);
@@ -160,6 +148,51 @@ for (const suite of SUITES) {
     }
   }, 120_000);
 }
+
+const CONFIGURED = join(FIXTURES, 'configured');
+
+test('runner mocha lists by its .mocharc.json (spec specs/**/*.spec.js, an ignore, no test/ folder): the failing deep spec runs, the run is red', async () => {
+  const s = new Scenario(redis, 'preset-configured');
+  const dir = join(CONFIGURED, 'mocha');
+  const controller = s.controller([], { runner: 'mocha', 'working-directory': dir, timings: 'false', 'heartbeat-ttl': '20' });
+  s.worker('w1', { runner: 'mocha', 'working-directory': dir, command: '' });
+  await waitFor('the controller to exit', () => controller.exit, 90_000, 100);
+  await s.allExited(15_000);
+  expect(controller.exit).toEqual({ code: 1, signal: null });
+  const report = s.report();
+  expect(report.tests.map((t) => [t.id, t.status])).toEqual([['specs/top.spec.js', 'passed'], ['specs/unit/deep.spec.js', 'failed']]);
+}, 120_000);
+
+test('a runner that cannot list fails the controller, naming it, with its own words', async () => {
+  const s = new Scenario(redis, 'preset-cannot-list');
+  const empty = tempDir('shardless-no-vitest-');
+  const controller = s.controller([], { runner: 'vitest', 'working-directory': empty });
+  await waitFor('the controller to exit', () => controller.exit, 60_000, 100);
+  expect(controller.exit).toEqual({ code: 1, signal: null });
+  expect(controller.output()).toMatch(/::error::runner 'vitest' could not list the tests: npx --no -- vitest list --filesOnly --json=\S+ exited with code 1:%0A\S/);
+}, 90_000);
+
+test('a file the runner finds no test in (vitest, outside its include) fails with its words; the batch’s other file keeps its result', async () => {
+  const s = new Scenario(redis, 'preset-no-tests');
+  const dir = join(CONFIGURED, 'vitest');
+  const ids = ['checks/a.check.js', 'dist/t1.test.js'];
+  const controller = s.controller(ids, { 'working-directory': dir, 'batch-size': '2', timings: 'false', 'heartbeat-ttl': '20' });
+  s.worker('w1', { runner: 'vitest', 'working-directory': dir, command: '' }, { FIXTURE_LOG: join(s.dir, 'fixture.log') });
+  await waitFor('the controller to exit', () => controller.exit, 90_000, 100);
+  await s.allExited(15_000);
+  expect(controller.exit).toEqual({ code: 1, signal: null });
+  const report = s.report();
+  expect(report.counts).toMatchObject({ total: 2, passed: 1, failed: 1, lost: 0 });
+  expect(s.test(report, 'checks/a.check.js')).toMatchObject({ status: 'passed', runs: [{ outcome: 'passed' }] });
+  const t1 = s.test(report, 'dist/t1.test.js');
+  expect(t1.status).toBe('failed');
+  // The warm runner says so in its batch; a cold run alone (vitest saying nothing when it ran another file
+  // too) would give vitest's words: 'it said: No test files found, exiting with code 1'.
+  expect(t1.runs.at(-1)!.message).toMatch(
+    /^vitest found no test to run in dist\/t1\.test\.js; (it said:\nNo test files found, exiting with code 1\n|it is not a test file of the vitest configuration)/,
+  );
+  expect(t1.runs.length).toBeLessThanOrEqual(2);
+}, 120_000);
 
 test('a worker whose runner is not installed there exits 1 at once, saying what to install', async () => {
   const s = new Scenario(redis, 'preset-missing');

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { isAlive, type ActionRun } from '../helpers/action.js';
-import { type Report, Scenario, checkReport, expectAllKeysExpire, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
+import { type Report, Scenario, checkReport, cleanup, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-useRedisServer((server) => (redis = server));
+useRedisServer((server) => (redis = server), cleanup, { everyKeyExpires: true });
 
 let ghSeq = 0;
 
@@ -151,10 +151,8 @@ test('lost and not-run tests of attempt 1 are re-run in attempt 2; passed ones a
   expect(s.events().pids.filter((p) => isAlive(p))).toEqual([]);
 });
 
-// KNOWN DEFECT (src/rerun.ts, testsToRerun): a test that attempt 2 did not list (because it passed in
-// attempt 1) is taken for a new test, so attempt 3 re-runs everything that passed in attempt 1 ("re-running
-// the 3 of 4 tests"). Marked `fails` until rerun.ts looks further back for tests the previous attempt did
-// not list; then turn it into a plain `test`.
+// A test that attempt 2 did not list (it passed in attempt 1) is not a new test: attempt 3 must not re-run
+// it (src/rerun.ts testsToRerun looks further back for tests the previous attempt did not list).
 test('attempt 3 re-runs what still failed in attempt 2, not what passed in attempt 1', { timeout: 90_000 }, async () => {
   const s = new Scenario(redis, 'rerun3');
   const tests = ['r3/pass-1', 'r3/fail-2', 'r3/pass-3', 'r3/flaky-4'];
@@ -241,6 +239,49 @@ test('an explicit run-id turns re-runs off: attempt 2 runs every test', { timeou
   expect(a2[0].output()).not.toMatch(/re-running/);
 });
 
-test('invariant 6: every key left by these runs has a TTL', async () => {
-  await expectAllKeysExpire(redis);
+/**
+ * A run completes under a run id; then the next run uses the same id (act, or a CI system's retry of the
+ * controller with its workers), and its worker starts before its controller. The worker must not take
+ * the finished run for its own and exit: it joins the run its controller starts, and runs every test.
+ */
+async function runIdUsedAgain(s: Scenario, inputs: Record<string, string>, env: Record<string, string>): Promise<void> {
+  const first = [s.controller(['ru/pass-1', 'ru/pass-2'], inputs, env), s.worker('w1', inputs, env)];
+  await ended('the first run to end', first);
+  expect(first.map((r) => r.exit)).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
+
+  const tests = ['ru/pass-3', 'ru/pass-4', 'ru/skip-5'];
+  const w2 = s.worker('w2', inputs, env);
+  await waitFor('the worker to connect', () => /shardless worker w2: run /.test(w2.output()), 20_000, 50);
+  // A short no-worker-timeout: a controller left without its worker fails fast.
+  const controller = s.controller(tests, { ...inputs, 'no-worker-timeout': '8' }, env);
+  await ended('the second run to end', [controller, w2]);
+  expect(controller.exit, controller.output()).toEqual({ code: 0, signal: null });
+  expect(w2.exit, w2.output()).toEqual({ code: 0, signal: null });
+  const report = s.report();
+  checkReport(report, s, tests);
+  expect(report.counts).toMatchObject({ total: 3, passed: 2, skipped: 1, notRun: 0 });
+  for (const t of report.tests) expect(t.runs.map((r) => r.worker), t.id).toEqual(['w2']);
+}
+
+test('an explicit run-id used again: a worker that starts before the new controller joins the new run', { timeout: 90_000 }, async () => {
+  const s = new Scenario(redis, 'runid-again');
+  await runIdUsedAgain(s, {}, {});
 });
+
+test('act (ACT=true, every invocation GITHUB_RUN_ID=1): a worker that starts before the new controller joins the new run', { timeout: 90_000 }, async () => {
+  const s = new Scenario(redis, 'runid-act');
+  (s as unknown as { runId: string }).runId = '1-1';
+  await runIdUsedAgain(s, { 'run-id': '' }, { ACT: 'true', GITHUB_RUN_ID: '1', GITHUB_RUN_ATTEMPT: '1' });
+});
+
+test('a worker that comes after its run ended (explicit run-id) waits no-worker-timeout for a new start, then ends as that run did', { timeout: 90_000 }, async () => {
+  const s = new Scenario(redis, 'runid-late');
+  const first = [s.controller(['rl/pass-1']), s.worker('w1')];
+  await ended('the run to end', first);
+  const late = s.worker('w2', { 'no-worker-timeout': '3' });
+  await ended('the late worker to exit', [late], 20_000);
+  expect(late.exit, late.output()).toEqual({ code: 0, signal: null });
+  expect(late.output()).toMatch(/finished before this worker started: waiting for the controller to start it again \(up to 3 s\)/);
+  expect(late.exitedAt! - late.startedAt).toBeGreaterThanOrEqual(3_000);
+});
+

@@ -167,3 +167,29 @@ test('the Redis URL can come from SHARDLESS_REDIS_URL or REDIS_URL instead of th
   expect(report.counts).toMatchObject({ total: 3, passed: 2, skipped: 1 });
   expect(s.test(report, 'env/skip-3').status).toBe('skipped');
 });
+
+test('a JUnit file without the batch\'s tests is no pass: they have no result, run again alone, and end lost', async () => {
+  const s = new Scenario(redis, 'junit-others');
+  const tests = ['j/a.test.ts', 'j/b.test.ts'];
+  // Exit 0, and a JUnit report of another file only (a runner that ran the wrong files, say).
+  const other = '<testsuites><testsuite name="other/x.test.ts"><testcase classname="other/x.test.ts" name="x" time="0.1"/></testsuite></testsuites>';
+  const controller = s.controller(tests, { 'batch-size': '2', 'max-attempts': '2', timings: 'false' });
+  const w1 = s.worker('w1', { command: `printf '%s' '${other}' > {junit}` });
+
+  await waitFor('the controller to exit', () => controller.exit, 45_000, 100);
+  await s.allExited(15_000);
+
+  expect(controller.exit).toEqual({ code: 1, signal: null });
+  const report = s.report();
+  checkReport(report, s, tests);
+  expect(report.counts).toMatchObject({ total: 2, passed: 0, lost: 2 });
+  for (const id of tests) {
+    expect(s.test(report, id).runs.map((r) => [r.outcome, r.isolated]), id).toEqual([['lost', false], ['lost', true]]);
+  }
+  // One warning per batch (the first batch and each test's run alone), naming the ids and the file read.
+  const warnings = w1.output().split('\n').filter((l) => l.startsWith('::warning::') && l.includes('no testcase'));
+  expect(warnings).toHaveLength(3);
+  expect(warnings[0]).toContain('"j/a.test.ts", "j/b.test.ts"');
+  expect(warnings[0]).toMatch(/junit\.xml/);
+  expect(w1.exit).toEqual({ code: 1, signal: null });
+});

@@ -2,8 +2,9 @@
 // opt-out), a least-privilege Redis ACL user (docs/redis-acl.md) whose password never reaches the logs,
 // and the isolation of runs that share a run id on one Redis.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -71,6 +72,36 @@ function makeCerts(): Certs {
   openssl(dir, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt',
     '-days', '2', '-extfile', 'ext.cnf');
   return { dir, ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), otherCa: join(dir, 'other-ca.crt') };
+}
+
+/**
+ * A server certificate signed by the CA of `certs`, but wrong in one way: made for another host, or
+ * expired (valid for one day of 2020). `openssl ca` is what sets past dates.
+ */
+function badCert(certs: Certs, how: 'wrong-host' | 'expired'): { cert: string; key: string } {
+  const dir = join(certs.dir, how);
+  mkdirSync(join(dir, 'db'), { recursive: true });
+  writeFileSync(join(dir, 'db', 'index.txt'), '');
+  writeFileSync(join(dir, 'db', 'serial'), '01\n');
+  const san = how === 'wrong-host' ? 'DNS:redis.elsewhere.example' : 'DNS:localhost,IP:127.0.0.1';
+  writeFileSync(join(dir, 'ca.cnf'), [
+    '[ca]', 'default_ca = ca_default', '[ca_default]', 'database = db/index.txt', 'new_certs_dir = db', 'serial = db/serial',
+    'default_md = sha256', 'policy = any', 'unique_subject = no', 'default_days = 2', '[any]', 'commonName = supplied',
+    '[ext]', `subjectAltName = ${san}`, 'basicConstraints = CA:FALSE', '',
+  ].join('\n'));
+  openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr',
+    '-subj', `/CN=${how === 'wrong-host' ? 'redis.elsewhere.example' : 'localhost'}`);
+  openssl(dir, 'ca', '-batch', '-config', 'ca.cnf', '-cert', certs.ca, '-keyfile', join(certs.dir, 'ca.key'), '-in', 'server.csr',
+    '-out', 'server.crt', '-extensions', 'ext', ...(how === 'expired' ? ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z'] : []));
+  return { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+}
+
+/** A TLS server that presents a certificate and nothing else: the handshake fails before any Redis command. */
+async function tlsServer(cert: { cert: string; key: string }): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createTlsServer({ cert: readFileSync(cert.cert), key: readFileSync(cert.key) }, (sock) => sock.on('error', () => {}));
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as { port: number }).port, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 /** redis-server listening on TLS only (`--port 0`). */
@@ -144,18 +175,36 @@ describe('TLS', () => {
     }
   });
 
-  // BUG (src/redis.ts connectRedis): a certificate that fails verification is a permanent error, yet the
-  // client keeps reconnecting until the 10 s connect timeout (the message then says "within 10 s"). SPEC:
-  // invalid values fail at once. Expected: give up on the first TLS verification error (e.g. err.code
-  // SELF_SIGNED_CERT_IN_CHAIN, DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED,
-  // ERR_TLS_CERT_ALTNAME_INVALID: stop in retryStrategy before the first 'ready'), and hint at redis-ca /
-  // redis-insecure. Remove `.fails` once fixed.
+  // A certificate that fails verification is a permanent error: the client gives up on the first one
+  // (src/redis.ts connectRedis) instead of retrying until the 10 s connect timeout.
   test('an untrusted certificate fails at once (not after the connect timeout)', async () => {
     const s = new Scenario(tls, 'tls-fast');
     const controller = s.controller(['t/pass-1']);
     await waitFor('the controller to exit', () => controller.exit, 20_000, 50);
     expectCleanFailure(controller, /redis-url/, /certificate/i);
     expect(controller.exitedAt! - controller.startedAt, 'fails within 5 s').toBeLessThan(5_000);
+  });
+
+  test.each([
+    ['wrong-host', /Hostname\/IP does not match certificate's altnames/],
+    ['expired', /certificate has expired/],
+  ] as const)('a server certificate signed by the trusted CA but %s fails at once, naming the reason', async (how, reason) => {
+    const server = await tlsServer(badCert(certs, how));
+    try {
+      const s = new Scenario(tls, `tls-${how}`);
+      const url = `rediss://127.0.0.1:${server.port}`;
+      const controller = s.controller(['t/pass-1'], { 'redis-url': url, 'redis-ca': certs.ca });
+      const worker = s.worker('w1', { 'redis-url': url, 'redis-ca': certs.ca });
+      await s.allExited(20_000);
+      for (const r of [controller, worker]) {
+        expectCleanFailure(r, /redis-url/, reason);
+        expect(r.exitedAt! - r.startedAt, `${r.name} fails within 5 s`).toBeLessThan(5_000);
+        // The CA is the right one: the message must not send the user after another.
+        expect(lastLine(r.output()), r.name).not.toContain('redis-ca');
+      }
+    } finally {
+      await server.close();
+    }
   });
 
   test('with redis-ca the run completes over TLS', async () => {
@@ -224,7 +273,7 @@ const ACL_COMMANDS = [
   // the Lua scripts (ioredis sends EVALSHA, then EVAL on NOSCRIPT)
   'eval', 'evalsha',
   // read back and timings, outside scripts
-  'time', 'exists', 'hexists', 'hget', 'hgetall', 'hmget', 'hset', 'expire', 'lrange',
+  'time', 'exists', 'hexists', 'hget', 'hgetall', 'hmget', 'hset', 'expire', 'lrange', 'hscan',
   // inside the scripts
   'del', 'hincrby', 'set', 'llen', 'lpop', 'rpush', 'lrem', 'ltrim', 'lpush', 'pttl',
 ];
@@ -246,8 +295,8 @@ const ONE_REPO = 'owner/repo';
  * ONE_REPO's runs and timings only, `narrow` only other:*.
  */
 class AclRedisServer extends RedisServer {
-  static async startAcl(): Promise<AclRedisServer> {
-    const s = new AclRedisServer(await freePort());
+  static async startAcl(server: string): Promise<AclRedisServer> {
+    const s = new AclRedisServer(await freePort(), [], server);
     await s.restart();
     return s;
   }
@@ -277,11 +326,18 @@ class AclRedisServer extends RedisServer {
   }
 }
 
-describe('ACL', () => {
+/**
+ * The ACL on Debian's redis-server and on valkey-server (newer: Redis 7.2+ commands such as CLIENT SETINFO,
+ * which a client may send unasked), when installed (.ci/run installs it).
+ */
+const ACL_SERVERS = ['redis-server', 'valkey-server'];
+const installed = (server: string) => spawnSync(server, ['--version'], { stdio: 'ignore' }).status === 0;
+
+for (const server of ACL_SERVERS) describe.skipIf(!installed(server))(`ACL (${server})`, () => {
   let acl: AclRedisServer;
   beforeAll(async () => {
     requireDist();
-    acl = await AclRedisServer.startAcl();
+    acl = await AclRedisServer.startAcl(server);
   });
   afterAll(async () => {
     await acl?.close();
@@ -399,22 +455,23 @@ describe('ACL', () => {
     expect(controller.output().split('\n').filter((l) => l.includes(`not-${PASSWORD}-x`) && !l.startsWith('::add-mask::'))).toEqual([]);
   });
 
-  // HARDENING (src/batch.ts BatchRun.start): the user's command inherits the worker's whole environment,
-  // including INPUT_REDIS-URL with the Redis password, so any test (or a dependency it loads) can read the
-  // queue's credentials and write them into artifacts GitHub does not mask, or fake results. Expected: the
-  // command's environment leaves out the action's own inputs (at least INPUT_REDIS-URL; the user can still
-  // pass REDIS_URL to tests on purpose). Remove `.fails` once fixed.
-  test('the command does not get the Redis password in its environment', async () => {
-    const s = new Scenario(acl, 'acl-env');
+  // The command's environment leaves out the action's inputs and the variables the Redis URL may come from
+  // (README, "Environment given to the command"), so no test can read the queue's password, whichever way
+  // the URL was given.
+  test.each(['input', 'SHARDLESS_REDIS_URL', 'REDIS_URL'] as const)('the command does not get the Redis password in its environment (URL from %s)', async (from) => {
+    const s = new Scenario(acl, `acl-env-${from}`);
     const dump = join(s.dir, 'env-$SHARDLESS_BATCH.json');
-    const urls = { 'redis-url': acl.userUrl('ci') };
-    const controller = s.controller(['e/pass-1'], urls);
-    s.worker('w1', { ...urls, command: `${shq(process.execPath)} -e 'process.stdout.write(JSON.stringify(process.env))' > "${dump}"` });
+    const url = acl.userUrl('ci');
+    const inputs = from === 'input' ? { 'redis-url': url } : { 'redis-url': '' };
+    const env: Record<string, string> = from === 'input' ? {} : { [from]: url };
+    const controller = s.controller(['e/pass-1'], { 'redis-url': url });
+    s.worker('w1', { ...inputs, command: `${shq(process.execPath)} -e 'process.stdout.write(JSON.stringify(process.env))' > "${dump}"` }, env);
     await finish(s, controller);
     expect(controller.exit, controller.output()).toEqual({ code: 0, signal: null });
-    const env = readFileSync(join(s.dir, 'env-1.json'), 'utf8');
-    expect(env).toContain('SHARDLESS_BATCH');
-    const leaking = Object.entries(JSON.parse(env) as Record<string, string>).filter(([, v]) => v.includes(PASSWORD)).map(([k]) => k);
+    const seen = JSON.parse(readFileSync(join(s.dir, 'env-1.json'), 'utf8')) as Record<string, string>;
+    expect(seen.SHARDLESS_BATCH).toBe('1');
+    expect(Object.keys(seen).filter((k) => k.startsWith('INPUT_') || k === 'SHARDLESS_REDIS_URL' || k === 'REDIS_URL'), 'variables left out').toEqual([]);
+    const leaking = Object.entries(seen).filter(([, v]) => v.includes(PASSWORD)).map(([k]) => k);
     expect(leaking, 'variables holding the Redis password').toEqual([]);
   });
 });

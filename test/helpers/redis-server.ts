@@ -28,10 +28,11 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
 export class RedisServer {
   proc?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'shardless-redis-'));
-  constructor(readonly port: number, readonly extraArgs: string[] = []) {}
+  /** `server`: the program, redis-server or valkey-server (same arguments). */
+  constructor(readonly port: number, public extraArgs: string[] = [], readonly server = 'redis-server') {}
 
-  static async start(extraArgs: string[] = []): Promise<RedisServer> {
-    const s = new RedisServer(await freePort(), extraArgs);
+  static async start(extraArgs: string[] = [], server = 'redis-server'): Promise<RedisServer> {
+    const s = new RedisServer(await freePort(), extraArgs, server);
     await s.restart();
     return s;
   }
@@ -41,7 +42,7 @@ export class RedisServer {
   }
 
   async restart(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    this.proc = spawn(this.server, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
       '--dir', this.dir, ...this.extraArgs], { stdio: 'ignore' });
     await waitFor('redis-server to accept connections', async () => {
       const c = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

@@ -1,0 +1,58 @@
+// retryTick (src/controller.ts): a script call of the controller's tick that fails is retried with
+// backoff, against a real redis-server that refuses every write (maxmemory 1) for a while; a failure that
+// lasts past the bound ends it with a clear error, and a corrupt run state ends it at once.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Redis } from 'ioredis';
+import { RedisServer } from './helpers/redis-server.js';
+import { retryTick } from '../src/controller.js';
+import { Queue } from '../src/queue.js';
+import { runKeys } from '../src/keys.js';
+
+let srv: RedisServer;
+let redis: Redis;
+let q: Queue;
+const EPOCH = 'e1';
+
+beforeAll(async () => {
+  srv = await RedisServer.start();
+  redis = srv.client();
+  q = new Queue(redis, runKeys('o/r', 'tests', 'tick'));
+  await q.reset(EPOCH, 600, { batchSize: 1, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0, batchMs: 0, share: 0.5, startMs: 0, cutStarts: 0, minStarts: 1, slackMs: 0, workers: 0, noWorkerTimeout: 60 });
+  await q.seed(EPOCH, ['a']);
+  await q.start(EPOCH);
+});
+
+afterAll(async () => {
+  redis?.disconnect();
+  await srv?.close();
+});
+
+test('a tick refused for a while is retried until Redis takes it again', async () => {
+  await redis.config('SET', 'maxmemory', '1');
+  await expect(q.reap(EPOCH, 1000)).rejects.toThrow(/OOM/);
+  let calls = 0;
+  const tick = retryTick('tick (reap)', () => {
+    calls++;
+    return q.reap(EPOCH, 1000);
+  }, 20_000);
+  await new Promise((r) => setTimeout(r, 700));
+  await redis.config('SET', 'maxmemory', '0');
+  expect(await tick).toMatchObject({ state: 'running', total: 1 });
+  expect(calls).toBeGreaterThan(1);
+});
+
+test('a tick refused past the bound ends with an error that says so', async () => {
+  await redis.config('SET', 'maxmemory', '1');
+  try {
+    await expect(retryTick('tick (reap)', () => q.reap(EPOCH, 1000), 1_000)).rejects.toThrow(/tick \(reap\) kept failing for \d+ s: .*OOM/);
+  } finally {
+    await redis.config('SET', 'maxmemory', '0');
+  }
+});
+
+test('a corrupt run state is not retried', async () => {
+  await redis.hset(q.keys.workers, 'w1', 'garbage');
+  const t0 = Date.now();
+  await expect(retryTick('tick (reap)', () => q.reap(EPOCH, 1000), 20_000)).rejects.toThrow(/corrupt run state.*worker w1/);
+  expect(Date.now() - t0).toBeLessThan(5_000);
+});
