@@ -38,6 +38,10 @@ describe('the runner-args input', () => {
   const get = (values: Record<string, string>): Getter => (name) => values[name] ?? '';
   const worker = { mode: 'worker', 'redis-url': 'redis://127.0.0.1:6379', 'run-id': 'r', runner: 'vitest' };
 
+  test('the controller gets them too: its listing by the runner uses them', () => {
+    expect(readInputs(get({ ...worker, mode: 'controller', 'runner-args': "--project 'unit*'" }), {})).toMatchObject({ runnerArgs: ['--project', 'unit*'] });
+  });
+
   test('a worker with a preset gets the words', () => {
     expect(readInputs(get({ ...worker, 'runner-args': "--project 'unit*'" }), {})).toMatchObject({ runnerArgs: ['--project', 'unit*'] });
     expect(readInputs(get(worker), {})).toMatchObject({ runnerArgs: [] });
@@ -51,7 +55,9 @@ describe('the runner-args input', () => {
 
   test('refused with a command, or with no preset: it would have no effect', () => {
     expect(() => readInputs(get({ ...worker, command: 'make test', 'runner-args': '-x' }), {})).toThrow(/^Input 'runner-args' goes into a runner preset's command.*put the arguments there/);
-    expect(() => readInputs(get({ ...worker, runner: 'custom', command: 'make test', 'runner-args': '-x' }), {})).toThrow(/^Input 'runner-args'/);
+    expect(() => readInputs(get({ ...worker, runner: 'custom', command: 'make test', 'runner-args': '-x' }), {})).toThrow(
+      "Input 'runner-args' is for a runner preset, and 'runner' is custom",
+    );
   });
 
   test('the CLI takes --runner-args for worker and run', () => {
