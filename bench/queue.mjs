@@ -1,5 +1,5 @@
 // The thin call layer of src/queue.ts, in plain JS for the throughput bench: the Lua scripts of src/lua
-// with lib.lua prepended (as src/scripts.ts does), defined on an ioredis client with defineCommand
+// with lib.lua and cost.lua prepended (as src/scripts.ts does), defined on an ioredis client with defineCommand
 // (EVALSHA, falling back to EVAL), called with the KEYS of src/keys.ts scriptKeys in the same order.
 // Every call is one round trip, counted in `calls`.
 import { readFileSync } from 'node:fs';
@@ -10,8 +10,8 @@ export const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'rep
 
 export function scriptSources() {
   const dir = join(ROOT, 'src', 'lua');
-  const lib = readFileSync(join(dir, 'lib.lua'), 'utf8');
-  return new Map(SCRIPT_NAMES.map((n) => [n, `${lib}\n${readFileSync(join(dir, `${n}.lua`), 'utf8')}`]));
+  const prelude = ['lib', 'cost'].map((n) => readFileSync(join(dir, `${n}.lua`), 'utf8')).join('\n');
+  return new Map(SCRIPT_NAMES.map((n) => [n, `${prelude}\n${readFileSync(join(dir, `${n}.lua`), 'utf8')}`]));
 }
 
 /** src/keys.ts runKeys. */

@@ -4,7 +4,7 @@
 //   --part makespan|throughput|recovery   run one part (repeat, or comma-separate, for several; default all)
 //   --quick                               smaller suite, fewer tests and trials: a smoke run of a few minutes
 //   --seed N                              makespan: suite seed (default: the first typical one, see the doc)
-//   --c 0,1500                            makespan: per-batch start costs to run, in ms
+//   --c 600,3500                          makespan: per-batch start costs to run, in ms
 //   --input name=value                    makespan: an extra controller input for the shardless (not FIFO)
 //                                         runs, e.g. to try a setting (repeatable)
 //   --procs N / --workers N               throughput: Node processes (default 2) and workers (default 64)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A stand-in test runner: bench/sleeper.sh JUNIT_PATH id...
 # Runs (sleeps) until BENCH_C_MS (the per-batch start cost) plus the sum of its tests' durations have
-# passed since it started; durations are looked up by id in BENCH_DURATIONS (TSV: id<TAB>ms). Then it
-# writes JUnit XML to JUNIT_PATH ('-': none), giving each test BENCH_JUNIT_FRACTION_PCT percent of its
-# real time (real runners' JUnit times leave out part of the cost: imports, collection, start-up).
+# passed since it started; durations are looked up by id in BENCH_DURATIONS (TSV: id<TAB>ms, and
+# optionally <TAB>the ms its JUnit time shows). Then it writes JUnit XML to JUNIT_PATH ('-': none),
+# giving each test that JUnit time, else BENCH_JUNIT_FRACTION_PCT percent of its real time (real
+# runners' JUnit times leave out most of a file's cost: imports, environment, collection).
 # Appends to BENCH_LOG "begin <start> <pgid> <worker> <ids...>" when it starts and
 # "end <start> <end> <pgid> <worker> <n> <ids...>" when done (times: $EPOCHREALTIME, seconds).
 # Pure bash apart from `sleep`, so the runner itself adds only a few ms to a batch.
@@ -16,8 +17,11 @@ pgid=${stat[4]}
 worker=${SHARDLESS_WORKER:--}
 if [ -n "${BENCH_LOG:-}" ]; then echo "begin $start $pgid $worker $*" >>"$BENCH_LOG"; fi
 
-declare -A dur
-while IFS=$'\t' read -r id ms; do dur[$id]=$ms; done <"$BENCH_DURATIONS"
+declare -A dur junit_ms
+while IFS=$'\t' read -r id ms shown; do
+  dur[$id]=$ms
+  if [ -n "$shown" ]; then junit_ms[$id]=$shown; fi
+done <"$BENCH_DURATIONS"
 cost_ms=${BENCH_C_MS:-0}
 for id in "$@"; do
   if [ -z "${dur[$id]+x}" ]; then
@@ -40,7 +44,7 @@ if [ "$junit" != "-" ]; then
     echo '<?xml version="1.0"?>'
     echo '<testsuites>'
     for id in "$@"; do
-      t=$((dur[$id] * pct / 100)) # ms
+      t=${junit_ms[$id]:-$((dur[$id] * pct / 100))} # ms
       printf '<testsuite name="%s" tests="1"><testcase classname="%s" name="%s" time="%d.%03d"/></testsuite>\n' "$id" "$id" "$id" $((t / 1000)) $((t % 1000))
     done
     echo '</testsuites>'

@@ -4,8 +4,10 @@
 -- Returns: {'ok', lease, isolated (0|1), attempt, id...}; {'empty'} when nothing is claimable now;
 --   {'wait'} while the run is seeding; {'done', state, reason} once complete or aborted;
 --   {'stale'} when the epoch changed or the worker is not registered (as this instance).
--- With meta.batchMs > 0 the batch is sized by estimated cost (see below), else it is batchSize tests.
--- Cost: O(batch-size).
+-- With meta.batchMs > 0 the batch is sized by estimated cost (see below and cost.lua), else it is
+-- batchSize tests. Cost: O(batch-size).
+-- The promise of adaptive batches: while another live (or expected) worker holds nothing, a claim
+-- never takes every queued test, unless that is a single test.
 -- Invariant 4: a test from the requeue is claimed alone. Invariant 2: each claimed test moves from a
 -- queue to held under exactly this lease. A worker that was presumed dead rejoins here.
 local meta = load_meta()
@@ -43,53 +45,54 @@ if w.state ~= 'alive' then
 end
 
 local startMs = start_cost(meta)
+local guess = guess_ms(meta)
 local now = now_ms()
-local ids, isolated, cost = {}, false, 0
+local ids, isolated, cost, unknown = {}, false, 0, 0
 local r = redis.call('LPOP', K_REQUEUE)
 if r then
   ids, isolated = { r }, true
-  cost = tonumber(redis.call('HGET', K_COSTS, r)) or 0
+  cost = cost_of(redis.call('HGET', K_COSTS, r), guess)
 elseif meta.batchMs > 0 then
-  -- Adaptive batch, sized by estimated cost so that workers finish together:
-  -- * fair: the work that would make this batch end when every worker ends, if the queue were spread
-  --   now over all workers (the expected count when larger than the live one): the queue, what active
-  --   leases still have to do, and one start cost for each worker about to start a batch.
-  -- * target: a share of it (guided self-scheduling: batches shrink as the queue drains), or all of
-  --   it when the rest would be worth less than cutStarts start costs: cutting it into more batches
-  --   would cost more than it could balance (cutStarts is 0, off, while most costs are guesses);
-  --   never below minStarts start costs (more than 1 while costs are guesses: a tail of single
-  --   tests would pay a start cost for each).
-  -- * fill: candidates longest first; one that would overshoot is skipped for smaller ones behind it
-  --   (first fit), so a batch lands close to its target. Skipped ones go back to the head, in order.
-  -- * no crumbs: what stays queued must be worth cutStarts start costs, else this batch takes it too.
-  -- The last two may go past batchMs by slackMs at most (0 for a batch-duration the user set).
+  -- Adaptive batch, sized by estimated cost so that workers finish together (cost.lua batch_bounds):
+  -- * fill: candidates longest first; one that would overshoot the target is skipped for smaller ones
+  --   behind it (first fit), so a batch lands close to its target. Skipped ones go back to the head,
+  --   in order.
+  -- * no crumbs: what stays queued must be worth cutStarts start costs, else this batch takes it too,
+  --   within the most it may hold.
+  -- * while another worker holds nothing, a batch of several tests never empties the queue.
   local cand = redis.call('LRANGE', K_QUEUE, 0, meta.batchSize - 1)
   if #cand > 0 then
-    local costs = hmget_many(K_COSTS, cand)
-    local workers = math.max(1, meta.live, meta.workers)
-    local running = math.max(0, meta.inCost - (meta.inN * now - meta.inStarts))
-    local starting = math.max(1, workers - meta.inN) * startMs
-    local fair = math.max(0, (meta.qcost + running + starting) / workers - startMs)
-    local cut, cap = meta.cutStarts * startMs, meta.batchMs + meta.slackMs
-    local target = math.min(meta.batchMs, fair * meta.share)
-    if target < fair and fair - target < cut and fair <= cap then target = fair end
-    target = math.max(target, meta.minStarts * startMs)
+    local vals = hmget_many(K_COSTS, cand)
+    local target, most, idle, cut, queued = batch_bounds(meta, startMs, guess, now)
     local take, skipped = {}, {}
     for k, id in ipairs(cand) do
-      local c = tonumber(costs[k]) or 0
+      local c = cost_of(vals[k], guess)
       if #take == 0 or cost + c <= target then
-        take[#take + 1] = id
+        take[#take + 1] = k
         cost = cost + c
       else
         skipped[#skipped + 1] = k
       end
     end
-    if #skipped > 0 and meta.qcost - cost < cut then
+    if #skipped > 0 and queued - cost < cut then
       local all = cost
-      for _, k in ipairs(skipped) do all = all + (tonumber(costs[k]) or 0) end
-      if all <= cap then take, skipped, cost = cand, {}, all end
+      for _, k in ipairs(skipped) do all = all + cost_of(vals[k], guess) end
+      if all <= most then
+        for _, k in ipairs(skipped) do take[#take + 1] = k end
+        table.sort(take)
+        skipped, cost = {}, all
+      end
     end
-    ids = take
+    if idle > 0 and #take > 1 and #skipped == 0 and #cand == redis.call('LLEN', K_QUEUE) then
+      local k = table.remove(take)
+      cost = cost - cost_of(vals[k], guess)
+      skipped = { k }
+    end
+    local known = 0
+    for _, k in ipairs(take) do
+      ids[#ids + 1] = cand[k]
+      if vals[k] then known = known + tonumber(vals[k]) else unknown = unknown + 1 end
+    end
     redis.call('LTRIM', K_QUEUE, #cand, -1)
     if #skipped > 0 then
       local back = {}
@@ -97,7 +100,8 @@ elseif meta.batchMs > 0 then
       -- LTRIM deletes an emptied list, and LPUSH would recreate it without a TTL.
       if push_many('LPUSH', K_QUEUE, back) == #back then redis.call('EXPIRE', K_QUEUE, meta.ttl) end
     end
-    meta.qcost = math.max(0, meta.qcost - cost)
+    meta.qcost = math.max(0, meta.qcost - known)
+    meta.qunk = math.max(0, meta.qunk - unknown)
   end
 else
   ids = redis.call('LPOP', K_QUEUE, meta.batchSize) or {}
@@ -133,7 +137,7 @@ end
 hset_many(K_TESTS, updates)
 put_lease(lease)
 inflight_add(meta, lease, 1)
-redis.call('HSET', K_META, 'qcost', math.floor(meta.qcost), 'inflight',
+redis.call('HSET', K_META, 'qcost', math.floor(meta.qcost), 'qunk', meta.qunk, 'inflight',
   string.format('%d|%d|%d', meta.inN, meta.inCost, meta.inStarts))
 w.state, w.lease = 'alive', lease.id
 put_worker(wid, w)

@@ -46488,6 +46488,7 @@ const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', '
 // One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
 const FILES = {
     lib: __nccwpck_require__.ab + "lib.lua",
+    cost: __nccwpck_require__.ab + "cost.lua",
     reset: __nccwpck_require__.ab + "reset.lua",
     seed: __nccwpck_require__.ab + "seed.lua",
     start: __nccwpck_require__.ab + "start.lua",
@@ -46500,15 +46501,17 @@ const FILES = {
     abort: __nccwpck_require__.ab + "abort.lua",
     verdict: __nccwpck_require__.ab + "verdict.lua",
 };
+/** Helpers prepended, in this order, to every script: shared helpers, then the run's cost model. */
+const PRELUDE = ['lib', 'cost'];
 function source(name) {
     return (0,external_node_fs_namespaceObject.readFileSync)(FILES[name], 'utf8');
 }
 let cached;
-/** lib.lua is prepended to each script: one copy of the shared helpers, one file per operation. */
+/** lib.lua and cost.lua are prepended to each script: one copy of the shared helpers, one file per operation. */
 function scriptSources() {
     if (!cached) {
-        const lib = source('lib');
-        cached = new Map(SCRIPT_NAMES.map((n) => [n, `${lib}\n${source(n)}`]));
+        const prelude = PRELUDE.map(source).join('\n');
+        cached = new Map(SCRIPT_NAMES.map((n) => [n, `${prelude}\n${source(n)}`]));
     }
     return cached;
 }
@@ -46557,11 +46560,14 @@ class Queue {
         const pairs = Object.entries(settings).flatMap(([k, v]) => [k, String(v)]);
         await this.redis.sl_reset(...this.k(), epoch, ttl, ...pairs);
     }
-    /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms. */
+    /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms; a test missing from costs is unknown (it costs the run's guess). */
     async seed(epoch, tests, costs = new Map()) {
         const pipe = this.redis.pipeline();
         for (let i = 0; i < tests.length; i += SEED_CHUNK) {
-            const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => [id, String(Math.round(costs.get(id) ?? 0))]);
+            const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => {
+                const c = costs.get(id);
+                return [id, c === undefined ? '' : String(Math.round(c))];
+            });
             pipe.sl_seed(...this.k(), epoch, ...args);
         }
         const res = (await pipe.exec()) ?? [];
@@ -47978,6 +47984,229 @@ async function listTests(src) {
         throw new InputError(`Input '${INPUT.tests}' (with '${INPUT.testsFile}' and '${INPUT.testsCommand}') gives no tests to run`);
     }
     return unique;
+}
+
+;// CONCATENATED MODULE: ./src/costmodel.ts
+/** Weight of the newest observation in the moving average. */
+const ALPHA = 0.5;
+/** An observation this far (a factor) from the old value replaces it: the old one was wrong, or the test changed. */
+const JUMP = 2;
+/** Guess for a test when nothing is known. */
+const DEFAULT_COST_MS = 1_000;
+function median(xs) {
+    if (xs.length === 0)
+        return NaN;
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+/** The cost of a test no earlier run measured: the median of the known ones, else a fixed guess. */
+function guessOf(ids, t) {
+    const known = ids.map((id) => t.costs.get(id)).filter((c) => c !== undefined);
+    return known.length > 0 ? median(known) : DEFAULT_COST_MS;
+}
+/** Estimated cost of each test: known, else the guess. */
+function estimate(ids, t) {
+    const guess = guessOf(ids, t);
+    return new Map(ids.map((id) => [id, t.costs.get(id) ?? guess]));
+}
+/** Longest first; ties keep the listed order (sort is stable). */
+function longestFirst(ids, est) {
+    return [...ids].sort((a, b) => (est.get(b) ?? 0) - (est.get(a) ?? 0));
+}
+/** Folds an observation into an old value: a moving average, or the observation when they are far apart. */
+function fold(old, obs) {
+    if (old === undefined || old === null)
+        return obs;
+    const far = obs > JUMP * old || old > JUMP * obs;
+    return far ? obs : ALPHA * obs + (1 - ALPHA) * old;
+}
+/** Batches that ended normally with a result for each member: the only ones whose wall time says something. */
+function observedBatches(data) {
+    const byBatch = new Map();
+    for (const h of data.history) {
+        if (h.o !== 'passed' && h.o !== 'failed' && h.o !== 'skipped')
+            continue;
+        const list = byBatch.get(h.b) ?? [];
+        list.push(h);
+        byBatch.set(h.b, list);
+    }
+    const out = [];
+    for (const b of data.batches) {
+        const members = byBatch.get(b.id);
+        if (b.state !== 'done' || b.endMs === null || !members || members.length !== b.tests.length)
+            continue;
+        out.push({ wall: Math.max(0, b.endMs - b.startMs), members });
+    }
+    return out;
+}
+const hasC = (m) => typeof m.c === 'number' && Number.isFinite(m.c) && m.c >= 0;
+/** Solves a small linear system (Gaussian elimination, partial pivoting); null when singular. */
+function solve(a, b) {
+    const n = b.length;
+    const m = a.map((row, i) => [...row, b[i]]);
+    for (let c = 0; c < n; c++) {
+        let p = c;
+        for (let r = c + 1; r < n; r++)
+            if (Math.abs(m[r][c]) > Math.abs(m[p][c]))
+                p = r;
+        if (Math.abs(m[p][c]) < 1e-9 * Math.max(1, Math.abs(m[c][c])))
+            return null;
+        [m[c], m[p]] = [m[p], m[c]];
+        for (let r = 0; r < n; r++) {
+            if (r === c)
+                continue;
+            const f = m[r][c] / m[c][c];
+            for (let k = c; k <= n; k++)
+                m[r][k] -= f * m[c][k];
+        }
+    }
+    return m.map((row, i) => row[n] / row[i]);
+}
+/**
+ * Non-negative least squares for a handful of columns: the fit of lowest squared error among the
+ * least-squares fits of every subset of columns whose coefficients are all >= 0 (exact for so few).
+ * Columns left out get 0.
+ */
+function nnls(rows, y) {
+    const p = rows[0]?.length ?? 0;
+    let best = new Array(p).fill(0);
+    let bestErr = y.reduce((a, v) => a + v * v, 0);
+    for (let mask = 1; mask < 1 << p; mask++) {
+        const cols = Array.from({ length: p }, (_, i) => i).filter((i) => mask & (1 << i));
+        if (cols.length > rows.length)
+            continue;
+        const ata = cols.map((i) => cols.map((j) => rows.reduce((a, r) => a + r[i] * r[j], 0)));
+        const aty = cols.map((i) => rows.reduce((a, r, k) => a + r[i] * y[k], 0));
+        const x = solve(ata, aty);
+        if (!x || x.some((v) => v < 0 || !Number.isFinite(v)))
+            continue;
+        const coef = new Array(p).fill(0);
+        cols.forEach((c, k) => (coef[c] = x[k]));
+        const err = rows.reduce((a, r, k) => a + (y[k] - r.reduce((s, v, i) => s + v * coef[i], 0)) ** 2, 0);
+        if (err < bestErr - 1e-9) {
+            best = coef;
+            bestErr = err;
+        }
+    }
+    return best;
+}
+/**
+ * The start cost a run shows: the median of (wall - sum of c) over batches whose every test carries c;
+ * else, over the batches, wall - known costs = S + a x (tests without a cost) + k x (their JUnit
+ * times), S, a, k >= 0 by least squares (S the median residual when every test had a cost).
+ */
+function fitRun(prev, batches) {
+    const full = batches.filter((b) => b.members.every(hasC));
+    let startMs = full.length > 0 ? Math.max(0, median(full.map((b) => b.wall - b.members.reduce((a, m) => a + (m.c ?? 0), 0)))) : null;
+    const rows = [];
+    const ys = [];
+    for (const b of batches) {
+        if (b.members.every(hasC))
+            continue;
+        let y = b.wall;
+        let unknown = 0;
+        let junit = 0;
+        for (const m of b.members) {
+            const known = hasC(m) ? m.c : prev.costs.get(m.t);
+            if (known !== undefined)
+                y -= known;
+            else {
+                unknown += 1;
+                if (m.j)
+                    junit += m.d;
+            }
+        }
+        rows.push([1, unknown, junit]);
+        ys.push(y);
+    }
+    if (rows.length === 0)
+        return { startMs, perTest: 0, perJUnit: 0 };
+    if (rows.every((r) => r[1] === 0))
+        return { startMs: startMs ?? Math.max(0, median(ys)), perTest: 0, perJUnit: 0 };
+    if (startMs === null && rows.length >= 3 && (varies(rows.map((r) => r[1])) || varies(rows.map((r) => r[2])))) {
+        const [s, a, k] = nnls(rows, ys);
+        return { startMs: s, perTest: a, perJUnit: k };
+    }
+    // The start cost cannot be told from the tests here (too few batches, or all alike): the one c
+    // showed, else the earlier one, else none; the fit only shapes the tests' part.
+    const s = startMs ?? prev.startMs ?? 0;
+    const [a, k] = nnls(rows.map((r) => [r[1], r[2]]), ys.map((y) => y - s));
+    return { startMs, perTest: a, perJUnit: k };
+}
+/** True when the values spread enough to fit a slope on (as cost.lua's fit requires). */
+function varies(xs) {
+    const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
+    const v = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length;
+    return mean > 0 && v > 0.01 * mean * mean;
+}
+/** Folds one run's observations into the timings. */
+function learn(prev, data) {
+    const batches = observedBatches(data);
+    const fit = fitRun(prev, batches);
+    const start = fit.startMs ?? prev.startMs ?? 0;
+    const costs = new Map(prev.costs);
+    let withC = 0;
+    let seen = 0;
+    for (const { wall, members } of batches) {
+        seen += members.length;
+        withC += members.filter(hasC).length;
+        // A test's cost is c where the runner measured it; the rest of the wall beyond the start cost is
+        // spread over the others in proportion to what they were thought to cost.
+        const rest = members.filter((m) => !hasC(m));
+        const left = Math.max(0, wall - start - members.reduce((a, m) => a + (hasC(m) ? m.c : 0), 0));
+        const shape = rest.map((m) => prev.costs.get(m.t) ?? fit.perTest + (m.j ? fit.perJUnit * m.d : 0));
+        const total = shape.reduce((a, w) => a + w, 0);
+        for (const m of members)
+            if (hasC(m))
+                costs.set(m.t, fold(costs.get(m.t), m.c));
+        rest.forEach((m, i) => costs.set(m.t, fold(costs.get(m.t), total > 0 ? (left * shape[i]) / total : left / rest.length)));
+    }
+    const out = { costs, startMs: fit.startMs === null ? prev.startMs : fold(prev.startMs, fit.startMs) };
+    const measured = seen > 0 ? withC / seen : prev.measured;
+    if (measured !== undefined)
+        out.measured = measured;
+    return out;
+}
+// ---- how adaptive batches are set up ----
+/** Auto batch target: start cost at most ~5% of a batch, and at most about a minute of rework when one is lost. */
+function autoBatchMs(startMs) {
+    return Math.max(60_000, 20 * startMs);
+}
+/**
+ * How the queue is ordered and batches are sized (the settings claim.lua and cost.lua read). With
+ * timings, tests go longest first; with batch-duration set (seconds or auto) batches are filled by
+ * estimated cost, taking a larger part of a fair share of the work left when most costs are known.
+ * batch-duration 0: batches of batch-size tests.
+ */
+function plan(cfg, ids, t) {
+    const known = ids.filter((id) => t.costs.has(id)).length / Math.max(1, ids.length);
+    const startMs = cfg.timings ? (t.startMs ?? 0) : 0;
+    const costs = cfg.timings ? new Map(ids.flatMap((id) => (t.costs.has(id) ? [[id, t.costs.get(id)]] : []))) : new Map();
+    const guessMs = cfg.timings ? guessOf(ids, t) : DEFAULT_COST_MS;
+    const cutStarts = known >= 0.9 ? 8 : 0;
+    return {
+        order: cfg.timings ? longestFirst(ids, estimate(ids, t)) : ids,
+        costs,
+        guessMs,
+        batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
+        // Known costs: a batch takes most of a fair share, and the rest goes in a few shrinking batches
+        // (or in the same batch, when the start cost makes cutting it dearer than balancing it: cost.lua).
+        // Costs fitted from walls (no c) may be a fifth off for a whole share: 0.7 leaves room to balance.
+        // Mostly unknown costs: half, so that long tests found late still have workers to balance them.
+        share: known >= 0.9 ? ((t.measured ?? 0) >= 0.9 ? 0.9 : 0.7) : 0.5,
+        // With known costs, a batch is not cut (and nothing left queued) for less than 8 start costs of
+        // work. With guessed costs, cut freely: a guess of a few start costs may hide a long test.
+        cutStarts,
+        // And with guessed costs, no batch under 4 start costs (the start cost this run shows, when no
+        // earlier run measured one) while the other workers are busy: one-test batches would pay a start
+        // cost each.
+        minStarts: known >= 0.9 ? 1 : 4,
+        // A batch-duration the user set is a hard cap; auto may stretch by the cut (a share that would
+        // leave a few seconds over the cap would otherwise pay a whole start cost for them).
+        slackMs: cfg.batchDuration === 'auto' ? cutStarts * startMs : 0,
+        startMs,
+    };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/util.js
@@ -55492,128 +55721,21 @@ function readJUnitFiles(files, testIds, workingDirectory) {
 }
 
 ;// CONCATENATED MODULE: ./src/timings.ts
-// The cost model: what a test costs (a smoothed value over runs) and what starting a batch costs,
-// learnt from batch wall times, and kept per queue outside the run's keys with a long TTL.
-//
-// Wall time is the truth: a runner's JUnit times leave out import, environment and collection, which
-// are most of a file's real cost, while the start cost is paid once per batch. So:
-//   start cost  = median over batches of (wall - sum of the members' known costs), a member's cost being
-//                 its prior cost, else its JUnit time x k, k fitted over the run's batches (junitScale)
-//   a test cost = its share of (wall - start cost), split by JUnit times where present, else by prior
-//                 costs when all members have one, else evenly; folded into an exponential moving average.
+// The stored timings of a queue: what each test costs and the per-batch start cost, as the cost model
+// (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL; and costs
+// picked up from an earlier run's JUnit files.
 
 
 
 
 
 
-/** Weight of the newest observation in the moving average. */
-const ALPHA = 0.5;
-/** Guess for a test when nothing is known. */
-const DEFAULT_COST_MS = 1_000;
 /** The history of a queue outlives the runs that feed it. */
 const TIMINGS_TTL_S = 30 * 86_400;
 function timingsKeys(repository, queue) {
     // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
     const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
     return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
-}
-function median(xs) {
-    if (xs.length === 0)
-        return NaN;
-    const s = [...xs].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-/** Estimated cost of each test: known, else the median of the known ones, else a fixed guess. */
-function estimate(ids, t) {
-    const known = ids.map((id) => t.costs.get(id)).filter((c) => c !== undefined);
-    const guess = known.length > 0 ? median(known) : DEFAULT_COST_MS;
-    return new Map(ids.map((id) => [id, t.costs.get(id) ?? guess]));
-}
-/** Longest first; ties keep the listed order (sort is stable). */
-function longestFirst(ids, est) {
-    return [...ids].sort((a, b) => (est.get(b) ?? 0) - (est.get(a) ?? 0));
-}
-/** Batches that ended normally with a result for each member: the only ones whose wall time says something. */
-function observedBatches(data) {
-    const byBatch = new Map();
-    for (const h of data.history) {
-        if (h.o !== 'passed' && h.o !== 'failed' && h.o !== 'skipped')
-            continue;
-        const list = byBatch.get(h.b) ?? [];
-        list.push(h);
-        byBatch.set(h.b, list);
-    }
-    const out = [];
-    for (const b of data.batches) {
-        const members = byBatch.get(b.id);
-        if (b.state !== 'done' || b.endMs === null || !members || members.length !== b.tests.length)
-            continue;
-        out.push({ wall: Math.max(0, b.endMs - b.startMs), members });
-    }
-    return out;
-}
-/**
- * How real time relates to JUnit time: wall = start + k x (sum of JUnit times), fitted by least squares
- * over the batches whose members all have a JUnit time. k >= 1 (JUnit leaves things out, it never adds
- * any); 1 when the batches' JUnit sums hardly vary, as then the slope cannot be told from the start.
- */
-function junitScale(batches) {
-    if (batches.length < 3)
-        return 1;
-    const mx = batches.reduce((a, b) => a + b.junit, 0) / batches.length;
-    const my = batches.reduce((a, b) => a + b.wall, 0) / batches.length;
-    let sxx = 0;
-    let sxy = 0;
-    for (const b of batches) {
-        sxx += (b.junit - mx) ** 2;
-        sxy += (b.junit - mx) * (b.wall - my);
-    }
-    const sd = Math.sqrt(sxx / batches.length);
-    if (mx <= 0 || sd < 0.1 * mx)
-        return 1;
-    return Math.min(5, Math.max(1, sxy / sxx));
-}
-/** Folds one run's observations into the timings. */
-function learn(prev, data) {
-    const batches = observedBatches(data);
-    // Start cost: what a batch shows beyond its members' costs, a prior cost where known, else the JUnit
-    // time scaled up by k (a runner's JUnit leaves out imports and collection: time that grows with the
-    // batch, unlike the start cost). Without the scale, that left-out time would count as start cost.
-    const k = junitScale(batches.filter((b) => b.members.every((m) => m.j)).map((b) => ({ wall: b.wall, junit: b.members.reduce((a, m) => a + m.d, 0) })));
-    const residuals = [];
-    for (const { wall, members } of batches) {
-        let sum = 0;
-        let usable = true;
-        for (const m of members) {
-            const c = prev.costs.get(m.t) ?? (m.j ? k * m.d : undefined);
-            if (c === undefined) {
-                usable = false;
-                break;
-            }
-            sum += c;
-        }
-        if (usable)
-            residuals.push(wall - sum);
-    }
-    let startMs = residuals.length > 0 ? Math.max(0, median(residuals)) : prev.startMs;
-    if (startMs !== null && prev.startMs !== null && residuals.length > 0)
-        startMs = ALPHA * startMs + (1 - ALPHA) * prev.startMs;
-    const costs = new Map(prev.costs);
-    const start = startMs ?? 0;
-    for (const { wall, members } of batches) {
-        const work = Math.max(0, wall - start);
-        const weights = members.map((m) => (m.j ? m.d : prev.costs.get(m.t)));
-        const allWeighted = weights.every((w) => w !== undefined) && weights.reduce((a, w) => a + (w ?? 0), 0) > 0;
-        const total = allWeighted ? weights.reduce((a, w) => a + (w ?? 0), 0) : members.length;
-        members.forEach((m, i) => {
-            const observed = (work * (allWeighted ? (weights[i] ?? 0) : 1)) / total;
-            const old = costs.get(m.t);
-            costs.set(m.t, old === undefined ? observed : ALPHA * observed + (1 - ALPHA) * old);
-        });
-    }
-    return { costs, startMs };
 }
 async function loadTimings(redis, repository, queue, ids) {
     const keys = timingsKeys(repository, queue);
@@ -55628,7 +55750,11 @@ async function loadTimings(redis, repository, queue, ids) {
         });
     }
     const start = Number(await redis.hget(keys.meta, 'startMs'));
-    return { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
+    const t = { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
+    const measured = Number(await redis.hget(keys.meta, 'measured'));
+    if (Number.isFinite(measured) && measured >= 0 && measured <= 1 && (await redis.hexists(keys.meta, 'measured')))
+        t.measured = measured;
+    return t;
 }
 async function saveTimings(redis, repository, queue, t, only) {
     const keys = timingsKeys(repository, queue);
@@ -55648,6 +55774,8 @@ async function saveTimings(redis, repository, queue, t, only) {
         pipe.hset(keys.costs, ...batch);
     if (t.startMs !== null)
         pipe.hset(keys.meta, 'startMs', String(Math.round(t.startMs)));
+    if (t.measured !== undefined)
+        pipe.hset(keys.meta, 'measured', String(t.measured));
     pipe.expire(keys.costs, TIMINGS_TTL_S);
     pipe.expire(keys.meta, TIMINGS_TTL_S);
     await pipe.exec();
@@ -55667,13 +55795,14 @@ async function timingsFromJUnit(t, pattern, ids, cwd) {
     for (const [id, r] of results)
         if (!costs.has(id))
             costs.set(id, r.durationMs);
-    return { costs, startMs: t.startMs };
+    return { ...t, costs };
 }
 
 ;// CONCATENATED MODULE: ./src/controller.ts
 // The controller: reset the run under a fresh epoch, seed the queue, publish the settings, then tick
 // (reap dead workers, log progress) until the run is complete, timed out, workerless or cancelled;
 // finally write the report, the summary and the outputs.
+
 
 
 
@@ -55739,40 +55868,6 @@ async function selectTests(cfg, redis, all) {
     info(`Attempt ${cfg.runAttempt}: re-running the ${rerun.length} of ${all.length} tests that did not pass in attempt ${cfg.runAttempt - 1}`);
     return rerun;
 }
-/** Auto batch target: start cost at most ~5% of a batch, and at most about a minute of rework when one is lost. */
-function autoBatchMs(startMs) {
-    return Math.max(60_000, 20 * startMs);
-}
-/**
- * How the queue is ordered and batches are sized. With timings, tests go longest first; with
- * batch-duration set (seconds or auto) batches are filled by estimated cost, taking a larger part of a
- * fair share of the work left when most costs are known. batch-duration 0: batches of batch-size tests.
- */
-function plan(cfg, ids, t) {
-    const known = ids.filter((id) => t.costs.has(id)).length / Math.max(1, ids.length);
-    const startMs = cfg.timings ? (t.startMs ?? 0) : 0;
-    const costs = cfg.timings ? estimate(ids, t) : new Map(ids.map((id) => [id, DEFAULT_COST_MS]));
-    const cutStarts = known >= 0.9 ? 8 : 0;
-    return {
-        order: cfg.timings ? longestFirst(ids, costs) : ids,
-        costs,
-        batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
-        // Known costs: a batch takes most of a fair share, and the rest goes in a few shrinking batches
-        // (or in the same batch, when the start cost makes cutting it dearer than balancing it: claim.lua).
-        // Mostly unknown costs: half, so that long tests found late still have workers to balance them.
-        share: known >= 0.9 ? 0.9 : 0.5,
-        // With known costs, a batch is not cut (and nothing left queued) for less than 8 start costs of
-        // work. With guessed costs, cut freely: a guess of a few start costs may hide a long test.
-        cutStarts,
-        // And with guessed costs, no batch under 4 start costs (the start cost this run shows, when no
-        // earlier run measured one): one-test batches at the end would pay a start cost each.
-        minStarts: known >= 0.9 ? 1 : 4,
-        // A batch-duration the user set is a hard cap; auto may stretch by the cut (a share that would
-        // leave a few seconds over the cap would otherwise pay a whole start cost for them).
-        slackMs: cfg.batchDuration === 'auto' ? cutStarts * startMs : 0,
-        startMs,
-    };
-}
 async function control(cfg, redis, all) {
     const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
     const queue = new Queue(redis, keys);
@@ -55790,6 +55885,7 @@ async function control(cfg, redis, all) {
     await queue.reset(epoch, cfg.ttl, {
         batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
         heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, cutStarts: pl.cutStarts, minStarts: pl.minStarts, slackMs: Math.round(pl.slackMs), startMs: Math.round(pl.startMs),
+        guessMs: Math.round(pl.guessMs),
         workers: cfg.workers, noWorkerTimeout: cfg.noWorkerTimeout,
     });
     await queue.seed(epoch, pl.order, pl.costs);

@@ -13,7 +13,8 @@ import { emitAnnotations } from './annotations.js';
 import { buildReport, exitReason, renderSummary, reportOutputs, writeReport } from './report.js';
 import { previousKeys, testsToRerun } from './rerun.js';
 import { listTests } from './testlist.js';
-import { DEFAULT_COST_MS, estimate, learn, loadTimings, longestFirst, saveTimings, timingsFromJUnit, type Timings } from './timings.js';
+import { learn, plan, type Timings } from './costmodel.js';
+import { loadTimings, saveTimings, timingsFromJUnit } from './timings.js';
 
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
@@ -66,42 +67,6 @@ async function selectTests(cfg: ControllerConfig, redis: RedisClient, all: strin
   return rerun;
 }
 
-/** Auto batch target: start cost at most ~5% of a batch, and at most about a minute of rework when one is lost. */
-export function autoBatchMs(startMs: number): number {
-  return Math.max(60_000, 20 * startMs);
-}
-
-/**
- * How the queue is ordered and batches are sized. With timings, tests go longest first; with
- * batch-duration set (seconds or auto) batches are filled by estimated cost, taking a larger part of a
- * fair share of the work left when most costs are known. batch-duration 0: batches of batch-size tests.
- */
-export function plan(cfg: ControllerConfig, ids: string[], t: Timings): { order: string[]; costs: Map<string, number>; batchMs: number; share: number; cutStarts: number; minStarts: number; slackMs: number; startMs: number } {
-  const known = ids.filter((id) => t.costs.has(id)).length / Math.max(1, ids.length);
-  const startMs = cfg.timings ? (t.startMs ?? 0) : 0;
-  const costs = cfg.timings ? estimate(ids, t) : new Map(ids.map((id) => [id, DEFAULT_COST_MS]));
-  const cutStarts = known >= 0.9 ? 8 : 0;
-  return {
-    order: cfg.timings ? longestFirst(ids, costs) : ids,
-    costs,
-    batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
-    // Known costs: a batch takes most of a fair share, and the rest goes in a few shrinking batches
-    // (or in the same batch, when the start cost makes cutting it dearer than balancing it: claim.lua).
-    // Mostly unknown costs: half, so that long tests found late still have workers to balance them.
-    share: known >= 0.9 ? 0.9 : 0.5,
-    // With known costs, a batch is not cut (and nothing left queued) for less than 8 start costs of
-    // work. With guessed costs, cut freely: a guess of a few start costs may hide a long test.
-    cutStarts,
-    // And with guessed costs, no batch under 4 start costs (the start cost this run shows, when no
-    // earlier run measured one): one-test batches at the end would pay a start cost each.
-    minStarts: known >= 0.9 ? 1 : 4,
-    // A batch-duration the user set is a hard cap; auto may stretch by the cut (a share that would
-    // leave a few seconds over the cap would otherwise pay a whole start cost for them).
-    slackMs: cfg.batchDuration === 'auto' ? cutStarts * startMs : 0,
-    startMs,
-  };
-}
-
 async function control(cfg: ControllerConfig, redis: RedisClient, all: string[]): Promise<number> {
   const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
   const queue = new Queue(redis, keys);
@@ -118,6 +83,7 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
   await queue.reset(epoch, cfg.ttl, {
     batchSize: cfg.batchSize, maxAttempts: cfg.maxAttempts, retries: cfg.retries, batchTimeout: cfg.batchTimeout,
     heartbeatTtl: cfg.heartbeatTtl, maxFailures: cfg.maxFailures, batchMs: pl.batchMs, share: pl.share, cutStarts: pl.cutStarts, minStarts: pl.minStarts, slackMs: Math.round(pl.slackMs), startMs: Math.round(pl.startMs),
+    guessMs: Math.round(pl.guessMs),
     workers: cfg.workers, noWorkerTimeout: cfg.noWorkerTimeout,
   });
   await queue.seed(epoch, pl.order, pl.costs);

@@ -27,6 +27,8 @@ export interface RunSettings {
   minStarts: number;
   /** How far a whole share or the last crumbs may take a batch past batchMs (claim.lua). */
   slackMs: number;
+  /** Estimated ms of a test no earlier run measured, until this run's batches say (cost.lua). */
+  guessMs: number;
   /** Workers expected (0: unknown): early claims size their share for all of them, not only those registered. */
   workers: number;
   /** Seconds a worker waits for a controller that stopped heartbeating. */
@@ -87,11 +89,14 @@ export class Queue {
     await this.redis.sl_reset(...this.k(), epoch, ttl, ...pairs);
   }
 
-  /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms. */
+  /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms; a test missing from costs is unknown (it costs the run's guess). */
   async seed(epoch: string, tests: string[], costs: Map<string, number> = new Map()): Promise<void> {
     const pipe = this.redis.pipeline() as unknown as ScriptClient & { exec(): Promise<[Error | null, unknown][] | null> };
     for (let i = 0; i < tests.length; i += SEED_CHUNK) {
-      const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => [id, String(Math.round(costs.get(id) ?? 0))]);
+      const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => {
+        const c = costs.get(id);
+        return [id, c === undefined ? '' : String(Math.round(c))];
+      });
       pipe.sl_seed(...this.k(), epoch, ...args);
     }
     const res = (await pipe.exec()) ?? [];

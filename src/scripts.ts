@@ -7,8 +7,9 @@ export const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'rep
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 // One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
-const FILES: Record<ScriptName | 'lib', URL> = {
+const FILES: Record<ScriptName | Prelude, URL> = {
   lib: new URL('./lua/lib.lua', import.meta.url),
+  cost: new URL('./lua/cost.lua', import.meta.url),
   reset: new URL('./lua/reset.lua', import.meta.url),
   seed: new URL('./lua/seed.lua', import.meta.url),
   start: new URL('./lua/start.lua', import.meta.url),
@@ -22,17 +23,21 @@ const FILES: Record<ScriptName | 'lib', URL> = {
   verdict: new URL('./lua/verdict.lua', import.meta.url),
 };
 
-function source(name: ScriptName | 'lib'): string {
+/** Helpers prepended, in this order, to every script: shared helpers, then the run's cost model. */
+export const PRELUDE = ['lib', 'cost'] as const;
+type Prelude = (typeof PRELUDE)[number];
+
+function source(name: ScriptName | Prelude): string {
   return readFileSync(FILES[name], 'utf8');
 }
 
 let cached: Map<ScriptName, string> | undefined;
 
-/** lib.lua is prepended to each script: one copy of the shared helpers, one file per operation. */
+/** lib.lua and cost.lua are prepended to each script: one copy of the shared helpers, one file per operation. */
 export function scriptSources(): Map<ScriptName, string> {
   if (!cached) {
-    const lib = source('lib');
-    cached = new Map(SCRIPT_NAMES.map((n) => [n, `${lib}\n${source(n)}`]));
+    const prelude = PRELUDE.map(source).join('\n');
+    cached = new Map(SCRIPT_NAMES.map((n) => [n, `${prelude}\n${source(n)}`]));
   }
   return cached;
 }

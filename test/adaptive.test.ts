@@ -1,21 +1,23 @@
-// Adaptive batches (src/lua/claim.lua with meta.batchMs > 0), against a real redis-server. With
-// W = max(1, live, workers) and `starting` = one start cost per worker not holding a lease:
-//   fair   = (qcost + work left in active leases + starting) / W - startMs
+// Adaptive batches (src/lua/claim.lua and cost.lua with meta.batchMs > 0), against a real redis-server.
+// With W = max(1, live, workers), inN active leases and idle = W - inN - 1 other workers holding nothing:
+//   fair   = (queued work + work left in active leases) / W   (each worker pays one more start cost)
 //   target = min(batchMs, fair * share), or fair when the rest (fair - target) is worth less than
 //            cutStarts start costs; never below minStarts start costs
+//   most   = fair; max(fair, work in flight / inN) when every other worker is busy; at most
+//            queued / (idle + 1) while others hold nothing
 // A claim looks at the first batchSize queued tests (longest first) and takes each one that still fits
-// under the target (first fit; the head always), putting the skipped ones back at the head in order;
-// when what would stay queued is worth less than cutStarts start costs, it takes those too. Those two
-// rules never take a batch past batchMs + slackMs. A requeued test
-// goes alone. The aggregates the target is computed from (qcost, live, inflight; a lease's cost
-// includes the start cost) stay exact through claim, report, release, reap and register. Costs are chosen so that the few ms that pass between two calls never
-// move a batch boundary; where elapsed time matters, the test waits on Redis TIME with a deadline.
+// under min(target, most) (first fit; the head always), putting the skipped ones back at the head in
+// order; when what would stay queued is worth less than cutStarts start costs, it takes those too, up to
+// min(batchMs + slackMs, most). A requeued test goes alone. The aggregates the target is computed from
+// (qcost, qunk, live, inflight; a lease's cost includes the start cost) stay exact through claim,
+// report, release, reap and register. Costs are chosen so that the few ms that pass between two calls
+// never move a batch boundary; where elapsed time matters, the test waits on Redis TIME with a deadline.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
 import { RedisServer, waitFor } from './helpers/redis-server.js';
 import { Queue, type ClaimReply, type RunSettings } from '../src/queue.js';
 import { runKeys, type RunKeys } from '../src/keys.js';
-import { longestFirst } from '../src/timings.js';
+import { longestFirst } from '../src/costmodel.js';
 import type { TestResult } from '../src/types.js';
 
 let srv: RedisServer;
@@ -40,7 +42,7 @@ const TTL = 600;
 const NO_CAP = 1_000_000_000;
 const BASE: RunSettings = {
   batchSize: 100, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0,
-  batchMs: NO_CAP, share: 0.5, startMs: 0, workers: 0, cutStarts: 0, minStarts: 1, slackMs: 0,
+  batchMs: NO_CAP, share: 0.5, startMs: 0, workers: 0, cutStarts: 0, minStarts: 1, slackMs: 0, guessMs: 0,
 };
 
 let runCounter = 0;
@@ -158,12 +160,17 @@ type Sizing = { batchMs: number; share: number; startMs: number; batchSize: numb
  */
 function modelPick(head: number[], s: Sizing, qcost: number, live: number, running = 0, inN = 0): number[] {
   const w = Math.max(1, live, s.workers ?? 0);
-  const fair = Math.max(0, (qcost + running + Math.max(1, w - inN) * s.startMs) / w - s.startMs);
+  const idle = Math.max(0, w - inN - 1);
+  const fair = (qcost + running) / w;
   let target = Math.min(s.batchMs, fair * s.share);
   const cut = (s.cutStarts ?? 0) * s.startMs;
-  const cap = s.batchMs + (s.slackMs ?? 0);
+  let cap = s.batchMs + (s.slackMs ?? 0);
   if (target < fair && fair - target < cut && fair <= cap) target = fair;
   target = Math.max(target, (s.minStarts ?? 1) * s.startMs);
+  let most = idle === 0 && inN > 0 ? Math.max(fair, running / inN) : fair;
+  if (idle > 0) most = Math.min(most, qcost / (idle + 1));
+  target = Math.min(target, most);
+  cap = Math.min(cap, most);
   const cand = head.slice(0, s.batchSize);
   const take: number[] = [];
   let cost = 0;
@@ -174,6 +181,8 @@ function modelPick(head: number[], s: Sizing, qcost: number, live: number, runni
     }
   });
   if (take.length < cand.length && qcost - cost < cut && cand.reduce((a, c) => a + c, 0) <= cap) return cand.map((_, i) => i);
+  // While others hold nothing, several tests never empty the queue.
+  if (idle > 0 && take.length > 1 && take.length === head.length) take.pop();
   return take;
 }
 
@@ -289,12 +298,14 @@ describe('filling a batch up to the target', () => {
     expect((await claimOk(run, 'w1')).tests).toEqual(['t002', 't003', 't004']);
   });
 
-  test('tests seeded without a cost count 0 and ride along up to batchSize', async () => {
+  test('tests seeded without a cost cost the run\'s guess (0 here) and ride along up to batchSize', async () => {
     const ids = ['a', 'b', 'c', 'd', 'e'];
     const costs = new Map([['a', 50_000]]);
     const run = await newRun(ids, costs, { batchMs: 60_000, share: 1, batchSize: 4 });
-    expect(await redis.hmget(run.keys.costs, ...ids)).toEqual(['50000', '0', '0', '0', '0']);
+    expect(await redis.hmget(run.keys.costs, ...ids)).toEqual(['50000', null, null, null, null]);
+    expect(await redis.hmget(run.keys.meta, 'qcost', 'qunk')).toEqual(['50000', '4']);
     expect((await claimOk(run, 'w1')).tests).toEqual(['a', 'b', 'c', 'd']);
+    expect(await redis.hmget(run.keys.meta, 'qcost', 'qunk')).toEqual(['0', '1']);
   });
 });
 
@@ -452,7 +463,22 @@ describe('shrinking as the queue drains', () => {
     expect(await drain(await newRun(ids, costs, { ...s, slackMs: 3_200 }))).toEqual([12]);
   });
 
-  test('leaves no crumbs: what would stay queued must be worth cutStarts (8) start costs, else it goes too', async () => {
+  test('leaves no crumbs while the other workers are busy: what would stay queued must be worth cutStarts (8) start costs, else it goes too', async () => {
+    // 2 live workers, start cost 1 s, share 0.5. w2 takes the 30 s test (the head; half its share is 13 s).
+    // w1: 13 s queued, w2's 31 s in flight: fair = (13 + 31 + 1) / 2 - 1 = 21.5 s, target 10.75 s:
+    // 10 s, and 2 s and 1 s do not fit; but 3 s left queued would be a crumb (< 8 s), and w2 is busy
+    // for longer than the whole 13 s, so they go too.
+    const { ids, costs } = withCosts([30_000, 10_000, 2_000, 1_000]);
+    const run = await newRun(ids, costs, { share: 0.5, startMs: 1_000, cutStarts: 8 }, ['w1', 'w2']);
+    expect((await claimOk(run, 'w2')).tests).toEqual(['t001']);
+    const a = await claimOk(run, 'w1');
+    expect(a.tests).toEqual(['t002', 't003', 't004']);
+    expect((await lease(run, a.lease)).c).toBe(14_000);
+    expect(await redis.llen(run.keys.queue)).toBe(0);
+    expect(await aggregates(run)).toMatchObject({ qcost: 0 });
+  });
+
+  test('takes no crumbs, nor a whole share, that would leave an idle worker nothing', async () => {
     // 2 workers expected, start cost 1 s, share 0.5. 23 s queued: fair = (23 + 2) / 2 - 1 = 11.5 s, all
     // of it (the half left would be < 8 s): 10 s, then 1 s fits (2 s would not); 12 s stay queued.
     const { ids, costs } = withCosts([10_000, 10_000, 2_000, 1_000]);
@@ -461,12 +487,12 @@ describe('shrinking as the queue drains', () => {
     expect(a.tests).toEqual(['t001', 't004']);
     expect((await lease(run, a.lease)).c).toBe(12_000);
     await reportPassed(run, 'w1', a);
-    // 12 s: fair 6 s; 10 s at the head goes (at least 1 test), and the 2 s left behind would be a
-    // crumb (< 8 s), so it goes too.
+    // 12 s: fair 6 s; 10 s at the head goes (at least 1 test). The 2 s left behind is worth less than
+    // 8 start costs, but the other expected worker holds nothing: it stays queued for that worker.
     const b = await claimOk(run, 'w1');
-    expect(b.tests).toEqual(['t002', 't003']);
-    expect(await redis.llen(run.keys.queue)).toBe(0);
-    expect(await aggregates(run)).toMatchObject({ qcost: 0 });
+    expect(b.tests).toEqual(['t002']);
+    expect(await redis.lrange(run.keys.queue, 0, -1)).toEqual(['t003']);
+    expect(await aggregates(run)).toMatchObject({ qcost: 2_000 });
   });
 
   test('batchMs caps the target however much work is left', async () => {
@@ -514,17 +540,20 @@ describe('work left in active leases', () => {
     expect(b.tests.length).toBe(1);
   });
 
-  test('work left in flight also keeps the last worker from taking the whole tail', async () => {
-    // 3 live workers, a big batch in flight, and a short queue. Without in-flight work the queue's 6 s over 3 workers at share 1 would be 2 s: 2 tests.
-    // With w1's 60 s in flight: (6 + 60) / 3 = 22 s: the whole rest (6 tests).
+  test('work left in flight lets a worker take more than the queue\'s share, but never what an idle worker needs', async () => {
+    // 3 live workers, a big batch in flight, and a short queue. Without in-flight work the queue's 6 s
+    // over 3 workers at share 1 would be 2 s: 2 tests. With w1's 60 s in flight, (6 + 60) / 3 = 22 s
+    // would take the whole rest, but w3 holds nothing: w2 takes half (an equal part with w3), w3 the rest.
     const settings = { batchMs: NO_CAP, share: 1, startMs: 0, batchSize: 100 };
     const { ids, costs } = withCosts([60_000, ...Array(6).fill(1_000)]);
     const run = await newRun(ids, costs, { ...settings, batchMs: 60_000 }, ['w1', 'w2', 'w3']);
     const a = await claimOk(run, 'w1');
     expect(a.tests).toEqual(['t001']);
     const b = await claimOk(run, 'w2');
-    expect(b.tests.length).toBe(6);
+    expect(b.tests.length).toBe(3);
     expect(modelCount(Array(6).fill(1_000), settings, 6_000, 3, 0)).toBe(2);
+    // Every other worker is busy now: w3 may take the rest.
+    expect((await claimOk(run, 'w3')).tests.length).toBe(3);
   });
 });
 
@@ -532,54 +561,99 @@ describe('work left in active leases', () => {
 // Aggregates: inflight and qcost
 // ---------------------------------------------------------------------------------------------
 
-describe('the start cost of a run that has none yet', () => {
-  const timed = (tests: string[], ms: number): Map<string, TestResult> =>
-    new Map(tests.map((id) => [id, { outcome: 'passed', durationMs: ms, message: '', timed: true }]));
+describe('the run learns what its tests cost while it runs (cost.lua)', () => {
+  const withC = (tests: string[], cs: number[]): Map<string, TestResult> =>
+    new Map(tests.map((id, i) => [id, { outcome: 'passed', durationMs: 1, message: '', timed: true, costMs: cs[i] }]));
 
-  test('reports feed the fit only for batches that ended normally with a JUnit time for every test', async () => {
-    const { ids, costs } = withCosts(Array.from({ length: 8 }, () => 1_000));
-    const run = await newRun(ids, costs, { batchMs: 0, batchSize: 2 }, ['w1']);
-    const fit = async () => (await redis.hget(run.keys.meta, 'fit'))?.split('|').map(Number) ?? [];
-    const t0 = await redisNow();
+  test('a batch whose tests carry the runner\'s cost c moves the guess for unknown tests, and the next claim plans with it', async () => {
+    // 12 tests nobody measured, guessed 1 s each; one worker, batches capped at 5.2 s of estimated work.
+    const ids = withCosts(Array(12).fill(0)).ids;
+    const run = await newRun(ids, new Map(), { batchMs: 5_200, share: 1, guessMs: 1_000 });
+    expect(await redis.hmget(run.keys.meta, 'qcost', 'qunk')).toEqual(['0', '12']);
     const a = await claimOk(run, 'w1');
-    await run.q.report(run.epoch, 'w1', a.lease, 'ok', timed(a.tests, 700));
-    const [n, sx, sy, sxx, sxy] = await fit();
-    expect([n, sx, sxx]).toEqual([1, 1_400, 1_400 * 1_400]);
-    // The wall time is Redis time from claim to report.
-    expect(sy).toBeGreaterThanOrEqual(0);
-    expect(sy).toBeLessThanOrEqual((await redisNow()) - t0);
-    expect(sxy).toBeCloseTo(1_400 * sy, 6);
-    // Not fed: a test without a JUnit time, a missing result, a batch that timed out.
+    expect(a.tests.length).toBe(5);
+    expect((await lease(run, a.lease)).c).toBe(5_000);
+    expect(await redis.hmget(run.keys.meta, 'qcost', 'qunk')).toEqual(['0', '7']);
+    await run.q.report(run.epoch, 'w1', a.lease, 'ok', withC(a.tests, [5_000, 3_000, 1_000, 3_000, 1_000]));
+    // The guess: (1 s seeded, weighing one test, + 13 s measured over 5 tests) / 6. The start cost: what
+    // the wall (a few ms here) shows beyond the sum of c, clamped at 0.
+    expect((await redis.hget(run.keys.meta, 'gobs'))?.split('|').map(Number)).toEqual([5, 13_000]);
+    expect(await redis.hget(run.keys.meta, 'cobs')).toBe('1|0');
+    const guess = 14_000 / 6;
     const b = await claimOk(run, 'w1');
-    await run.q.report(run.epoch, 'w1', b.lease, 'ok', passedAll(b.tests));
-    const c = await claimOk(run, 'w1');
-    await run.q.report(run.epoch, 'w1', c.lease, 'ok', timed(c.tests.slice(0, 1), 700));
-    const d = await claimOk(run, 'w1');
-    await run.q.report(run.epoch, 'w1', d.lease, 'timeout', timed(d.tests.slice(0, 1), 700));
-    expect((await fit())[0]).toBe(1);
+    expect(b.tests.length).toBe(2); // 2 x 2.33 s fit under 5.2 s, 3 would not
+    expect((await lease(run, b.lease)).c).toBe(Math.floor(2 * guess));
+    // The work left the controller shows: 5 unknown tests at the guess plus what the lease still has.
+    const left = (await run.q.reap(run.epoch, 30_000))!.workLeftMs;
+    expect(left).toBeGreaterThanOrEqual(Math.floor(5 * guess));
+    expect(left).toBeLessThanOrEqual(Math.floor(7 * guess) + 1);
   });
 
-  test('claims plan with the fitted start cost until one was measured by an earlier run', async () => {
-    // (JUnit sum, wall) of three batches: wall = 2 s + JUnit, so the fitted start cost is 2 s.
-    const sums = [[1_000, 3_000], [5_000, 7_000], [20_000, 22_000]];
-    const fit = [3, ...[0, 1].map((i) => sums.reduce((a, s) => a + s[i], 0)), sums.reduce((a, s) => a + s[0] * s[0], 0), sums.reduce((a, s) => a + s[0] * s[1], 0)].join('|');
+  test('without c, a batch\'s wall less the start cost and the known costs is spread over its unknown tests', async () => {
+    // Two unknown tests and a known one (300 ms).
+    const costs = new Map([['k', 300]]);
+    const run = await newRun(['k', 'u1', 'u2', 'u3'], costs, { share: 1, batchSize: 3, guessMs: 1_000 });
+    const a = await claimOk(run, 'w1');
+    expect(a.tests).toEqual(['k', 'u1', 'u2']);
+    const l = await lease(run, a.lease);
+    await waitFor('the batch to run 1 s (Redis TIME)', async () => (await redisNow()) >= l.s + 1_000, 10_000, 20);
+    const before = await redisNow();
+    await reportPassed(run, 'w1', a);
+    const wall = [before - l.s, (await redisNow()) - l.s];
+    const [n, total] = (await redis.hget(run.keys.meta, 'gobs'))!.split('|').map(Number);
+    expect(n).toBe(2);
+    expect(total).toBeGreaterThanOrEqual(wall[0] - 300);
+    expect(total).toBeLessThanOrEqual(wall[1] - 300);
+    // Not every test was unknown: no point for the start-cost fit; no c: none for cobs either.
+    expect(await redis.hmget(run.keys.meta, 'fit', 'cobs')).toEqual([null, null]);
+    // A batch that timed out, or lost a result, says nothing; nor does any batch in count mode.
+    const b = await claimOk(run, 'w1');
+    await run.q.report(run.epoch, 'w1', b.lease, 'timeout', new Map());
+    expect((await redis.hget(run.keys.meta, 'gobs'))!.split('|').map(Number)[0]).toBe(2);
+    const count = await newRun(['x1', 'x2'], new Map(), { batchMs: 0, batchSize: 2, guessMs: 1_000 });
+    await reportPassed(count, 'w1', await claimOk(count, 'w1'));
+    expect(await redis.hmget(count.keys.meta, 'gobs', 'fit', 'jfit', 'cobs')).toEqual([null, null, null, null]);
+  });
+
+  test('the start cost claims plan with: the timings\', else the mean of wall - sum of c, else the fitted intercept (JUnit sums, else counts)', async () => {
+    // (tests in the batch, wall) of three batches of unknown tests: wall = 2 s + 0.5 s per test.
+    const pts = [[1, 2_500], [2, 3_000], [4, 4_000]];
+    const fit = [3, pts.reduce((a, p) => a + p[0], 0), pts.reduce((a, p) => a + p[1], 0), pts.reduce((a, p) => a + p[0] * p[0], 0), pts.reduce((a, p) => a + p[0] * p[1], 0)].join('|');
     const { ids, costs } = withCosts(Array.from({ length: 40 }, () => 1_000));
-    const unknown = await newRun(ids, costs, { share: 0.5, startMs: 0 });
-    await redis.hset(unknown.keys.meta, 'fit', fit);
-    // fair = (40 s + 2 s) / 1 - 2 s = 40 s; half of it; the lease counts the start cost.
-    const a = await claimOk(unknown, 'w1');
-    expect(a.tests.length).toBe(20);
-    expect((await lease(unknown, a.lease)).c).toBe(22_000);
-    // A start cost from the timings wins over the fit.
-    const known = await newRun(ids, costs, { share: 0.5, startMs: 500 });
-    await redis.hset(known.keys.meta, 'fit', fit);
-    const b = await claimOk(known, 'w1');
-    expect((await lease(known, b.lease)).c).toBe(b.tests.length * 1_000 + 500);
-    // Fewer than 3 batches say nothing yet.
-    const early = await newRun(ids, costs, { share: 0.5, startMs: 0 });
-    await redis.hset(early.keys.meta, 'fit', '2|6000|10000|26000000|38000000');
-    const c = await claimOk(early, 'w1');
-    expect((await lease(early, c.lease)).c).toBe(c.tests.length * 1_000);
+    const startOf = async (settings: Partial<RunSettings>, fields: Record<string, string>) => {
+      const run = await newRun(ids, costs, { share: 0.5, ...settings });
+      if (Object.keys(fields).length) await redis.hset(run.keys.meta, fields);
+      const c = await claimOk(run, 'w1');
+      return (await lease(run, c.lease)).c! - c.tests.length * 1_000;
+    };
+    expect(await startOf({}, { fit })).toBe(2_000);
+    expect(await startOf({ startMs: 500 }, { fit })).toBe(500);
+    expect(await startOf({}, { fit, cobs: '2|700' })).toBe(350);
+    // (JUnit sum, wall): wall = 1.2 s + 10 x JUnit.
+    const jpts = [[100, 2_200], [300, 4_200], [50, 1_700]];
+    const jfit = [3, jpts.reduce((a, p) => a + p[0], 0), jpts.reduce((a, p) => a + p[1], 0), jpts.reduce((a, p) => a + p[0] * p[0], 0), jpts.reduce((a, p) => a + p[0] * p[1], 0)].join('|');
+    expect(await startOf({}, { fit, jfit })).toBe(1_200);
+    expect(await startOf({}, { fit, jfit, cobs: '2|700' })).toBe(350);
+    // Fewer than 3 batches, or batches all of one size, say nothing yet.
+    expect(await startOf({}, { fit: '2|3|5500|5|8500' })).toBe(0);
+    expect(await startOf({}, { fit: '3|6|9000|12|18000' })).toBe(0);
+  });
+
+  test('a report of a batch of unknown tests without c feeds the count fit, and the JUnit fit when every test has a JUnit time', async () => {
+    const run = await newRun(['u1', 'u2', 'u3', 'u4'], new Map(), { share: 1, batchSize: 2, guessMs: 1_000 });
+    const a = await claimOk(run, 'w1');
+    await reportPassed(run, 'w1', a);
+    const [n, sx, sy, sxx, sxy] = (await redis.hget(run.keys.meta, 'fit'))!.split('|').map(Number);
+    expect([n, sx, sxx]).toEqual([1, 2, 4]);
+    expect(sxy).toBeCloseTo(2 * sy, 6);
+    expect(sy).toBeGreaterThanOrEqual(0);
+    expect(await redis.hget(run.keys.meta, 'jfit')).toBeNull();
+    const b = await claimOk(run, 'w1');
+    const timed = new Map<string, TestResult>(b.tests.map((id, i) => [id, { outcome: 'passed', durationMs: 100 * (i + 1), message: '', timed: true }]));
+    await run.q.report(run.epoch, 'w1', b.lease, 'ok', timed);
+    const j = (await redis.hget(run.keys.meta, 'jfit'))!.split('|').map(Number);
+    expect([j[0], j[1], j[3]]).toEqual([1, 300, 90_000]);
+    expect(j[4]).toBeCloseTo(300 * j[2], 6);
   });
 });
 
@@ -590,12 +664,14 @@ describe('inflight aggregates', () => {
     const run = await newRun(ids, costs, { batchMs: 30_000, share: 2, batchSize: 10 }, ['w1', 'w2', 'w3', 'w4']);
     expect(await expectInflightExact(run)).toMatchObject({ inN: 0, inCost: 0, inStarts: 0 });
 
+    // While another worker holds nothing a batch takes at most an equal part of the queue with the idle:
+    // 71 / 4, then 41 / 3, then 21 / 2: one test each.
     const a = await claimOk(run, 'w1'); // 30 s
-    const b = await claimOk(run, 'w2'); // 20 s + 10 s
-    const c = await claimOk(run, 'w3'); // 5 + 5 + 1 s
-    expect([a.tests, b.tests, c.tests]).toEqual([['t001'], ['t002', 't003'], ['t004', 't005', 't006']]);
+    const b = await claimOk(run, 'w2'); // 20 s
+    const c = await claimOk(run, 'w3'); // 10 s
+    expect([a.tests, b.tests, c.tests]).toEqual([['t001'], ['t002'], ['t003']]);
     const all = await expectInflightExact(run);
-    expect(all).toMatchObject({ inN: 3, inCost: 71_000, qcost: 0 });
+    expect(all).toMatchObject({ inN: 3, inCost: 60_000, qcost: 11_000 });
     // The summed start times are Redis TIME values, 3 of them, near now.
     const now = await redisNow();
     expect(all.inStarts).toBeGreaterThan(3 * (now - 60_000));
@@ -603,10 +679,10 @@ describe('inflight aggregates', () => {
 
     // report: w1's lease ends.
     await reportPassed(run, 'w1', a);
-    expect(await expectInflightExact(run)).toMatchObject({ inN: 2, inCost: 41_000 });
-    // release on a signal: w2's lease ends, its tests go to the requeue.
-    expect(await run.q.release(run.epoch, 'w2', b.lease, 'cancelled')).toBe(2);
-    expect(await expectInflightExact(run)).toMatchObject({ inN: 1, inCost: 11_000 });
+    expect(await expectInflightExact(run)).toMatchObject({ inN: 2, inCost: 30_000 });
+    // release on a signal: w2's lease ends, its test goes to the requeue.
+    expect(await run.q.release(run.epoch, 'w2', b.lease, 'cancelled')).toBe(1);
+    expect(await expectInflightExact(run)).toMatchObject({ inN: 1, inCost: 10_000 });
     // reap: w3 stops heartbeating, its lease is reclaimed.
     await redis.del(run.keys.hbPrefix + 'w3');
     expect((await run.q.reap(run.epoch, 30_000))!.reaped).toEqual(['w3']);
@@ -646,10 +722,11 @@ describe('inflight aggregates', () => {
 describe('the requeue under adaptive batches', () => {
   test('is claimed one test at a time, however much room the target leaves', async () => {
     const { ids, costs } = withCosts(Array.from({ length: 8 }, () => 10));
-    // startMs 60 s: the target is 60 s (the floor), room for every test.
-    const run = await newRun(ids, costs, { batchMs: 60_000, share: 1, startMs: 60_000, batchSize: 10 }, ['w1', 'w2']);
+    // startMs 60 s: the target is 60 s (the floor), room for every test (w1 is the only worker yet).
+    const run = await newRun(ids, costs, { batchMs: 60_000, share: 1, startMs: 60_000, batchSize: 10 }, ['w1']);
     const a = await claimOk(run, 'w1');
     expect(a.tests).toEqual(ids);
+    await run.q.register('w2');
     // The batch failed without per-test results: every test goes to the requeue (split).
     await run.q.report(run.epoch, 'w1', a.lease, 'split', new Map());
     expect(await redis.lrange(run.keys.requeue, 0, -1)).toEqual(ids);

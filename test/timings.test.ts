@@ -1,5 +1,5 @@
-// The cost model (src/timings.ts): estimates for unknown tests, longest-first ordering, what learn()
-// takes from a run's batches (start cost, per-test shares, moving average, which batches count), the
+// The cost model (src/costmodel.ts): estimates for unknown tests, longest-first ordering, what learn()
+// takes from a run's batches (c, the fit of walls without it, folding, which batches count); the
 // stored history (a real redis-server: round trip, TTLs, keys apart from the run's) and costs picked
 // up from JUnit files of an earlier run.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -8,10 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from './helpers/redis-server.js';
-import {
-  ALPHA, DEFAULT_COST_MS, TIMINGS_TTL_S, estimate, junitScale, learn, loadTimings, longestFirst, median, saveTimings, timingsFromJUnit,
-  timingsKeys, type Timings,
-} from '../src/timings.js';
+import { TIMINGS_TTL_S, loadTimings, saveTimings, timingsFromJUnit, timingsKeys } from '../src/timings.js';
+import { ALPHA, DEFAULT_COST_MS, estimate, fold, learn, longestFirst, median, type Timings } from '../src/costmodel.js';
 import { runKeys } from '../src/keys.js';
 import { Queue } from '../src/queue.js';
 import type { BatchRecord, HistoryEntry, RunData, RunOutcome } from '../src/types.js';
@@ -32,7 +30,7 @@ interface B {
   tests: string[];
   state?: BatchRecord['state'];
   /** Per member: a JUnit duration (j), a duration not from JUnit (d), another outcome, or no result at all. */
-  res?: Record<string, { j?: number; d?: number; o?: RunOutcome } | null>;
+  res?: Record<string, { j?: number; d?: number; c?: number; o?: RunOutcome } | null>;
   endMs?: number | null;
 }
 
@@ -52,6 +50,7 @@ function runData(batches: B[]): RunData {
       const o = r?.o ?? 'passed';
       const h: HistoryEntry = { t, w: 'w1', b: b.id, i: false, o, d: r?.j ?? r?.d ?? 1, m: '', s: startMs, e: endMs ?? startMs };
       if (r?.j !== undefined) h.j = true;
+      if (r?.c !== undefined) h.c = r.c;
       history.push(h);
     }
   }
@@ -127,166 +126,158 @@ describe('longestFirst', () => {
 // learn
 // ---------------------------------------------------------------------------------------------
 
-describe('learn: the start cost', () => {
-  test('is the median over batches of wall minus the members\' prior costs', () => {
+describe('learn: with the runner\'s own cost (c)', () => {
+  test('a test costs c, and the start cost is the median of what walls show beyond the sum of c', () => {
+    const data = runData([
+      { id: '1', wall: 5_000, tests: ['a', 'b'], res: { a: { c: 1_000 }, b: { c: 2_000 } } }, // 2000
+      { id: '2', wall: 4_500, tests: ['c'], res: { c: { c: 4_000 } } }, //                       500
+      { id: '3', wall: 9_000, tests: ['d'], res: { d: { c: 1_000 } } }, //                       8000
+    ]);
+    const t = learn(timings(), data);
+    expect(t.startMs).toBe(2_000);
+    expect(costsOf(t)).toEqual({ a: 1_000, b: 2_000, c: 4_000, d: 1_000 });
+  });
+
+  test('tests without c in a batch share what the wall shows beyond the start cost and the c of the others', () => {
+    const data = runData([
+      { id: '1', wall: 3_000, tests: ['a'], res: { a: { c: 2_000 } } }, // start 1000
+      { id: '2', wall: 9_000, tests: ['b', 'x', 'y'], res: { b: { c: 2_000 }, x: { j: 300 }, y: { j: 100 } } },
+    ]);
+    const t = learn(timings(), data);
+    expect(t.startMs).toBe(1_000);
+    // 9000 - 1000 - 2000 = 6000 over x and y; the fit says nothing of their shape (one batch), so evenly.
+    expect(costsOf(t)).toMatchObject({ b: 2_000, x: 3_000, y: 3_000 });
+  });
+});
+
+describe('learn: without c, walls fitted as S + a x (tests) + k x (JUnit)', () => {
+  test('recovers the start cost and the tests\' shape when JUnit shows a tenth of each test, and every batch\'s wall is explained', () => {
+    // Real cost of a test = 10 x its JUnit time + 800 ms it does not time; start cost 2 s per batch.
+    const junit: Record<string, number> = { a: 100, b: 2_000, c: 50, d: 700, e: 300, f: 1_200, g: 10, h: 400, i: 900 };
+    const real = (id: string) => 10 * junit[id] + 800;
+    const groups = [['a', 'b'], ['c'], ['d', 'e', 'f'], ['g', 'h'], ['i'], ['a', 'c', 'g', 'e']];
+    const batches = groups.map((tests, n) => ({
+      id: String(n + 1), tests, wall: 2_000 + tests.reduce((x, t) => x + real(t), 0),
+      res: Object.fromEntries(tests.map((t) => [t, { j: junit[t] }])),
+    }));
+    const t = learn(timings(), runData(batches));
+    expect(t.startMs).toBeCloseTo(2_000, 0);
+    for (const id of Object.keys(junit)) expect(t.costs.get(id), id).toBeCloseTo(real(id), -1);
+  });
+
+  test('exit codes only (no JUnit): batches of different sizes tell the start cost from the per-test cost', () => {
+    const batches = [1, 2, 4, 3].map((n, b) => ({ id: String(b + 1), tests: Array.from({ length: n }, (_, i) => `b${b}t${i}`), wall: 3_000 + 500 * n }));
+    const t = learn(timings(), runData(batches));
+    expect(t.startMs).toBeCloseTo(3_000, 0);
+    expect(t.costs.get('b2t3')).toBeCloseTo(500, 0);
+  });
+
+  test('batches all alike, or fewer than 3, cannot tell the start cost: the earlier one stays (null when never measured) and the tests take the rest', () => {
+    const alike = runData([1, 2, 3].map((b) => ({ id: String(b), tests: [`x${b}`, `y${b}`], wall: 2_000 })));
+    const fresh = learn(timings(), alike);
+    expect(fresh.startMs).toBeNull();
+    expect(fresh.costs.get('x1')).toBe(1_000);
+    const known = learn(timings({}, 1_000), alike);
+    expect(known.startMs).toBe(1_000);
+    expect(known.costs.get('x1')).toBe(500);
+    const one = learn(timings({}, 1_234), runData([{ id: '1', wall: 2_000, tests: ['x', 'y'] }]));
+    expect(one.startMs).toBe(1_234);
+  });
+
+  test('earlier costs: the start cost is the median of wall - known costs, and each batch\'s rest is spread in their proportion', () => {
     const prev = timings({ a: 1_000, b: 2_000, c: 500 });
     const data = runData([
       { id: '1', wall: 4_000, tests: ['a', 'b'] }, // 4000 - 3000 = 1000
       { id: '2', wall: 3_500, tests: ['c'] }, //       3500 - 500 = 3000
       { id: '3', wall: 1_500, tests: ['a'] }, //       1500 - 1000 = 500
     ]);
-    expect(learn(prev, data).startMs).toBe(1_000);
-  });
-
-  test('uses JUnit times (j) for members without a prior cost; a member with neither leaves the batch out', () => {
-    const prev = timings({ a: 1_000 });
-    const data = runData([
-      { id: '1', wall: 2_700, tests: ['x'], res: { x: { j: 700 } } }, //          2000
-      { id: '2', wall: 3_000, tests: ['a', 'y'], res: { y: { j: 500 } } }, //     3000 - 1500 = 1500
-      { id: '3', wall: 90_000, tests: ['a', 'z'], res: { z: { d: 10 } } }, //   z: no prior, d not from JUnit: left out
-      { id: '4', wall: 1_000, tests: ['a'] }, //                                     0
-    ]);
-    expect(learn(prev, data).startMs).toBe(1_500);
-  });
-
-  test('a prior cost wins over the JUnit time for the residual', () => {
-    const prev = timings({ a: 1_000 });
-    const data = runData([{ id: '1', wall: 5_000, tests: ['a'], res: { a: { j: 4_900 } } }]);
-    expect(learn(prev, data).startMs).toBe(4_000);
+    const t = learn(prev, data);
+    expect(t.startMs).toBe(1_000);
+    // Batch 1: 3000 split 1:2, as before. c: 2500 observed, far (> 2x) from 500: taken as is.
+    expect(t.costs.get('b')).toBe(2_000);
+    expect(t.costs.get('c')).toBe(2_500);
   });
 
   test('is clamped at 0 when the members cost more than the wall time', () => {
     const prev = timings({ a: 10_000, b: 8_000 });
-    const data = runData([
-      { id: '1', wall: 2_000, tests: ['a'] },
-      { id: '2', wall: 3_000, tests: ['b'] },
-    ]);
-    const t = learn(prev, data);
+    const t = learn(prev, runData([{ id: '1', wall: 2_000, tests: ['a'] }, { id: '2', wall: 3_000, tests: ['b'] }]));
     expect(t.startMs).toBe(0);
-    // Nothing is left for the members: work = max(0, wall - 0) = wall.
-    expect(t.costs.get('a')).toBe(ALPHA * 2_000 + (1 - ALPHA) * 10_000);
-  });
-
-  test('moves by ALPHA from the prior start cost', () => {
-    const prev = timings({ a: 1_000 }, 3_000);
-    const data = runData([{ id: '1', wall: 2_000, tests: ['a'] }]); // residual 1000
-    expect(learn(prev, data).startMs).toBe(ALPHA * 1_000 + (1 - ALPHA) * 3_000);
-  });
-
-  test('stays what it was when no batch can say (unknown members, no JUnit), and null when never measured', () => {
-    const data = runData([{ id: '1', wall: 2_000, tests: ['x', 'y'] }]);
-    expect(learn(timings({}, 1_234), data).startMs).toBe(1_234);
-    const fresh = learn(timings(), data);
-    expect(fresh.startMs).toBeNull();
-    // With no start cost known, the whole wall time is the members' work, split evenly.
-    expect(costsOf(fresh)).toEqual({ x: 1_000, y: 1_000 });
+    expect(t.costs.get('a')).toBe(2_000);
   });
 });
 
-describe('learn: JUnit times that leave part of the cost out', () => {
-  test('junitScale fits wall = start + k x JUnit sum; 1 below 3 batches or when the sums hardly vary; k in [1, 5]', () => {
-    const line = (k: number, start: number, sums: number[]) => sums.map((j) => ({ junit: j, wall: start + k * j }));
-    expect(junitScale(line(1 / 0.7, 1_500, [1_000, 5_000, 20_000, 300, 9_000]))).toBeCloseTo(1 / 0.7, 6);
-    expect(junitScale(line(2, 0, [1_000, 5_000]))).toBe(1);
-    expect(junitScale(line(2, 0, [10_000, 10_100, 9_950, 10_050]))).toBe(1);
-    expect(junitScale(line(9, 0, [1_000, 5_000, 20_000]))).toBe(5);
-    expect(junitScale(line(0.5, 3_000, [1_000, 5_000, 20_000]))).toBe(1);
-    expect(junitScale([])).toBe(1);
+describe('learn: folding a run into the timings', () => {
+  test('fold: a moving average by ALPHA within a factor JUMP, else the new value', () => {
+    expect(fold(undefined, 700)).toBe(700);
+    expect(fold(null, 700)).toBe(700);
+    expect(fold(1_000, 1_800)).toBe(ALPHA * 1_800 + (1 - ALPHA) * 1_000);
+    expect(fold(1_000, 600)).toBe(ALPHA * 600 + (1 - ALPHA) * 1_000);
+    expect(fold(1_000, 2_100)).toBe(2_100);
+    expect(fold(1_000, 400)).toBe(400);
   });
 
-  test('the time JUnit leaves out grows with the batch, so it is not taken for start cost', () => {
-    // A runner whose JUnit reports 70 % of the real time, with a start cost of 1.5 s per batch.
-    const real: Record<string, number> = { a: 20_000, b: 600, c: 3_000, d: 9_000, e: 150, f: 1_200, g: 40_000 };
-    const groups = [['a', 'b'], ['c'], ['d', 'e', 'f'], ['g'], ['b', 'e']];
-    const data = runData(groups.map((tests, i) => ({
-      id: String(i + 1), tests, wall: 1_500 + tests.reduce((x, t) => x + real[t], 0),
-      res: Object.fromEntries(tests.map((t) => [t, { j: 0.7 * real[t] }])),
-    })));
-    const t = learn(timings(), data);
-    expect(t.startMs).toBeCloseTo(1_500, 0);
-    for (const [id, ms] of Object.entries(real)) expect(t.costs.get(id), id).toBeCloseTo(ms, -1);
-  });
-});
-
-describe('learn: a test\'s cost', () => {
-  // Batches 's1' and 's2' pin the start cost to 1000 (median of 1000, 1000 and one more residual).
-  const pin: B[] = [
-    { id: 's1', wall: 2_000, tests: ['p1'] },
-    { id: 's2', wall: 2_000, tests: ['p2'] },
-  ];
-  const pinned = { p1: 1_000, p2: 1_000 };
-
-  test('is its share of (wall - start), split by JUnit times', () => {
-    const data = runData([...pin, { id: 'b', wall: 5_000, tests: ['x', 'y'], res: { x: { j: 300 }, y: { j: 100 } } }]);
-    const t = learn(timings(pinned), data);
-    expect(t.startMs).toBe(1_000); // residuals 1000, 1000, 4600
-    expect(t.costs.get('x')).toBe(3_000);
-    expect(t.costs.get('y')).toBe(1_000);
-    expect(t.costs.get('p1')).toBe(1_000);
-  });
-
-  test('is split evenly without JUnit times or prior costs, and when only some members have a JUnit time', () => {
+  test('the start cost and a test\'s cost move by fold, in batch order for a test run twice', () => {
+    const prev = timings({ a: 1_000, p: 1_000 }, 800);
     const data = runData([
-      ...pin,
-      { id: 'even', wall: 4_000, tests: ['x', 'y', 'z'] },
-      { id: 'mixed', wall: 5_000, tests: ['u', 'v'], res: { u: { j: 3_900 } } },
-    ]);
-    const t = learn(timings(pinned), data);
-    expect(t.startMs).toBe(1_000); // residuals 1000, 1000: 'even' and 'mixed' have members with no cost to subtract
-    expect(costsOf(t)).toEqual({ p1: 1_000, p2: 1_000, x: 1_000, y: 1_000, z: 1_000, u: 2_000, v: 2_000 });
-  });
-
-  test('JUnit times of 0 all round split evenly', () => {
-    const data = runData([...pin, { id: 'b', wall: 3_000, tests: ['x', 'y'], res: { x: { j: 0 }, y: { j: 0 } } }]);
-    expect(costsOf(learn(timings(pinned), data))).toMatchObject({ x: 1_000, y: 1_000 });
-  });
-
-  test('without JUnit times, prior costs weight the split (pins the code; the module header says "evenly")', () => {
-    const prev = timings({ ...pinned, a: 3_000, b: 1_000 });
-    const data = runData([...pin, { id: 'b', wall: 9_000, tests: ['a', 'b'] }]); // residual 5000; start 1000
-    const t = learn(prev, data);
-    expect(t.startMs).toBe(1_000);
-    // work 8000 split 3:1 -> 6000 and 2000, then the moving average with the prior values.
-    expect(t.costs.get('a')).toBe(ALPHA * 6_000 + (1 - ALPHA) * 3_000);
-    expect(t.costs.get('b')).toBe(ALPHA * 2_000 + (1 - ALPHA) * 1_000);
-  });
-
-  test('moves by ALPHA from the prior value, in batch order for a test run twice', () => {
-    const prev = timings({ ...pinned, a: 1_000 });
-    const data = runData([
-      ...pin,
-      { id: 'r1', wall: 5_000, tests: ['a'] }, // residual 4000
-      { id: 'r2', wall: 3_000, tests: ['a'] }, // residual 2000
+      { id: 's', wall: 2_000, tests: ['p'] }, // 1000
+      { id: 'r1', wall: 2_600, tests: ['a'] }, // 1600
+      { id: 'r2', wall: 2_200, tests: ['a'] }, // 1200
     ]);
     const t = learn(prev, data);
-    expect(t.startMs).toBe(1_500); // median of 1000, 1000, 4000, 2000
-    // r1: work 3500 -> a = A*3500 + (1-A)*1000; then r2: work 1500 -> A*1500 + (1-A)*that.
-    const afterR1 = ALPHA * 3_500 + (1 - ALPHA) * 1_000;
-    expect(t.costs.get('a')).toBe(ALPHA * 1_500 + (1 - ALPHA) * afterR1);
-    expect(t.costs.get('p1')).toBe(ALPHA * 500 + (1 - ALPHA) * 1_000);
-    // A test first seen this run takes its observation as is.
-    const fresh = learn(timings(pinned), runData([...pin, { id: 'n', wall: 4_000, tests: ['new'] }]));
-    expect(fresh.costs.get('new')).toBe(3_000);
+    expect(t.startMs).toBe(fold(800, 1_200));
+    const afterR1 = fold(1_000, 2_600 - 1_200);
+    expect(t.costs.get('a')).toBe(fold(afterR1, 2_200 - 1_200));
   });
 
   test('leaves the prior timings untouched and keeps tests this run did not see', () => {
-    const prev = timings({ ...pinned, other: 42 }, 900);
+    const prev = timings({ p: 1_000, other: 42 }, 900);
     const before = costsOf(prev);
-    const t = learn(prev, runData([...pin, { id: 'b', wall: 5_000, tests: ['x'] }]));
+    const t = learn(prev, runData([{ id: 'b', wall: 5_000, tests: ['x'] }]));
     expect(costsOf(prev)).toEqual(before);
     expect(prev.startMs).toBe(900);
     expect(t.costs.get('other')).toBe(42);
     expect(t.costs).not.toBe(prev.costs);
   });
 
-  test('failed and skipped results count as results', () => {
+  test('measured: the part of this run\'s observed tests that carried c; kept when the run observed nothing', () => {
     const data = runData([
-      ...pin,
-      { id: 'b', wall: 5_000, tests: ['x', 'y'], res: { x: { o: 'failed', j: 100 }, y: { o: 'skipped', j: 300 } } },
+      { id: '1', wall: 3_000, tests: ['a', 'b'], res: { a: { c: 1_000 } } },
+      { id: '2', wall: 3_000, tests: ['c', 'd'], res: { c: { c: 1_000 }, d: { c: 1_000 } } },
     ]);
-    const t = learn(timings(pinned), data);
-    expect(t.costs.get('x')).toBe(1_000);
-    expect(t.costs.get('y')).toBe(3_000);
+    expect(learn(timings(), data).measured).toBe(0.75);
+    expect(learn({ ...timings(), measured: 0.5 }, runData([])).measured).toBe(0.5);
+    expect(learn(timings(), runData([])).measured).toBeUndefined();
+  });
+
+  test('failed and skipped results count as results', () => {
+    const data = runData([{ id: 'b', wall: 5_000, tests: ['x', 'y'], res: { x: { o: 'failed', c: 1_000 }, y: { o: 'skipped', c: 3_000 } } }]);
+    expect(costsOf(learn(timings(), data))).toEqual({ x: 1_000, y: 3_000 });
+  });
+
+  test('JUnit showing 5-15 % of each test\'s cost, drawn per test: no batch\'s estimate falls far below its wall, whatever the earlier timings', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 30; trial++) {
+      const ids = Array.from({ length: 60 }, (_, i) => `t${i}`);
+      const real = new Map(ids.map((id) => [id, 100 + 20_000 * rand() ** 3]));
+      const start = 600 + 2_900 * rand();
+      const batches: B[] = [];
+      for (let i = 0, b = 0; i < ids.length; b++) {
+        const tests = ids.slice(i, i + 1 + Math.floor(rand() * 8));
+        i += tests.length;
+        batches.push({
+          id: String(b), tests, wall: Math.round(start + tests.reduce((a, t) => a + real.get(t)!, 0)),
+          res: Object.fromEntries(tests.map((t) => [t, { j: Math.round(real.get(t)! * (0.05 + 0.1 * rand())) }])),
+        });
+      }
+      // Earlier timings: none, or off by up to 10x either way.
+      const prev = trial % 2 ? timings() : timings(Object.fromEntries(ids.map((id) => [id, real.get(id)! * 10 ** (2 * rand() - 1)])), 3_000 * rand());
+      const t = learn(prev, runData(batches));
+      for (const b of batches) {
+        const est = (t.startMs ?? 0) + b.tests.reduce((a, id) => a + t.costs.get(id)!, 0);
+        expect(est, `trial ${trial}, batch ${b.id}`).toBeGreaterThanOrEqual(0.75 * b.wall);
+      }
+    }
   });
 });
 
@@ -383,6 +374,15 @@ describe('stored timings', () => {
     await saveTimings(redis, r, 'tests', timings({}, 0), []);
     expect((await loadTimings(redis, r, 'tests', ['a'])).startMs).toBe(0);
     expect((await loadTimings(redis, 'nobody/never', 'tests', ['a']))).toEqual({ costs: new Map(), startMs: null });
+  });
+
+  test('the part of the costs the runner measured round-trips; absent or out of range, it loads as unknown', async () => {
+    const r = repo();
+    await saveTimings(redis, r, 'tests', { ...timings({ a: 1 }, 5), measured: 0.25 }, ['a']);
+    expect((await loadTimings(redis, r, 'tests', ['a'])).measured).toBe(0.25);
+    await redis.hset(timingsKeys(r, 'tests').meta, 'measured', '7');
+    expect((await loadTimings(redis, r, 'tests', ['a'])).measured).toBeUndefined();
+    expect((await loadTimings(redis, repo(), 'tests', ['a'])).measured).toBeUndefined();
   });
 
   test('values that are not a cost are skipped on load', async () => {

@@ -59,6 +59,6 @@ redis.call('HSET', K_META, 'tickAt', ctx.now, 'graceUntil', grace)
 if live ~= meta.live then redis.call('HSET', K_META, 'live', live) end
 flush(ctx)
 redis.call('SET', K_HB, '1', 'PX', tonumber(ARGV[3]))
-local left = meta.qcost + math.max(0, meta.inCost - (meta.inN * ctx.now - meta.inStarts))
+local left = queued_work(meta, guess_ms(meta)) + math.max(0, meta.inCost - (meta.inN * ctx.now - meta.inStarts))
 return { meta.state, meta.reason, meta.total, meta.done, redis.call('LLEN', K_QUEUE),
   redis.call('LLEN', K_REQUEUE), running, live, ctx.now, cjson.encode(reaped), math.floor(left), soonest }

@@ -10,14 +10,17 @@
 --   KEYS[6] workers  hash: worker id -> JSON {state, lease, batches, tests, busyMs, lostBatches}
 --   KEYS[7] history  list: JSON of every run of every test {t, w, b, i, o, d, m, s, e, f, l}
 --   KEYS[8] hb       string with a TTL: this worker's heartbeat (the controller's for controller scripts)
---   KEYS[9] costs    hash: test id -> estimated cost in ms (seeded from the queue's timings)
+--   KEYS[9] costs    hash: test id -> estimated cost in ms (seeded from the queue's timings); a test
+--                    no earlier run measured has no field here (its cost is the run's guess: cost.lua)
 -- meta also holds what adaptive batches need: batchMs (target ms of work per batch, 0: fixed size),
 -- share (part of a fair share a batch takes), startMs (per-batch start cost), workers (expected, 0:
 -- unknown), cutStarts (how many start costs of work cutting a batch must be worth; 0: any),
 -- minStarts (the least target, in start costs), slackMs (how far taking a whole share or the crumbs
--- may go past batchMs), fit (see fit_add), live (workers alive at the last reap), qcost (estimated ms
--- left in the primary queue) and inflight "n|cost|starts" (count, estimated ms including the start
--- cost, and summed start times of the active leases), so a claim sizes its batch in O(batch).
+-- may go past batchMs), live (workers alive at the last reap), qcost (estimated ms of the tests with a
+-- known cost left in the primary queue), qunk (how many tests of unknown cost are left in it), guessMs,
+-- gobs, cobs, jfit and fit (the run's own measurements: cost.lua) and inflight "n|cost|starts" (count,
+-- estimated ms including the start cost, and summed start times of the active leases), so a claim
+-- sizes its batch in O(batch).
 -- The leases and workers hashes keep a sentinel field "_" so they never vanish and lose their TTL.
 
 local K_META, K_QUEUE, K_REQUEUE, K_TESTS, K_LEASES, K_WORKERS, K_HISTORY, K_HB, K_COSTS =
@@ -61,7 +64,7 @@ end
 local function load_meta()
   local m = redis.call('HMGET', K_META, 'epoch', 'state', 'reason', 'maxAttempts', 'retries', 'maxFailures',
     'heartbeatTtl', 'ttl', 'total', 'done', 'failed', 'batchSize', 'batchMs', 'share', 'startMs', 'live',
-    'qcost', 'inflight', 'workers', 'fit', 'cutStarts', 'minStarts', 'slackMs')
+    'qcost', 'inflight', 'workers', 'fit', 'cutStarts', 'minStarts', 'slackMs', 'qunk', 'guessMs', 'gobs', 'cobs', 'jfit')
   if not m[1] then return nil end
   local n, c, s = string.match(m[18] or '', '^(%d+)|(%d+)|(%d+)$')
   return { epoch = m[1], state = m[2], reason = m[3] or '', maxAttempts = tonumber(m[4]) or 3,
@@ -71,41 +74,8 @@ local function load_meta()
     share = tonumber(m[14]) or 0.5, startMs = tonumber(m[15]) or 0, live = tonumber(m[16]) or 0,
     qcost = tonumber(m[17]) or 0, inN = tonumber(n) or 0, inCost = tonumber(c) or 0, inStarts = tonumber(s) or 0,
     workers = tonumber(m[19]) or 0, fit = m[20] or '', cutStarts = tonumber(m[21]) or 0,
-    minStarts = tonumber(m[22]) or 1, slackMs = tonumber(m[23]) or 0 }
-end
-
--- The start cost a run shows while it runs, for a run that starts without one (no timings yet): a
--- least-squares fit of wall = start + k x (sum of JUnit times) over the batches whose tests all had a
--- JUnit time, kept in meta.fit as sums "n|sx|sy|sxx|sxy" (O(1) per report). k is clamped to [1, 5]
--- (JUnit leaves part of a test's cost out, never adds any) and is 1 while the sums hardly vary, as
--- src/timings.ts does after the run. nil below 3 such batches.
-local function fit_sums(meta)
-  local n, sx, sy, sxx, sxy = string.match(meta.fit, '^([^|]+)|([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
-  return tonumber(n) or 0, tonumber(sx) or 0, tonumber(sy) or 0, tonumber(sxx) or 0, tonumber(sxy) or 0
-end
-
-local function fit_add(meta, wall, junit)
-  local n, sx, sy, sxx, sxy = fit_sums(meta)
-  meta.fit = string.format('%d|%.17g|%.17g|%.17g|%.17g', n + 1, sx + junit, sy + wall, sxx + junit * junit, sxy + junit * wall)
-  redis.call('HSET', K_META, 'fit', meta.fit)
-end
-
-local function fitted_start(meta)
-  local n, sx, sy, sxx, sxy = fit_sums(meta)
-  if n < 3 then return nil end
-  local mx, my = sx / n, sy / n
-  local vxx = sxx / n - mx * mx
-  local k = 1
-  if mx > 0 and vxx > 0 and math.sqrt(vxx) >= 0.1 * mx then
-    k = math.min(5, math.max(1, (sxy / n - mx * my) / vxx))
-  end
-  return math.max(0, my - k * mx)
-end
-
--- The start cost claims plan with: the one measured by earlier runs, else what this run shows so far.
-local function start_cost(meta)
-  if meta.startMs > 0 then return meta.startMs end
-  return math.floor((fitted_start(meta) or 0) + 0.5)
+    minStarts = tonumber(m[22]) or 1, slackMs = tonumber(m[23]) or 0, qunk = tonumber(m[24]) or 0,
+    guessMs = tonumber(m[25]) or 0, gobs = m[26] or '', cobs = m[27] or '', jfit = m[28] or '' }
 end
 
 -- The active leases' aggregates move with every lease that starts or ends (claim, report, reap, release).

@@ -40,16 +40,14 @@ if lease.st == 'active' and lease.w == wid then
       else apply_noresult(ctx, id, st, lease, ending) end
     end
   end
-  -- A batch that ended normally with a JUnit time for each test feeds the run's start-cost fit.
-  -- (ending is 'lost' here for a batch that ended normally: see above.)
-  if ending == 'lost' and not lease.i then
-    local junit, timed = 0, true
+  -- A batch that ended normally with a result for each test tells the run's cost model what its
+  -- tests cost (cost.lua). (ending is 'lost' here for a batch that ended normally: see above.)
+  if ending == 'lost' then
+    local all = true
     for _, id in ipairs(lease.t) do
-      local res = results[id]
-      if not res or not res.j or type(res.d) ~= 'number' then timed = false break end
-      junit = junit + res.d
+      if not results[id] then all = false break end
     end
-    if timed then fit_add(meta, ctx.now - lease.s, junit) end
+    if all then learn_batch(meta, lease, results, ctx.now - lease.s) end
   end
   lease.f = ctx.finals -- kept, so that a report sent again gets the same answer
   end_lease(ctx, lease, 'done')
