@@ -22,6 +22,8 @@ function serve(init, runBatch) {
   process.on('message', (m) => {
     if (!m || m.type !== 'batch') return;
     queue = queue.then(async () => {
+      // This batch's SHARDLESS_* only: one the batch leaves unset (SHARDLESS_TESTS when too large) goes.
+      for (const k of Object.keys(process.env)) if (k.startsWith('SHARDLESS_')) delete process.env[k];
       Object.assign(process.env, m.env);
       let exitCode = 1;
       try {
