@@ -9,6 +9,9 @@
 //                                         runs, e.g. to try a setting (repeatable)
 //   --procs N / --workers N               throughput: Node processes (default 2) and workers (default 64)
 //   --trials N / --ttl S                  recovery: trials per signal (default 3) and heartbeat-ttl (default 5)
+//   --suite PATH --runner vitest|jest     real: a real suite (not in the default parts; docs/benchmarks.md
+//   [--runner-args '...'] [--files N]     says how to get vue core and react-hook-form); --files N runs N
+//                                         of its files only (a short run while developing)
 //   --strict                              exit 1 when a goal is missed
 //
 // Needs redis-server on the PATH and dist/index.js (it is not rebuilt). Everything it starts (redis-server
@@ -22,6 +25,7 @@ import { DIST, ROOT, cleanup, pass, table } from './lib.mjs';
 import { runMakespan } from './makespan.mjs';
 import { runThroughput } from './throughput.mjs';
 import { runRecovery } from './recovery.mjs';
+import { runReal } from './real.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -34,12 +38,18 @@ const { values: opt } = parseArgs({
     workers: { type: 'string', default: '64' },
     trials: { type: 'string' },
     ttl: { type: 'string', default: '5' },
+    suite: { type: 'string' },
+    runner: { type: 'string' },
+    'runner-args': { type: 'string', default: '' },
+    files: { type: 'string', default: '0' },
     strict: { type: 'boolean', default: false },
   },
 });
 const PARTS = ['makespan', 'throughput', 'recovery'];
+// The real-suite part needs a suite checked out: only when asked for.
+const ALL_PARTS = [...PARTS, 'real'];
 const parts = opt.part ? opt.part.flatMap((p) => p.split(',')).map((p) => p.trim()) : PARTS;
-for (const p of parts) if (!PARTS.includes(p)) throw new Error(`--part must be one of ${PARTS.join(', ')}; got '${p}'`);
+for (const p of parts) if (!ALL_PARTS.includes(p)) throw new Error(`--part must be one of ${ALL_PARTS.join(', ')}; got '${p}'`);
 if (parts.some((p) => p !== 'throughput') && !existsSync(DIST)) throw new Error(`${DIST} is missing: the bench runs the bundled action`);
 
 let stopping = false;
@@ -89,6 +99,11 @@ try {
     load('recovery');
     const r = await runRecovery({ quick: opt.quick, ttl: Number(opt.ttl), trials: opt.trials ? Number(opt.trials) : undefined });
     goals.push(...r.goals.map((g) => ['recovery', ...g]));
+  }
+  if (parts.includes('real')) {
+    load('real');
+    const r = await runReal({ suite: opt.suite, runner: opt.runner, runnerArgs: opt['runner-args'], files: Number(opt.files) });
+    goals.push(...r.goals.map((g) => ['real', ...g]));
   }
 } finally {
   await cleanup();

@@ -44,6 +44,22 @@ export interface BatchOutcome {
   durationMs: number;
   /** The end of stdout and stderr as they came, when BatchSpec.keepTail ('' otherwise). */
   outputTail: string;
+  /** Where the runner's reporter may have written the files' measured costs (CMD_ENV.costs). */
+  costsFile?: string;
+}
+
+/** What a batch gets from the worker: the ids, where it writes its results, and its environment. */
+export type BatchSetup = Pick<BatchSpec, 'tests' | 'workerId' | 'batchId' | 'isolated' | 'attempt' | 'tmpDir' | 'env'>;
+
+export interface BatchFiles {
+  /** The batch's own fresh folder. */
+  dir: string;
+  testsFile: string;
+  junitPath: string;
+  /** Where a preset's reporter writes `{ "<file>": ms }`, the cost of each file as the runner measured it. */
+  costsPath: string;
+  /** The command's environment: the base one without INPUT_*, and the SHARDLESS_* variables. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** Time between SIGTERM and SIGKILL on a timeout. */
@@ -96,6 +112,56 @@ export function killProcessGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'
   }
 }
 
+/** Makes the batch's fresh folder (so the {junit} and costs paths are unique and not there yet) and its environment. */
+export async function batchFiles(s: BatchSetup): Promise<BatchFiles> {
+  const tmpDir = path.resolve(s.tmpDir);
+  await fs.mkdir(tmpDir, { recursive: true });
+  const dir = await fs.mkdtemp(path.join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
+  const testsFile = path.join(dir, 'tests.txt');
+  const junitPath = path.join(dir, 'junit.xml');
+  const costsPath = path.join(dir, 'costs.json');
+  await fs.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
+  const env: NodeJS.ProcessEnv = {
+    ...withoutInputs(s.env ?? process.env),
+    [CMD_ENV.tests]: s.tests.join('\n'),
+    [CMD_ENV.testsFile]: testsFile,
+    [CMD_ENV.junit]: junitPath,
+    [CMD_ENV.costs]: costsPath,
+    [CMD_ENV.worker]: s.workerId,
+    [CMD_ENV.batch]: s.batchId,
+    [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
+    [CMD_ENV.attempt]: String(s.attempt),
+  };
+  // A huge batch would make every spawn fail; the ids are still in the tests file.
+  if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
+    delete env[CMD_ENV.tests];
+    process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
+  }
+  return { dir, testsFile, junitPath, costsPath, env };
+}
+
+/** The batch's {junit} file, when the run wrote it. */
+export async function written(files: BatchFiles): Promise<string[]> {
+  return (await stamp(files.junitPath)) ? [files.junitPath] : [];
+}
+
+/**
+ * After timeoutMs: onTimeout(), SIGTERM to the group, SIGKILL KILL_GRACE_MS later (that only matters when
+ * the leader survives SIGTERM: its exit kills the rest). Returns the function that disarms both.
+ */
+export function armTimeout(pid: number, timeoutMs: number, onTimeout: () => void): () => void {
+  let killTimer: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    onTimeout();
+    killProcessGroup(pid, 'SIGTERM');
+    killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+  }, timeoutMs);
+  return () => {
+    clearTimeout(timer);
+    clearTimeout(killTimer);
+  };
+}
+
 export class BatchRun {
   private child: ReturnType<typeof spawn> | undefined;
   private exited = false;
@@ -121,14 +187,8 @@ export class BatchRun {
     const cwd = path.resolve(s.cwd);
     const junitGlob = s.junitGlob.trim();
     const usesJUnit = s.command.includes(PLACEHOLDER.junit) || junitGlob !== '';
-
-    // A fresh directory per batch makes the {junit} path unique and not existing yet.
-    const tmpDir = path.resolve(s.tmpDir);
-    await fs.mkdir(tmpDir, { recursive: true });
-    const dir = await fs.mkdtemp(path.join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
-    const testsFile = path.join(dir, 'tests.txt');
-    const junitPath = path.join(dir, 'junit.xml');
-    await fs.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
+    const files = await batchFiles(s);
+    const { dir, testsFile, junitPath, env } = files;
 
     const script = renderCommand(s.command, s.tests, testsFile, junitPath);
     let args = ['-c', script];
@@ -136,21 +196,6 @@ export class BatchRun {
       const scriptFile = path.join(dir, 'command.sh');
       await fs.writeFile(scriptFile, script);
       args = [scriptFile];
-    }
-    const env: NodeJS.ProcessEnv = {
-      ...withoutInputs(s.env ?? process.env),
-      [CMD_ENV.tests]: s.tests.join('\n'),
-      [CMD_ENV.testsFile]: testsFile,
-      [CMD_ENV.junit]: junitPath,
-      [CMD_ENV.worker]: s.workerId,
-      [CMD_ENV.batch]: s.batchId,
-      [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
-      [CMD_ENV.attempt]: String(s.attempt),
-    };
-    // A huge batch would make every spawn fail; the ids are still in the tests file.
-    if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
-      delete env[CMD_ENV.tests];
-      process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
     }
 
     // Files matching the glob before the run are the previous batches' unless this one rewrites them.
@@ -161,8 +206,7 @@ export class BatchRun {
       : await this.run(s.shell, args, cwd, env, s.timeoutMs);
     const durationMs = this.child ? Date.now() - startMs : 0;
 
-    const junitFiles: string[] = [];
-    if (await stamp(junitPath)) junitFiles.push(junitPath);
+    const junitFiles = await written(files);
     if (junitGlob) {
       for (const [file, st] of await statGlob(junitGlob, cwd)) {
         const old = before.get(file);
@@ -170,7 +214,10 @@ export class BatchRun {
         if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file)) junitFiles.push(file);
       }
     }
-    return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail };
+    return {
+      exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail,
+      costsFile: files.costsPath,
+    };
   }
 
   private run(
@@ -181,13 +228,11 @@ export class BatchRun {
     timeoutMs: number,
   ): Promise<{ exitCode: number | null; signal: string | null }> {
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      let killTimer: NodeJS.Timeout | undefined;
+      let disarm = () => {};
       const finish = (exitCode: number | null, signal: string | null) => {
         if (this.exited) return;
         this.exited = true;
-        clearTimeout(timer);
-        clearTimeout(killTimer);
+        disarm();
         resolve({ exitCode, signal });
       };
       const cannotRun = (err: unknown) => {
@@ -213,20 +258,11 @@ export class BatchRun {
       child.on('exit', (code, sig) => {
         // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
         if (child.pid) killProcessGroup(child.pid, 'SIGKILL');
-        clearTimeout(timer); // it ended: no timeout while its last output drains
-        clearTimeout(killTimer);
+        disarm(); // it ended: no timeout while its last output drains
         void drained.then(() => finish(code, sig));
       });
 
-      const pid = child.pid;
-      if (pid && timeoutMs > 0) {
-        timer = setTimeout(() => {
-          this.timedOut = true;
-          killProcessGroup(pid, 'SIGTERM');
-          // Only matters when the shell itself survives SIGTERM; its exit kills the rest.
-          killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-        }, timeoutMs);
-      }
+      if (child.pid && timeoutMs > 0) disarm = armTimeout(child.pid, timeoutMs, () => (this.timedOut = true));
     });
   }
 

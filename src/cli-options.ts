@@ -20,7 +20,7 @@ export type Role = 'common' | 'controller' | 'worker';
  * Which command takes each input (`mode` is the command itself), and which inputs are on/off flags.
  * `run` takes all of them but `worker-id` and `worker-index` (it names its workers w1..wN).
  */
-const INPUT_ROLES: Record<InputKey, { role: Role; flag?: true }> = {
+const INPUT_ROLES: Record<InputKey, { role: Role; flag?: true; dashValue?: true }> = {
   redisUrl: { role: 'common' },
   redisCa: { role: 'common' },
   redisInsecure: { role: 'common', flag: true },
@@ -55,6 +55,8 @@ const INPUT_ROLES: Record<InputKey, { role: Role; flag?: true }> = {
   workerId: { role: 'worker' },
   workerIndex: { role: 'worker' },
   shell: { role: 'worker' },
+  // Its value is a runner's options: `--runner-args --config x` takes '--config x'.
+  runnerArgs: { role: 'common', dashValue: true },
 };
 
 export interface OptionSpec {
@@ -63,6 +65,8 @@ export interface OptionSpec {
   flag: boolean;
   /** Given several times, its values are joined as lines (`--tests`). */
   repeatable: boolean;
+  /** Its value may start with `--` (runner-args). */
+  dashValue?: boolean;
 }
 
 /** The action's inputs as options, in action.yml order when it is readable. */
@@ -71,6 +75,7 @@ export const INPUT_OPTIONS: OptionSpec[] = (Object.keys(INPUT_ROLES) as InputKey
   role: INPUT_ROLES[k].role,
   flag: INPUT_ROLES[k].flag === true,
   repeatable: k === 'tests',
+  dashValue: INPUT_ROLES[k].dashValue === true,
 }));
 
 /** Options of `shardless run` only. */
@@ -260,7 +265,7 @@ export function parseArgs(argv: string[]): Parsed {
       if (spec.flag) {
         value = next !== undefined && BOOL_WORDS.test(next) ? (i++, next) : 'true';
       } else {
-        if (next === undefined || (next.startsWith('--') && next.length > 2) || next === '--') {
+        if (next === undefined || (!spec.dashValue && next.startsWith('--') && next.length > 2) || next === '--') {
           throw new UsageError(`option '--${name}' needs a value (--${name} VALUE or --${name}=VALUE)`);
         }
         value = next;

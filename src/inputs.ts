@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { ENV, INPUT } from './names.js';
 import { RUNNERS, isRunner, type RunnerName } from './presets.js';
+import { RunnerArgsError, parseRunnerArgs } from './runner-args.js';
 
 export class InputError extends Error {}
 
@@ -34,6 +35,8 @@ export interface CommonConfig {
   workingDirectory: string;
   /** A runner preset (src/presets.ts): lists the tests and runs a batch when tests and command are not given. */
   runner: RunnerName;
+  /** runner-args: words for the preset's runner, in its listing (controller), command and warm runner (worker). */
+  runnerArgs: string[];
   noWorkerTimeout: number;
   /** Where the tests come from (the controller seeds them; a worker lists them the same way to fall back). */
   tests: string;
@@ -184,6 +187,7 @@ function common(get: Getter, env: NodeJS.ProcessEnv): CommonConfig {
     repository: env.GITHUB_REPOSITORY ?? 'local',
     workingDirectory: resolve(get(INPUT.workingDirectory).trim() || '.'),
     runner: runner(get),
+    runnerArgs: runnerArgs(get, runner(get)),
     noWorkerTimeout: int(get, INPUT.noWorkerTimeout, 600, 1),
     tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
     workers: int(get, INPUT.workers, 0, 0, 10_000),
@@ -212,10 +216,25 @@ function workerId(given: string, env: NodeJS.ProcessEnv): string {
   return given || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+function runnerArgs(get: Getter, runner: RunnerName): string[] {
+  const raw = get(INPUT.runnerArgs).trim();
+  if (raw === '') return [];
+  if (runner === 'custom') throw new InputError(`Input '${INPUT.runnerArgs}' is for a runner preset, and '${INPUT.runner}' is custom`);
+  try {
+    return parseRunnerArgs(raw);
+  } catch (e) {
+    if (e instanceof RunnerArgsError) throw new InputError(`Input '${INPUT.runnerArgs}' ${e.message}, in '${shown(raw)}'`);
+    throw e;
+  }
+}
+
 export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv = process.env): ControllerConfig | WorkerConfig {
   const c = common(get, env);
   if (c.mode === 'worker') {
     const command = get(INPUT.command).trim();
+    if (command && c.runnerArgs.length > 0) {
+      throw new InputError(`Input '${INPUT.runnerArgs}' goes into a runner preset's command, and this worker runs its '${INPUT.command}' (put the arguments there)`);
+    }
     if (!command && c.runner === 'custom') {
       throw new InputError(`Input '${INPUT.command}' is required in worker mode (or a '${INPUT.runner}' other than custom)`);
     }

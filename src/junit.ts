@@ -145,7 +145,7 @@ export function parseJUnit(xml: string, fileLabel: string): { cases: JUnitCase[]
 }
 
 /** Normalised form of a path-like string, so that ids and JUnit attributes compare equal. */
-function normaliser(workingDirectory: string): (p: string) => string {
+export function normaliser(workingDirectory: string): (p: string) => string {
   const base = resolve(workingDirectory);
   const cache = new Map<string, string>();
   return (p) => {

@@ -37,6 +37,7 @@ export const INPUT = {
   workerId: 'worker-id',
   workerIndex: 'worker-index',
   shell: 'shell',
+  runnerArgs: 'runner-args',
 } as const;
 
 export const OUTPUT = {
@@ -66,6 +67,7 @@ export const CMD_ENV = {
   batch: 'SHARDLESS_BATCH',
   isolated: 'SHARDLESS_ISOLATED',
   attempt: 'SHARDLESS_ATTEMPT',
+  costs: 'SHARDLESS_COSTS',
 } as const;
 
 /** Environment read by shardless itself. */

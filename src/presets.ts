@@ -9,9 +9,11 @@
 // Where a runner's own JUnit names no file (node --test on Node 20, cucumber-js), names it relative to
 // something else than the working directory (playwright: its testDir), or needs a package the user may
 // not have (jest: jest-junit), the worker writes a small reporter of ours into its temporary folder
-// (HELPERS below) and the command loads it from there.
+// (HELPERS below) and the command loads it from there. vitest's and jest's also get a reporter that
+// writes each file's whole measured cost ($SHARDLESS_COSTS, src/costs.ts) and a warm runner
+// (src/warm.ts); those helpers are files of src/preset-files, copied next to the bundle.
 import * as core from '@actions/core';
-import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join, posix, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { shellQuote } from './batch.js';
@@ -31,6 +33,8 @@ export interface BatchContext {
   cwd: string;
   /** Where the worker wrote HELPERS. */
   helperDir: string;
+  /** runner-args: words added to the runner's command line. */
+  args: string[];
 }
 
 export interface FileListing {
@@ -45,15 +49,22 @@ export interface Preset {
   command: (b: BatchContext) => string;
   /** npm packages (found from the working directory up) and programs (on PATH) that the command needs. */
   needs: { npm?: string[]; bin?: (cwd: string) => string[] };
-  /** Helper files the command loads from BatchContext.helperDir. */
-  helpers?: (keyof typeof HELPERS)[];
+  /** Helper files the command (or the warm runner) loads from BatchContext.helperDir. */
+  helpers?: HelperName[];
+  /**
+   * A warm runner (src/warm.ts): a helper that node runs once per worker with runner-args as its
+   * arguments, and that then runs each batch sent to it, writing the same JUnit and costs files.
+   */
+  warm?: HelperName;
   /** The runner's words, in a batch's output, when it found no test in the files it was given. */
   noTests?: RegExp;
 }
 
 const JS_SKIP = /^(node_modules|\.git)$/;
 const base = (p: string) => posix.basename(p);
-const helper = (b: BatchContext, name: keyof typeof HELPERS) => shellQuote(join(b.helperDir, name));
+const helper = (b: BatchContext, name: HelperName) => shellQuote(join(b.helperDir, name));
+/** runner-args, shell-quoted, with the space that separates them from what follows. */
+const args = (b: BatchContext) => b.args.map((a) => `${shellQuote(a)} `).join('');
 
 export const PRESETS: Record<PresetName, Preset> = {
   // vitest takes file arguments as substring filters (`a.test.ts` also selects `data.test.ts`), so every
@@ -61,27 +72,32 @@ export const PRESETS: Record<PresetName, Preset> = {
   vitest: {
     // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
     // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
-    command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
+    command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
+      `--reporter=${helper(b, 'vitest-costs.mjs')}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
     needs: { npm: ['vitest'] },
     noTests: /No test files found/,
+    helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
+    warm: 'vitest-warm.mjs',
   },
   // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
   jest: {
-    command: (b) => `npx --no -- jest --ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} --runTestsByPath -- {tests}`,
+    command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
+      `--reporters=${helper(b, 'jest-costs.cjs')} --runTestsByPath -- {tests}`,
     needs: { npm: ['jest'] },
     noTests: /No tests found/,
-    helpers: ['jest-junit.cjs', 'junit.cjs'],
+    helpers: ['jest-junit.cjs', 'jest-costs.cjs', 'jest-warm.cjs', 'warm.cjs', 'junit.cjs'],
+    warm: 'jest-warm.cjs',
   },
   // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
   // the batch's. Its built-in xunit reporter writes each testcase's file.
   mocha: {
-    command: (b) => `npx --no -- mocha --reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
+    command: (b) => `npx --no -- mocha ${args(b)}--reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
     needs: { npm: ['mocha'] },
     noTests: /No test files found/,
   },
   // Node 20's junit reporter names no file: HELPERS' reporter does.
   'node-test': {
-    command: (b) => 'node --test --test-reporter=spec --test-reporter-destination=stdout ' +
+    command: (b) => `node --test ${args(b)}--test-reporter=spec --test-reporter-destination=stdout ` +
       `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
     needs: {},
     helpers: ['node-test-junit.mjs', 'junit.cjs'],
@@ -90,7 +106,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
   playwright: {
     // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
-    command: (b) => `npx --no -- playwright test --reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
+    command: (b) => `npx --no -- playwright test ${args(b)}--reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
     needs: { npm: ['@playwright/test'] },
     noTests: /No tests found/,
     helpers: ['playwright-junit.mjs', 'junit.cjs'],
@@ -98,7 +114,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
   // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
   'cucumber-js': {
-    command: (b) => `npx --no -- cucumber-js --plugin=${shellQuote(pathToFileURL(join(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
+    command: (b) => `npx --no -- cucumber-js ${args(b)}--plugin=${shellQuote(pathToFileURL(join(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
       `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
     needs: { npm: ['@cucumber/cucumber'] },
     noTests: /^0 scenarios$/m,
@@ -107,18 +123,19 @@ export const PRESETS: Record<PresetName, Preset> = {
   // xunit1 adds a `file` attribute; --rootdir=. makes it relative to the working directory.
   pytest: {
     // pytest reads an argument starting with '-' as an option even after `--`: ./-name instead.
-    command: (b) => `python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
+    command: (b) => `python3 -m pytest ${args(b)}--rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
     needs: { bin: () => ['python3'] },
     noTests: /no tests ran/,
   },
   // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
   'go-test': {
-    command: () => 'gotestsum --format=testname --junitfile={junit} -- {tests}',
+    // runner-args go to go test (after gotestsum's --).
+    command: (b) => `gotestsum --format=testname --junitfile={junit} -- ${args(b)}{tests}`,
     needs: { bin: () => ['go', 'gotestsum'] },
   },
   // The rspec_junit_formatter gem writes each testcase's file.
   rspec: {
-    command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
+    command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec ${args(b)}--format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
     needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
     noTests: /No examples found|^0 examples, 0 failures/m,
   },
@@ -263,16 +280,27 @@ const BIN_HINT: Record<string, string> = {
   bundle: 'the Gemfile needs rspec and rspec_junit_formatter, which writes the JUnit XML',
 };
 
+/** What a worker without `command` runs each batch with. */
+export interface PresetUse {
+  /** The batch's command, for its files. */
+  render: (tests: string[]) => string;
+  /** The warm runner to start (node <script> <args...>), when the preset has one. */
+  warm?: { script: string; args: string[] };
+}
+
 /**
  * For a worker without `command`: checks that the preset can run here, writes its helpers into
- * helperDir, logs its command, and returns the renderer of a batch's command.
+ * helperDir, logs its command, and returns how to run a batch.
  */
-export function usePreset(name: PresetName, cwd: string, helperDir: string): (tests: string[]) => string {
+export function usePreset(name: PresetName, cwd: string, helperDir: string, runnerArgs: string[] = []): PresetUse {
   checkNeeds(name, cwd);
   writeHelpers(name, helperDir);
-  const render = (tests: string[]) => PRESETS[name].command({ tests, cwd, helperDir });
-  core.info(`runner ${name}: each batch runs ${render(['<file>'])}`);
-  return render;
+  const preset = PRESETS[name];
+  const render = (tests: string[]) => preset.command({ tests, cwd, helperDir, args: runnerArgs });
+  const warm = preset.warm && { script: join(helperDir, preset.warm), args: runnerArgs };
+  core.info(`runner ${name}: ${warm ? `each batch runs in a warm ${name} (node ${warm.script}${runnerArgs.map((a) => ` ${shellQuote(a)}`).join('')}); ` +
+    'a batch of a requeued test runs alone as ' : 'each batch runs '}${render(['<file>'])}`);
+  return { render, ...(warm ? { warm } : {}) };
 }
 
 /** Writes the preset's helper files into `dir`. */
@@ -280,7 +308,26 @@ export function writeHelpers(name: PresetName, dir: string): void {
   const files = PRESETS[name].helpers ?? [];
   if (files.length === 0) return;
   mkdirSync(dir, { recursive: true });
-  for (const f of files) writeFileSync(join(dir, f), HELPERS[f]);
+  for (const f of files) writeFileSync(join(dir, f), helperSource(f));
+}
+
+// ---- helpers kept as files (src/preset-files), loaded like the Lua scripts ----
+
+// One literal URL per file, so that ncc sees each asset and copies it next to the bundle.
+const HELPER_FILES = {
+  'vitest-costs.mjs': new URL('./preset-files/vitest-costs.mjs', import.meta.url),
+  'vitest-junit.mjs': new URL('./preset-files/vitest-junit.mjs', import.meta.url),
+  'vitest-warm.mjs': new URL('./preset-files/vitest-warm.mjs', import.meta.url),
+  'jest-costs.cjs': new URL('./preset-files/jest-costs.cjs', import.meta.url),
+  'jest-warm.cjs': new URL('./preset-files/jest-warm.cjs', import.meta.url),
+  'warm.cjs': new URL('./preset-files/warm.cjs', import.meta.url),
+} as const;
+
+export type HelperName = keyof typeof HELPERS | keyof typeof HELPER_FILES;
+
+/** A helper's text: a file of src/preset-files, or one of HELPERS below. */
+export function helperSource(name: HelperName): string {
+  return name in HELPER_FILES ? readFileSync(HELPER_FILES[name as keyof typeof HELPER_FILES], 'utf8') : HELPERS[name as keyof typeof HELPERS];
 }
 
 // ---- helpers: reporters that write JUnit XML with each testcase's file ----

@@ -9,15 +9,17 @@ import { join } from 'node:path';
 import { BatchRun, type BatchOutcome } from './batch.js';
 import { maskUrl, type WorkerConfig } from './inputs.js';
 import { readJUnitFiles } from './junit.js';
+import { applyCosts, readCosts } from './costs.js';
 import { runKeys } from './keys.js';
 import { OUTPUT } from './names.js';
 import { Queue, type RegisterReply } from './queue.js';
 import { RedisUnreachableError, closeRedis, connectRedis, gaveUp, type RedisClient } from './redis.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
-import { PRESETS, usePreset, type PresetName } from './presets.js';
+import { PRESETS, usePreset, type PresetName, type PresetUse } from './presets.js';
 import { withoutAnsi } from './annotations.js';
 import { runFallback } from './fallback.js';
+import { WarmRunner } from './warm.js';
 
 const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
@@ -43,12 +45,21 @@ function someIds(ids: string[], max = 10): string {
   return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
 }
 
+/** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
+export function batchResults(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
+  const read = resultsOf(out, tests, cwd);
+  const { costs, warnings } = readCosts(out.costsFile, tests, cwd);
+  for (const w of warnings) core.warning(w);
+  applyCosts(read.results, costs);
+  return read;
+}
+
 /**
  * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
  * test without one has no result (even when none of the batch's has one: a report of other files
  * is no pass); with no JUnit file at all, the exit code rule.
  */
-export function batchResults(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
+function resultsOf(out: BatchOutcome, tests: string[], cwd: string): { results: Map<string, TestResult>; end: BatchEnd } {
   if (out.junitFiles.length > 0) {
     const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
     for (const w of warnings) core.warning(w);
@@ -108,7 +119,7 @@ class Worker {
   private batchTimeout = 0;
   /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
   private noWorkerTimeout: number;
-  private current: { run: BatchRun; lease: string } | null = null;
+  private current: { run: { cancel(): void }; lease: string } | null = null;
   private stopping = false;
   private reclaimed = false;
   /** Set when the worker must give up (its controller is gone); the loop stops on it. */
@@ -123,7 +134,9 @@ class Worker {
   /** Per-worker folder of the batches' files; made once connected, removed on every exit. */
   private tmp = '';
   /** Without a `command`: the runner preset's, rendered for each batch's files. */
-  private presetCommand: ((tests: string[]) => string) | undefined;
+  private preset: PresetUse | undefined;
+  /** The preset's warm runner, which runs the batches but those of requeued tests (src/warm.ts). */
+  private warm: WarmRunner | undefined;
 
   constructor(private readonly cfg: WorkerConfig) {
     this.noWorkerTimeout = cfg.noWorkerTimeout;
@@ -142,7 +155,10 @@ class Worker {
     this.tmp = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'shardless-'));
     this.onSignals();
     try {
-      if (!cfg.command && cfg.runner !== 'custom') this.presetCommand = usePreset(cfg.runner, cfg.workingDirectory, join(this.tmp, 'presets'));
+      if (!cfg.command && cfg.runner !== 'custom') {
+        this.preset = usePreset(cfg.runner, cfg.workingDirectory, join(this.tmp, 'presets'), cfg.runnerArgs);
+        if (this.preset.warm) this.warm = new WarmRunner({ ...this.preset.warm, cwd: cfg.workingDirectory });
+      }
       try {
         return await this.coordinated();
       } catch (e) {
@@ -158,6 +174,7 @@ class Worker {
       }
     } finally {
       clearInterval(this.hbTimer);
+      this.warm?.stop();
       rmSync(this.tmp, { recursive: true, force: true });
       if (!this.stopping && this.redis) await closeRedis(this.redis);
     }
@@ -316,10 +333,14 @@ class Worker {
     const { cfg } = this;
     core.startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
     logIds(tests.map((t) => `  - ${t}`));
-    const run = new BatchRun({
-      command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: this.id, batchId: lease,
-      isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp, keepTail: this.presetCommand !== undefined,
-    });
+    const setup = { tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp };
+    // A requeued test runs alone in a fresh process: whatever the warm runner carried over cannot be why.
+    const run = this.warm && !isolated
+      ? this.warm.batch(setup)
+      : new BatchRun({
+        ...setup, command: this.preset?.render(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, junitGlob: cfg.junit,
+        keepTail: this.preset !== undefined,
+      });
     this.current = { run, lease };
     let out: BatchOutcome;
     try {
@@ -334,7 +355,7 @@ class Worker {
       return null;
     }
     const { results, end } = batchResults(out, tests, cfg.workingDirectory);
-    if (this.presetCommand && cfg.runner !== 'custom') runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
+    if (this.preset && cfg.runner !== 'custom') runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
     return { out, results, end };
   }
 
@@ -398,6 +419,7 @@ class Worker {
       setTimeout(() => process.exit(1), EXIT_DEADLINE_MS).unref();
       const cur = this.current;
       cur?.run.cancel();
+      this.warm?.stop();
       void (async () => {
         // In the fallback there is no queue to hand anything back to.
         if (this.queue && !gaveUp(this.redis)) {

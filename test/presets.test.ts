@@ -2,7 +2,7 @@
 // and the JUnit its reporters write; and the `runner` input in inputs.ts and testlist.ts.
 // test/e2e/presets.test.ts runs each preset for real.
 
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { InputError, readInputs, type Getter } from '../src/inputs.js';
 import { readJUnitFiles } from '../src/junit.js';
 import {
-  HELPERS, PRESETS, RUNNERS, checkNeeds, mochaKeepOnly, playwrightFiles, vitestExcludes, writeHelpers,
+  PRESETS, RUNNERS, checkNeeds, mochaKeepOnly, playwrightFiles, vitestExcludes, writeHelpers,
   type BatchContext, type PresetName,
 } from '../src/presets.js';
 import { listTests } from '../src/testlist.js';
@@ -35,8 +35,8 @@ function touch(...paths: string[]): void {
   }
 }
 
-const ctx = (tests: string[], cwd = wd): BatchContext => ({ tests, cwd, helperDir: '/h' });
-const render = (name: PresetName, tests: string[], cwd = wd) => PRESETS[name].command(ctx(tests, cwd));
+const ctx = (tests: string[], cwd = wd, args: string[] = []): BatchContext => ({ tests, cwd, helperDir: '/h', args });
+const render = (name: PresetName, tests: string[], cwd = wd, args: string[] = []) => PRESETS[name].command(ctx(tests, cwd, args));
 describe('listTests with a runner: the runner lists (src/discovery; test/discovery.test.ts for configurations)', () => {
   const src = { tests: '', testsFile: '', testsCommand: '' };
 
@@ -99,12 +99,12 @@ describe('the command of a batch', () => {
   test('vitest: excludes, by exact (escaped) path, every other file whose path holds a batch file’s name', () => {
     touch('a.test.ts', 'data.test.ts', 'sub/a.test.ts', 'sub/[x] A.TEST.TS', 'b.test.ts', 'node_modules/m/a.test.ts');
     expect(render('vitest', ['a.test.ts'])).toBe(
-      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --exclude='data.test.ts' " +
+      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --reporter='/h/vitest-costs.mjs' --exclude='data.test.ts' " +
         "--exclude='sub/\\[x\\] A.TEST.TS' --exclude='sub/a.test.ts' 'a.test.ts' # files of {tests-file}",
     );
     // Files of the batch are never excluded; nothing to exclude: no option.
     expect(render('vitest', ['a.test.ts', 'sub/a.test.ts', 'data.test.ts', 'sub/[x] A.TEST.TS'])).toBe(
-      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} 'a.test.ts' 'sub/a.test.ts' 'data.test.ts' 'sub/[x] A.TEST.TS' # files of {tests-file}",
+      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --reporter='/h/vitest-costs.mjs' 'a.test.ts' 'sub/a.test.ts' 'data.test.ts' 'sub/[x] A.TEST.TS' # files of {tests-file}",
     );
     expect(vitestExcludes(ctx(['b.test.ts']))).toBe('');
     // A file whose name starts with '-' is given as ./name: vitest drops what follows `--`.
@@ -113,8 +113,20 @@ describe('the command of a batch', () => {
     expect(vitestExcludes(ctx(['sub', 'a.test.ts']))).toBe('');
   });
 
-  test('jest: paths, not regular expressions; our reporter', () => {
-    expect(render('jest', ['a.test.js'])).toBe("npx --no -- jest --ci --reporters=default --reporters='/h/jest-junit.cjs' --runTestsByPath -- {tests}");
+  test('jest: paths, not regular expressions; our reporters', () => {
+    expect(render('jest', ['a.test.js'])).toBe(
+      "npx --no -- jest --ci --reporters=default --reporters='/h/jest-junit.cjs' --reporters='/h/jest-costs.cjs' --runTestsByPath -- {tests}",
+    );
+  });
+
+  test('runner-args go after the runner’s command, each word shell-quoted', () => {
+    const args = ['--project', 'unit*', "it's"];
+    expect(render('vitest', ['b.test.ts'], wd, args)).toMatch(/^npx --no -- vitest run '--project' 'unit\*' 'it'\\''s' --reporter=default /);
+    expect(render('jest', ['a.test.js'], wd, ['--config', 'scripts/jest/jest.config.js'])).toMatch(
+      /^npx --no -- jest '--config' 'scripts\/jest\/jest.config.js' --ci /,
+    );
+    expect(render('go-test', ['example.com/m/a'], wd, ['-race'])).toBe("gotestsum --format=testname --junitfile={junit} -- '-race' {tests}");
+    expect(render('pytest', ['t/test_a.py'], wd, ['-x'])).toMatch(/^python3 -m pytest '-x' --rootdir=\. /);
   });
 
   test('mocha: xunit to {junit}; an --ignore that keeps the batch’s files only', () => {
@@ -237,9 +249,10 @@ describe('our reporters’ JUnit', () => {
     for (const name of Object.keys(PRESETS) as PresetName[]) {
       const dir = join(wd, name);
       writeHelpers(name, dir);
-      for (const f of PRESETS[name].helpers ?? []) expect(HELPERS[f]).toContain('Written by shardless');
+      for (const f of PRESETS[name].helpers ?? []) expect(readFileSync(join(dir, f), 'utf8')).toContain('Written by shardless');
+      if (PRESETS[name].warm) expect(PRESETS[name].helpers).toContain(PRESETS[name].warm);
     }
-    expect(PRESETS.vitest.helpers).toBeUndefined();
+    expect(PRESETS.pytest.helpers).toBeUndefined();
   });
 });
 

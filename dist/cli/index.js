@@ -9310,6 +9310,498 @@ module.exports = JavascriptRedisParser
 
 /***/ }),
 
+/***/ 6591:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+
+/* unused reexport */ __nccwpck_require__(5335);
+exports.parse = __nccwpck_require__(2696);
+
+
+/***/ }),
+
+/***/ 2696:
+/***/ ((module) => {
+
+
+
+/**
+ * @import {
+ * 	ControlOperator,
+ * 	Env,
+ * 	GlobPattern,
+ * 	ParseEntry,
+ * } from './parse' */
+
+// '<(' and '>(' are process substitution operators and
+// can be parsed the same as control operator
+var CONTROL = /** @type {const} */ ('(?:') + /** @type {const} */ ([
+	'\\|\\|',
+	'\\&(?:\\&|>>?)', // `&&`, `&>`, and `&>>`
+	';;\\&?', // `;;` and `;;&`
+	'[;|]\\&', // `;&` and `|&`
+	'\\<\\(',
+	'\\<\\<\\<',
+	'\\<\\<-',
+	'\\<\\<(?!\\()', // `<<(` stays `<` and `<(`, as zsh reads it; other shells reject it
+	'>>',
+	'>[&|(]', // `>&`, `>|`, and `>(`
+	'<[&>]', // `<&` and `<>`
+	'[&;()|<>]'
+]).join(/** @type {const} */ ('|')) + /** @type {const} */ (')');
+var controlRE = new RegExp('^' + CONTROL + '$');
+var META = /** @type {const} */ ('|&;()<> \\t');
+var SINGLE_QUOTE = /** @type {const} */ ('\'([^\']*?)\'');
+// bash ANSI-C quoting, `$'...'`: a backslash escapes the next character, including `'`
+var ANSI_C_BODY = '(?:\\\\[\\s\\S]|[^\\\\\'])*?';
+var ANSI_C_QUOTE = '\\$\'' + ANSI_C_BODY + '\'';
+var ansiCAt = new RegExp('\\$\'' + ANSI_C_BODY + '(?:(\')|\\\\?$)', 'g');
+var ANSI_C_LETTERS = 'abeEfnrtv';
+var ANSI_C_CHARS = '\x07\b\x1B\x1B\f\n\r\t\v';
+var hash = /^#$/;
+
+var SQ = /** @type {const} */ ("'");
+var DQ = /** @type {const} */ ('"');
+var DS = /** @type {const} */ ('$');
+
+var TOKEN = '';
+var mult = /** @type {const} */ (0x100000000); // Math.pow(16, 8);
+for (var i = 0; i < 4; i++) {
+	TOKEN += (mult * Math.random()).toString(16);
+}
+var startsWithToken = new RegExp('^' + TOKEN);
+
+/**
+ * @param {string} s
+ * @param {RegExp} r
+ */
+function matchAll(s, r) {
+	var origIndex = r.lastIndex;
+
+	var matches = [];
+	var matchObj;
+
+	while ((matchObj = r.exec(s))) {
+		matches[matches.length] = matchObj;
+		if (r.lastIndex === matchObj.index) {
+			r.lastIndex += 1;
+		}
+	}
+
+	r.lastIndex = origIndex;
+
+	return matches;
+}
+
+/**
+ * @param {Env} env
+ * @param {string} pre
+ * @param {string} key
+ */
+function getVar(env, pre, key) {
+	var r = typeof env === 'function' ? env(key) : env[key];
+	if (typeof r === 'undefined' && key != '') {
+		r = '';
+	} else if (typeof r === 'undefined') {
+		r = '$';
+	}
+
+	if (typeof r === 'object') {
+		return pre + TOKEN + JSON.stringify(r) + TOKEN;
+	}
+	return pre + r;
+}
+
+var ansiCEscape = /\\([0-7]{1,3}|x[\dA-Fa-f]{1,2}|u[\dA-Fa-f]{1,4}|U[\dA-Fa-f]{1,8}|c(?:\\\\|[\s\S])|[abeEfnrtv\\'"?])/g;
+
+/**
+ * @param {string} m
+ * @param {string} escape
+ */
+function expandAnsiCEscape(m, escape) {
+	var kind = escape.charAt(0);
+	if (kind === 'c') {
+		var ctrl = escape.charAt(1);
+		return ctrl === '?' ? '\x7F' : String.fromCharCode(ctrl.charCodeAt(0) & 0x1F);
+	}
+	if (kind === 'x' || kind === 'u' || kind === 'U') {
+		var cp = parseInt(escape.slice(1), 16);
+		if (cp > 0x10FFFF) {
+			return m;
+		}
+		return String.fromCharCode.apply(null, cp > 0xFFFF ? [0xD7C0 + (cp >> 10), 0xDC00 + (cp & 0x3FF)] : [cp]);
+	}
+	if (kind >= '0' && kind <= '7') {
+		return String.fromCharCode(parseInt(escape, 8) & 0xFF);
+	}
+	var letter = ANSI_C_LETTERS.indexOf(escape);
+	return letter < 0 ? escape : ANSI_C_CHARS.charAt(letter);
+}
+
+/** @param {string} body */
+function expandAnsiC(body) {
+	return body.replace(ansiCEscape, expandAnsiCEscape).split('\0')[0]; // like bash, a NUL ends the string
+}
+
+/**
+ * @param {string} s
+ * @param {number} i
+ */
+function closesAnsiC(s, i) {
+	ansiCAt.lastIndex = i;
+	return !!(/** @type {RegExpExecArray} */ (ansiCAt.exec(s)))[1];
+}
+
+/**
+ * @param {string} string
+ * @param {Env} [env]
+ * @param {{ escape?: string, splitUnquoted?: boolean | string }} [opts]
+ * @returns {ParseEntry[]}
+ */
+function parseInternal(string, env, opts) {
+	if (!opts) {
+		opts = {};
+	}
+	var BS = opts.escape || '\\';
+	var ifs = opts.splitUnquoted === true ? ' \t\n' : (typeof opts.splitUnquoted === 'string' ? opts.splitUnquoted : '');
+	var BAREWORD = '(\\' + BS + '[\'"$\\' + BS + META + ']|\\$\\$|\\$(?!' + ANSI_C_QUOTE.slice(2) + ')|[^\\s\'"$' + META + '])+';
+	var DOUBLE_QUOTE = '"(?:\\' + BS + '[\\s\\S]|[^"\\' + BS + '])*"';
+
+	var chunker = new RegExp([
+		'(' + CONTROL + ')', // control chars
+		'(' + ANSI_C_QUOTE + '|' + BAREWORD + '|' + DOUBLE_QUOTE + '|' + SINGLE_QUOTE + ')+'
+	].join('|'), 'g');
+
+	var matches = matchAll(string, chunker);
+
+	if (matches.length === 0) {
+		return [];
+	}
+	if (!env) {
+		env = {};
+	}
+
+	var commented = false;
+
+	return matches.map(function (match) {
+		var s = match[0];
+		if (!s || commented) {
+			return void undefined;
+		}
+		if (controlRE.test(s)) {
+			return /** @type {ControlOperator} */ ({ op: s });
+		}
+
+		// Hand-written scanner/parser for Bash quoting rules:
+		//
+		// 1. inside single quotes, all characters are printed literally.
+		// 2. inside double quotes, all characters are printed literally
+		//    except variables prefixed by '$' and backslashes followed by
+		//    either a double quote or another backslash.
+		// 3. outside of any quotes, backslashes are treated as escape
+		//    characters and not printed (unless they are themselves escaped)
+		// 4. quote context can switch mid-token if there is no whitespace
+		//     between the two quote contexts (e.g. all'one'"token" parses as
+		//     "allonetoken")
+		/** @type {string | boolean} */
+		var quote = false;
+		var esc = false;
+		var out = '';
+		/** @type {string[]} */
+		var words = [];
+		var sawQuote = false;
+		/** @type {number | null} */
+		var pendingNw = null;
+		var isGlob = false;
+		/** @type {number} */
+		var i;
+
+		function parseEnvVar() {
+			i += 1;
+			/** @type {number | RegExpMatchArray | null} */
+			var varend;
+			/** @type {string} */
+			var varname;
+			var char = s.charAt(i);
+
+			if (char === '{') {
+				i += 1;
+				if (s.charAt(i) === '}') {
+					throw new Error('Bad substitution: ' + s.slice(i - 2, i + 1));
+				}
+				// match braces by depth so a nested `${` keeps its inner `}` from ending the outer substitution
+				var depth = 1;
+				varend = i;
+				while (depth > 0 && varend < s.length) {
+					if (s.charAt(varend) === '{' && s.charAt(varend - 1) === '$') {
+						depth += 1;
+					} else if (s.charAt(varend) === '}') {
+						depth -= 1;
+					}
+					varend += 1;
+				}
+				if (depth !== 0) {
+					throw new Error('Bad substitution: ' + s.slice(i));
+				}
+				varend -= 1;
+				varname = s.slice(i, varend);
+				i = varend;
+			} else if ((/[*@#?$!-]/).test(char)) {
+				varname = char;
+			} else {
+				var slicedFromI = s.slice(i);
+				varend = slicedFromI.match(/[^\w\d_]/);
+				if (!varend) {
+					varname = slicedFromI;
+					i = s.length;
+				} else {
+					varname = slicedFromI.slice(0, varend.index);
+					i += /** @type {number} */ (varend.index) - 1;
+				}
+			}
+			return getVar(/** @type {NonNullable<typeof env>} */ (env), '', varname);
+		}
+
+		function flushRun() {
+			if (pendingNw === null) {
+				return;
+			}
+			if (pendingNw === 0) {
+				if (out !== '') {
+					words[words.length] = out;
+					out = '';
+				}
+			} else {
+				words[words.length] = out;
+				out = '';
+				for (var fe = 1; fe < pendingNw; fe += 1) {
+					words[words.length] = '';
+				}
+			}
+			pendingNw = null;
+		}
+
+		for (i = 0; i < s.length; i++) {
+			var c = s.charAt(i);
+			if (ifs && c !== DS) {
+				flushRun();
+			}
+			isGlob = isGlob || (!quote && (c === '*' || c === '?'));
+			if (esc) {
+				out += c;
+				esc = false;
+			} else if (quote) {
+				if (c === quote) {
+					quote = false;
+				} else if (quote == SQ) {
+					out += c;
+				} else { // Double quote
+					if (c === BS) {
+						i += 1;
+						c = s.charAt(i);
+						if (c === DQ || c === BS || c === DS) {
+							out += c;
+						} else {
+							out += BS + c;
+						}
+					} else if (c === DS) {
+						out += parseEnvVar();
+					} else {
+						out += c;
+					}
+				}
+			} else if (c === DQ || c === SQ) {
+				quote = c;
+				sawQuote = true;
+			} else if (controlRE.test(c)) {
+				return /** @type {ControlOperator} */ ({ op: s });
+			} else if (hash.test(c)) {
+				commented = true;
+				var commentObj = { comment: string.slice(match.index + i + 1) };
+				if (out.length) {
+					return /** @type {const} */ ([out, commentObj]);
+				}
+				return /** @type {const} */ ([commentObj]);
+			} else if (c === BS) {
+				esc = true;
+			} else if (c === DS && s.charAt(i + 1) === SQ && closesAnsiC(s, i)) {
+				flushRun();
+				sawQuote = true;
+				out += expandAnsiC(s.slice(i + 2, ansiCAt.lastIndex - 1));
+				i = ansiCAt.lastIndex - 1;
+			} else if (c === DS) {
+				var value = parseEnvVar();
+				if (!ifs) {
+					out += value;
+				} else {
+					for (var vi = 0; vi < value.length; vi += 1) {
+						var vc = value.charAt(vi);
+						if (ifs.indexOf(vc) < 0) {
+							flushRun();
+							out += vc;
+						} else if (pendingNw === null) {
+							pendingNw = vc === ' ' || vc === '\t' || vc === '\n' ? 0 : 1;
+						} else if (vc !== ' ' && vc !== '\t' && vc !== '\n') {
+							pendingNw += 1;
+						}
+					}
+				}
+			} else {
+				out += c;
+			}
+		}
+
+		if (isGlob) {
+			return /** @type {GlobPattern} */ ({ op: 'glob', pattern: out });
+		}
+
+		if (ifs) {
+			if (pendingNw !== null && pendingNw > 0) {
+				words[words.length] = out;
+				out = '';
+				for (var te = 1; te < pendingNw; te += 1) {
+					words[words.length] = '';
+				}
+			}
+			if (out !== '' || (sawQuote && words.length === 0)) {
+				words[words.length] = out;
+			}
+			return words;
+		}
+
+		return out;
+	}).reduce(function (prev, arg) { // finalize parsed arguments
+		if (typeof arg === 'undefined') {
+			return prev;
+		}
+		/** @type {ParseEntry[]} */ ([]).concat(arg).forEach(function (entry) {
+			prev[prev.length] = entry;
+		});
+		return prev;
+	}, /** @type {ParseEntry[]} */ ([]));
+}
+
+/** @type {typeof import('./parse')} */
+module.exports = function parse(s, env, opts) {
+	var mapped = parseInternal(s, env, opts);
+	if (typeof env !== 'function') {
+		return mapped;
+	}
+	return mapped.reduce(function (acc, s) {
+		if (typeof s === 'object') {
+			acc[acc.length] = s;
+			return acc;
+		}
+		var xs = s.split(RegExp('(' + TOKEN + '.*?' + TOKEN + ')', 'g'));
+		if (xs.length === 1) {
+			acc[acc.length] = xs[0];
+			return acc;
+		}
+		xs.filter(Boolean).forEach(function (x) {
+			acc[acc.length] = startsWithToken.test(x)
+				? JSON.parse(x.split(TOKEN)[1])
+				: x;
+		});
+		return acc;
+	}, /** @type {ParseEntry[]} */ ([]));
+};
+
+
+/***/ }),
+
+/***/ 5335:
+/***/ ((module) => {
+
+
+
+/** @import { ControlOperator } from './parse' */
+
+/** @type {ControlOperator['op'][]} */
+var OPS = /** @type {const} */ ([
+	'||',
+	'&&',
+	';;&',
+	';;',
+	';&',
+	'|&',
+	'<(',
+	'>(',
+	'<<<',
+	'<<-',
+	'<<',
+	'>>',
+	'>&',
+	'>|',
+	'&>>',
+	'&>',
+	'<&',
+	'<>',
+	'&',
+	';',
+	'(',
+	')',
+	'|',
+	'<',
+	'>'
+]);
+var LINE_TERMINATORS = /[\n\r\u2028\u2029]/;
+var GLOB_SHELL_SPECIAL = /[\s#!"$&'():;<=>@\\^`|~]/g;
+
+/** @type {typeof import('./quote')} */
+module.exports = function quote(xs) {
+	var sawComment = false;
+	return xs.map(function (s) {
+		if (sawComment && typeof s === 'string' && LINE_TERMINATORS.test(s)) {
+			throw new TypeError('a token after a `comment` must not contain line terminators');
+		}
+		if (s === '') {
+			return /** @type {const} */ ('\'\'');
+		}
+		if (s && typeof s === 'object') {
+			if ('op' in s && s.op === 'glob') {
+				if (typeof s.pattern !== 'string') {
+					throw new TypeError('glob token requires a string `pattern`');
+				}
+				if (LINE_TERMINATORS.test(s.pattern)) {
+					throw new TypeError('glob `pattern` must not contain line terminators');
+				}
+				if (s.pattern === '') {
+					return /** @type {const} */ ('\'\'');
+				}
+				return s.pattern.replace(GLOB_SHELL_SPECIAL, '\\$&');
+			}
+			if ('op' in s && typeof s.op === 'string') {
+				if (OPS.indexOf(s.op) < 0) {
+					throw new TypeError('invalid `op` value: ' + JSON.stringify(s.op));
+				}
+				return s.op.replace(/[\s\S]/g, '\\$&');
+			}
+			if ('comment' in s && typeof s.comment === 'string') {
+				if (LINE_TERMINATORS.test(s.comment)) {
+					throw new TypeError('`comment` must not contain line terminators');
+				}
+				sawComment = true;
+				return '#' + s.comment;
+			}
+			throw new TypeError('unrecognized object token shape');
+		}
+		if ((/'/).test(s) && (/!/).test(s)) {
+			return "'" + s.replace(/'/g, "'\"'\"'") + "'";
+		}
+		if ((/["\s\\]/).test(s) && !(/'/).test(s)) {
+			return "'" + s + "'";
+		}
+		if ((/["'\s]/).test(s)) {
+			return '"' + s.replace(/(["\\$`])/g, '\\$1') + '"';
+		}
+		return String(s).replace(/([A-Za-z]:)?([#!"$&'()*,:;<=>?@[\\\]^`{|}~])/g, '$1\\$2');
+	}).join(' ');
+};
+
+
+/***/ }),
+
 /***/ 5659:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -41234,6 +41726,7 @@ const INPUT = {
     workerId: 'worker-id',
     workerIndex: 'worker-index',
     shell: 'shell',
+    runnerArgs: 'runner-args',
 };
 const OUTPUT = {
     total: 'total',
@@ -41261,6 +41754,7 @@ const CMD_ENV = {
     batch: 'SHARDLESS_BATCH',
     isolated: 'SHARDLESS_ISOLATED',
     attempt: 'SHARDLESS_ATTEMPT',
+    costs: 'SHARDLESS_COSTS',
 };
 /** Environment read by shardless itself. */
 const ENV = {
@@ -45048,6 +45542,53 @@ function killProcessGroup(pid, signal = 'SIGKILL') {
         // ESRCH: nothing left to kill.
     }
 }
+/** Makes the batch's fresh folder (so the {junit} and costs paths are unique and not there yet) and its environment. */
+async function batchFiles(s) {
+    const tmpDir = external_node_path_default().resolve(s.tmpDir);
+    await external_node_fs_namespaceObject.promises.mkdir(tmpDir, { recursive: true });
+    const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
+    const testsFile = external_node_path_default().join(dir, 'tests.txt');
+    const junitPath = external_node_path_default().join(dir, 'junit.xml');
+    const costsPath = external_node_path_default().join(dir, 'costs.json');
+    await external_node_fs_namespaceObject.promises.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
+    const env = {
+        ...withoutInputs(s.env ?? process.env),
+        [CMD_ENV.tests]: s.tests.join('\n'),
+        [CMD_ENV.testsFile]: testsFile,
+        [CMD_ENV.junit]: junitPath,
+        [CMD_ENV.costs]: costsPath,
+        [CMD_ENV.worker]: s.workerId,
+        [CMD_ENV.batch]: s.batchId,
+        [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
+        [CMD_ENV.attempt]: String(s.attempt),
+    };
+    // A huge batch would make every spawn fail; the ids are still in the tests file.
+    if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
+        delete env[CMD_ENV.tests];
+        process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
+    }
+    return { dir, testsFile, junitPath, costsPath, env };
+}
+/** The batch's {junit} file, when the run wrote it. */
+async function written(files) {
+    return (await stamp(files.junitPath)) ? [files.junitPath] : [];
+}
+/**
+ * After timeoutMs: onTimeout(), SIGTERM to the group, SIGKILL KILL_GRACE_MS later (that only matters when
+ * the leader survives SIGTERM: its exit kills the rest). Returns the function that disarms both.
+ */
+function armTimeout(pid, timeoutMs, onTimeout) {
+    let killTimer;
+    const timer = setTimeout(() => {
+        onTimeout();
+        killProcessGroup(pid, 'SIGTERM');
+        killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+    }, timeoutMs);
+    return () => {
+        clearTimeout(timer);
+        clearTimeout(killTimer);
+    };
+}
 class BatchRun {
     spec;
     child;
@@ -45074,34 +45615,14 @@ class BatchRun {
         const cwd = external_node_path_default().resolve(s.cwd);
         const junitGlob = s.junitGlob.trim();
         const usesJUnit = s.command.includes(PLACEHOLDER.junit) || junitGlob !== '';
-        // A fresh directory per batch makes the {junit} path unique and not existing yet.
-        const tmpDir = external_node_path_default().resolve(s.tmpDir);
-        await external_node_fs_namespaceObject.promises.mkdir(tmpDir, { recursive: true });
-        const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
-        const testsFile = external_node_path_default().join(dir, 'tests.txt');
-        const junitPath = external_node_path_default().join(dir, 'junit.xml');
-        await external_node_fs_namespaceObject.promises.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
+        const files = await batchFiles(s);
+        const { dir, testsFile, junitPath, env } = files;
         const script = renderCommand(s.command, s.tests, testsFile, junitPath);
         let args = ['-c', script];
         if (!fitsExec(script)) {
             const scriptFile = external_node_path_default().join(dir, 'command.sh');
             await external_node_fs_namespaceObject.promises.writeFile(scriptFile, script);
             args = [scriptFile];
-        }
-        const env = {
-            ...withoutInputs(s.env ?? process.env),
-            [CMD_ENV.tests]: s.tests.join('\n'),
-            [CMD_ENV.testsFile]: testsFile,
-            [CMD_ENV.junit]: junitPath,
-            [CMD_ENV.worker]: s.workerId,
-            [CMD_ENV.batch]: s.batchId,
-            [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
-            [CMD_ENV.attempt]: String(s.attempt),
-        };
-        // A huge batch would make every spawn fail; the ids are still in the tests file.
-        if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
-            delete env[CMD_ENV.tests];
-            process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
         }
         // Files matching the glob before the run are the previous batches' unless this one rewrites them.
         const before = junitGlob ? await statGlob(junitGlob, cwd) : new Map();
@@ -45110,9 +45631,7 @@ class BatchRun {
             ? { exitCode: null, signal: null }
             : await this.run(s.shell, args, cwd, env, s.timeoutMs);
         const durationMs = this.child ? Date.now() - startMs : 0;
-        const junitFiles = [];
-        if (await stamp(junitPath))
-            junitFiles.push(junitPath);
+        const junitFiles = await written(files);
         if (junitGlob) {
             for (const [file, st] of await statGlob(junitGlob, cwd)) {
                 const old = before.get(file);
@@ -45121,18 +45640,19 @@ class BatchRun {
                     junitFiles.push(file);
             }
         }
-        return { exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail };
+        return {
+            exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail,
+            costsFile: files.costsPath,
+        };
     }
     run(shell, args, cwd, env, timeoutMs) {
         return new Promise((resolve) => {
-            let timer;
-            let killTimer;
+            let disarm = () => { };
             const finish = (exitCode, signal) => {
                 if (this.exited)
                     return;
                 this.exited = true;
-                clearTimeout(timer);
-                clearTimeout(killTimer);
+                disarm();
                 resolve({ exitCode, signal });
             };
             const cannotRun = (err) => {
@@ -45160,19 +45680,11 @@ class BatchRun {
                 // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
                 if (child.pid)
                     killProcessGroup(child.pid, 'SIGKILL');
-                clearTimeout(timer); // it ended: no timeout while its last output drains
-                clearTimeout(killTimer);
+                disarm(); // it ended: no timeout while its last output drains
                 void drained.then(() => finish(code, sig));
             });
-            const pid = child.pid;
-            if (pid && timeoutMs > 0) {
-                timer = setTimeout(() => {
-                    this.timedOut = true;
-                    killProcessGroup(pid, 'SIGTERM');
-                    // Only matters when the shell itself survives SIGTERM; its exit kills the rest.
-                    killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-                }, timeoutMs);
-            }
+            if (child.pid && timeoutMs > 0)
+                disarm = armTimeout(child.pid, timeoutMs, () => (this.timedOut = true));
         });
     }
     /**
@@ -45272,7 +45784,9 @@ function escapeRegExp(s) {
 // Where a runner's own JUnit names no file (node --test on Node 20, cucumber-js), names it relative to
 // something else than the working directory (playwright: its testDir), or needs a package the user may
 // not have (jest: jest-junit), the worker writes a small reporter of ours into its temporary folder
-// (HELPERS below) and the command loads it from there.
+// (HELPERS below) and the command loads it from there. vitest's and jest's also get a reporter that
+// writes each file's whole measured cost ($SHARDLESS_COSTS, src/costs.ts) and a warm runner
+// (src/warm.ts); those helpers are files of src/preset-files, copied next to the bundle.
 
 
 
@@ -45285,33 +45799,40 @@ function isRunner(name) {
 const JS_SKIP = /^(node_modules|\.git)$/;
 const base = (p) => external_node_path_namespaceObject.posix.basename(p);
 const helper = (b, name) => shellQuote((0,external_node_path_namespaceObject.join)(b.helperDir, name));
+/** runner-args, shell-quoted, with the space that separates them from what follows. */
+const args = (b) => b.args.map((a) => `${shellQuote(a)} `).join('');
 const PRESETS = {
     // vitest takes file arguments as substring filters (`a.test.ts` also selects `data.test.ts`), so every
     // other file whose path holds a batch file's name is excluded by its exact path.
     vitest: {
         // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
         // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
-        command: (b) => `npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
+        command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
+            `--reporter=${helper(b, 'vitest-costs.mjs')}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
         needs: { npm: ['vitest'] },
         noTests: /No test files found/,
+        helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
+        warm: 'vitest-warm.mjs',
     },
     // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
     jest: {
-        command: (b) => `npx --no -- jest --ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} --runTestsByPath -- {tests}`,
+        command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
+            `--reporters=${helper(b, 'jest-costs.cjs')} --runTestsByPath -- {tests}`,
         needs: { npm: ['jest'] },
         noTests: /No tests found/,
-        helpers: ['jest-junit.cjs', 'junit.cjs'],
+        helpers: ['jest-junit.cjs', 'jest-costs.cjs', 'jest-warm.cjs', 'warm.cjs', 'junit.cjs'],
+        warm: 'jest-warm.cjs',
     },
     // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
     // the batch's. Its built-in xunit reporter writes each testcase's file.
     mocha: {
-        command: (b) => `npx --no -- mocha --reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
+        command: (b) => `npx --no -- mocha ${args(b)}--reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
         needs: { npm: ['mocha'] },
         noTests: /No test files found/,
     },
     // Node 20's junit reporter names no file: HELPERS' reporter does.
     'node-test': {
-        command: (b) => 'node --test --test-reporter=spec --test-reporter-destination=stdout ' +
+        command: (b) => `node --test ${args(b)}--test-reporter=spec --test-reporter-destination=stdout ` +
             `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
         needs: {},
         helpers: ['node-test-junit.mjs', 'junit.cjs'],
@@ -45320,7 +45841,7 @@ const PRESETS = {
     // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
     playwright: {
         // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
-        command: (b) => `npx --no -- playwright test --reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
+        command: (b) => `npx --no -- playwright test ${args(b)}--reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
         needs: { npm: ['@playwright/test'] },
         noTests: /No tests found/,
         helpers: ['playwright-junit.mjs', 'junit.cjs'],
@@ -45328,7 +45849,7 @@ const PRESETS = {
     // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
     // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
     'cucumber-js': {
-        command: (b) => `npx --no -- cucumber-js --plugin=${shellQuote((0,external_node_url_.pathToFileURL)((0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
+        command: (b) => `npx --no -- cucumber-js ${args(b)}--plugin=${shellQuote((0,external_node_url_.pathToFileURL)((0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
             `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
         needs: { npm: ['@cucumber/cucumber'] },
         noTests: /^0 scenarios$/m,
@@ -45337,18 +45858,19 @@ const PRESETS = {
     // xunit1 adds a `file` attribute; --rootdir=. makes it relative to the working directory.
     pytest: {
         // pytest reads an argument starting with '-' as an option even after `--`: ./-name instead.
-        command: (b) => `python3 -m pytest --rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
+        command: (b) => `python3 -m pytest ${args(b)}--rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
         needs: { bin: () => ['python3'] },
         noTests: /no tests ran/,
     },
     // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
     'go-test': {
-        command: () => 'gotestsum --format=testname --junitfile={junit} -- {tests}',
+        // runner-args go to go test (after gotestsum's --).
+        command: (b) => `gotestsum --format=testname --junitfile={junit} -- ${args(b)}{tests}`,
         needs: { bin: () => ['go', 'gotestsum'] },
     },
     // The rspec_junit_formatter gem writes each testcase's file.
     rspec: {
-        command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec --format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
+        command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec ${args(b)}--format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
         needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
         noTests: /No examples found|^0 examples, 0 failures/m,
     },
@@ -45483,14 +46005,17 @@ const BIN_HINT = {
 };
 /**
  * For a worker without `command`: checks that the preset can run here, writes its helpers into
- * helperDir, logs its command, and returns the renderer of a batch's command.
+ * helperDir, logs its command, and returns how to run a batch.
  */
-function usePreset(name, cwd, helperDir) {
+function usePreset(name, cwd, helperDir, runnerArgs = []) {
     checkNeeds(name, cwd);
     writeHelpers(name, helperDir);
-    const render = (tests) => PRESETS[name].command({ tests, cwd, helperDir });
-    info(`runner ${name}: each batch runs ${render(['<file>'])}`);
-    return render;
+    const preset = PRESETS[name];
+    const render = (tests) => preset.command({ tests, cwd, helperDir, args: runnerArgs });
+    const warm = preset.warm && { script: (0,external_node_path_namespaceObject.join)(helperDir, preset.warm), args: runnerArgs };
+    info(`runner ${name}: ${warm ? `each batch runs in a warm ${name} (node ${warm.script}${runnerArgs.map((a) => ` ${shellQuote(a)}`).join('')}); ` +
+        'a batch of a requeued test runs alone as ' : 'each batch runs '}${render(['<file>'])}`);
+    return { render, ...(warm ? { warm } : {}) };
 }
 /** Writes the preset's helper files into `dir`. */
 function writeHelpers(name, dir) {
@@ -45499,7 +46024,21 @@ function writeHelpers(name, dir) {
         return;
     (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
     for (const f of files)
-        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, f), HELPERS[f]);
+        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, f), helperSource(f));
+}
+// ---- helpers kept as files (src/preset-files), loaded like the Lua scripts ----
+// One literal URL per file, so that ncc sees each asset and copies it next to the bundle.
+const HELPER_FILES = {
+    'vitest-costs.mjs': __nccwpck_require__.ab + "vitest-costs.mjs",
+    'vitest-junit.mjs': __nccwpck_require__.ab + "vitest-junit.mjs",
+    'vitest-warm.mjs': __nccwpck_require__.ab + "vitest-warm.mjs",
+    'jest-costs.cjs': __nccwpck_require__.ab + "jest-costs.cjs",
+    'jest-warm.cjs': __nccwpck_require__.ab + "jest-warm.cjs",
+    'warm.cjs': __nccwpck_require__.ab + "warm.cjs",
+};
+/** A helper's text: a file of src/preset-files, or one of HELPERS below. */
+function helperSource(name) {
+    return name in HELPER_FILES ? (0,external_node_fs_namespaceObject.readFileSync)(HELPER_FILES[name], 'utf8') : HELPERS[name];
 }
 // ---- helpers: reporters that write JUnit XML with each testcase's file ----
 //
@@ -45690,9 +46229,45 @@ const HELPERS = {
     'cucumber-batch-only.mjs': CUCUMBER_BATCH_ONLY_MJS,
 };
 
+// EXTERNAL MODULE: ./node_modules/shell-quote/index.js
+var shell_quote = __nccwpck_require__(6591);
+;// CONCATENATED MODULE: ./src/runner-args.ts
+// The `runner-args` input: words added to a runner preset's command. They are split as a shell splits
+// them (quotes, backslashes) by shell-quote, but no shell ever runs them, so what a shell would do
+// beyond splitting (variables, operators, comments) is refused rather than silently taken literally.
+
+/** Why a runner-args value cannot be taken (the message goes after the input's name). */
+class RunnerArgsError extends Error {
+}
+/** The words of a runner-args value. */
+function parseRunnerArgs(raw) {
+    let entries;
+    try {
+        entries = (0,shell_quote.parse)(raw, (name) => {
+            throw new RunnerArgsError(`holds the variable $${name}: no shell runs it, so nothing is expanded (quote it with '...' to pass it as it is)`);
+        });
+    }
+    catch (e) {
+        if (e instanceof RunnerArgsError)
+            throw e;
+        throw new RunnerArgsError(`cannot be split into words (${e.message})`);
+    }
+    return entries.map((e) => {
+        if (typeof e === 'string')
+            return e;
+        // A glob reaches the runner as it is: runners match their own patterns (vitest --project 'unit*').
+        if ('op' in e && e.op === 'glob')
+            return e.pattern;
+        if ('comment' in e)
+            throw new RunnerArgsError(`holds a comment (#${e.comment}): quote the # to pass it`);
+        throw new RunnerArgsError(`holds the shell operator '${'op' in e ? String(e.op) : '?'}': no shell runs it (quote it to pass it as a word)`);
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
 // Inputs and their validation. Every input has its default here too, so the entry point runs with
 // only the INPUT_* variables it needs (tests, act, local runs). Errors name the input.
+
 
 
 
@@ -45813,6 +46388,7 @@ function common(get, env) {
         repository: env.GITHUB_REPOSITORY ?? 'local',
         workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
         runner: runner(get),
+        runnerArgs: runnerArgs(get, runner(get)),
         noWorkerTimeout: inputs_int(get, INPUT.noWorkerTimeout, 600, 1),
         tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
         workers: inputs_int(get, INPUT.workers, 0, 0, 10_000),
@@ -45841,10 +46417,28 @@ function workerId(given, env) {
         throw new InputError(`Input '${INPUT.workerId}' cannot be '_'`);
     return given || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
+function runnerArgs(get, runner) {
+    const raw = get(INPUT.runnerArgs).trim();
+    if (raw === '')
+        return [];
+    if (runner === 'custom')
+        throw new InputError(`Input '${INPUT.runnerArgs}' is for a runner preset, and '${INPUT.runner}' is custom`);
+    try {
+        return parseRunnerArgs(raw);
+    }
+    catch (e) {
+        if (e instanceof RunnerArgsError)
+            throw new InputError(`Input '${INPUT.runnerArgs}' ${e.message}, in '${shown(raw)}'`);
+        throw e;
+    }
+}
 function readInputs(get = defaultGetter, env = process.env) {
     const c = common(get, env);
     if (c.mode === 'worker') {
         const command = get(INPUT.command).trim();
+        if (command && c.runnerArgs.length > 0) {
+            throw new InputError(`Input '${INPUT.runnerArgs}' goes into a runner preset's command, and this worker runs its '${INPUT.command}' (put the arguments there)`);
+        }
         if (!command && c.runner === 'custom') {
             throw new InputError(`Input '${INPUT.command}' is required in worker mode (or a '${INPUT.runner}' other than custom)`);
         }
@@ -55569,6 +56163,68 @@ async function control(cfg, redis, all) {
     return 0;
 }
 
+;// CONCATENATED MODULE: ./src/costs.ts
+// Reading a batch's costs file (CMD_ENV.costs): `{ "<file path>": ms }`, written by a preset's reporter,
+// the whole cost of each test file as the runner measured it (environment, import, collection, set-up
+// and tests), which JUnit's per-test times leave out. Paths map to the batch's ids as JUnit's do
+// (src/junit.ts: relative to the working directory). Like JUnit, the file is the runner's output: a
+// missing file is silence, a bad one a warning, and nothing here throws.
+
+
+const costs_MAX_FILE_BYTES = 10 * 1024 * 1024;
+/** Above a day, a cost is a unit mistake (seconds for ms, a timestamp), not a measure. */
+const MAX_COST_MS = 24 * 3600 * 1000;
+/** The costs a batch's reporter wrote for the batch's ids (none when the file is absent). */
+function readCosts(file, testIds, workingDirectory) {
+    const costs = new Map();
+    if (!file)
+        return { costs, warnings: [] };
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+    }
+    catch (e) {
+        const code = e.code;
+        return { costs, warnings: code === 'ENOENT' ? [] : [`${file}: cannot read the costs file (${code ?? e})`] };
+    }
+    if (text.length > costs_MAX_FILE_BYTES)
+        return { costs, warnings: [`${file}: costs file larger than 10 MB; ignored`] };
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (e) {
+        return { costs, warnings: [`${file}: costs file is not JSON (${e.message.slice(0, 200)})`] };
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+        return { costs, warnings: [`${file}: costs file is not an object of { "<file>": ms }`] };
+    }
+    const norm = normaliser(workingDirectory);
+    const ids = new Map();
+    for (const id of testIds)
+        ids.set(norm(id), [...(ids.get(norm(id)) ?? []), id]);
+    let bad = 0;
+    for (const [path, ms] of Object.entries(data)) {
+        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_COST_MS) {
+            bad++;
+            continue;
+        }
+        // Two keys naming one file (an absolute and a relative path) add up, as the runs they measured do.
+        for (const id of ids.get(norm(path)) ?? [])
+            costs.set(id, (costs.get(id) ?? 0) + Math.round(ms));
+    }
+    const warnings = bad > 0 ? [`${file}: ${bad} cost${bad === 1 ? ' is not a' : 's are not'} number of ms from 0 to a day; left out`] : [];
+    return { costs, warnings };
+}
+/** Sets costMs on the results of the ids that have a measured cost. */
+function applyCosts(results, costs) {
+    for (const [id, r] of results) {
+        const ms = costs.get(id);
+        if (ms !== undefined)
+            r.costMs = ms;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/split.ts
 // The static split of the fallback (Redis unreachable): each worker computes every share from the same
 // test list, so the shares are identical on every worker, and each runs its own without the others.
@@ -55719,10 +56375,149 @@ function fallbackSummary(f) {
     return s;
 }
 
+;// CONCATENATED MODULE: ./src/warm.ts
+// A warm runner: one long-lived test-runner process per worker (a preset's `warm` helper, run by node),
+// which runs batch after batch without starting the runner again (vitest keeps its Vite server and
+// transform cache, jest its loaded modules). The worker's promises hold as for a command:
+// - it leads its own process group, which a timeout, a cancel or the worker's exit kills whole; the next
+//   batch then starts a new runner;
+// - a runner that dies takes only its batch (its exit is the batch's outcome), and the next batch starts
+//   a new one;
+// - heartbeats stay the worker's own; results are still read per test from the batch's JUnit file.
+
+
+
+
+class WarmRunner {
+    spec;
+    proc;
+    exit;
+    /** Runner processes started so far (a new one after each death). */
+    started = 0;
+    constructor(spec) {
+        this.spec = spec;
+    }
+    /** The pid of the live runner process (the leader of its group). */
+    get pid() {
+        return this.proc?.pid;
+    }
+    /** A batch to run on the warm runner; start() and cancel() as BatchRun's. */
+    batch(setup) {
+        return new WarmBatch(this, setup, this.spec.cwd);
+    }
+    /** Kills the runner's whole group (nothing it started outlives it); the next batch starts a new one. */
+    stop() {
+        if (this.proc?.pid)
+            killProcessGroup(this.proc.pid, 'SIGKILL');
+        // Forgotten at once: its exit may not have been seen yet, and the next batch must not be sent to it.
+        this.proc = undefined;
+        this.exit = undefined;
+    }
+    /** The live runner, started when there is none. */
+    ensure() {
+        if (this.proc && this.exit && this.proc.exitCode === null && this.proc.signalCode === null && this.proc.connected) {
+            return { proc: this.proc, exit: this.exit };
+        }
+        this.stop();
+        const { script, args, cwd, env } = this.spec;
+        // detached: the runner leads its own process group, which is what gets killed.
+        const proc = (0,external_node_child_process_namespaceObject.spawn)(process.execPath, [script, ...args], {
+            cwd: (0,external_node_path_namespaceObject.resolve)(cwd), env: withoutInputs(env ?? process.env), detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+        this.started++;
+        const exit = new Promise((done) => {
+            proc.on('error', (err) => {
+                if (proc.pid === undefined) {
+                    process.stderr.write(`shardless: cannot start the warm runner: ${err.message}\n`);
+                    done({ exitCode: 127, signal: null });
+                }
+            });
+            proc.on('exit', (code, sig) => {
+                // Nothing the runner started may outlive it.
+                if (proc.pid)
+                    killProcessGroup(proc.pid, 'SIGKILL');
+                done({ exitCode: code, signal: sig });
+            });
+        });
+        this.proc = proc;
+        this.exit = exit;
+        return { proc, exit };
+    }
+}
+class WarmBatch {
+    runner;
+    setup;
+    cwd;
+    cancelled = false;
+    done = false;
+    constructor(runner, setup, cwd) {
+        this.runner = runner;
+        this.setup = setup;
+        this.cwd = cwd;
+    }
+    /** Kills the runner's whole group at once (the worker must exit within seconds). */
+    cancel() {
+        if (this.done)
+            return;
+        this.cancelled = true;
+        this.runner.stop();
+    }
+    async start() {
+        const files = await batchFiles(this.setup);
+        const outcome = (exitCode, signal, timedOut, durationMs) => written(files).then((junitFiles) => ({
+            // The runner's output goes straight to the worker's: a batch's files that it does not run are failed
+            // cases of its JUnit (vitest-junit.mjs), or no result (jest), rather than words to look for.
+            exitCode, signal, timedOut, cancelled: this.cancelled, junitFiles, usesJUnit: true, durationMs, outputTail: '', costsFile: files.costsPath,
+        }));
+        if (this.cancelled)
+            return outcome(null, null, false, 0);
+        const startMs = Date.now();
+        const { proc, exit } = this.runner.ensure();
+        const env = Object.fromEntries(Object.values(CMD_ENV).filter((k) => files.env[k] !== undefined).map((k) => [k, files.env[k]]));
+        let timedOut = false;
+        const disarm = proc.pid && this.setup.timeoutMs > 0
+            ? armTimeout(proc.pid, this.setup.timeoutMs, () => (timedOut = true))
+            : () => { };
+        const reply = new Promise((done) => {
+            const onMessage = (m) => {
+                const r = m;
+                if (r?.type === 'done' && r.batch === this.setup.batchId) {
+                    proc.off('message', onMessage);
+                    done(r);
+                }
+            };
+            proc.on('message', onMessage);
+        });
+        try {
+            proc.send({ type: 'batch', batch: this.setup.batchId, tests: this.setup.tests, env });
+        }
+        catch {
+            // The runner is gone already: its exit says how.
+        }
+        const ended = await Promise.race([
+            reply.then((r) => ({ exitCode: r.exitCode, signal: null, replied: true, retire: r.retire === true })),
+            exit.then((e) => ({ ...e, replied: false, retire: true })),
+        ]);
+        disarm();
+        // A runner that outlived its SIGTERM (it may have replied while closing) still goes: its state is
+        // unknown. So does one that grew past its memory bound, before it takes another batch.
+        if (timedOut || ended.retire)
+            this.runner.stop();
+        // A runner that ended without answering ran the batch to no known end, even with exit code 0 (a
+        // test calling process.exit(0)): no result, as for a batch killed, never "every test passed".
+        if (!ended.replied && ended.exitCode === 0)
+            ended.exitCode = null;
+        this.done = true;
+        return outcome(ended.exitCode, ended.signal, timedOut, Date.now() - startMs);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/worker.ts
 // The worker: register, heartbeat from this (parent) process, claim a batch, run it, report, loop
 // until the controller marks the run complete or aborted. On SIGINT/SIGTERM: kill the batch's process
 // group, hand its tests back, leave, exit 1 within 5 s.
+
+
 
 
 
@@ -55760,12 +56555,21 @@ function logIds(lines) {
 function someIds(ids, max = 10) {
     return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
 }
+/** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
+function batchResults(out, tests, cwd) {
+    const read = resultsOf(out, tests, cwd);
+    const { costs, warnings } = readCosts(out.costsFile, tests, cwd);
+    for (const w of warnings)
+        warning(w);
+    applyCosts(read.results, costs);
+    return read;
+}
 /**
  * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
  * test without one has no result (even when none of the batch's has one: a report of other files
  * is no pass); with no JUnit file at all, the exit code rule.
  */
-function batchResults(out, tests, cwd) {
+function resultsOf(out, tests, cwd) {
     if (out.junitFiles.length > 0) {
         const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
         for (const w of warnings)
@@ -55845,7 +56649,9 @@ class Worker {
     /** Per-worker folder of the batches' files; made once connected, removed on every exit. */
     tmp = '';
     /** Without a `command`: the runner preset's, rendered for each batch's files. */
-    presetCommand;
+    preset;
+    /** The preset's warm runner, which runs the batches but those of requeued tests (src/warm.ts). */
+    warm;
     constructor(cfg) {
         this.cfg = cfg;
         this.noWorkerTimeout = cfg.noWorkerTimeout;
@@ -55863,8 +56669,11 @@ class Worker {
         this.tmp = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'shardless-'));
         this.onSignals();
         try {
-            if (!cfg.command && cfg.runner !== 'custom')
-                this.presetCommand = usePreset(cfg.runner, cfg.workingDirectory, (0,external_node_path_namespaceObject.join)(this.tmp, 'presets'));
+            if (!cfg.command && cfg.runner !== 'custom') {
+                this.preset = usePreset(cfg.runner, cfg.workingDirectory, (0,external_node_path_namespaceObject.join)(this.tmp, 'presets'), cfg.runnerArgs);
+                if (this.preset.warm)
+                    this.warm = new WarmRunner({ ...this.preset.warm, cwd: cfg.workingDirectory });
+            }
             try {
                 return await this.coordinated();
             }
@@ -55883,6 +56692,7 @@ class Worker {
         }
         finally {
             clearInterval(this.hbTimer);
+            this.warm?.stop();
             (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
             if (!this.stopping && this.redis)
                 await closeRedis(this.redis);
@@ -56045,10 +56855,14 @@ class Worker {
         const { cfg } = this;
         startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
         logIds(tests.map((t) => `  - ${t}`));
-        const run = new BatchRun({
-            command: this.presetCommand?.(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, tests, workerId: this.id, batchId: lease,
-            isolated, attempt, timeoutMs: this.batchTimeout * 1000, junitGlob: cfg.junit, tmpDir: this.tmp, keepTail: this.presetCommand !== undefined,
-        });
+        const setup = { tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp };
+        // A requeued test runs alone in a fresh process: whatever the warm runner carried over cannot be why.
+        const run = this.warm && !isolated
+            ? this.warm.batch(setup)
+            : new BatchRun({
+                ...setup, command: this.preset?.render(tests) ?? cfg.command, shell: cfg.shell, cwd: cfg.workingDirectory, junitGlob: cfg.junit,
+                keepTail: this.preset !== undefined,
+            });
         this.current = { run, lease };
         let out;
         try {
@@ -56064,7 +56878,7 @@ class Worker {
             return null;
         }
         const { results, end } = batchResults(out, tests, cfg.workingDirectory);
-        if (this.presetCommand && cfg.runner !== 'custom')
+        if (this.preset && cfg.runner !== 'custom')
             runnerFoundNoTests(cfg.runner, out.outputTail, tests, results);
         return { out, results, end };
     }
@@ -56134,6 +56948,7 @@ class Worker {
             setTimeout(() => process.exit(1), EXIT_DEADLINE_MS).unref();
             const cur = this.current;
             cur?.run.cancel();
+            this.warm?.stop();
             void (async () => {
                 // In the fallback there is no queue to hand anything back to.
                 if (this.queue && !gaveUp(this.redis)) {
@@ -56212,6 +57027,8 @@ const INPUT_ROLES = {
     workerId: { role: 'worker' },
     workerIndex: { role: 'worker' },
     shell: { role: 'worker' },
+    // Its value is a runner's options: `--runner-args --config x` takes '--config x'.
+    runnerArgs: { role: 'common', dashValue: true },
 };
 /** The action's inputs as options, in action.yml order when it is readable. */
 const INPUT_OPTIONS = Object.keys(INPUT_ROLES).map((k) => ({
@@ -56219,6 +57036,7 @@ const INPUT_OPTIONS = Object.keys(INPUT_ROLES).map((k) => ({
     role: INPUT_ROLES[k].role,
     flag: INPUT_ROLES[k].flag === true,
     repeatable: k === 'tests',
+    dashValue: INPUT_ROLES[k].dashValue === true,
 }));
 /** Options of `shardless run` only. */
 const RUN_OPTIONS = [
@@ -56395,7 +57213,7 @@ function parseArgs(argv) {
                 value = next !== undefined && BOOL_WORDS.test(next) ? (i++, next) : 'true';
             }
             else {
-                if (next === undefined || (next.startsWith('--') && next.length > 2) || next === '--') {
+                if (next === undefined || (!spec.dashValue && next.startsWith('--') && next.length > 2) || next === '--') {
                     throw new UsageError(`option '--${name}' needs a value (--${name} VALUE or --${name}=VALUE)`);
                 }
                 value = next;

@@ -1,0 +1,160 @@
+// Part 4: a real suite (vitest or jest), on 2 workers, each pinned to its own core with taskset (cores 0
+// and 1: one machine per worker, as a matrix job has), side by side in one invocation:
+//
+//   (a) the suite on one core (taskset -c 0), the runner run plainly: floor = that wall / 2
+//   (b) the runner's own --shard 1/2 and --shard 2/2 at once, one core each: wall = the later end
+//   (c) shardless, first run: a fresh redis-server, the bundled dist/index.js as GitHub runs it (INPUT_*):
+//       a controller and 2 workers with the preset (runner, runner-args), batch-duration auto, workers 2,
+//       timings on with nothing recorded yet
+//   (d) shardless again on the same queue, with the timings (c) recorded
+//
+// Every wall is from spawning the processes to the last one's exit, so each pays its own start-up.
+// The tests are the runner's own listing (vitest list --filesOnly, jest --listTests) with runner-args,
+// given to the controller as a tests file; --files N keeps N of them (spread over the list) for a short
+// run, and then every row runs those N only. Goals: (d) <= 1.05 x floor, (c) <= 1.15 x floor, both
+// below (b).
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { parse } from 'shell-quote';
+import { DIST, actionEnv, s1, startProcess, startRedis, table, tempDir, writeFile } from './lib.mjs';
+import { runKeys } from './queue.mjs';
+
+const W = 2;
+
+/** runner-args as words (as the product splits them: quotes and backslashes, no shell). */
+export function words(raw) {
+  return parse(raw ?? '').map((e) => {
+    if (typeof e === 'string') return e;
+    if (e.op === 'glob') return e.pattern;
+    throw new Error(`--runner-args: '${raw}' holds a shell operator or comment; quote it`);
+  });
+}
+
+/** How to run each runner plainly: its command, the arguments for a shard, for given files, and its listing. */
+const RUNNERS = {
+  vitest: {
+    cmd: (args) => ['npx', '--no', '--', 'vitest', 'run', ...args],
+    shard: (i) => [`--shard=${i}/${W}`],
+    files: (files) => files,
+    list: (suite, args) => JSON.parse(execFileSync('npx', ['--no', '--', 'vitest', 'list', '--filesOnly', '--json', ...args], { cwd: suite, env: runEnv(), encoding: 'utf8', maxBuffer: 64 << 20 }))
+      .map((e) => e.file),
+  },
+  jest: {
+    cmd: (args) => ['npx', '--no', '--', 'jest', ...args, '--ci'],
+    shard: (i) => [`--shard=${i}/${W}`],
+    files: (files) => ['--runTestsByPath', ...files],
+    list: (suite, args) => JSON.parse(execFileSync('npx', ['--no', '--', 'jest', ...args, '--listTests', '--json'], { cwd: suite, env: runEnv(), encoding: 'utf8', maxBuffer: 64 << 20 })),
+  },
+};
+
+/** The environment of every run: CI=1 (vue core's test set-up reads it), no shardless variables. */
+function runEnv() {
+  const env = { ...process.env, CI: '1' };
+  for (const k of Object.keys(env)) if (/^(SHARDLESS_|INPUT_|REDIS_URL$)/.test(k)) delete env[k];
+  return env;
+}
+
+/** Runs a command pinned to a core, its output to a log file; resolves to { ms, code, log }. */
+function pinned(core, argv, cwd, dir, tag, env = runEnv()) {
+  const log = join(dir, `${tag}.log`);
+  const out = createWriteStream(log);
+  const t0 = Date.now();
+  const p = startProcess('taskset', ['-c', String(core), ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  p.proc.stdout.pipe(out);
+  p.proc.stderr.pipe(out);
+  return p.exited.then((e) => ({ ms: e.at - t0, code: e.code, log }));
+}
+
+/** One shardless run: a controller (unpinned: it only waits on Redis) and W workers, worker i on core i-1. */
+async function shardless(srv, { suite, runner, runnerArgs, testsFile, queue, runId, dir }) {
+  const reportPath = join(dir, `${runId}.report.json`);
+  const common = { 'redis-url': srv.url, 'run-id': runId, queue, 'working-directory': suite, runner };
+  const t0 = Date.now();
+  const start = (inputs, tag, core) => {
+    const log = join(dir, `${runId}.${tag}.log`);
+    const out = createWriteStream(log);
+    const argv = [process.execPath, DIST];
+    const p = core === undefined
+      ? startProcess(argv[0], argv.slice(1), { cwd: suite, env: actionEnv(inputs, dir, { CI: '1' }), stdio: ['ignore', 'pipe', 'pipe'] })
+      : startProcess('taskset', ['-c', String(core), ...argv], { cwd: suite, env: actionEnv(inputs, dir, { CI: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    p.proc.stdout.pipe(out);
+    p.proc.stderr.pipe(out);
+    p.log = log;
+    return p;
+  };
+  const ctl = start({
+    ...common, mode: 'controller', 'tests-file': testsFile, 'report-output': reportPath, 'batch-duration': 'auto', workers: W,
+    timings: 'true', 'batch-size': 1000, 'no-worker-timeout': 120,
+  }, 'controller');
+  const workers = Array.from({ length: W }, (_, i) => start({ ...common, mode: 'worker', 'worker-id': `w${i + 1}`, 'runner-args': runnerArgs }, `w${i + 1}`, i));
+  const [ce] = await Promise.all([ctl.exited, ...workers.map((w) => w.exited)]);
+  const ms = Math.max(ce.at, ...(await Promise.all(workers.map((w) => w.exited))).map((e) => e.at)) - t0;
+  const report = existsSync(reportPath) ? JSON.parse(readFileSync(reportPath, 'utf8')) : null;
+  if (!report) throw new Error(`shardless ${runId}: no report (controller exit ${ce.code}); see ${ctl.log}`);
+  const batches = new Set(report.tests.flatMap((t) => t.runs.map((r) => r.batch))).size;
+  const c = report.counts;
+  // What the cost model learns from: the runner's measured costs (c) against JUnit's times (d).
+  const redis = srv.client('bench-real');
+  const history = (await redis.lrange(runKeys('local', queue, runId).history, 0, -1)).map((e) => JSON.parse(e));
+  redis.disconnect();
+  const sum = (k) => history.reduce((a, e) => a + (Number(e[k]) || 0), 0);
+  const measured = history.filter((e) => typeof e.c === 'number').length;
+  return {
+    ms, code: ce.code, log: ctl.log,
+    notes: `${report.status}: ${c.passed} passed, ${c.failed} failed, ${c.lost} lost, ${c.skipped} skipped of ${c.total}; ${batches} batches; ` +
+      `report durationMs ${s1(report.durationMs)} s; measured costs ${s1(sum('c'))} s (${measured}/${history.length} runs), JUnit ${s1(sum('d'))} s`,
+  };
+}
+
+/** Keeps n files spread evenly over the list (all when n is 0 or more than there are). */
+function spread(files, n) {
+  if (!n || n >= files.length) return files;
+  return Array.from({ length: n }, (_, i) => files[Math.floor((i * files.length) / n)]);
+}
+
+export async function runReal({ suite, runner, runnerArgs = '', files: nFiles = 0, log = console.log }) {
+  if (!suite) throw new Error('--part real needs --suite <path> (see docs/benchmarks.md for how to get each suite)');
+  const r = RUNNERS[runner];
+  if (!r) throw new Error(`--runner must be one of ${Object.keys(RUNNERS).join(', ')}; got '${runner}'`);
+  try {
+    execFileSync('taskset', ['-c', '1', 'true']);
+  } catch {
+    throw new Error('--part real needs taskset (util-linux) and 2 cores: each worker is pinned to one');
+  }
+  const args = words(runnerArgs);
+  const dir = tempDir('real');
+  const all = [...new Set(r.list(suite, args).map((f) => relative(suite, f)))].sort();
+  const files = spread(all, nFiles);
+  const subset = files.length < all.length ? files : [];
+  const testsFile = writeFile(join(dir, 'tests.txt'), `${files.join('\n')}\n`);
+  log(`\n## 4. A real suite: ${suite} (${runner}${args.length ? ` ${runnerArgs}` : ''}), ${files.length}${subset.length ? ` of ${all.length}` : ''} test files, 2 workers on cores 0 and 1\n`);
+  log(`(logs in ${dir}${process.env.BENCH_KEEP ? '' : '; BENCH_KEEP=1 keeps them'})`);
+
+  const rows = [];
+  const one = await pinned(0, [...r.cmd(args), ...(subset.length ? r.files(subset) : [])], suite, dir, 'one-core');
+  const floor = one.ms / W;
+  rows.push(['(a) one core, the runner plainly', one.ms, `exit ${one.code}; floor = ${s1(one.ms)} / ${W} = ${s1(floor)} s`]);
+
+  const shards = await Promise.all(Array.from({ length: W }, (_, i) =>
+    pinned(i, [...r.cmd(args), ...r.shard(i + 1), ...(subset.length ? r.files(subset) : [])], suite, dir, `shard-${i + 1}`)));
+  const shardMs = Math.max(...shards.map((s) => s.ms));
+  rows.push([`(b) ${runner} --shard 1/${W} and 2/${W} at once`, shardMs, `exits ${shards.map((s) => s.code).join(', ')}; ${shards.map((s) => s1(s.ms)).join(' s and ')} s`]);
+
+  const srv = await startRedis();
+  const queue = `real-${Date.now().toString(36)}`;
+  const first = await shardless(srv, { suite, runner, runnerArgs, testsFile, queue, runId: `${queue}-1`, dir });
+  rows.push(['(c) shardless, first run (no timings)', first.ms, `exit ${first.code}; ${first.notes}`]);
+  const known = await shardless(srv, { suite, runner, runnerArgs, testsFile, queue, runId: `${queue}-2`, dir });
+  rows.push(['(d) shardless, timings of (c)', known.ms, `exit ${known.code}; ${known.notes}`]);
+  await srv.stop();
+
+  log(table(['run', 'wall s', '/ floor', 'notes'], rows.map(([name, ms, notes]) => [name, s1(ms), (ms / floor).toFixed(3), notes])));
+  log('');
+  const goals = [
+    ['with timings <= 1.05 x floor', known.ms <= 1.05 * floor, `${(known.ms / floor).toFixed(3)} x`],
+    ['first run <= 1.15 x floor', first.ms <= 1.15 * floor, `${(first.ms / floor).toFixed(3)} x`],
+    [`both below the --shard pair (${s1(shardMs)} s)`, first.ms < shardMs && known.ms < shardMs, `${s1(first.ms)} s and ${s1(known.ms)} s`],
+  ];
+  return { goals };
+}
