@@ -176,6 +176,9 @@ async function round(n: number, rnd: ReturnType<typeof prng>, draw: () => Kind):
     return r < 0.02 ? `soak/fail-${id}` : r < 0.8 ? `soak/slow${rnd.int(50, 400)}-${id}` : `soak/pass-${id}`;
   });
   const viaProxy = { 'redis-url': proxy.url };
+  // A replacement that starts after the run ended waits no-worker-timeout for a new start of its run id
+  // (an explicit run-id: README "Re-runs"), then ends as the run did: keep that short.
+  const workerInputs = { ...viaProxy, 'no-worker-timeout': '10' };
   const controller = s.controller(tests, {
     ...viaProxy, 'batch-size': '2', 'heartbeat-ttl': String(HEARTBEAT_TTL), 'max-attempts': String(MAX_ATTEMPTS), 'no-worker-timeout': '60', timeout: '600',
   });
@@ -184,7 +187,7 @@ async function round(n: number, rnd: ReturnType<typeof prng>, draw: () => Kind):
   let nextId = 1;
   const spawn = (id = `s${n}-${nextId++}`): SoakJob => {
     const shared = jobs.some((j) => j.id === id && !j.killed && j.run.running());
-    const job: SoakJob = { id, run: s.worker(id, viaProxy), startedAt: Date.now(), killed: false, killedAt: 0, frozen: null, thawAt: 0, shared };
+    const job: SoakJob = { id, run: s.worker(id, workerInputs), startedAt: Date.now(), killed: false, killedAt: 0, frozen: null, thawAt: 0, shared };
     if (shared) for (const j of jobs) if (j.id === id) j.shared = true;
     jobs.push(job);
     return job;
