@@ -65,7 +65,9 @@ test('chaos: SIGKILLed, frozen and replaced workers over ~300 tests (360); nothi
   const faultLog: { id: string; kind: 'kill' | 'freeze'; at: number; ms?: number }[] = [];
   const spawn = (reuse?: string): Job => {
     const id = reuse ?? `c${nextId++}`;
-    const job: Job = { id, run: s.worker(id), startedAt: Date.now(), killed: false, killedAt: 0, frozen: null, thawAt: 0 };
+    // A replacement drawn after the run completed waits no-worker-timeout for a new start of its run id
+    // (an explicit run-id: README "Re-runs"), then ends as the run did: keep that short.
+    const job: Job = { id, run: s.worker(id, { 'no-worker-timeout': '10' }), startedAt: Date.now(), killed: false, killedAt: 0, frozen: null, thawAt: 0 };
     jobs.push(job);
     return job;
   };
@@ -130,8 +132,9 @@ test('chaos: SIGKILLed, frozen and replaced workers over ~300 tests (360); nothi
 
   await waitFor('the controller to exit', () => controller.exit, 180_000, 200);
   const runMs = controller.exitedAt! - t0;
-  // Every surviving worker notices completion within a few idle polls and heartbeats.
-  await waitFor('every surviving worker to exit', () => jobs.every((j) => j.killed || !j.run.running()), 30_000, 100);
+  // Every surviving worker notices completion within a few idle polls and heartbeats (one started after
+  // it, within its no-worker-timeout of 10 s).
+  await waitFor('every surviving worker to exit', () => jobs.every((j) => j.killed || !j.run.running()), 40_000, 100);
   for (const j of jobs) if (j.killed) expect(isLive(j.run.pid)).toBe(false);
   // No batch outlives its job (killed ones with their tree, the others at their end).
   const leftovers = s.events().runners.filter((r) => isLive(r.pid) && runnerCmdline(r.pid).includes('fake-runner'));
