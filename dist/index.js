@@ -46899,7 +46899,7 @@ async function closeRedis(redis) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/report/summary.ts
 // The controller's view of a finished (or aborted) run: the JSON report, the job summary, the merged
 // JUnit and the outputs. Everything here is pure except `writeReport` at the end.
 
@@ -47391,7 +47391,7 @@ function xmlAttr(s) {
         .replace(/\t/g, '&#9;');
 }
 
-;// CONCATENATED MODULE: ./src/annotations.ts
+;// CONCATENATED MODULE: ./src/report/annotations.ts
 // GitHub annotations for the tests that failed or were lost: one `error` per failed test (pointing at the
 // failure's file and line when JUnit said where it is), one `warning` per lost test. GitHub shows only
 // about ten annotations of a step, so the list is capped (failed first) and a notice says what was left out.

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { annotations, emitAnnotations, type Annotation } from '../src/annotations.js';
-import { buildReport } from '../src/report.js';
+import { annotations, emitAnnotations, type Annotation } from '../src/report/annotations.js';
+import { buildReport } from '../src/report/summary.js';
 import type { HistoryEntry, RunData } from '../src/types.js';
 
 const T0 = 1_700_000_000_000;

@@ -11,9 +11,9 @@ import { InputError, readInputs, type ControllerConfig, type WorkerConfig } from
 import { renderCommand } from '../src/batch.js';
 import {
   INPUT_OPTIONS, UsageError, actionInputs, describeFor, getterOf, helpText, joinCommand, optionsOf, parseActionInputs, parseArgs,
-} from '../src/cli-options.js';
-import { optionMessage, parseProgress, runBatchSize } from '../src/cli-run.js';
-import { PlainFilter, installPlainStdout, markdownToText, plainLine } from '../src/cli-text.js';
+} from '../src/cli/options.js';
+import { optionMessage, parseProgress, runBatchSize } from '../src/cli/run.js';
+import { PlainFilter, installPlainStdout, markdownToText, plainLine } from '../src/cli/plain.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'shardless.js');

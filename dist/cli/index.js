@@ -46899,7 +46899,7 @@ async function closeRedis(redis) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/report/summary.ts
 // The controller's view of a finished (or aborted) run: the JSON report, the job summary, the merged
 // JUnit and the outputs. Everything here is pure except `writeReport` at the end.
 
@@ -47391,7 +47391,7 @@ function xmlAttr(s) {
         .replace(/\t/g, '&#9;');
 }
 
-;// CONCATENATED MODULE: ./src/annotations.ts
+;// CONCATENATED MODULE: ./src/report/annotations.ts
 // GitHub annotations for the tests that failed or were lost: one `error` per failed test (pointing at the
 // failure's file and line when JUnit said where it is), one `warning` per lost test. GitHub shows only
 // about ten annotations of a step, so the list is capped (failed first) and a notice says what was left out.
@@ -56976,7 +56976,7 @@ function runWorker(cfg) {
     return new Worker(cfg).main();
 }
 
-;// CONCATENATED MODULE: ./src/cli-options.ts
+;// CONCATENATED MODULE: ./src/cli/options.ts
 // Options of the `shardless` command: the action's inputs as `--name value` / `--name=value`, parsed
 // into a Getter for readInputs, and the help text. Descriptions and defaults come from action.yml
 // (ncc copies it next to the bundle); which command takes which option is the table below, which the
@@ -57352,7 +57352,7 @@ function helpText(command, width = Math.max(80, Math.min(process.stdout.columns 
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./src/cli-redis.ts
+;// CONCATENATED MODULE: ./src/cli/redis-server.ts
 // A throwaway redis-server for `shardless run`: on a free port of 127.0.0.1, without persistence, in a
 // temporary directory, in a process group of its own (so that Ctrl-C in a terminal does not stop it
 // before the workers have handed their tests back); stopped and cleaned up by stop(). It runs under a
@@ -57500,7 +57500,7 @@ async function startRedis(binary) {
     throw new Error(`could not start ${binary}: ${lastError}`);
 }
 
-;// CONCATENATED MODULE: ./src/cli-text.ts
+;// CONCATENATED MODULE: ./src/cli/plain.ts
 // Plain-text output for the command line: GitHub workflow commands (`::error::`, `::group::`,
 // `::add-mask::`, `::set-output`) turned into plain lines or dropped, and the controller's markdown
 // job summary rendered as text for a terminal or a CI log.
@@ -57619,14 +57619,14 @@ function installPlainStdout(stream = process.stdout, onLine) {
 }
 // ---------------------------------------------------------------------------------------------------
 // Markdown summary -> text
-const cli_text_ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+const plain_ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 function entities(s) {
     return s.replace(/&(#\d+|#x[0-9a-f]+|[a-z]+);/gi, (all, e) => {
         if (e[0] === '#') {
             const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1));
             return Number.isFinite(code) ? String.fromCodePoint(code) : all;
         }
-        return cli_text_ENTITIES[e.toLowerCase()] ?? all;
+        return plain_ENTITIES[e.toLowerCase()] ?? all;
     });
 }
 /** Inline markdown to text: code spans kept literally, emphasis markers and backslash escapes dropped. */
@@ -57785,7 +57785,7 @@ function markdownToText(md) {
     return `${text}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/cli-run.ts
+;// CONCATENATED MODULE: ./src/cli/run.ts
 // `shardless run`: a local parallel run. A controller and N workers, each a child process of this one
 // (`node <this bundle> controller ...` / `worker ...`, so that signals and exit codes stay separate),
 // on --redis-url/SHARDLESS_REDIS_URL/REDIS_URL or on a throwaway redis-server. Their output is
@@ -58152,7 +58152,7 @@ const package_namespaceObject = {"rE":"1.0.0"};
 
 const VERSION = package_namespaceObject.rE;
 
-;// CONCATENATED MODULE: ./src/cli.ts
+;// CONCATENATED MODULE: ./src/cli/index.ts
 // The `shardless` command (bin/shardless.js imports this bundle, dist/cli/index.js):
 //   shardless controller [options]          the action's controller, in this process
 //   shardless worker [options] [-- cmd...]  the action's worker, in this process

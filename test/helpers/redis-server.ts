@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../../src/cli-redis.js';
+import { freePort } from '../../src/cli/redis-server.js';
 
 // One free-port probe for the product and the tests.
 export { freePort };

@@ -4,8 +4,8 @@
 // type checker keeps in step with INPUT.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { INPUT } from './names.js';
-import type { Getter } from './inputs.js';
+import { INPUT } from '../names.js';
+import type { Getter } from '../inputs.js';
 
 export type Command = 'controller' | 'worker' | 'run';
 export const COMMANDS: readonly Command[] = ['controller', 'worker', 'run'];
@@ -104,7 +104,7 @@ export interface InputMeta {
 }
 
 // One literal URL, so that ncc copies action.yml next to the bundle and rewrites this path.
-const ACTION_YML = new URL('../action.yml', import.meta.url);
+const ACTION_YML = new URL('../../action.yml', import.meta.url);
 
 function scalar(raw: string): string {
   const v = raw.trim();

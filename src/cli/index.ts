@@ -8,14 +8,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, readInputs } from './inputs.js';
-import { runController } from './controller.js';
-import { runWorker } from './worker.js';
-import { INPUT } from './names.js';
-import { UsageError, getterOf, helpText, joinCommand, parseArgs, type Parsed } from './cli-options.js';
-import { PARENT_ENV, optionMessage, runLocal } from './cli-run.js';
-import { installPlainStdout, markdownToText } from './cli-text.js';
-import { VERSION } from './version.js';
+import { InputError, readInputs } from '../inputs.js';
+import { runController } from '../controller.js';
+import { runWorker } from '../worker.js';
+import { INPUT } from '../names.js';
+import { UsageError, getterOf, helpText, joinCommand, parseArgs, type Parsed } from './options.js';
+import { PARENT_ENV, optionMessage, runLocal } from './run.js';
+import { installPlainStdout, markdownToText } from './plain.js';
+import { VERSION } from '../version.js';
 
 /** A child of `shardless run` stops (as on SIGTERM: hands its work back) when its parent goes away. */
 function watchParent(): void {

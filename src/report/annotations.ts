@@ -4,8 +4,8 @@
 import * as core from '@actions/core';
 import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { oneLine } from './report.js';
-import type { HistoryEntry, Report, RunData } from './types.js';
+import { oneLine } from './summary.js';
+import type { HistoryEntry, Report, RunData } from '../types.js';
 
 export interface Annotation {
   level: 'error' | 'warning';

@@ -8,12 +8,12 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, readInputs, shown, type ControllerConfig, type Getter } from './inputs.js';
-import { ENV, INPUT } from './names.js';
-import { INPUT_OPTIONS, UsageError, getterOf, joinCommand, type Parsed } from './cli-options.js';
-import { INSTALL_HINT, findRedisServer, startRedis, type ThrowawayRedis } from './cli-redis.js';
-import { PlainFilter, markdownToText } from './cli-text.js';
-import { listTests } from './testlist.js';
+import { InputError, readInputs, shown, type ControllerConfig, type Getter } from '../inputs.js';
+import { ENV, INPUT } from '../names.js';
+import { INPUT_OPTIONS, UsageError, getterOf, joinCommand, type Parsed } from './options.js';
+import { INSTALL_HINT, findRedisServer, startRedis, type ThrowawayRedis } from './redis-server.js';
+import { PlainFilter, markdownToText } from './plain.js';
+import { listTests } from '../testlist.js';
 
 /** Set in the environment of the children: they stop (as on SIGTERM) when this process goes away. */
 export const PARENT_ENV = 'SHARDLESS_RUN_PARENT';

@@ -3,8 +3,8 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { OUTPUT } from './names.js';
-import type { BatchRecord, HistoryEntry, Report, RunData, TestStatus } from './types.js';
+import { OUTPUT } from '../names.js';
+import type { BatchRecord, HistoryEntry, Report, RunData, TestStatus } from '../types.js';
 
 type ReportTest = Report['tests'][number];
 type ReportRun = ReportTest['runs'][number];
