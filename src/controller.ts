@@ -9,15 +9,14 @@ import { maskUrl, type ControllerConfig } from './inputs.js';
 import { runKeys } from './keys.js';
 import { Queue, type Progress } from './queue.js';
 import { RedisUnreachableError, closeRedis, connectRedis, gaveUp, type RedisClient } from './redis.js';
-import { emitAnnotations } from './report/annotations.js';
-import { buildReport, exitReason, renderSummary, reportOutputs, writeReport } from './report/summary.js';
+import { buildReport, emitAnnotations, exitReason, renderSummary, reportOutputs, writeReport } from './report/index.js';
 import { previousKeys, testsToRerun } from './rerun.js';
 import { listTests } from './testlist.js';
 import { learn, plan, type Timings } from './costmodel.js';
 import { loadTimings, saveTimings } from './timings.js';
 import { timingsFromFiles, writeTimingsFile } from './timings-file.js';
 import { INPUT, OUTPUT } from './names.js';
-import { mdText } from './report/summary.js';
+import { mdText } from './report/escape.js';
 
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;

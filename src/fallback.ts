@@ -9,7 +9,7 @@ import { InputError, type WorkerConfig } from './inputs.js';
 import { listTests } from './testlist.js';
 import { staticShares } from './split.js';
 import { timingsFromFiles } from './timings-file.js';
-import { mdCode, mdText } from './report/summary.js';
+import { mdCode, mdText } from './report/escape.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 
 /** Runs of a test without a result before it is lost: max-attempts' default (the controller's value is in Redis). */

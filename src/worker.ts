@@ -17,7 +17,7 @@ import { RedisUnreachableError, closeRedis, connectRedis, gaveUp, type RedisClie
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
 import { PRESETS, usePreset, type PresetName, type PresetUse } from './presets.js';
-import { withoutAnsi } from './report/annotations.js';
+import { withoutAnsi } from './report/format.js';
 import { runFallback } from './fallback.js';
 import { WarmRunner } from './warm.js';
 

@@ -2,8 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { annotations, emitAnnotations, type Annotation } from '../src/report/annotations.js';
-import { buildReport } from '../src/report/summary.js';
+import { annotations, buildReport, emitAnnotations, type Annotation } from '../src/report/index.js';
 import type { HistoryEntry, RunData } from '../src/types.js';
 
 const T0 = 1_700_000_000_000;
@@ -48,8 +47,10 @@ function many(nFailed: number, nLost: number): RunData {
   return runData(tests, history);
 }
 
+/** The annotations, and how many were left out in all. */
 function get(data: RunData, opts: Parameters<typeof annotations>[2] = {}) {
-  return annotations(buildReport(data), data, { workspace: '/nonexistent-root', workingDirectory: '/nonexistent-root', ...opts });
+  const { list, omitted } = annotations(buildReport(data), data, { workspace: '/nonexistent-root', workingDirectory: '/nonexistent-root', ...opts });
+  return { list, omitted: omitted.failed + omitted.lost };
 }
 
 // A repository with its tests in a subfolder, as `working-directory: packages/app` would run them.

@@ -10,7 +10,7 @@ import {
   renderSummary,
   reportOutputs,
   writeReport,
-} from '../src/report/summary.js';
+} from '../src/report/index.js';
 import type { BatchRecord, HistoryEntry, RunData, WorkerRecord } from '../src/types.js';
 
 const T0 = 1_700_000_000_000;

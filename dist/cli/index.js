@@ -46897,16 +46897,7 @@ async function closeRedis(redis) {
     redis.disconnect();
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/report/summary.ts
-// The controller's view of a finished (or aborted) run: the JSON report, the job summary, the merged
-// JUnit and the outputs. Everything here is pure except `writeReport` at the end.
-
-
-
-// ---------------------------------------------------------------------------------------------------
-// JSON report
+;// CONCATENATED MODULE: ./src/report/json.ts
 function buildReport(data) {
     const runsByTest = groupRuns(data.history);
     const tests = data.tests.map(({ id, status }) => {
@@ -46977,8 +46968,10 @@ function reportStatus(data, counts) {
         return 'incomplete';
     return counts.failed > 0 || counts.lost > 0 ? 'failed' : 'passed';
 }
-// ---------------------------------------------------------------------------------------------------
-// Outputs and exit status
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+// The action's outputs of a finished run (names in src/names.ts OUTPUT), from its report.
+
 function reportOutputs(report, reportPath, junitPath) {
     const c = report.counts;
     const ids = (status) => report.tests
@@ -47000,6 +46993,50 @@ function reportOutputs(report, reportPath, junitPath) {
         [OUTPUT.junit]: junitPath,
     };
 }
+
+;// CONCATENATED MODULE: ./src/report/format.ts
+/** Most characters of a failure's first line where one is shown. */
+const MAX_FIRST_LINE = 200;
+function lastRun(t, outcome) {
+    for (let i = t.runs.length - 1; i >= 0; i--)
+        if (t.runs[i].outcome === outcome)
+            return t.runs[i];
+    return undefined;
+}
+function cap(s, max) {
+    return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
+}
+/** Line breaks of any kind as spaces: a table cell, an output line or a title stays one line. */
+function oneLine(s) {
+    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
+}
+function firstLine(message) {
+    // A match rather than split(): messages can be long stack traces, and there may be many.
+    const line = /\S[^\r\n]*/.exec(message)?.[0] ?? '';
+    return cap(line.trim(), MAX_FIRST_LINE).replace(/\n/g, ' ');
+}
+function seconds(ms) {
+    return (Math.max(0, ms) / 1000).toFixed(3);
+}
+function fmtMs(ms) {
+    if (ms < 1000)
+        return `${Math.round(Math.max(0, ms))} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    const total = Math.floor(ms / 1000);
+    const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+    const pad = (n) => String(n).padStart(2, '0');
+    return h > 0 ? `${h}h ${pad(m)}m ${pad(s)}s` : `${m}m ${pad(s)}s`;
+}
+// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+/** Text without its ANSI colour and cursor sequences. */
+const withoutAnsi = (text) => text.replace(ANSI, '');
+
+;// CONCATENATED MODULE: ./src/report/exit.ts
+// Why the controller exits 1: one line naming what failed, was lost or did not run, or null for exit 0.
+
 const REASON_IDS = 5;
 /** null when the controller should exit 0; otherwise the one-line reason it exits 1. */
 function exitReason(report, data, failOnFlaky) {
@@ -47034,11 +47071,126 @@ function idList(report, pick) {
     const shown = ids.slice(0, REASON_IDS).join(', ');
     return ids.length > REASON_IDS ? `${shown}, … (${ids.length - REASON_IDS} more)` : shown;
 }
+
+;// CONCATENATED MODULE: ./src/report/fit.ts
+// Fitting the job summary under its size limit: each section (a Block) gets a share of the bytes, and
+// one that does not fit in full shows what fits and says how many items it left out.
+function truncationNote(b, left) {
+    return left > 0 ? `\n_…and ${left} more ${b.what} not shown._\n` : '';
+}
+/** Bytes of the block rendered in full. */
+function blockSize(b) {
+    let n = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.hidden));
+    for (const item of b.items)
+        n += bytes(item);
+    return n;
+}
+/** Renders a block within `budget` bytes, or '' when not even its frame fits. */
+function renderBlock(b, budget) {
+    if (blockSize(b) <= budget)
+        return b.head + b.items.join('') + b.tail + truncationNote(b, b.hidden);
+    // Reserve room for the longest note this block could need.
+    let used = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.items.length + b.hidden));
+    if (used > budget)
+        return '';
+    let shown = 0;
+    for (const item of b.items) {
+        const n = bytes(item);
+        if (used + n > budget)
+            break;
+        used += n;
+        shown++;
+    }
+    return b.head + b.items.slice(0, shown).join('') + b.tail + truncationNote(b, b.items.length - shown + b.hidden);
+}
+/** Splits `total` among blocks: small ones get all they need, big ones an equal part of the rest. */
+function share(needs, total) {
+    const out = needs.map(() => 0);
+    const order = needs.map((_, i) => i).sort((a, b) => needs[a] - needs[b]);
+    let left = Math.max(0, total);
+    order.forEach((i, k) => {
+        out[i] = Math.min(needs[i], Math.floor(left / (order.length - k)));
+        left -= out[i];
+    });
+    return out;
+}
+/** Last resort for a limit too small for the header: cut at a line end, which is a character boundary. */
+function clampBytes(text, maxBytes) {
+    if (bytes(text) <= maxBytes)
+        return text;
+    const note = '\n_(summary truncated)_\n';
+    const room = maxBytes - bytes(note);
+    if (room <= 0)
+        return '';
+    const buf = Buffer.from(text, 'utf8').subarray(0, room);
+    return buf.subarray(0, buf.lastIndexOf(0x0a) + 1).toString('utf8') + note;
+}
+function bytes(s) {
+    return Buffer.byteLength(s, 'utf8');
+}
+
+;// CONCATENATED MODULE: ./src/report/escape.ts
+// Escaping for the places report text goes: HTML, markdown text and code spans, mermaid, XML.
+
+function html(s) {
+    return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+/**
+ * Plain text in the middle of a markdown line: escapes what could start emphasis, code, a link,
+ * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
+ */
+function mdText(s) {
+    return oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
+}
+/**
+ * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
+ * pipes (which GFM splits cells on even in code) need care.
+ */
+function mdCode(s, inTable = false) {
+    let text = oneLine(s);
+    if (inTable)
+        text = text.replace(/\|/g, '\\|');
+    if (text === '')
+        return '(empty)';
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = /^[\s`]|[\s`]$/.test(text) ? ' ' : '';
+    return `${fence}${pad}${text}${pad}${fence}`;
+}
+/** Mermaid gantt text: `:` `;` `#` and friends are syntax there, so they are replaced outright. */
+function mermaidText(s) {
+    return oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
+}
+// Characters XML 1.0 forbids: C0 controls but tab/LF/CR, U+FFFE/U+FFFF and lone surrogates.
+// (Spelled without the `u` flag, which makes this several times slower on large messages.)
+const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+function xmlText(s) {
+    return s
+        .replace(XML_INVALID, '')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\r/g, '&#13;');
+}
+/** Also escapes whitespace that attribute normalisation would otherwise turn into spaces. */
+function xmlAttr(s) {
+    return xmlText(s)
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;')
+        .replace(/\n/g, '&#10;')
+        .replace(/\t/g, '&#9;');
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+// The job summary (GITHUB_STEP_SUMMARY): GitHub markdown of a finished run, its sections cut to fit
+// the summary's size limit (fit.ts).
+
+
+
 const NOT_RUN_CAP = 100;
 const SLOWEST = 10;
 const MAX_BARS = 300;
 const MAX_MESSAGE = 20_000;
-const MAX_FIRST_LINE = 200;
 const DROPPED_NOTE_ROOM = 200;
 function renderSummary(report, data, opts = {}) {
     const maxBytes = opts.maxBytes ?? 1_000_000;
@@ -47184,58 +47336,14 @@ function ganttBlock(data, wallMs) {
         hidden: data.batches.length - chosen.length,
     };
 }
-function truncationNote(b, left) {
-    return left > 0 ? `\n_…and ${left} more ${b.what} not shown._\n` : '';
-}
-/** Bytes of the block rendered in full. */
-function blockSize(b) {
-    let n = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.hidden));
-    for (const item of b.items)
-        n += bytes(item);
-    return n;
-}
-/** Renders a block within `budget` bytes, or '' when not even its frame fits. */
-function renderBlock(b, budget) {
-    if (blockSize(b) <= budget)
-        return b.head + b.items.join('') + b.tail + truncationNote(b, b.hidden);
-    // Reserve room for the longest note this block could need.
-    let used = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.items.length + b.hidden));
-    if (used > budget)
-        return '';
-    let shown = 0;
-    for (const item of b.items) {
-        const n = bytes(item);
-        if (used + n > budget)
-            break;
-        used += n;
-        shown++;
-    }
-    return b.head + b.items.slice(0, shown).join('') + b.tail + truncationNote(b, b.items.length - shown + b.hidden);
-}
-/** Splits `total` among blocks: small ones get all they need, big ones an equal part of the rest. */
-function share(needs, total) {
-    const out = needs.map(() => 0);
-    const order = needs.map((_, i) => i).sort((a, b) => needs[a] - needs[b]);
-    let left = Math.max(0, total);
-    order.forEach((i, k) => {
-        out[i] = Math.min(needs[i], Math.floor(left / (order.length - k)));
-        left -= out[i];
-    });
-    return out;
-}
-/** Last resort for a limit too small for the header: cut at a line end, which is a character boundary. */
-function clampBytes(text, maxBytes) {
-    if (bytes(text) <= maxBytes)
-        return text;
-    const note = '\n_(summary truncated)_\n';
-    const room = maxBytes - bytes(note);
-    if (room <= 0)
-        return '';
-    const buf = Buffer.from(text, 'utf8').subarray(0, room);
-    return buf.subarray(0, buf.lastIndexOf(0x0a) + 1).toString('utf8') + note;
-}
-// ---------------------------------------------------------------------------------------------------
-// Merged JUnit
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/report/junit-merged.ts
+// The merged JUnit (junit-output): one testcase per test of the run, its final status as the verdict and
+// its runs in system-out. (Reading the runners' JUnit is src/junit.ts, the worker's.)
+
+
 function renderJUnit(report) {
     const c = report.counts;
     const totals = `tests="${c.total}" failures="${c.failed}" errors="${c.lost}" ` +
@@ -47295,8 +47403,12 @@ function describeRuns(runs) {
     })
         .join('\n');
 }
-// ---------------------------------------------------------------------------------------------------
-// Writer
+
+;// CONCATENATED MODULE: ./src/report/write.ts
+// The report's files: the JSON report and, when asked for, the merged JUnit.
+
+
+
 /** Writes the JSON report and, when `junitPath` is set, the merged JUnit. */
 async function writeReport(report, reportPath, junitPath = '') {
     await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportPath), { recursive: true });
@@ -47305,90 +47417,6 @@ async function writeReport(report, reportPath, junitPath = '') {
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(junitPath), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(junitPath, renderJUnit(report));
     }
-}
-// ---------------------------------------------------------------------------------------------------
-// Helpers: formatting and escaping
-function lastRun(t, outcome) {
-    for (let i = t.runs.length - 1; i >= 0; i--)
-        if (t.runs[i].outcome === outcome)
-            return t.runs[i];
-    return undefined;
-}
-function bytes(s) {
-    return Buffer.byteLength(s, 'utf8');
-}
-function cap(s, max) {
-    return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
-}
-/** Line breaks of any kind as spaces: a table cell, an output line or a title stays one line. */
-function oneLine(s) {
-    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
-}
-function firstLine(message) {
-    // A match rather than split(): messages can be long stack traces, and there may be many.
-    const line = /\S[^\r\n]*/.exec(message)?.[0] ?? '';
-    return cap(line.trim(), MAX_FIRST_LINE).replace(/\n/g, ' ');
-}
-function seconds(ms) {
-    return (Math.max(0, ms) / 1000).toFixed(3);
-}
-function fmtMs(ms) {
-    if (ms < 1000)
-        return `${Math.round(Math.max(0, ms))} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    const total = Math.floor(ms / 1000);
-    const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
-    const pad = (n) => String(n).padStart(2, '0');
-    return h > 0 ? `${h}h ${pad(m)}m ${pad(s)}s` : `${m}m ${pad(s)}s`;
-}
-function html(s) {
-    return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-/**
- * Plain text in the middle of a markdown line: escapes what could start emphasis, code, a link,
- * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
- */
-function mdText(s) {
-    return oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
-}
-/**
- * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
- * pipes (which GFM splits cells on even in code) need care.
- */
-function mdCode(s, inTable = false) {
-    let text = oneLine(s);
-    if (inTable)
-        text = text.replace(/\|/g, '\\|');
-    if (text === '')
-        return '(empty)';
-    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-    const fence = '`'.repeat(longest + 1);
-    const pad = /^[\s`]|[\s`]$/.test(text) ? ' ' : '';
-    return `${fence}${pad}${text}${pad}${fence}`;
-}
-/** Mermaid gantt text: `:` `;` `#` and friends are syntax there, so they are replaced outright. */
-function mermaidText(s) {
-    return oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
-}
-// Characters XML 1.0 forbids: C0 controls but tab/LF/CR, U+FFFE/U+FFFF and lone surrogates.
-// (Spelled without the `u` flag, which makes this several times slower on large messages.)
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-function xmlText(s) {
-    return s
-        .replace(XML_INVALID, '')
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\r/g, '&#13;');
-}
-/** Also escapes whitespace that attribute normalisation would otherwise turn into spaces. */
-function xmlAttr(s) {
-    return xmlText(s)
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&apos;')
-        .replace(/\n/g, '&#10;')
-        .replace(/\t/g, '&#9;');
 }
 
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
@@ -47405,14 +47433,9 @@ const MESSAGE_LINES = 20;
 /** Bytes of a message, well under what the runner accepts for one annotation (its escaping adds some). */
 const MESSAGE_BYTES = 3_500;
 const TITLE_CHARS = 200;
-/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
-function annotations(report, data, opts = {}) {
-    const { list, omitted } = collect(report, data, opts);
-    return { list, omitted: omitted.failed + omitted.lost };
-}
 /** Writes the annotations through @actions/core, then a notice when some were left out. */
 function emitAnnotations(report, data, opts = {}) {
-    const { list, omitted } = collect(report, data, opts);
+    const { list, omitted } = annotations(report, data, opts);
     for (const a of list) {
         const props = { title: a.title };
         if (a.file)
@@ -47434,7 +47457,8 @@ function emitAnnotations(report, data, opts = {}) {
     notice(`shardless: ${parts.join(' and ')} ${n === 1 ? 'test is' : 'tests are'} not annotated here ` +
         `(GitHub shows only about ${DEFAULT_MAX_ANNOTATIONS} annotations per step); the job summary and the report list them all`, { title: `shardless: ${n} more ${n === 1 ? 'annotation' : 'annotations'} left out` });
 }
-function collect(report, data, opts) {
+/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
+function annotations(report, data, opts = {}) {
     const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS));
     const workspace = (0,external_node_path_namespaceObject.resolve)(opts.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd()));
     const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, opts.workingDirectory ?? process.cwd());
@@ -47540,11 +47564,6 @@ function looksLikePath(s) {
 }
 // ---------------------------------------------------------------------------------------------------
 // Text
-// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
-/** Text without its ANSI colour and cursor sequences. */
-const withoutAnsi = (text) => text.replace(ANSI, '');
 /** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
 function firstLines(message) {
     const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
@@ -47573,6 +47592,21 @@ function titleId(id) {
     const chars = Array.from(oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
     return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
 }
+
+;// CONCATENATED MODULE: ./src/report/index.ts
+// src/report: what a run's results look like to the outside. It owns the JSON report (json.ts), the
+// action's outputs (outputs.ts), the reason the controller fails (exit.ts), the job summary in markdown
+// (summary.ts, fitted by fit.ts), the same summary as terminal text (text.ts), the merged JUnit
+// (junit-merged.ts), the files written (write.ts) and the annotations (annotations.ts); format.ts and
+// escape.ts are their shared formatting. Everything here is pure, but write.ts and emitAnnotations.
+// It imports nothing of the controller, the worker or the queue: they import it.
+
+
+
+
+
+
+
 
 ;// CONCATENATED MODULE: ./src/rerun.ts
 
@@ -55944,7 +55978,6 @@ async function timingsFromFiles(t, pattern, ids, cwd) {
 // The controller: reset the run under a fresh epoch, seed the queue, publish the settings, then tick
 // (reap dead workers, log progress) until the run is complete, timed out, workerless or cancelled;
 // finally write the report, the summary and the outputs.
-
 
 
 

@@ -4,7 +4,7 @@
 import * as core from '@actions/core';
 import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { oneLine } from './summary.js';
+import { ANSI, CONTROL, oneLine } from './format.js';
 import type { HistoryEntry, Report, RunData } from '../types.js';
 
 export interface Annotation {
@@ -34,15 +34,9 @@ const TITLE_CHARS = 200;
 
 type ReportTest = Report['tests'][number];
 
-/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
-export function annotations(report: Report, data: RunData, opts: AnnotationOptions = {}): { list: Annotation[]; omitted: number } {
-  const { list, omitted } = collect(report, data, opts);
-  return { list, omitted: omitted.failed + omitted.lost };
-}
-
 /** Writes the annotations through @actions/core, then a notice when some were left out. */
 export function emitAnnotations(report: Report, data: RunData, opts: AnnotationOptions = {}): void {
-  const { list, omitted } = collect(report, data, opts);
+  const { list, omitted } = annotations(report, data, opts);
   for (const a of list) {
     const props: core.AnnotationProperties = { title: a.title };
     if (a.file) props.file = a.file;
@@ -63,7 +57,8 @@ export function emitAnnotations(report: Report, data: RunData, opts: AnnotationO
   );
 }
 
-function collect(report: Report, data: RunData, opts: AnnotationOptions): { list: Annotation[]; omitted: { failed: number; lost: number } } {
+/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
+export function annotations(report: Report, data: RunData, opts: AnnotationOptions = {}): { list: Annotation[]; omitted: { failed: number; lost: number } } {
   const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS));
   const workspace = resolve(opts.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd()));
   const workdir = resolve(workspace, opts.workingDirectory ?? process.cwd());
@@ -169,13 +164,6 @@ function looksLikePath(s: string): boolean {
 
 // ---------------------------------------------------------------------------------------------------
 // Text
-
-// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
-
-/** Text without its ANSI colour and cursor sequences. */
-export const withoutAnsi = (text: string): string => text.replace(ANSI, '');
 
 /** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
 function firstLines(message: string): string {

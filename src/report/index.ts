@@ -1,0 +1,13 @@
+// src/report: what a run's results look like to the outside. It owns the JSON report (json.ts), the
+// action's outputs (outputs.ts), the reason the controller fails (exit.ts), the job summary in markdown
+// (summary.ts, fitted by fit.ts), the same summary as terminal text (text.ts), the merged JUnit
+// (junit-merged.ts), the files written (write.ts) and the annotations (annotations.ts); format.ts and
+// escape.ts are their shared formatting. Everything here is pure, but write.ts and emitAnnotations.
+// It imports nothing of the controller, the worker or the queue: they import it.
+export { buildReport } from './json.js';
+export { reportOutputs } from './outputs.js';
+export { exitReason } from './exit.js';
+export { renderSummary } from './summary.js';
+export { renderJUnit } from './junit-merged.js';
+export { writeReport } from './write.js';
+export { annotations, emitAnnotations, type Annotation, type AnnotationOptions } from './annotations.js';
