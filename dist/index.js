@@ -47129,6 +47129,92 @@ function bytes(s) {
     return Buffer.byteLength(s, 'utf8');
 }
 
+;// CONCATENATED MODULE: ./src/report/sections.ts
+// What the job summary says, whatever its markup: its title, its tables' columns and cells, which tests
+// each section lists and the words of their lines. summary.ts writes it as GitHub markdown, text.ts as
+// terminal text; escaping, code spans and HTML are theirs (the `esc` and `code` arguments).
+
+const NOT_RUN_CAP = 100;
+const SLOWEST = 10;
+const MAX_MESSAGE = 20_000;
+const HEADING = {
+    failed: 'Failed tests',
+    lost: 'Lost tests',
+    flaky: 'Flaky tests',
+    notRun: 'Not run',
+    workers: 'Workers',
+    slowest: 'Slowest tests',
+    timeline: 'Timeline',
+};
+const STATUS_LABEL = {
+    passed: '✅ passed',
+    failed: '❌ failed',
+    incomplete: '⚠️ incomplete',
+};
+function title(report, esc) {
+    return `shardless: ${esc(report.queue)} ${esc(report.run)} — ${STATUS_LABEL[report.status]}`;
+}
+/** `bold` marks the labels. */
+function wallTime(report, bold) {
+    return `${bold('Wall time:')} ${fmtMs(report.durationMs)} · ${bold('Workers:')} ${report.workers.length}`;
+}
+/** Why the run was aborted, or null when it was not. */
+function abortReason(data, esc) {
+    return data.state === 'aborted' ? esc(data.abortReason) || 'no reason given' : null;
+}
+const COUNTS = {
+    head: ['total', 'passed', 'failed', 'flaky', 'lost', 'skipped', 'not run'],
+    right: [true, true, true, true, true, true, true],
+};
+function countCells(report) {
+    const c = report.counts;
+    return [c.total, c.passed, c.failed, c.flaky, c.lost, c.skipped, c.notRun].map(String);
+}
+const WORKERS = {
+    head: ['worker', 'state', 'batches', 'tests', 'busy', 'utilisation', 'lost batches'],
+    right: [false, false, true, true, true, true, true],
+};
+/** A worker's row; its id as `code` renders it. */
+function workerCells(w, wallMs, code) {
+    const use = wallMs > 0 ? `${Math.round((w.busyMs / wallMs) * 100)}%` : '—';
+    return [code(w.id), w.state, String(w.batches), String(w.tests), fmtMs(w.busyMs), use, String(w.lostBatches)];
+}
+const SLOW = { head: ['test', 'duration', 'status'], right: [false, true, false] };
+/** The slowest tests' rows, slowest first. */
+function slowestRows(report, code) {
+    return report.tests
+        .filter((t) => t.durationMs > 0)
+        .sort((a, b) => b.durationMs - a.durationMs)
+        .slice(0, SLOWEST)
+        .map((t) => [code(t.id), fmtMs(t.durationMs), t.status]);
+}
+function withStatus(report, status) {
+    return report.tests.filter((t) => t.status === status);
+}
+/** The message of the test's last failed run. */
+function failureOf(t) {
+    return lastRun(t, 'failed')?.message ?? '';
+}
+function outcomes(t) {
+    return t.runs.map((r) => r.outcome).join(' → ');
+}
+/** After a failed test's first line: its runs, when there were several. */
+function runsNote(t) {
+    return t.runs.length > 1 ? ` (${t.runs.length} runs: ${outcomes(t)})` : '';
+}
+/** A line of a failed test's list of runs. */
+function failedRunLine(r, i, esc) {
+    return `${i + 1}. ${r.outcome}, worker ${esc(r.worker)}, batch ${esc(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`;
+}
+/** A lost test's line, then one line per run (indented, without line ends). */
+function lostLines(t, code) {
+    return [
+        `- ${code(t.id)} — ${t.runs.length} ${t.runs.length === 1 ? 'run' : 'runs'}`,
+        ...t.runs.map((r, i) => `  ${i + 1}. ${r.outcome} — worker ${code(r.worker)}, batch ${code(r.batch)}, ` +
+            `${r.isolated ? 'isolated' : 'not isolated'}, ${fmtMs(r.durationMs)}`),
+    ];
+}
+
 ;// CONCATENATED MODULE: ./src/report/escape.ts
 // Escaping for the places report text goes: HTML, markdown text and code spans, mermaid, XML.
 
@@ -47187,10 +47273,8 @@ function xmlAttr(s) {
 
 
 
-const NOT_RUN_CAP = 100;
-const SLOWEST = 10;
+
 const MAX_BARS = 300;
-const MAX_MESSAGE = 20_000;
 const DROPPED_NOTE_ROOM = 200;
 function renderSummary(report, data, opts = {}) {
     const maxBytes = opts.maxBytes ?? 1_000_000;
@@ -47211,61 +47295,45 @@ function renderSummary(report, data, opts = {}) {
     const note = dropped.length > 0 ? `\n_Left out to fit the summary size limit: ${dropped.join(', ')}._\n` : '';
     return clampBytes(top + rendered.join('') + note, maxBytes);
 }
-const STATUS_LABEL = {
-    passed: '✅ passed',
-    failed: '❌ failed',
-    incomplete: '⚠️ incomplete',
-};
+const bold = (s) => `**${s}**`;
+const row = (cells) => `| ${cells.join(' | ')} |\n`;
+const tableHead = (c) => row(c.head) + `|${c.right.map((r) => (r ? '---:' : '---')).join('|')}|\n`;
+const heading = (text) => `\n### ${text}\n\n`;
+const inTable = (s) => mdCode(s, true);
 function summaryHeader(report, data) {
-    const c = report.counts;
-    let s = `## shardless: ${mdText(report.queue)} ${mdText(report.run)} — ${STATUS_LABEL[report.status]}\n\n`;
-    s += '| total | passed | failed | flaky | lost | skipped | not run |\n';
-    s += '|---:|---:|---:|---:|---:|---:|---:|\n';
-    s += `| ${c.total} | ${c.passed} | ${c.failed} | ${c.flaky} | ${c.lost} | ${c.skipped} | ${c.notRun} |\n\n`;
-    s += `**Wall time:** ${fmtMs(report.durationMs)} · **Workers:** ${report.workers.length}\n`;
-    if (data.state === 'aborted')
-        s += `\n> **Run aborted:** ${mdText(data.abortReason) || 'no reason given'}\n`;
+    let s = `## ${title(report, mdText)}\n\n`;
+    s += tableHead(COUNTS) + row(countCells(report)) + '\n';
+    s += `${wallTime(report, bold)}\n`;
+    const aborted = abortReason(data, mdText);
+    if (aborted !== null)
+        s += `\n> ${bold('Run aborted:')} ${aborted}\n`;
     return s;
 }
 function failedBlock(report) {
-    const items = report.tests
-        .filter((t) => t.status === 'failed')
-        .map((t) => {
-        const message = lastRun(t, 'failed')?.message ?? '';
-        const runs = t.runs.length > 1 ? ` (${t.runs.length} runs: ${t.runs.map((r) => r.outcome).join(' → ')})` : '';
-        const list = t.runs
-            .map((r, i) => `${i + 1}. ${r.outcome}, worker ${html(r.worker)}, batch ${html(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`)
-            .join('\n');
+    const items = withStatus(report, 'failed').map((t) => {
+        const message = failureOf(t);
+        const list = t.runs.map((r, i) => failedRunLine(r, i, html)).join('\n');
         // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
-        return (`<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}${html(runs)}</summary>\n\n` +
+        return (`<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}${html(runsNote(t))}</summary>\n\n` +
             `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`);
     });
-    return { head: '\n### Failed tests\n\n', items, tail: '', what: 'failed tests', hidden: 0 };
+    return { head: heading(HEADING.failed), items, tail: '', what: 'failed tests', hidden: 0 };
 }
 function lostBlock(report) {
-    const items = report.tests
-        .filter((t) => t.status === 'lost')
-        .map((t) => {
-        const runs = t.runs.map((r, i) => `  ${i + 1}. ${r.outcome} — worker ${mdCode(r.worker)}, batch ${mdCode(r.batch)}, ` +
-            `${r.isolated ? 'isolated' : 'not isolated'}, ${fmtMs(r.durationMs)}\n`);
-        return `- ${mdCode(t.id)} — ${t.runs.length} ${t.runs.length === 1 ? 'run' : 'runs'}\n${runs.join('')}`;
-    });
-    return { head: '\n### Lost tests\n\n', items, tail: '', what: 'lost tests', hidden: 0 };
+    const items = withStatus(report, 'lost').map((t) => lostLines(t, (s) => mdCode(s)).map((l) => `${l}\n`).join(''));
+    return { head: heading(HEADING.lost), items, tail: '', what: 'lost tests', hidden: 0 };
 }
 function flakyBlock(report) {
-    const items = report.tests
-        .filter((t) => t.status === 'flaky')
-        .map((t) => {
-        const failure = firstLine(lastRun(t, 'failed')?.message ?? '');
-        const outcomes = t.runs.map((r) => r.outcome).join(' → ');
-        return `- ${mdCode(t.id)} — ${outcomes}${failure ? `: ${mdText(failure)}` : ''}\n`;
+    const items = withStatus(report, 'flaky').map((t) => {
+        const failure = firstLine(failureOf(t));
+        return `- ${mdCode(t.id)} — ${outcomes(t)}${failure ? `: ${mdText(failure)}` : ''}\n`;
     });
-    return { head: '\n### Flaky tests\n\n', items, tail: '', what: 'flaky tests', hidden: 0 };
+    return { head: heading(HEADING.flaky), items, tail: '', what: 'flaky tests', hidden: 0 };
 }
 function notRunBlock(report) {
-    const ids = report.tests.filter((t) => t.status === 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
+    const ids = withStatus(report, 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
     return {
-        head: '\n### Not run\n\n',
+        head: heading(HEADING.notRun),
         items: ids.slice(0, NOT_RUN_CAP),
         tail: '',
         what: 'not-run tests',
@@ -47273,31 +47341,12 @@ function notRunBlock(report) {
     };
 }
 function workersBlock(report) {
-    const wall = report.durationMs;
-    const items = report.workers.map((w) => `| ${mdCode(w.id, true)} | ${w.state} | ${w.batches} | ${w.tests} | ${fmtMs(w.busyMs)} | ` +
-        `${wall > 0 ? `${Math.round((w.busyMs / wall) * 100)}%` : '—'} | ${w.lostBatches} |\n`);
-    return {
-        head: '\n### Workers\n\n| worker | state | batches | tests | busy | utilisation | lost batches |\n' +
-            '|---|---|---:|---:|---:|---:|---:|\n',
-        items,
-        tail: '',
-        what: 'workers',
-        hidden: 0,
-    };
+    const items = report.workers.map((w) => row(workerCells(w, report.durationMs, inTable)));
+    return { head: heading(HEADING.workers) + tableHead(WORKERS), items, tail: '', what: 'workers', hidden: 0 };
 }
 function slowestBlock(report) {
-    const items = report.tests
-        .filter((t) => t.durationMs > 0)
-        .sort((a, b) => b.durationMs - a.durationMs)
-        .slice(0, SLOWEST)
-        .map((t) => `| ${mdCode(t.id, true)} | ${fmtMs(t.durationMs)} | ${t.status} |\n`);
-    return {
-        head: '\n### Slowest tests\n\n| test | duration | status |\n|---|---:|---|\n',
-        items,
-        tail: '',
-        what: 'slow tests',
-        hidden: 0,
-    };
+    const items = slowestRows(report, inTable).map(row);
+    return { head: heading(HEADING.slowest) + tableHead(SLOW), items, tail: '', what: 'slow tests', hidden: 0 };
 }
 function ganttBlock(data, wallMs) {
     const timedOut = new Set(data.history.filter((h) => h.o === 'timeout').map((h) => h.b));
@@ -47329,7 +47378,7 @@ function ganttBlock(data, wallMs) {
     }
     const axis = wallMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S';
     return {
-        head: `\n### Timeline\n\n\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
+        head: `${heading(HEADING.timeline)}\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
         items,
         tail: '```\n',
         what: 'batches',

@@ -1,14 +1,15 @@
 // The job summary (GITHUB_STEP_SUMMARY): GitHub markdown of a finished run, its sections cut to fit
 // the summary's size limit (fit.ts).
 import { type Block, blockSize, bytes, clampBytes, renderBlock, share } from './fit.js';
-import { cap, firstLine, fmtMs, lastRun } from './format.js';
+import { cap, firstLine } from './format.js';
+import {
+  COUNTS, HEADING, MAX_MESSAGE, NOT_RUN_CAP, SLOW, WORKERS, abortReason, countCells, failedRunLine, failureOf, lostLines,
+  outcomes, runsNote, slowestRows, title, wallTime, withStatus, workerCells, type Columns,
+} from './sections.js';
 import { html, mdCode, mdText, mermaidText } from './escape.js';
 import type { BatchRecord, Report, RunData } from '../types.js';
 
-const NOT_RUN_CAP = 100;
-const SLOWEST = 10;
 const MAX_BARS = 300;
-const MAX_MESSAGE = 20_000;
 const DROPPED_NOTE_ROOM = 200;
 
 export function renderSummary(report: Report, data: RunData, opts: { maxBytes?: number } = {}): string {
@@ -31,70 +32,51 @@ export function renderSummary(report: Report, data: RunData, opts: { maxBytes?: 
   return clampBytes(top + rendered.join('') + note, maxBytes);
 }
 
-const STATUS_LABEL: Record<Report['status'], string> = {
-  passed: '✅ passed',
-  failed: '❌ failed',
-  incomplete: '⚠️ incomplete',
-};
+const bold = (s: string) => `**${s}**`;
+const row = (cells: string[]) => `| ${cells.join(' | ')} |\n`;
+const tableHead = (c: Columns) => row(c.head) + `|${c.right.map((r) => (r ? '---:' : '---')).join('|')}|\n`;
+const heading = (text: string) => `\n### ${text}\n\n`;
+const inTable = (s: string) => mdCode(s, true);
 
 function summaryHeader(report: Report, data: RunData): string {
-  const c = report.counts;
-  let s = `## shardless: ${mdText(report.queue)} ${mdText(report.run)} — ${STATUS_LABEL[report.status]}\n\n`;
-  s += '| total | passed | failed | flaky | lost | skipped | not run |\n';
-  s += '|---:|---:|---:|---:|---:|---:|---:|\n';
-  s += `| ${c.total} | ${c.passed} | ${c.failed} | ${c.flaky} | ${c.lost} | ${c.skipped} | ${c.notRun} |\n\n`;
-  s += `**Wall time:** ${fmtMs(report.durationMs)} · **Workers:** ${report.workers.length}\n`;
-  if (data.state === 'aborted') s += `\n> **Run aborted:** ${mdText(data.abortReason) || 'no reason given'}\n`;
+  let s = `## ${title(report, mdText)}\n\n`;
+  s += tableHead(COUNTS) + row(countCells(report)) + '\n';
+  s += `${wallTime(report, bold)}\n`;
+  const aborted = abortReason(data, mdText);
+  if (aborted !== null) s += `\n> ${bold('Run aborted:')} ${aborted}\n`;
   return s;
 }
 
 function failedBlock(report: Report): Block {
-  const items = report.tests
-    .filter((t) => t.status === 'failed')
-    .map((t) => {
-      const message = lastRun(t, 'failed')?.message ?? '';
-      const runs = t.runs.length > 1 ? ` (${t.runs.length} runs: ${t.runs.map((r) => r.outcome).join(' → ')})` : '';
-      const list = t.runs
-        .map((r, i) => `${i + 1}. ${r.outcome}, worker ${html(r.worker)}, batch ${html(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`)
-        .join('\n');
-      // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
-      return (
-        `<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}${html(runs)}</summary>\n\n` +
-        `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`
-      );
-    });
-  return { head: '\n### Failed tests\n\n', items, tail: '', what: 'failed tests', hidden: 0 };
+  const items = withStatus(report, 'failed').map((t) => {
+    const message = failureOf(t);
+    const list = t.runs.map((r, i) => failedRunLine(r, i, html)).join('\n');
+    // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
+    return (
+      `<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}${html(runsNote(t))}</summary>\n\n` +
+      `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`
+    );
+  });
+  return { head: heading(HEADING.failed), items, tail: '', what: 'failed tests', hidden: 0 };
 }
 
 function lostBlock(report: Report): Block {
-  const items = report.tests
-    .filter((t) => t.status === 'lost')
-    .map((t) => {
-      const runs = t.runs.map(
-        (r, i) =>
-          `  ${i + 1}. ${r.outcome} — worker ${mdCode(r.worker)}, batch ${mdCode(r.batch)}, ` +
-          `${r.isolated ? 'isolated' : 'not isolated'}, ${fmtMs(r.durationMs)}\n`,
-      );
-      return `- ${mdCode(t.id)} — ${t.runs.length} ${t.runs.length === 1 ? 'run' : 'runs'}\n${runs.join('')}`;
-    });
-  return { head: '\n### Lost tests\n\n', items, tail: '', what: 'lost tests', hidden: 0 };
+  const items = withStatus(report, 'lost').map((t) => lostLines(t, (s) => mdCode(s)).map((l) => `${l}\n`).join(''));
+  return { head: heading(HEADING.lost), items, tail: '', what: 'lost tests', hidden: 0 };
 }
 
 function flakyBlock(report: Report): Block {
-  const items = report.tests
-    .filter((t) => t.status === 'flaky')
-    .map((t) => {
-      const failure = firstLine(lastRun(t, 'failed')?.message ?? '');
-      const outcomes = t.runs.map((r) => r.outcome).join(' → ');
-      return `- ${mdCode(t.id)} — ${outcomes}${failure ? `: ${mdText(failure)}` : ''}\n`;
-    });
-  return { head: '\n### Flaky tests\n\n', items, tail: '', what: 'flaky tests', hidden: 0 };
+  const items = withStatus(report, 'flaky').map((t) => {
+    const failure = firstLine(failureOf(t));
+    return `- ${mdCode(t.id)} — ${outcomes(t)}${failure ? `: ${mdText(failure)}` : ''}\n`;
+  });
+  return { head: heading(HEADING.flaky), items, tail: '', what: 'flaky tests', hidden: 0 };
 }
 
 function notRunBlock(report: Report): Block {
-  const ids = report.tests.filter((t) => t.status === 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
+  const ids = withStatus(report, 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
   return {
-    head: '\n### Not run\n\n',
+    head: heading(HEADING.notRun),
     items: ids.slice(0, NOT_RUN_CAP),
     tail: '',
     what: 'not-run tests',
@@ -103,36 +85,13 @@ function notRunBlock(report: Report): Block {
 }
 
 function workersBlock(report: Report): Block {
-  const wall = report.durationMs;
-  const items = report.workers.map(
-    (w) =>
-      `| ${mdCode(w.id, true)} | ${w.state} | ${w.batches} | ${w.tests} | ${fmtMs(w.busyMs)} | ` +
-      `${wall > 0 ? `${Math.round((w.busyMs / wall) * 100)}%` : '—'} | ${w.lostBatches} |\n`,
-  );
-  return {
-    head:
-      '\n### Workers\n\n| worker | state | batches | tests | busy | utilisation | lost batches |\n' +
-      '|---|---|---:|---:|---:|---:|---:|\n',
-    items,
-    tail: '',
-    what: 'workers',
-    hidden: 0,
-  };
+  const items = report.workers.map((w) => row(workerCells(w, report.durationMs, inTable)));
+  return { head: heading(HEADING.workers) + tableHead(WORKERS), items, tail: '', what: 'workers', hidden: 0 };
 }
 
 function slowestBlock(report: Report): Block {
-  const items = report.tests
-    .filter((t) => t.durationMs > 0)
-    .sort((a, b) => b.durationMs - a.durationMs)
-    .slice(0, SLOWEST)
-    .map((t) => `| ${mdCode(t.id, true)} | ${fmtMs(t.durationMs)} | ${t.status} |\n`);
-  return {
-    head: '\n### Slowest tests\n\n| test | duration | status |\n|---|---:|---|\n',
-    items,
-    tail: '',
-    what: 'slow tests',
-    hidden: 0,
-  };
+  const items = slowestRows(report, inTable).map(row);
+  return { head: heading(HEADING.slowest) + tableHead(SLOW), items, tail: '', what: 'slow tests', hidden: 0 };
 }
 
 function ganttBlock(data: RunData, wallMs: number): Block {
@@ -163,7 +122,7 @@ function ganttBlock(data: RunData, wallMs: number): Block {
   }
   const axis = wallMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S';
   return {
-    head: `\n### Timeline\n\n\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
+    head: `${heading(HEADING.timeline)}\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
     items,
     tail: '```\n',
     what: 'batches',
