@@ -47003,17 +47003,17 @@ function lastRun(t, outcome) {
             return t.runs[i];
     return undefined;
 }
-function cap(s, max) {
+function format_cap(s, max) {
     return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
 }
 /** Line breaks of any kind as spaces: a table cell, an output line or a title stays one line. */
-function oneLine(s) {
+function format_oneLine(s) {
     return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
 }
-function firstLine(message) {
+function format_firstLine(message) {
     // A match rather than split(): messages can be long stack traces, and there may be many.
     const line = /\S[^\r\n]*/.exec(message)?.[0] ?? '';
-    return cap(line.trim(), MAX_FIRST_LINE).replace(/\n/g, ' ');
+    return format_cap(line.trim(), MAX_FIRST_LINE).replace(/\n/g, ' ');
 }
 function seconds(ms) {
     return (Math.max(0, ms) / 1000).toFixed(3);
@@ -47046,7 +47046,7 @@ function exitReason(report, data, failOnFlaky) {
         return null;
     const parts = [];
     if (data.state === 'aborted')
-        parts.push(`run aborted: ${oneLine(data.abortReason) || 'no reason given'}`);
+        parts.push(`run aborted: ${format_oneLine(data.abortReason) || 'no reason given'}`);
     else if (data.state !== 'complete')
         parts.push(`run did not complete (state ${data.state})`);
     if (c.failed > 0 || c.lost > 0) {
@@ -47067,7 +47067,7 @@ function tests(n) {
     return `${n} ${n === 1 ? 'test' : 'tests'}`;
 }
 function idList(report, pick) {
-    const ids = report.tests.filter((t) => pick(t.status)).map((t) => oneLine(t.id));
+    const ids = report.tests.filter((t) => pick(t.status)).map((t) => format_oneLine(t.id));
     const shown = ids.slice(0, REASON_IDS).join(', ');
     return ids.length > REASON_IDS ? `${shown}, … (${ids.length - REASON_IDS} more)` : shown;
 }
@@ -47115,10 +47115,9 @@ function share(needs, total) {
     return out;
 }
 /** Last resort for a limit too small for the header: cut at a line end, which is a character boundary. */
-function clampBytes(text, maxBytes) {
+function fit_clampBytes(text, maxBytes, note = '\n_(summary truncated)_\n') {
     if (bytes(text) <= maxBytes)
         return text;
-    const note = '\n_(summary truncated)_\n';
     const room = maxBytes - bytes(note);
     if (room <= 0)
         return '';
@@ -47134,10 +47133,10 @@ function bytes(s) {
 // each section lists and the words of their lines. summary.ts writes it as GitHub markdown, text.ts as
 // terminal text; escaping, code spans and HTML are theirs (the `esc` and `code` arguments).
 
-const NOT_RUN_CAP = 100;
+const sections_NOT_RUN_CAP = 100;
 const SLOWEST = 10;
-const MAX_MESSAGE = 20_000;
-const HEADING = {
+const sections_MAX_MESSAGE = 20_000;
+const sections_HEADING = {
     failed: 'Failed tests',
     lost: 'Lost tests',
     flaky: 'Flaky tests',
@@ -47151,63 +47150,63 @@ const STATUS_LABEL = {
     failed: '❌ failed',
     incomplete: '⚠️ incomplete',
 };
-function title(report, esc) {
+function sections_title(report, esc) {
     return `shardless: ${esc(report.queue)} ${esc(report.run)} — ${STATUS_LABEL[report.status]}`;
 }
 /** `bold` marks the labels. */
-function wallTime(report, bold) {
+function sections_wallTime(report, bold) {
     return `${bold('Wall time:')} ${fmtMs(report.durationMs)} · ${bold('Workers:')} ${report.workers.length}`;
 }
 /** Why the run was aborted, or null when it was not. */
-function abortReason(data, esc) {
+function sections_abortReason(data, esc) {
     return data.state === 'aborted' ? esc(data.abortReason) || 'no reason given' : null;
 }
-const COUNTS = {
+const sections_COUNTS = {
     head: ['total', 'passed', 'failed', 'flaky', 'lost', 'skipped', 'not run'],
     right: [true, true, true, true, true, true, true],
 };
-function countCells(report) {
+function sections_countCells(report) {
     const c = report.counts;
     return [c.total, c.passed, c.failed, c.flaky, c.lost, c.skipped, c.notRun].map(String);
 }
-const WORKERS = {
+const sections_WORKERS = {
     head: ['worker', 'state', 'batches', 'tests', 'busy', 'utilisation', 'lost batches'],
     right: [false, false, true, true, true, true, true],
 };
 /** A worker's row; its id as `code` renders it. */
-function workerCells(w, wallMs, code) {
+function sections_workerCells(w, wallMs, code) {
     const use = wallMs > 0 ? `${Math.round((w.busyMs / wallMs) * 100)}%` : '—';
     return [code(w.id), w.state, String(w.batches), String(w.tests), fmtMs(w.busyMs), use, String(w.lostBatches)];
 }
-const SLOW = { head: ['test', 'duration', 'status'], right: [false, true, false] };
+const sections_SLOW = { head: ['test', 'duration', 'status'], right: [false, true, false] };
 /** The slowest tests' rows, slowest first. */
-function slowestRows(report, code) {
+function sections_slowestRows(report, code) {
     return report.tests
         .filter((t) => t.durationMs > 0)
         .sort((a, b) => b.durationMs - a.durationMs)
         .slice(0, SLOWEST)
         .map((t) => [code(t.id), fmtMs(t.durationMs), t.status]);
 }
-function withStatus(report, status) {
+function sections_withStatus(report, status) {
     return report.tests.filter((t) => t.status === status);
 }
 /** The message of the test's last failed run. */
-function failureOf(t) {
+function sections_failureOf(t) {
     return lastRun(t, 'failed')?.message ?? '';
 }
-function outcomes(t) {
+function sections_outcomes(t) {
     return t.runs.map((r) => r.outcome).join(' → ');
 }
 /** After a failed test's first line: its runs, when there were several. */
-function runsNote(t) {
-    return t.runs.length > 1 ? ` (${t.runs.length} runs: ${outcomes(t)})` : '';
+function sections_runsNote(t) {
+    return t.runs.length > 1 ? ` (${t.runs.length} runs: ${sections_outcomes(t)})` : '';
 }
 /** A line of a failed test's list of runs. */
-function failedRunLine(r, i, esc) {
+function sections_failedRunLine(r, i, esc) {
     return `${i + 1}. ${r.outcome}, worker ${esc(r.worker)}, batch ${esc(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`;
 }
 /** A lost test's line, then one line per run (indented, without line ends). */
-function lostLines(t, code) {
+function sections_lostLines(t, code) {
     return [
         `- ${code(t.id)} — ${t.runs.length} ${t.runs.length === 1 ? 'run' : 'runs'}`,
         ...t.runs.map((r, i) => `  ${i + 1}. ${r.outcome} — worker ${code(r.worker)}, batch ${code(r.batch)}, ` +
@@ -47226,14 +47225,14 @@ function html(s) {
  * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
  */
 function mdText(s) {
-    return oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
+    return format_oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
 }
 /**
  * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
  * pipes (which GFM splits cells on even in code) need care.
  */
 function mdCode(s, inTable = false) {
-    let text = oneLine(s);
+    let text = format_oneLine(s);
     if (inTable)
         text = text.replace(/\|/g, '\\|');
     if (text === '')
@@ -47245,7 +47244,7 @@ function mdCode(s, inTable = false) {
 }
 /** Mermaid gantt text: `:` `;` `#` and friends are syntax there, so they are replaced outright. */
 function mermaidText(s) {
-    return oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
+    return format_oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
 }
 // Characters XML 1.0 forbids: C0 controls but tab/LF/CR, U+FFFE/U+FFFF and lone surrogates.
 // (Spelled without the `u` flag, which makes this several times slower on large messages.)
@@ -47293,7 +47292,7 @@ function renderSummary(report, data, opts = {}) {
     const rendered = blocks.map((b, i) => renderBlock(b, allot[i]));
     const dropped = blocks.filter((_, i) => rendered[i] === '').map((b) => b.what);
     const note = dropped.length > 0 ? `\n_Left out to fit the summary size limit: ${dropped.join(', ')}._\n` : '';
-    return clampBytes(top + rendered.join('') + note, maxBytes);
+    return fit_clampBytes(top + rendered.join('') + note, maxBytes);
 }
 const bold = (s) => `**${s}**`;
 const row = (cells) => `| ${cells.join(' | ')} |\n`;
@@ -47301,52 +47300,52 @@ const tableHead = (c) => row(c.head) + `|${c.right.map((r) => (r ? '---:' : '---
 const heading = (text) => `\n### ${text}\n\n`;
 const inTable = (s) => mdCode(s, true);
 function summaryHeader(report, data) {
-    let s = `## ${title(report, mdText)}\n\n`;
-    s += tableHead(COUNTS) + row(countCells(report)) + '\n';
-    s += `${wallTime(report, bold)}\n`;
-    const aborted = abortReason(data, mdText);
+    let s = `## ${sections_title(report, mdText)}\n\n`;
+    s += tableHead(sections_COUNTS) + row(sections_countCells(report)) + '\n';
+    s += `${sections_wallTime(report, bold)}\n`;
+    const aborted = sections_abortReason(data, mdText);
     if (aborted !== null)
         s += `\n> ${bold('Run aborted:')} ${aborted}\n`;
     return s;
 }
 function failedBlock(report) {
-    const items = withStatus(report, 'failed').map((t) => {
-        const message = failureOf(t);
-        const list = t.runs.map((r, i) => failedRunLine(r, i, html)).join('\n');
+    const items = sections_withStatus(report, 'failed').map((t) => {
+        const message = sections_failureOf(t);
+        const list = t.runs.map((r, i) => sections_failedRunLine(r, i, html)).join('\n');
         // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
-        return (`<details><summary><code>${html(t.id)}</code> — ${html(firstLine(message))}${html(runsNote(t))}</summary>\n\n` +
-            `<pre>\n${html(cap(message, MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`);
+        return (`<details><summary><code>${html(t.id)}</code> — ${html(format_firstLine(message))}${html(sections_runsNote(t))}</summary>\n\n` +
+            `<pre>\n${html(format_cap(message, sections_MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`);
     });
-    return { head: heading(HEADING.failed), items, tail: '', what: 'failed tests', hidden: 0 };
+    return { head: heading(sections_HEADING.failed), items, tail: '', what: 'failed tests', hidden: 0 };
 }
 function lostBlock(report) {
-    const items = withStatus(report, 'lost').map((t) => lostLines(t, (s) => mdCode(s)).map((l) => `${l}\n`).join(''));
-    return { head: heading(HEADING.lost), items, tail: '', what: 'lost tests', hidden: 0 };
+    const items = sections_withStatus(report, 'lost').map((t) => sections_lostLines(t, (s) => mdCode(s)).map((l) => `${l}\n`).join(''));
+    return { head: heading(sections_HEADING.lost), items, tail: '', what: 'lost tests', hidden: 0 };
 }
 function flakyBlock(report) {
-    const items = withStatus(report, 'flaky').map((t) => {
-        const failure = firstLine(failureOf(t));
-        return `- ${mdCode(t.id)} — ${outcomes(t)}${failure ? `: ${mdText(failure)}` : ''}\n`;
+    const items = sections_withStatus(report, 'flaky').map((t) => {
+        const failure = format_firstLine(sections_failureOf(t));
+        return `- ${mdCode(t.id)} — ${sections_outcomes(t)}${failure ? `: ${mdText(failure)}` : ''}\n`;
     });
-    return { head: heading(HEADING.flaky), items, tail: '', what: 'flaky tests', hidden: 0 };
+    return { head: heading(sections_HEADING.flaky), items, tail: '', what: 'flaky tests', hidden: 0 };
 }
 function notRunBlock(report) {
-    const ids = withStatus(report, 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
+    const ids = sections_withStatus(report, 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
     return {
-        head: heading(HEADING.notRun),
-        items: ids.slice(0, NOT_RUN_CAP),
+        head: heading(sections_HEADING.notRun),
+        items: ids.slice(0, sections_NOT_RUN_CAP),
         tail: '',
         what: 'not-run tests',
-        hidden: Math.max(0, ids.length - NOT_RUN_CAP),
+        hidden: Math.max(0, ids.length - sections_NOT_RUN_CAP),
     };
 }
 function workersBlock(report) {
-    const items = report.workers.map((w) => row(workerCells(w, report.durationMs, inTable)));
-    return { head: heading(HEADING.workers) + tableHead(WORKERS), items, tail: '', what: 'workers', hidden: 0 };
+    const items = report.workers.map((w) => row(sections_workerCells(w, report.durationMs, inTable)));
+    return { head: heading(sections_HEADING.workers) + tableHead(sections_WORKERS), items, tail: '', what: 'workers', hidden: 0 };
 }
 function slowestBlock(report) {
-    const items = slowestRows(report, inTable).map(row);
-    return { head: heading(HEADING.slowest) + tableHead(SLOW), items, tail: '', what: 'slow tests', hidden: 0 };
+    const items = sections_slowestRows(report, inTable).map(row);
+    return { head: heading(sections_HEADING.slowest) + tableHead(sections_SLOW), items, tail: '', what: 'slow tests', hidden: 0 };
 }
 function ganttBlock(data, wallMs) {
     const timedOut = new Set(data.history.filter((h) => h.o === 'timeout').map((h) => h.b));
@@ -47378,7 +47377,7 @@ function ganttBlock(data, wallMs) {
     }
     const axis = wallMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S';
     return {
-        head: `${heading(HEADING.timeline)}\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
+        head: `${heading(sections_HEADING.timeline)}\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
         items,
         tail: '```\n',
         what: 'batches',
@@ -47428,7 +47427,7 @@ function testcaseVerdict(t) {
     switch (t.status) {
         case 'failed': {
             const message = lastRun(t, 'failed')?.message ?? '';
-            return `<failure message="${xmlAttr(firstLine(message))}" type="failed">${xmlText(message)}</failure>`;
+            return `<failure message="${xmlAttr(format_firstLine(message))}" type="failed">${xmlText(message)}</failure>`;
         }
         case 'lost': {
             const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
@@ -47546,7 +47545,7 @@ function failedAnnotation(t, h, place) {
 }
 function lostAnnotation(t, place) {
     const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
-    const runs = t.runs.map((r) => `${r.outcome} on worker ${oneLine(r.worker)}`).join(', ');
+    const runs = t.runs.map((r) => `${r.outcome} on worker ${format_oneLine(r.worker)}`).join(', ');
     const a = {
         level: 'warning',
         message: cutBytes(`lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result${runs ? `\nruns: ${runs}` : ''}`, MESSAGE_BYTES),
@@ -47638,8 +47637,97 @@ function cutBytes(s, max) {
     return out + mark;
 }
 function titleId(id) {
-    const chars = Array.from(oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
+    const chars = Array.from(format_oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
     return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
+}
+
+;// CONCATENATED MODULE: ./src/report/not-coordinated.ts
+// The summary of a run the controller could not coordinate (Redis unreachable): there is no report, so it
+// says why, and where the results are instead. As markdown for the job summary, as text for a terminal.
+
+
+
+function not_coordinated_heading(n, esc) {
+    return `shardless: ${esc(n.queue)} ${esc(n.run)} — ⚠️ not coordinated`;
+}
+function paragraphs(n, esc, code) {
+    return [
+        `The controller could not coordinate the run: ${esc(n.why)}.`,
+        `There is no report of the ${n.total} tests. The workers that cannot reach Redis either run a static share each ` +
+            `(${code(INPUT.workerIndex)} of ${code(INPUT.workers)}), and their exit codes and job summaries give the results.`,
+        n.fail
+            ? `This step fails (${code(`${INPUT.fallback}: fail`)}).`
+            : `This step does not fail (${code(`${INPUT.fallback}: static`)}); ${code(`${INPUT.fallback}: fail`)} would fail it.`,
+    ];
+}
+function renderNotCoordinated(n) {
+    return `## ${not_coordinated_heading(n, mdText)}\n\n${paragraphs(n, mdText, (s) => `\`${s}\``).join('\n\n')}\n`;
+}
+function not_coordinated_notCoordinatedText(n) {
+    const h = not_coordinated_heading(n, oneLine);
+    return `${h}\n${'='.repeat([...h].length)}\n\n${paragraphs(n, oneLine, (s) => s).join('\n\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/report/text.ts
+// The job summary as terminal text, from the run's data (the command line prints it where there is no
+// GITHUB_STEP_SUMMARY): the sections of summary.ts (sections.ts says what they hold) as plain lines and
+// aligned tables. The timeline, a chart, is left out. Also the counts line that ends the controller's log.
+
+
+
+
+const MAX_BYTES = 1_000_000;
+/** An id or a name on one line; an empty one said so. */
+const plain = (s) => oneLine(s) || '(empty)';
+const same = (s) => s;
+/** `shardless: N tests: ... ; report PATH`, the controller's last line but the reason it fails. */
+function countsLine(report, reportPath) {
+    const c = report.counts;
+    return `shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`;
+}
+function summaryText(s) {
+    if ('notCoordinated' in s)
+        return notCoordinatedText(s.notCoordinated);
+    const { report, data } = s;
+    const head = title(report, oneLine);
+    const out = [head, '='.repeat([...head].length), '', ...table(COUNTS, [countCells(report)]), '', wallTime(report, same)];
+    const aborted = abortReason(data, oneLine);
+    if (aborted !== null)
+        out.push('', `  Run aborted: ${aborted}`);
+    section(out, HEADING.failed, withStatus(report, 'failed').flatMap((t) => {
+        const message = failureOf(t);
+        const runs = t.runs.length > 1 ? ['', ...t.runs.map((r, i) => `    ${failedRunLine(r, i, same)}`)] : [];
+        return [`- ${plain(t.id)} — ${firstLine(message)}${runsNote(t)}`, '', ...indent(cap(message, MAX_MESSAGE)), ...runs, ''];
+    }));
+    section(out, HEADING.lost, withStatus(report, 'lost').flatMap((t) => lostLines(t, plain)));
+    section(out, HEADING.flaky, withStatus(report, 'flaky').map((t) => {
+        const failure = firstLine(failureOf(t));
+        return `- ${plain(t.id)} — ${outcomes(t)}${failure ? `: ${failure}` : ''}`;
+    }));
+    const notRun = withStatus(report, 'not-run');
+    const more = notRun.length - NOT_RUN_CAP;
+    section(out, HEADING.notRun, [...notRun.slice(0, NOT_RUN_CAP).map((t) => `- ${plain(t.id)}`), ...(more > 0 ? ['', `…and ${more} more not-run tests not shown.`] : [])]);
+    if (report.workers.length > 0)
+        section(out, HEADING.workers, table(WORKERS, report.workers.map((w) => workerCells(w, report.durationMs, plain))));
+    const slow = slowestRows(report, plain);
+    if (slow.length > 0)
+        section(out, HEADING.slowest, table(SLOW, slow));
+    const text = out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+    return clampBytes(`${text}\n`, MAX_BYTES, '\n(summary truncated)\n');
+}
+function section(out, heading, lines) {
+    if (lines.length > 0)
+        out.push('', `${heading}:`, '', ...lines);
+}
+function indent(block) {
+    return block.split(/\r?\n/).map((l) => `    ${l}`);
+}
+/** Columns padded to their widest cell, numbers right-aligned, a rule under the titles. */
+function table(c, rows) {
+    const len = (s) => [...s].length;
+    const width = c.head.map((h, j) => Math.max(len(h), ...rows.map((r) => len(r[j] ?? ''))));
+    const line = (r) => `  ${r.map((cell, j) => (c.right[j] ? cell.padStart(width[j] + cell.length - len(cell)) : cell.padEnd(width[j] + cell.length - len(cell)))).join('  ')}`.trimEnd();
+    return [line(c.head), `  ${width.map((w) => '-'.repeat(w)).join('  ')}`, ...rows.map(line)];
 }
 
 ;// CONCATENATED MODULE: ./src/report/index.ts
@@ -47649,6 +47737,8 @@ function titleId(id) {
 // (junit-merged.ts), the files written (write.ts) and the annotations (annotations.ts); format.ts and
 // escape.ts are their shared formatting. Everything here is pure, but write.ts and emitAnnotations.
 // It imports nothing of the controller, the worker or the queue: they import it.
+
+
 
 
 
@@ -56042,7 +56132,6 @@ async function timingsFromFiles(t, pattern, ids, cwd) {
 
 
 
-
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
 /** A tick's script call that fails is retried (backoff up to TICK_RETRY_MAX_MS) for TICK_GIVE_UP_MS, then ends the run. */
@@ -56050,6 +56139,14 @@ const TICK_RETRY_MAX_MS = 5_000;
 const TICK_GIVE_UP_MS = 60_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const formatSeconds = (ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
+/** `about 4 s left`, or '' without an estimate. */
+function timeLeft(p) {
+    return p.leftMs === null ? '' : `about ${formatSeconds(p.leftMs)} left`;
+}
+function progressLine(p) {
+    const left = timeLeft(p);
+    return `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers${left ? `, ${left}` : ''}`;
+}
 /**
  * A call of the controller's tick (reap, abort): a failure (Redis unreachable past the reconnect window,
  * a script error) is logged and retried with backoff, since the run's state in Redis is intact and the
@@ -56074,7 +56171,7 @@ async function retryTick(what, call, giveUpMs = TICK_GIVE_UP_MS, ended = () => f
         }
     }
 }
-async function runController(cfg) {
+async function runController(cfg, hooks = {}) {
     const all = await listTests(cfg);
     let redis;
     try {
@@ -56082,15 +56179,15 @@ async function runController(cfg) {
     }
     catch (e) {
         if (e instanceof RedisUnreachableError)
-            return notCoordinated(cfg, all.length, e.message);
+            return notCoordinated(cfg, all.length, e.message, hooks);
         throw e;
     }
     try {
-        return await control(cfg, redis, all);
+        return await control(cfg, redis, all, hooks);
     }
     catch (e) {
         if (gaveUp(redis))
-            return notCoordinated(cfg, all.length, `Redis stayed unreachable past the reconnect window during the run (${e.message})`);
+            return notCoordinated(cfg, all.length, `Redis stayed unreachable past the reconnect window during the run (${e.message})`, hooks);
         throw e;
     }
     finally {
@@ -56102,22 +56199,20 @@ async function runController(cfg) {
  * (README, "When Redis is down") and report through their own exit codes and summaries. The controller
  * says so, and fails only with `fallback: fail`.
  */
-async function notCoordinated(cfg, total, why) {
+async function notCoordinated(cfg, total, why, hooks) {
     const fail = cfg.fallback === 'fail';
     setOutput(OUTPUT.total, String(total));
     setOutput(OUTPUT.report, '');
     setOutput(OUTPUT.junit, '');
     setOutput(OUTPUT.fallback, 'true');
-    const summary = `## shardless: ${mdText(cfg.queue)} ${mdText(cfg.runId)} — ⚠️ not coordinated\n\n` +
-        `The controller could not coordinate the run: ${mdText(why)}.\n\n` +
-        `There is no report of the ${total} tests. The workers that cannot reach Redis either run a static share each ` +
-        `(\`${INPUT.workerIndex}\` of \`${INPUT.workers}\`), and their exit codes and job summaries give the results.\n\n` +
-        (fail ? `This step fails (\`${INPUT.fallback}: fail\`).\n` : `This step does not fail (\`${INPUT.fallback}: static\`); \`${INPUT.fallback}: fail\` would fail it.\n`);
+    const n = { queue: cfg.queue, run: cfg.runId, why, total, fail };
     if (process.env.GITHUB_STEP_SUMMARY)
-        await summary_summary.addRaw(summary).write();
+        await summary_summary.addRaw(renderNotCoordinated(n)).write();
     const line = `the controller could not coordinate run ${cfg.runId}: ${why}`;
+    const reason = `${line} (${INPUT.fallback}: fail)`;
+    hooks.ended?.({ summary: { notCoordinated: n }, counts: '', reason: fail ? reason : null });
     if (fail) {
-        setFailed(`${line} (${INPUT.fallback}: fail)`);
+        setFailed(reason);
         return 1;
     }
     warning(`${line}; the workers run their static shares (${INPUT.fallback}: static)`);
@@ -56134,7 +56229,7 @@ async function selectTests(cfg, redis, all) {
     info(`Attempt ${cfg.runAttempt}: re-running the ${rerun.length} of ${all.length} tests that did not pass in attempt ${cfg.runAttempt - 1}`);
     return rerun;
 }
-async function control(cfg, redis, all) {
+async function control(cfg, redis, all, hooks) {
     const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
     const queue = new Queue(redis, keys);
     const ids = await selectTests(cfg, redis, all);
@@ -56174,8 +56269,12 @@ async function control(cfg, redis, all) {
             warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
         if (p.state === 'complete' || p.state === 'aborted')
             break;
-        const eta = cfg.timings && p.live > 0 ? `, about ${formatSeconds(p.workLeftMs / p.live)} left` : '';
-        const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers${eta}`;
+        const figures = {
+            done: p.done, total: p.total, running: p.running, queued: p.queued, requeued: p.requeued, live: p.live,
+            leftMs: cfg.timings && p.live > 0 ? p.workLeftMs / p.live : null,
+        };
+        hooks.progress?.(figures);
+        const line = progressLine(figures);
         if (Date.now() - lastLog >= PROGRESS_EVERY_MS || (line !== lastLine && Date.now() - lastLog >= 1_000)) {
             info(line);
             lastLog = Date.now();
@@ -56234,10 +56333,11 @@ async function control(cfg, redis, all) {
     const summary = renderSummary(report, data);
     if (process.env.GITHUB_STEP_SUMMARY)
         await summary_summary.addRaw(summary).write();
-    else
+    else if (!hooks.ended)
         info(summary);
-    const c = report.counts;
-    info(`shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`);
+    const counts = countsLine(report, reportPath);
+    hooks.ended?.({ summary: { report, data }, counts, reason });
+    info(counts);
     if (reason) {
         setFailed(reason);
         return 1;

@@ -9,14 +9,13 @@ import { maskUrl, type ControllerConfig } from './inputs.js';
 import { runKeys } from './keys.js';
 import { Queue, type Progress } from './queue.js';
 import { RedisUnreachableError, closeRedis, connectRedis, gaveUp, type RedisClient } from './redis.js';
-import { buildReport, emitAnnotations, exitReason, renderSummary, reportOutputs, writeReport } from './report/index.js';
+import { buildReport, countsLine, emitAnnotations, exitReason, renderNotCoordinated, renderSummary, reportOutputs, writeReport, type NotCoordinated, type RunSummary } from './report/index.js';
 import { previousKeys, testsToRerun } from './rerun.js';
 import { listTests } from './testlist.js';
 import { learn, plan, type Timings } from './costmodel.js';
 import { loadTimings, saveTimings } from './timings.js';
 import { timingsFromFiles, writeTimingsFile } from './timings-file.js';
 import { INPUT, OUTPUT } from './names.js';
-import { mdText } from './report/escape.js';
 
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
@@ -25,6 +24,46 @@ const TICK_RETRY_MAX_MS = 5_000;
 const TICK_GIVE_UP_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const formatSeconds = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
+
+/** A tick's figures, as data: the progress log line says the same to a reader. */
+export interface RunProgress {
+  done: number;
+  total: number;
+  running: number;
+  queued: number;
+  requeued: number;
+  live: number;
+  /** Estimated work left per live worker, with timings on; else null. */
+  leftMs: number | null;
+}
+
+/** The end of the run: what its summary shows, the counts line, and why it fails (null: it passes). */
+export interface RunEnd {
+  summary: RunSummary;
+  /** '' when there is no report. */
+  counts: string;
+  reason: string | null;
+}
+
+/** What the controller tells its caller as the run goes (the command line shows it; the action needs none). */
+export interface ControllerHooks {
+  progress?(p: RunProgress): void;
+  /**
+   * Called before the last log lines (counts, reason). With it, the caller shows the summary where
+   * there is no GITHUB_STEP_SUMMARY, rather than the controller logging the markdown.
+   */
+  ended?(end: RunEnd): void;
+}
+
+/** `about 4 s left`, or '' without an estimate. */
+export function timeLeft(p: RunProgress): string {
+  return p.leftMs === null ? '' : `about ${formatSeconds(p.leftMs)} left`;
+}
+
+function progressLine(p: RunProgress): string {
+  const left = timeLeft(p);
+  return `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers${left ? `, ${left}` : ''}`;
+}
 
 /**
  * A call of the controller's tick (reap, abort): a failure (Redis unreachable past the reconnect window,
@@ -48,19 +87,19 @@ export async function retryTick<T>(what: string, call: () => Promise<T>, giveUpM
   }
 }
 
-export async function runController(cfg: ControllerConfig): Promise<number> {
+export async function runController(cfg: ControllerConfig, hooks: ControllerHooks = {}): Promise<number> {
   const all = await listTests(cfg);
   let redis: RedisClient;
   try {
     redis = await connectRedis(cfg, { name: 'shardless-controller' });
   } catch (e) {
-    if (e instanceof RedisUnreachableError) return notCoordinated(cfg, all.length, (e as Error).message);
+    if (e instanceof RedisUnreachableError) return notCoordinated(cfg, all.length, (e as Error).message, hooks);
     throw e;
   }
   try {
-    return await control(cfg, redis, all);
+    return await control(cfg, redis, all, hooks);
   } catch (e) {
-    if (gaveUp(redis)) return notCoordinated(cfg, all.length, `Redis stayed unreachable past the reconnect window during the run (${(e as Error).message})`);
+    if (gaveUp(redis)) return notCoordinated(cfg, all.length, `Redis stayed unreachable past the reconnect window during the run (${(e as Error).message})`, hooks);
     throw e;
   } finally {
     await closeRedis(redis);
@@ -72,21 +111,19 @@ export async function runController(cfg: ControllerConfig): Promise<number> {
  * (README, "When Redis is down") and report through their own exit codes and summaries. The controller
  * says so, and fails only with `fallback: fail`.
  */
-async function notCoordinated(cfg: ControllerConfig, total: number, why: string): Promise<number> {
+async function notCoordinated(cfg: ControllerConfig, total: number, why: string, hooks: ControllerHooks): Promise<number> {
   const fail = cfg.fallback === 'fail';
   core.setOutput(OUTPUT.total, String(total));
   core.setOutput(OUTPUT.report, '');
   core.setOutput(OUTPUT.junit, '');
   core.setOutput(OUTPUT.fallback, 'true');
-  const summary = `## shardless: ${mdText(cfg.queue)} ${mdText(cfg.runId)} — ⚠️ not coordinated\n\n` +
-    `The controller could not coordinate the run: ${mdText(why)}.\n\n` +
-    `There is no report of the ${total} tests. The workers that cannot reach Redis either run a static share each ` +
-    `(\`${INPUT.workerIndex}\` of \`${INPUT.workers}\`), and their exit codes and job summaries give the results.\n\n` +
-    (fail ? `This step fails (\`${INPUT.fallback}: fail\`).\n` : `This step does not fail (\`${INPUT.fallback}: static\`); \`${INPUT.fallback}: fail\` would fail it.\n`);
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
+  const n: NotCoordinated = { queue: cfg.queue, run: cfg.runId, why, total, fail };
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderNotCoordinated(n)).write();
   const line = `the controller could not coordinate run ${cfg.runId}: ${why}`;
+  const reason = `${line} (${INPUT.fallback}: fail)`;
+  hooks.ended?.({ summary: { notCoordinated: n }, counts: '', reason: fail ? reason : null });
   if (fail) {
-    core.setFailed(`${line} (${INPUT.fallback}: fail)`);
+    core.setFailed(reason);
     return 1;
   }
   core.warning(`${line}; the workers run their static shares (${INPUT.fallback}: static)`);
@@ -104,7 +141,7 @@ async function selectTests(cfg: ControllerConfig, redis: RedisClient, all: strin
   return rerun;
 }
 
-async function control(cfg: ControllerConfig, redis: RedisClient, all: string[]): Promise<number> {
+async function control(cfg: ControllerConfig, redis: RedisClient, all: string[], hooks: ControllerHooks): Promise<number> {
   const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
   const queue = new Queue(redis, keys);
   const ids = await selectTests(cfg, redis, all);
@@ -142,8 +179,12 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
     if (!p) throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
     for (const w of p.reaped) core.warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
     if (p.state === 'complete' || p.state === 'aborted') break;
-    const eta = cfg.timings && p.live > 0 ? `, about ${formatSeconds(p.workLeftMs / p.live)} left` : '';
-    const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers${eta}`;
+    const figures: RunProgress = {
+      done: p.done, total: p.total, running: p.running, queued: p.queued, requeued: p.requeued, live: p.live,
+      leftMs: cfg.timings && p.live > 0 ? p.workLeftMs / p.live : null,
+    };
+    hooks.progress?.(figures);
+    const line = progressLine(figures);
     if (Date.now() - lastLog >= PROGRESS_EVERY_MS || (line !== lastLine && Date.now() - lastLog >= 1_000)) {
       core.info(line);
       lastLog = Date.now();
@@ -195,9 +236,10 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[])
   emitAnnotations(report, data, { workingDirectory: cfg.workingDirectory, max: 9 });
   const summary = renderSummary(report, data);
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary).write();
-  else core.info(summary);
-  const c = report.counts;
-  core.info(`shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`);
+  else if (!hooks.ended) core.info(summary);
+  const counts = countsLine(report, reportPath);
+  hooks.ended?.({ summary: { report, data }, counts, reason });
+  core.info(counts);
   if (reason) {
     core.setFailed(reason);
     return 1;

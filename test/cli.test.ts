@@ -1,5 +1,5 @@
 // The `shardless` command line: argument parsing into the action's inputs, help text, errors, the joined
-// worker command, and the text rendering of workflow commands and of the summary.
+// worker command, the text rendering of workflow commands and of the summary, and the live progress line.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,8 +12,10 @@ import { renderCommand } from '../src/batch.js';
 import {
   INPUT_OPTIONS, UsageError, actionInputs, describeFor, getterOf, helpText, joinCommand, optionsOf, parseActionInputs, parseArgs,
 } from '../src/cli/options.js';
-import { optionMessage, parseProgress, runBatchSize } from '../src/cli/run.js';
-import { PlainFilter, installPlainStdout, markdownToText, plainLine } from '../src/cli/plain.js';
+import { optionMessage, progressStats, runBatchSize } from '../src/cli/run.js';
+import { PlainFilter, installPlainStdout, plainLine } from '../src/cli/plain.js';
+import { buildReport, summaryText } from '../src/report/index.js';
+import type { RunData } from '../src/types.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'shardless.js');
@@ -262,22 +264,46 @@ describe('plain text output', () => {
     expect(got.join('')).toBe('hello\n\nkept after a blank line\nerror: failed\n');
   });
 
-  test('the summary as text: counts table, failures, no mermaid, no HTML', () => {
-    const md = readFileSync(join(ROOT, 'docs', 'summary-example.md'), 'utf8');
-    const text = markdownToText(md);
+  test('the summary as text, from the report data: counts table, failures with their message, no timeline, no markup', () => {
+    const T0 = 1_700_000_000_000;
+    const failure = 'AssertionError: expected "spec/cart/fail-checkout.test.ts" to pass\n    at spec/cart/fail-checkout.test.ts:3:9';
+    const data: RunData = {
+      queue: 'tests', run: '4242424242-1', state: 'complete', abortReason: '', seededAtMs: T0, completedAtMs: T0 + 6_900, nowMs: T0 + 7_000,
+      tests: [
+        { id: 'spec/cart/fail-checkout.test.ts', status: 'failed' },
+        { id: 'spec/api/pass-health.test.ts', status: 'passed' },
+        { id: 'spec/*weird*_id_|x|.test.ts', status: 'passed' },
+      ],
+      history: [
+        { t: 'spec/cart/fail-checkout.test.ts', w: 'w1', b: 'b1', i: false, o: 'failed', d: 120, m: failure, s: T0 + 100, e: T0 + 220 },
+        { t: 'spec/api/pass-health.test.ts', w: 'w2', b: 'b2', i: false, o: 'passed', d: 80, m: '', s: T0 + 100, e: T0 + 180 },
+        { t: 'spec/*weird*_id_|x|.test.ts', w: 'w2', b: 'b2', i: false, o: 'passed', d: 90, m: '', s: T0 + 180, e: T0 + 270 },
+      ],
+      workers: [
+        { id: 'w1', state: 'alive', batches: 1, tests: 1, busyMs: 300, lostBatches: 0 },
+        { id: 'w2', state: 'alive', batches: 1, tests: 2, busyMs: 400, lostBatches: 0 },
+      ],
+      batches: [
+        { id: 'b1', worker: 'w1', startMs: T0 + 100, endMs: T0 + 220, isolated: false, tests: ['spec/cart/fail-checkout.test.ts'], state: 'done' },
+        { id: 'b2', worker: 'w2', startMs: T0 + 100, endMs: T0 + 270, isolated: false, tests: ['spec/api/pass-health.test.ts', 'spec/*weird*_id_|x|.test.ts'], state: 'done' },
+      ],
+    };
+    const text = summaryText({ report: buildReport(data), data });
     expect(text).toMatch(/^shardless: tests 4242424242-1 — ❌ failed\n=+\n/);
     expect(text).toMatch(/^ {2}total +passed +failed +flaky +lost +skipped +not run$/m);
-    expect(text).toMatch(/^ {2} +16 +12 +1 +1 +1 +1 +0$/m);
-    expect(text).toContain('Wall time: 6.9 s · Workers: 3');
-    expect(text).toContain('- spec/cart/fail-checkout.test.ts — expected "spec/cart/fail-checkout.test.ts" to pass');
-    expect(text).toContain('    AssertionError: expected "spec/cart/fail-checkout.test.ts" to pass');
-    expect(text).not.toMatch(/mermaid|gantt|Timeline|<details>|<pre>|&#|\*\*|`/);
+    expect(text).toMatch(/^ {2} +3 +2 +1 +0 +0 +0 +0$/m);
+    expect(text).toContain('Wall time: 6.9 s · Workers: 2');
+    expect(text).toContain('- spec/cart/fail-checkout.test.ts — AssertionError: expected "spec/cart/fail-checkout.test.ts" to pass');
+    expect(text).toContain('    AssertionError: expected "spec/cart/fail-checkout.test.ts" to pass\n        at spec/cart/fail-checkout.test.ts:3:9');
+    expect(text).toMatch(/^ {2}spec\/\*weird\*_id_\|x\|\.test\.ts +90 ms +passed$/m);
+    expect(text).not.toMatch(/mermaid|gantt|Timeline|<details>|<pre>|&#|\*\*|`|\\/);
   });
 
-  test('the controller progress line', () => {
-    expect(parseProgress('3/12 done, 2 running, 5 queued, 1 requeued, 3 live workers, about 4 s left'))
-      .toEqual({ done: 3, total: 12, running: 2, queued: 5, requeued: 1, live: 3, rest: 'about 4 s left' });
-    expect(parseProgress('anything else')).toBeNull();
+  test('the live progress line, from the controller progress figures', () => {
+    expect(progressStats({ done: 3, total: 12, running: 2, queued: 5, requeued: 1, live: 3, leftMs: 4_000 }))
+      .toBe('3/12 done · 2 running · 6 queued · 3 live workers · about 4 s left');
+    expect(progressStats({ done: 0, total: 1, running: 0, queued: 1, requeued: 0, live: 1, leftMs: null }))
+      .toBe('0/1 done · 0 running · 1 queued · 1 live workers');
   });
 });
 

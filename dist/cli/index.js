@@ -47115,10 +47115,9 @@ function share(needs, total) {
     return out;
 }
 /** Last resort for a limit too small for the header: cut at a line end, which is a character boundary. */
-function clampBytes(text, maxBytes) {
+function clampBytes(text, maxBytes, note = '\n_(summary truncated)_\n') {
     if (bytes(text) <= maxBytes)
         return text;
-    const note = '\n_(summary truncated)_\n';
     const room = maxBytes - bytes(note);
     if (room <= 0)
         return '';
@@ -47642,6 +47641,95 @@ function titleId(id) {
     return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
 }
 
+;// CONCATENATED MODULE: ./src/report/not-coordinated.ts
+// The summary of a run the controller could not coordinate (Redis unreachable): there is no report, so it
+// says why, and where the results are instead. As markdown for the job summary, as text for a terminal.
+
+
+
+function not_coordinated_heading(n, esc) {
+    return `shardless: ${esc(n.queue)} ${esc(n.run)} — ⚠️ not coordinated`;
+}
+function paragraphs(n, esc, code) {
+    return [
+        `The controller could not coordinate the run: ${esc(n.why)}.`,
+        `There is no report of the ${n.total} tests. The workers that cannot reach Redis either run a static share each ` +
+            `(${code(INPUT.workerIndex)} of ${code(INPUT.workers)}), and their exit codes and job summaries give the results.`,
+        n.fail
+            ? `This step fails (${code(`${INPUT.fallback}: fail`)}).`
+            : `This step does not fail (${code(`${INPUT.fallback}: static`)}); ${code(`${INPUT.fallback}: fail`)} would fail it.`,
+    ];
+}
+function renderNotCoordinated(n) {
+    return `## ${not_coordinated_heading(n, mdText)}\n\n${paragraphs(n, mdText, (s) => `\`${s}\``).join('\n\n')}\n`;
+}
+function notCoordinatedText(n) {
+    const h = not_coordinated_heading(n, oneLine);
+    return `${h}\n${'='.repeat([...h].length)}\n\n${paragraphs(n, oneLine, (s) => s).join('\n\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/report/text.ts
+// The job summary as terminal text, from the run's data (the command line prints it where there is no
+// GITHUB_STEP_SUMMARY): the sections of summary.ts (sections.ts says what they hold) as plain lines and
+// aligned tables. The timeline, a chart, is left out. Also the counts line that ends the controller's log.
+
+
+
+
+const MAX_BYTES = 1_000_000;
+/** An id or a name on one line; an empty one said so. */
+const plain = (s) => oneLine(s) || '(empty)';
+const same = (s) => s;
+/** `shardless: N tests: ... ; report PATH`, the controller's last line but the reason it fails. */
+function countsLine(report, reportPath) {
+    const c = report.counts;
+    return `shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`;
+}
+function summaryText(s) {
+    if ('notCoordinated' in s)
+        return notCoordinatedText(s.notCoordinated);
+    const { report, data } = s;
+    const head = title(report, oneLine);
+    const out = [head, '='.repeat([...head].length), '', ...table(COUNTS, [countCells(report)]), '', wallTime(report, same)];
+    const aborted = abortReason(data, oneLine);
+    if (aborted !== null)
+        out.push('', `  Run aborted: ${aborted}`);
+    section(out, HEADING.failed, withStatus(report, 'failed').flatMap((t) => {
+        const message = failureOf(t);
+        const runs = t.runs.length > 1 ? ['', ...t.runs.map((r, i) => `    ${failedRunLine(r, i, same)}`)] : [];
+        return [`- ${plain(t.id)} — ${firstLine(message)}${runsNote(t)}`, '', ...indent(cap(message, MAX_MESSAGE)), ...runs, ''];
+    }));
+    section(out, HEADING.lost, withStatus(report, 'lost').flatMap((t) => lostLines(t, plain)));
+    section(out, HEADING.flaky, withStatus(report, 'flaky').map((t) => {
+        const failure = firstLine(failureOf(t));
+        return `- ${plain(t.id)} — ${outcomes(t)}${failure ? `: ${failure}` : ''}`;
+    }));
+    const notRun = withStatus(report, 'not-run');
+    const more = notRun.length - NOT_RUN_CAP;
+    section(out, HEADING.notRun, [...notRun.slice(0, NOT_RUN_CAP).map((t) => `- ${plain(t.id)}`), ...(more > 0 ? ['', `…and ${more} more not-run tests not shown.`] : [])]);
+    if (report.workers.length > 0)
+        section(out, HEADING.workers, table(WORKERS, report.workers.map((w) => workerCells(w, report.durationMs, plain))));
+    const slow = slowestRows(report, plain);
+    if (slow.length > 0)
+        section(out, HEADING.slowest, table(SLOW, slow));
+    const text = out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+    return clampBytes(`${text}\n`, MAX_BYTES, '\n(summary truncated)\n');
+}
+function section(out, heading, lines) {
+    if (lines.length > 0)
+        out.push('', `${heading}:`, '', ...lines);
+}
+function indent(block) {
+    return block.split(/\r?\n/).map((l) => `    ${l}`);
+}
+/** Columns padded to their widest cell, numbers right-aligned, a rule under the titles. */
+function table(c, rows) {
+    const len = (s) => [...s].length;
+    const width = c.head.map((h, j) => Math.max(len(h), ...rows.map((r) => len(r[j] ?? ''))));
+    const line = (r) => `  ${r.map((cell, j) => (c.right[j] ? cell.padStart(width[j] + cell.length - len(cell)) : cell.padEnd(width[j] + cell.length - len(cell)))).join('  ')}`.trimEnd();
+    return [line(c.head), `  ${width.map((w) => '-'.repeat(w)).join('  ')}`, ...rows.map(line)];
+}
+
 ;// CONCATENATED MODULE: ./src/report/index.ts
 // src/report: what a run's results look like to the outside. It owns the JSON report (json.ts), the
 // action's outputs (outputs.ts), the reason the controller fails (exit.ts), the job summary in markdown
@@ -47649,6 +47737,8 @@ function titleId(id) {
 // (junit-merged.ts), the files written (write.ts) and the annotations (annotations.ts); format.ts and
 // escape.ts are their shared formatting. Everything here is pure, but write.ts and emitAnnotations.
 // It imports nothing of the controller, the worker or the queue: they import it.
+
+
 
 
 
@@ -56042,7 +56132,6 @@ async function timingsFromFiles(t, pattern, ids, cwd) {
 
 
 
-
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
 /** A tick's script call that fails is retried (backoff up to TICK_RETRY_MAX_MS) for TICK_GIVE_UP_MS, then ends the run. */
@@ -56050,6 +56139,14 @@ const TICK_RETRY_MAX_MS = 5_000;
 const TICK_GIVE_UP_MS = 60_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const formatSeconds = (ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
+/** `about 4 s left`, or '' without an estimate. */
+function timeLeft(p) {
+    return p.leftMs === null ? '' : `about ${formatSeconds(p.leftMs)} left`;
+}
+function progressLine(p) {
+    const left = timeLeft(p);
+    return `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers${left ? `, ${left}` : ''}`;
+}
 /**
  * A call of the controller's tick (reap, abort): a failure (Redis unreachable past the reconnect window,
  * a script error) is logged and retried with backoff, since the run's state in Redis is intact and the
@@ -56074,7 +56171,7 @@ async function retryTick(what, call, giveUpMs = TICK_GIVE_UP_MS, ended = () => f
         }
     }
 }
-async function runController(cfg) {
+async function runController(cfg, hooks = {}) {
     const all = await listTests(cfg);
     let redis;
     try {
@@ -56082,15 +56179,15 @@ async function runController(cfg) {
     }
     catch (e) {
         if (e instanceof RedisUnreachableError)
-            return notCoordinated(cfg, all.length, e.message);
+            return notCoordinated(cfg, all.length, e.message, hooks);
         throw e;
     }
     try {
-        return await control(cfg, redis, all);
+        return await control(cfg, redis, all, hooks);
     }
     catch (e) {
         if (gaveUp(redis))
-            return notCoordinated(cfg, all.length, `Redis stayed unreachable past the reconnect window during the run (${e.message})`);
+            return notCoordinated(cfg, all.length, `Redis stayed unreachable past the reconnect window during the run (${e.message})`, hooks);
         throw e;
     }
     finally {
@@ -56102,22 +56199,20 @@ async function runController(cfg) {
  * (README, "When Redis is down") and report through their own exit codes and summaries. The controller
  * says so, and fails only with `fallback: fail`.
  */
-async function notCoordinated(cfg, total, why) {
+async function notCoordinated(cfg, total, why, hooks) {
     const fail = cfg.fallback === 'fail';
     setOutput(OUTPUT.total, String(total));
     setOutput(OUTPUT.report, '');
     setOutput(OUTPUT.junit, '');
     setOutput(OUTPUT.fallback, 'true');
-    const summary = `## shardless: ${mdText(cfg.queue)} ${mdText(cfg.runId)} — ⚠️ not coordinated\n\n` +
-        `The controller could not coordinate the run: ${mdText(why)}.\n\n` +
-        `There is no report of the ${total} tests. The workers that cannot reach Redis either run a static share each ` +
-        `(\`${INPUT.workerIndex}\` of \`${INPUT.workers}\`), and their exit codes and job summaries give the results.\n\n` +
-        (fail ? `This step fails (\`${INPUT.fallback}: fail\`).\n` : `This step does not fail (\`${INPUT.fallback}: static\`); \`${INPUT.fallback}: fail\` would fail it.\n`);
+    const n = { queue: cfg.queue, run: cfg.runId, why, total, fail };
     if (process.env.GITHUB_STEP_SUMMARY)
-        await summary_summary.addRaw(summary).write();
+        await summary_summary.addRaw(renderNotCoordinated(n)).write();
     const line = `the controller could not coordinate run ${cfg.runId}: ${why}`;
+    const reason = `${line} (${INPUT.fallback}: fail)`;
+    hooks.ended?.({ summary: { notCoordinated: n }, counts: '', reason: fail ? reason : null });
     if (fail) {
-        setFailed(`${line} (${INPUT.fallback}: fail)`);
+        setFailed(reason);
         return 1;
     }
     warning(`${line}; the workers run their static shares (${INPUT.fallback}: static)`);
@@ -56134,7 +56229,7 @@ async function selectTests(cfg, redis, all) {
     info(`Attempt ${cfg.runAttempt}: re-running the ${rerun.length} of ${all.length} tests that did not pass in attempt ${cfg.runAttempt - 1}`);
     return rerun;
 }
-async function control(cfg, redis, all) {
+async function control(cfg, redis, all, hooks) {
     const keys = runKeys(cfg.repository, cfg.queue, cfg.runId);
     const queue = new Queue(redis, keys);
     const ids = await selectTests(cfg, redis, all);
@@ -56174,8 +56269,12 @@ async function control(cfg, redis, all) {
             warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
         if (p.state === 'complete' || p.state === 'aborted')
             break;
-        const eta = cfg.timings && p.live > 0 ? `, about ${formatSeconds(p.workLeftMs / p.live)} left` : '';
-        const line = `${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.requeued} requeued, ${p.live} live workers${eta}`;
+        const figures = {
+            done: p.done, total: p.total, running: p.running, queued: p.queued, requeued: p.requeued, live: p.live,
+            leftMs: cfg.timings && p.live > 0 ? p.workLeftMs / p.live : null,
+        };
+        hooks.progress?.(figures);
+        const line = progressLine(figures);
         if (Date.now() - lastLog >= PROGRESS_EVERY_MS || (line !== lastLine && Date.now() - lastLog >= 1_000)) {
             info(line);
             lastLog = Date.now();
@@ -56234,10 +56333,11 @@ async function control(cfg, redis, all) {
     const summary = renderSummary(report, data);
     if (process.env.GITHUB_STEP_SUMMARY)
         await summary_summary.addRaw(summary).write();
-    else
+    else if (!hooks.ended)
         info(summary);
-    const c = report.counts;
-    info(`shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`);
+    const counts = countsLine(report, reportPath);
+    hooks.ended?.({ summary: { report, data }, counts, reason });
+    info(counts);
     if (reason) {
         setFailed(reason);
         return 1;
@@ -57584,8 +57684,8 @@ async function startRedis(binary) {
 
 ;// CONCATENATED MODULE: ./src/cli/plain.ts
 // Plain-text output for the command line: GitHub workflow commands (`::error::`, `::group::`,
-// `::add-mask::`, `::set-output`) turned into plain lines or dropped, and the controller's markdown
-// job summary rendered as text for a terminal or a CI log.
+// `::add-mask::`, `::set-output`) turned into plain lines or dropped. (The summary as text is
+// src/report/text.ts, from the report's data.)
 function unescapeData(s) {
     return s.replace(/%0D/gi, '\r').replace(/%0A/gi, '\n').replace(/%25/g, '%');
 }
@@ -57658,7 +57758,7 @@ class PlainFilter {
  * plainLine). @actions/core writes each command in one write, ending in a newline; setOutput first
  * writes a bare newline, which is held back and dropped when a set-output follows.
  */
-function installPlainStdout(stream = process.stdout, onLine) {
+function installPlainStdout(stream = process.stdout) {
     const write = stream.write.bind(stream);
     let heldNewline = false;
     const filter = new PlainFilter();
@@ -57676,20 +57776,13 @@ function installPlainStdout(stream = process.stdout, onLine) {
         if (heldNewline && !(isCommand && text.startsWith('::set-output')))
             write('\n');
         heldNewline = false;
-        if (!isCommand) {
-            if (onLine)
-                for (const l of text.replace(/\r?\n$/, '').split(/\r?\n/))
-                    onLine(l);
+        if (!isCommand)
             return write(chunk, ...rest);
-        }
         const out = text
             .replace(/\r?\n$/, '')
             .split(/\r?\n/)
             .map((l) => filter.line(l))
             .filter((l) => l !== null);
-        if (onLine)
-            for (const l of out)
-                onLine(l);
         if (out.length === 0) {
             const cb = rest.find((r) => typeof r === 'function');
             if (cb)
@@ -57699,180 +57792,62 @@ function installPlainStdout(stream = process.stdout, onLine) {
         return write(`${out.join('\n')}\n`, ...rest);
     });
 }
-// ---------------------------------------------------------------------------------------------------
-// Markdown summary -> text
-const plain_ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-function entities(s) {
-    return s.replace(/&(#\d+|#x[0-9a-f]+|[a-z]+);/gi, (all, e) => {
-        if (e[0] === '#') {
-            const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1));
-            return Number.isFinite(code) ? String.fromCodePoint(code) : all;
+
+;// CONCATENATED MODULE: ./src/cli/events.ts
+// What a controller started by `shardless run` tells it, as data: its progress and its end, one JSON
+// object a line on a pipe of their own (fd 3), apart from the log lines it prints for a reader.
+
+/** Set by `run` in the controller's environment: the number of the descriptor to write events to. */
+const EVENTS_FD_ENV = 'SHARDLESS_RUN_EVENTS_FD';
+/** The descriptor `run` gives the controller for its events (after stdin, stdout and stderr). */
+const EVENTS_FD = 3;
+/** The writer of this process's events, when `run` started it with an events pipe; else null. */
+function eventWriter(env = process.env) {
+    const fd = Number(env[EVENTS_FD_ENV]);
+    delete env[EVENTS_FD_ENV];
+    if (!Number.isInteger(fd) || fd < 3)
+        return null;
+    return (e) => {
+        try {
+            // Synchronous: the end event must be out before the process exits.
+            (0,external_node_fs_namespaceObject.writeSync)(fd, `${JSON.stringify(e)}\n`);
         }
-        return plain_ENTITIES[e.toLowerCase()] ?? all;
+        catch {
+            // `run` has gone: nobody to tell
+        }
+    };
+}
+/** Calls `on` with each event read from `stream`; lines that are not an event are ignored. */
+function readEvents(stream, on) {
+    let buf = '';
+    const take = (line) => {
+        if (!line.trim())
+            return;
+        try {
+            on(JSON.parse(line));
+        }
+        catch {
+            // not ours
+        }
+    };
+    stream.setEncoding('utf8');
+    stream.on('data', (d) => {
+        buf += d;
+        const lines = buf.split('\n');
+        buf = lines.pop();
+        lines.forEach(take);
     });
-}
-/** Inline markdown to text: code spans kept literally, emphasis markers and backslash escapes dropped. */
-function inlineText(s) {
-    let out = '';
-    let i = 0;
-    const plain = (t) => entities(t
-        .replace(/<\/?(code|b|strong|em|i|summary|details|br)\s*\/?>/gi, '')
-        .replace(/\*\*(.+?)\*\*/g, '$1')
-        .replace(/(^|[\s(])_(\S(?:.*?\S)?)_(?=$|[\s).,:;])/g, '$1$2')
-        .replace(/\\([!-/:-@[-`{-~])/g, '$1'));
-    while (i < s.length) {
-        const tick = s.indexOf('`', i);
-        if (tick < 0 || (tick > 0 && s[tick - 1] === '\\')) {
-            if (tick < 0) {
-                out += plain(s.slice(i));
-                break;
-            }
-            out += plain(s.slice(i, tick + 1));
-            i = tick + 1;
-            continue;
-        }
-        const fence = /^`+/.exec(s.slice(tick))[0];
-        const end = s.indexOf(fence, tick + fence.length);
-        if (end < 0) {
-            out += plain(s.slice(i));
-            break;
-        }
-        out += plain(s.slice(i, tick));
-        let code = s.slice(tick + fence.length, end);
-        if (code.length > 2 && code.startsWith(' ') && code.endsWith(' '))
-            code = code.slice(1, -1);
-        out += code;
-        i = end + fence.length;
-    }
-    return out;
-}
-function tableCells(row) {
-    const body = row.trim().replace(/^\|/, '').replace(/\|$/, '');
-    const cells = [];
-    let cur = '';
-    for (let i = 0; i < body.length; i++) {
-        if (body[i] === '\\' && body[i + 1] === '|') {
-            cur += '|';
-            i++;
-        }
-        else if (body[i] === '|') {
-            cells.push(cur);
-            cur = '';
-        }
-        else {
-            cur += body[i];
-        }
-    }
-    cells.push(cur);
-    return cells.map((c) => c.trim());
-}
-function renderTable(rows) {
-    const parsed = rows.map(tableCells);
-    const sepIndex = parsed.findIndex((r) => r.every((c) => /^:?-+:?$/.test(c)));
-    const right = sepIndex >= 0 ? parsed[sepIndex].map((c) => c.endsWith(':')) : [];
-    const data = parsed.filter((_, i) => i !== sepIndex).map((r) => r.map(inlineText));
-    const n = Math.max(...data.map((r) => r.length));
-    const width = Array.from({ length: n }, (_, j) => Math.max(...data.map((r) => [...(r[j] ?? '')].length)));
-    const fmt = (r) => r.map((c, j) => {
-        const pad = ' '.repeat(Math.max(0, width[j] - [...c].length));
-        return right[j] ? pad + c : c + pad;
-    }).join('  ').trimEnd();
-    const out = [];
-    data.forEach((r, i) => {
-        out.push(`  ${fmt(r)}`);
-        if (i === 0 && sepIndex === 1)
-            out.push(`  ${width.map((w) => '-'.repeat(w)).join('  ')}`);
-    });
-    return out;
-}
-/**
- * The controller's markdown summary as text: headings as plain lines, tables aligned, HTML details
- * flattened, and the mermaid timeline (a chart, unreadable as text) left out with its heading.
- */
-function markdownToText(md) {
-    const src = md.replace(/<!--[\s\S]*?-->/g, '').split(/\r?\n/);
-    const out = [];
-    let inPre = false;
-    for (let i = 0; i < src.length; i++) {
-        const line = src[i];
-        const fence = /^(\s*)(`{3,}|~{3,})\s*(\S*)/.exec(line);
-        if (fence && !inPre) {
-            const close = src.findIndex((l, j) => j > i && l.trim().startsWith(fence[2]));
-            const body = src.slice(i + 1, close < 0 ? src.length : close);
-            if (fence[3] === 'mermaid') {
-                // The heading right above it goes too, when the chart was all its section held.
-                while (out.length && out[out.length - 1] === '')
-                    out.pop();
-                if (out.length && out[out.length - 1].startsWith('\u0000h'))
-                    out.pop();
-            }
-            else {
-                out.push(...body.map((b) => `    ${b}`));
-            }
-            i = close < 0 ? src.length : close;
-            continue;
-        }
-        if (inPre) {
-            if (/<\/pre>/i.test(line)) {
-                inPre = false;
-                const before = line.replace(/<\/pre>.*$/i, '');
-                if (before.trim())
-                    out.push(`    ${entities(before)}`);
-                continue;
-            }
-            out.push(`    ${entities(line)}`);
-            continue;
-        }
-        if (/^\s*<pre>/i.test(line)) {
-            inPre = true;
-            const after = line.replace(/^\s*<pre>/i, '');
-            if (after.trim())
-                out.push(`    ${entities(after)}`);
-            continue;
-        }
-        if (/^\s*<\/details>\s*$/i.test(line))
-            continue;
-        const details = /^\s*<details>\s*<summary>(.*?)<\/summary>\s*$/i.exec(line);
-        if (details) {
-            out.push(`- ${inlineText(details[1])}`);
-            continue;
-        }
-        const heading = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
-        if (heading) {
-            const text = inlineText(heading[2]);
-            // Marked so that an empty section (the timeline) can drop its heading; unmarked below.
-            out.push(`\u0000h${heading[1].length <= 2 ? `${text}\n${'='.repeat([...text].length)}` : `${text}:`}`);
-            continue;
-        }
-        if (/^\s*\|/.test(line)) {
-            const rows = [];
-            while (i < src.length && /^\s*\|/.test(src[i]))
-                rows.push(src[i++]);
-            i--;
-            out.push(...renderTable(rows));
-            continue;
-        }
-        const quote = /^\s*>\s?(.*)$/.exec(line);
-        if (quote) {
-            out.push(`  ${inlineText(quote[1])}`);
-            continue;
-        }
-        out.push(inlineText(line));
-    }
-    const text = out
-        .map((l) => (l.startsWith('\u0000h') ? l.slice(2) : l))
-        .join('\n')
-        .replace(/\n{3,}/g, '\n\n')
-        .trim();
-    return `${text}\n`;
+    stream.on('end', () => take(buf));
 }
 
 ;// CONCATENATED MODULE: ./src/cli/run.ts
 // `shardless run`: a local parallel run. A controller and N workers, each a child process of this one
 // (`node <this bundle> controller ...` / `worker ...`, so that signals and exit codes stay separate),
 // on --redis-url/SHARDLESS_REDIS_URL/REDIS_URL or on a throwaway redis-server. Their output is
-// prefixed with their name; on a terminal a live progress line (from the controller's progress log
-// lines) stays at the bottom. At the end: the controller's summary as text, and its exit status.
+// prefixed with their name; on a terminal a live progress line (from the controller's progress events,
+// events.ts) stays at the bottom. At the end: the controller's summary as text, and its exit status.
+
+
 
 
 
@@ -57963,12 +57938,10 @@ class Display {
         this.progress = '';
     }
 }
-/** The controller's progress log line: `D/T done, R running, Q queued, RQ requeued, L live workers`. */
-function parseProgress(line) {
-    const m = /(\d+)\/(\d+) done, (\d+) running, (\d+) queued, (\d+) requeued, (\d+) live workers?(.*)$/.exec(line);
-    if (!m)
-        return null;
-    return { done: +m[1], total: +m[2], running: +m[3], queued: +m[4], requeued: +m[5], live: +m[6], rest: m[7].replace(/^,\s*/, '') };
+/** The live line's figures. */
+function progressStats(p) {
+    const left = timeLeft(p);
+    return `${p.done}/${p.total} done · ${p.running} running · ${p.queued + p.requeued} queued · ${p.live} live workers${left ? ` · ${left}` : ''}`;
 }
 /** The tests `run` lists itself and hands to the controller as a file (see runLocal). */
 const TEST_SOURCES = [INPUT.tests, INPUT.testsFile, INPUT.testsCommand];
@@ -58043,8 +58016,6 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
         out.write(`shardless run: started ${binary} on 127.0.0.1:${redis.port} (pid ${redis.pid}), stopped at the end\n`);
     }
     const tmp = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'shardless-run-'));
-    const summaryFile = (0,external_node_path_namespaceObject.join)(tmp, 'summary.md');
-    (0,external_node_fs_namespaceObject.writeFileSync)(summaryFile, '');
     const testsFile = (0,external_node_path_namespaceObject.join)(tmp, 'tests.txt');
     (0,external_node_fs_namespaceObject.writeFileSync)(testsFile, `${tests.join('\n')}\n`);
     const cleanup = () => {
@@ -58058,15 +58029,24 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
     const names = ['controller', ...Array.from({ length: workers }, (_, i) => `w${i + 1}`)];
     const width = Math.max(...names.map((n) => n.length));
     const display = new Display(out, () => children.filter((c) => c.name !== 'controller' && !c.exit).length, workers);
-    let countsLine = '';
-    let reason = '';
+    // The controller's end (summary as text, counts line, reason), from its events.
+    const controllerEnd = { event: null };
     const start = (name, index, args, childEnv) => {
         const proc = (0,external_node_child_process_namespaceObject.spawn)(process.execPath, [bundle, ...args], {
             env: { ...childEnv, [PARENT_ENV]: String(process.pid) },
             // Their own process groups: Ctrl-C reaches this process only, which forwards it (once).
             detached: true,
-            stdio: ['pipe', 'pipe', 'pipe'],
+            // The controller's events come on a pipe of their own (events.ts).
+            stdio: name === 'controller' ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
         });
+        if (name === 'controller') {
+            readEvents(proc.stdio[EVENTS_FD], (e) => {
+                if ('progress' in e)
+                    display.setStats(progressStats(e.progress));
+                else if ('end' in e)
+                    controllerEnd.event = e.end;
+            });
+        }
         proc.stdin.on('error', () => { });
         const prefix = display.paint(`[${name}]`.padEnd(width + 2), index);
         const filter = new PlainFilter();
@@ -58074,16 +58054,6 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
             const line = filter.line(raw.replace(/\r$/, ''));
             if (line === null)
                 return;
-            if (name === 'controller') {
-                const prog = parseProgress(line);
-                if (prog)
-                    display.setStats(`${prog.done}/${prog.total} done · ${prog.running} running · ${prog.queued + prog.requeued} queued · ${prog.live} live workers${prog.rest ? ` · ${prog.rest}` : ''}`);
-                if (/^shardless: \d+ tests: /.test(line))
-                    countsLine = line;
-                const err = /^error: (.*)$/.exec(line);
-                if (err)
-                    reason = err[1];
-            }
             display.line(`${prefix} ${line}`);
         };
         for (const s of [proc.stdout, proc.stderr]) {
@@ -58118,7 +58088,8 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
         return child;
     };
     const common = ['--redis-url', url, '--run-id', runId];
-    const controllerEnv = { ...env, GITHUB_STEP_SUMMARY: summaryFile };
+    // The controller writes the markdown summary to GITHUB_STEP_SUMMARY when there is one.
+    const controllerEnv = { ...env, [EVENTS_FD_ENV]: String(EVENTS_FD) };
     const workerEnv = { ...env };
     delete workerEnv.GITHUB_OUTPUT;
     delete workerEnv.GITHUB_STEP_SUMMARY;
@@ -58199,20 +58170,10 @@ async function runLocal(p, bundle = (0,external_node_url_.fileURLToPath)(import.
         process.off(s, onSignal);
     if (redis)
         await redis.stop();
-    const md = (0,external_node_fs_namespaceObject.readFileSync)(summaryFile, 'utf8');
-    if (md.trim()) {
-        out.write(`\n${markdownToText(md)}\n`);
-        if (env.GITHUB_STEP_SUMMARY) {
-            try {
-                (0,external_node_fs_namespaceObject.appendFileSync)(env.GITHUB_STEP_SUMMARY, md);
-            }
-            catch {
-                // not ours to insist on
-            }
-        }
-    }
-    if (countsLine)
-        out.write(`${countsLine}\n`);
+    const ending = controllerEnd.event;
+    if (ending)
+        out.write(`\n${ending.text}\n${ending.counts ? `${ending.counts}\n` : ''}`);
+    const reason = ending?.reason ?? '';
     const workerCodes = workerChildren.map((c) => `${c.name} ${c.exit?.code ?? c.exit?.signal ?? '?'}`).join(', ');
     const code = controller.exit?.code ?? 1;
     if (interrupted) {
@@ -58253,6 +58214,8 @@ const VERSION = package_namespaceObject.rE;
 
 
 
+
+
 /** A child of `shardless run` stops (as on SIGTERM: hands its work back) when its parent goes away. */
 function watchParent() {
     const parent = process.env[PARENT_ENV];
@@ -58275,13 +58238,22 @@ function watchParent() {
     process.stdin.on('error', stop);
     process.stdin.resume();
 }
-/** The controller's last lines (counts, then the reason it failed), repeated after its summary. */
-const lastLines = { counts: '', reason: '' };
-function remember(line) {
-    if (/^shardless: \d+ tests: /.test(line))
-        lastLines.counts = line;
-    else if (line.startsWith('error: '))
-        lastLines.reason = line;
+/**
+ * What the controller shows besides its log: started by `shardless run`, its progress and end as
+ * events; on its own, the summary as text when there is no GITHUB_STEP_SUMMARY to write it to.
+ */
+function controllerHooks() {
+    const send = eventWriter();
+    if (send) {
+        return {
+            progress: (p) => send({ progress: p }),
+            ended: (end) => send({ end: { text: summaryText(end.summary), counts: end.counts, reason: end.reason } }),
+        };
+    }
+    if (process.env.GITHUB_STEP_SUMMARY)
+        return {};
+    // Before the counts and the reason, which stay the last lines of the log.
+    return { ended: (end) => void process.stdout.write(`\n${summaryText(end.summary)}\n`) };
 }
 async function controllerOrWorker(p) {
     const get = getterOf(p);
@@ -58307,24 +58279,11 @@ async function controllerOrWorker(p) {
     watchParent();
     if (cfg.mode === 'worker')
         return runWorker(cfg);
-    // Without GITHUB_STEP_SUMMARY the summary is printed as text (rather than as markdown).
-    let summaryFile = '';
-    if (!process.env.GITHUB_STEP_SUMMARY) {
-        summaryFile = process.env.GITHUB_STEP_SUMMARY = (0,external_node_path_namespaceObject.join)(tmp, 'summary.md');
-        (0,external_node_fs_namespaceObject.writeFileSync)(summaryFile, '');
-    }
-    const code = await runController(cfg);
-    if (summaryFile) {
-        const md = (0,external_node_fs_namespaceObject.readFileSync)(summaryFile, 'utf8');
-        // The counts and the reason stay the last lines of the log.
-        if (md.trim())
-            process.stdout.write(`\n${markdownToText(md)}\n${[lastLines.counts, lastLines.reason].filter(Boolean).map((l) => `${l}\n`).join('')}`);
-    }
-    return code;
+    return runController(cfg, controllerHooks());
 }
 async function main(argv) {
     if (process.env.GITHUB_ACTIONS !== 'true')
-        installPlainStdout(process.stdout, remember);
+        installPlainStdout(process.stdout);
     if (argv[0] === '--version' || argv[0] === '-v') {
         process.stdout.write(`${VERSION}\n`);
         return 0;

@@ -5,16 +5,18 @@
 //   shardless --version                     the package's version
 // Options are the action's inputs (--name value, --name=value). Exit status: that of the controller or
 // worker; 2 for a command-line mistake; 130 after Ctrl-C in `run`.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, readInputs } from '../inputs.js';
-import { runController } from '../controller.js';
+import { runController, type ControllerHooks } from '../controller.js';
 import { runWorker } from '../worker.js';
 import { INPUT } from '../names.js';
 import { UsageError, getterOf, helpText, joinCommand, parseArgs, type Parsed } from './options.js';
 import { PARENT_ENV, optionMessage, runLocal } from './run.js';
-import { installPlainStdout, markdownToText } from './plain.js';
+import { installPlainStdout } from './plain.js';
+import { eventWriter } from './events.js';
+import { summaryText } from '../report/index.js';
 import { VERSION } from '../version.js';
 
 /** A child of `shardless run` stops (as on SIGTERM: hands its work back) when its parent goes away. */
@@ -37,11 +39,21 @@ function watchParent(): void {
   process.stdin.resume();
 }
 
-/** The controller's last lines (counts, then the reason it failed), repeated after its summary. */
-const lastLines = { counts: '', reason: '' };
-function remember(line: string): void {
-  if (/^shardless: \d+ tests: /.test(line)) lastLines.counts = line;
-  else if (line.startsWith('error: ')) lastLines.reason = line;
+/**
+ * What the controller shows besides its log: started by `shardless run`, its progress and end as
+ * events; on its own, the summary as text when there is no GITHUB_STEP_SUMMARY to write it to.
+ */
+function controllerHooks(): ControllerHooks {
+  const send = eventWriter();
+  if (send) {
+    return {
+      progress: (p) => send({ progress: p }),
+      ended: (end) => send({ end: { text: summaryText(end.summary), counts: end.counts, reason: end.reason } }),
+    };
+  }
+  if (process.env.GITHUB_STEP_SUMMARY) return {};
+  // Before the counts and the reason, which stay the last lines of the log.
+  return { ended: (end) => void process.stdout.write(`\n${summaryText(end.summary)}\n`) };
 }
 
 async function controllerOrWorker(p: Parsed): Promise<number> {
@@ -64,23 +76,11 @@ async function controllerOrWorker(p: Parsed): Promise<number> {
   }
   watchParent();
   if (cfg.mode === 'worker') return runWorker(cfg);
-  // Without GITHUB_STEP_SUMMARY the summary is printed as text (rather than as markdown).
-  let summaryFile = '';
-  if (!process.env.GITHUB_STEP_SUMMARY) {
-    summaryFile = process.env.GITHUB_STEP_SUMMARY = join(tmp, 'summary.md');
-    writeFileSync(summaryFile, '');
-  }
-  const code = await runController(cfg);
-  if (summaryFile) {
-    const md = readFileSync(summaryFile, 'utf8');
-    // The counts and the reason stay the last lines of the log.
-    if (md.trim()) process.stdout.write(`\n${markdownToText(md)}\n${[lastLines.counts, lastLines.reason].filter(Boolean).map((l) => `${l}\n`).join('')}`);
-  }
-  return code;
+  return runController(cfg, controllerHooks());
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (process.env.GITHUB_ACTIONS !== 'true') installPlainStdout(process.stdout, remember);
+  if (process.env.GITHUB_ACTIONS !== 'true') installPlainStdout(process.stdout);
   if (argv[0] === '--version' || argv[0] === '-v') {
     process.stdout.write(`${VERSION}\n`);
     return 0;

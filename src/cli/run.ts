@@ -1,10 +1,11 @@
 // `shardless run`: a local parallel run. A controller and N workers, each a child process of this one
 // (`node <this bundle> controller ...` / `worker ...`, so that signals and exit codes stay separate),
 // on --redis-url/SHARDLESS_REDIS_URL/REDIS_URL or on a throwaway redis-server. Their output is
-// prefixed with their name; on a terminal a live progress line (from the controller's progress log
-// lines) stays at the bottom. At the end: the controller's summary as text, and its exit status.
+// prefixed with their name; on a terminal a live progress line (from the controller's progress events,
+// events.ts) stays at the bottom. At the end: the controller's summary as text, and its exit status.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,9 @@ import { InputError, readInputs, shown, type ControllerConfig, type Getter } fro
 import { ENV, INPUT } from '../names.js';
 import { INPUT_OPTIONS, UsageError, getterOf, joinCommand, type Parsed } from './options.js';
 import { INSTALL_HINT, findRedisServer, startRedis, type ThrowawayRedis } from './redis-server.js';
-import { PlainFilter, markdownToText } from './plain.js';
+import { PlainFilter } from './plain.js';
+import { EVENTS_FD, EVENTS_FD_ENV, readEvents, type EndEvent } from './events.js';
+import { timeLeft, type RunProgress } from '../controller.js';
 import { listTests } from '../testlist.js';
 
 /** Set in the environment of the children: they stop (as on SIGTERM) when this process goes away. */
@@ -108,11 +111,10 @@ class Display {
   }
 }
 
-/** The controller's progress log line: `D/T done, R running, Q queued, RQ requeued, L live workers`. */
-export function parseProgress(line: string): { done: number; total: number; running: number; queued: number; requeued: number; live: number; rest: string } | null {
-  const m = /(\d+)\/(\d+) done, (\d+) running, (\d+) queued, (\d+) requeued, (\d+) live workers?(.*)$/.exec(line);
-  if (!m) return null;
-  return { done: +m[1], total: +m[2], running: +m[3], queued: +m[4], requeued: +m[5], live: +m[6], rest: m[7].replace(/^,\s*/, '') };
+/** The live line's figures. */
+export function progressStats(p: RunProgress): string {
+  const left = timeLeft(p);
+  return `${p.done}/${p.total} done · ${p.running} running · ${p.queued + p.requeued} queued · ${p.live} live workers${left ? ` · ${left}` : ''}`;
 }
 
 /** The tests `run` lists itself and hands to the controller as a file (see runLocal). */
@@ -187,8 +189,6 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
     out.write(`shardless run: started ${binary} on 127.0.0.1:${redis.port} (pid ${redis.pid}), stopped at the end\n`);
   }
   const tmp = mkdtempSync(join(tmpdir(), 'shardless-run-'));
-  const summaryFile = join(tmp, 'summary.md');
-  writeFileSync(summaryFile, '');
   const testsFile = join(tmp, 'tests.txt');
   writeFileSync(testsFile, `${tests.join('\n')}\n`);
   const cleanup = () => {
@@ -204,29 +204,29 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
   const names = ['controller', ...Array.from({ length: workers }, (_, i) => `w${i + 1}`)];
   const width = Math.max(...names.map((n) => n.length));
   const display = new Display(out, () => children.filter((c) => c.name !== 'controller' && !c.exit).length, workers);
-  let countsLine = '';
-  let reason = '';
+  // The controller's end (summary as text, counts line, reason), from its events.
+  const controllerEnd: { event: EndEvent | null } = { event: null };
 
   const start = (name: string, index: number, args: string[], childEnv: NodeJS.ProcessEnv): Child => {
     const proc = spawn(process.execPath, [bundle, ...args], {
       env: { ...childEnv, [PARENT_ENV]: String(process.pid) },
       // Their own process groups: Ctrl-C reaches this process only, which forwards it (once).
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      // The controller's events come on a pipe of their own (events.ts).
+      stdio: name === 'controller' ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     });
+    if (name === 'controller') {
+      readEvents(proc.stdio[EVENTS_FD] as Readable, (e) => {
+        if ('progress' in e) display.setStats(progressStats(e.progress));
+        else if ('end' in e) controllerEnd.event = e.end;
+      });
+    }
     proc.stdin!.on('error', () => {});
     const prefix = display.paint(`[${name}]`.padEnd(width + 2), index);
     const filter = new PlainFilter();
     const onLine = (raw: string) => {
       const line = filter.line(raw.replace(/\r$/, ''));
       if (line === null) return;
-      if (name === 'controller') {
-        const prog = parseProgress(line);
-        if (prog) display.setStats(`${prog.done}/${prog.total} done · ${prog.running} running · ${prog.queued + prog.requeued} queued · ${prog.live} live workers${prog.rest ? ` · ${prog.rest}` : ''}`);
-        if (/^shardless: \d+ tests: /.test(line)) countsLine = line;
-        const err = /^error: (.*)$/.exec(line);
-        if (err) reason = err[1];
-      }
       display.line(`${prefix} ${line}`);
     };
     for (const s of [proc.stdout!, proc.stderr!]) {
@@ -260,7 +260,8 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
   };
 
   const common = ['--redis-url', url, '--run-id', runId];
-  const controllerEnv: NodeJS.ProcessEnv = { ...env, GITHUB_STEP_SUMMARY: summaryFile };
+  // The controller writes the markdown summary to GITHUB_STEP_SUMMARY when there is one.
+  const controllerEnv: NodeJS.ProcessEnv = { ...env, [EVENTS_FD_ENV]: String(EVENTS_FD) };
   const workerEnv: NodeJS.ProcessEnv = { ...env };
   delete workerEnv.GITHUB_OUTPUT;
   delete workerEnv.GITHUB_STEP_SUMMARY;
@@ -336,18 +337,9 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
   for (const s of sigs) process.off(s, onSignal);
   if (redis) await redis.stop();
 
-  const md = readFileSync(summaryFile, 'utf8');
-  if (md.trim()) {
-    out.write(`\n${markdownToText(md)}\n`);
-    if (env.GITHUB_STEP_SUMMARY) {
-      try {
-        appendFileSync(env.GITHUB_STEP_SUMMARY, md);
-      } catch {
-        // not ours to insist on
-      }
-    }
-  }
-  if (countsLine) out.write(`${countsLine}\n`);
+  const ending = controllerEnd.event;
+  if (ending) out.write(`\n${ending.text}\n${ending.counts ? `${ending.counts}\n` : ''}`);
+  const reason = ending?.reason ?? '';
   const workerCodes = workerChildren.map((c) => `${c.name} ${c.exit?.code ?? c.exit?.signal ?? '?'}`).join(', ');
   const code = controller.exit?.code ?? 1;
   if (interrupted) {

@@ -50,9 +50,8 @@ export function share(needs: number[], total: number): number[] {
 }
 
 /** Last resort for a limit too small for the header: cut at a line end, which is a character boundary. */
-export function clampBytes(text: string, maxBytes: number): string {
+export function clampBytes(text: string, maxBytes: number, note = '\n_(summary truncated)_\n'): string {
   if (bytes(text) <= maxBytes) return text;
-  const note = '\n_(summary truncated)_\n';
   const room = maxBytes - bytes(note);
   if (room <= 0) return '';
   const buf = Buffer.from(text, 'utf8').subarray(0, room);

@@ -11,3 +11,5 @@ export { renderSummary } from './summary.js';
 export { renderJUnit } from './junit-merged.js';
 export { writeReport } from './write.js';
 export { annotations, emitAnnotations, type Annotation, type AnnotationOptions } from './annotations.js';
+export { renderNotCoordinated, notCoordinatedText, type NotCoordinated } from './not-coordinated.js';
+export { countsLine, summaryText, type RunSummary } from './text.js';
