@@ -9,10 +9,13 @@ import { describe, expect, test } from 'vitest';
 import { INPUT } from '../src/names.js';
 import { InputError, readInputs, type ControllerConfig, type WorkerConfig } from '../src/inputs.js';
 import { renderCommand } from '../src/batch.js';
-import {
-  INPUT_OPTIONS, UsageError, actionInputs, describeFor, getterOf, helpText, joinCommand, optionsOf, parseActionInputs, parseArgs,
-} from '../src/cli/options.js';
-import { optionMessage, progressStats, runBatchSize } from '../src/cli/run.js';
+import { INPUT_OPTIONS, UsageError, optionsOf } from '../src/cli/options.js';
+import { actionInputs, describeFor, parseActionInputs } from '../src/cli/action-inputs.js';
+import { getterOf, parseArgs } from '../src/cli/args.js';
+import { joinCommand } from '../src/cli/command-line.js';
+import { helpText } from '../src/cli/help.js';
+import { optionMessage, runBatchSize } from '../src/cli/run.js';
+import { progressStats } from '../src/cli/display.js';
 import { PlainFilter, installPlainStdout, plainLine } from '../src/cli/plain.js';
 import { buildReport, summaryText } from '../src/report/index.js';
 import type { RunData } from '../src/types.js';

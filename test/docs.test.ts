@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { getterOf, joinCommand, parseArgs } from '../src/cli/options.js';
+import { getterOf, parseArgs } from '../src/cli/args.js';
+import { joinCommand } from '../src/cli/command-line.js';
 import { readInputs } from '../src/inputs.js';
 import { INPUT } from '../src/names.js';
 

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { InputError, readInputs, type Getter } from '../src/inputs.js';
 import { parseRunnerArgs } from '../src/runner-args.js';
-import { parseArgs, getterOf } from '../src/cli/options.js';
+import { parseArgs, getterOf } from '../src/cli/args.js';
 
 describe('parseRunnerArgs', () => {
   test.each([

@@ -1,7 +1,11 @@
-// The `shardless` command (bin/shardless.js imports this bundle, dist/cli/index.js):
+// src/cli: the `shardless` command, on top of the controller and the worker (which it runs in this
+// process) and of src/report (the summary as text). This file is its entry (bin/shardless.js imports the
+// bundle, dist/cli/index.js); options.ts says which command takes which option, args.ts parses them,
+// help.ts and action-inputs.ts write the help, command-line.ts joins the words after `--`, plain.ts turns
+// workflow commands into plain text, and run.ts (display.ts, events.ts, redis-server.ts) is `run`.
 //   shardless controller [options]          the action's controller, in this process
 //   shardless worker [options] [-- cmd...]  the action's worker, in this process
-//   shardless run --workers N [options] -- <command...>   a local parallel run (see cli-run.ts)
+//   shardless run --workers N [options] -- <command...>   a local parallel run (see run.ts)
 //   shardless --version                     the package's version
 // Options are the action's inputs (--name value, --name=value). Exit status: that of the controller or
 // worker; 2 for a command-line mistake; 130 after Ctrl-C in `run`.
@@ -12,7 +16,10 @@ import { InputError, readInputs } from '../inputs.js';
 import { runController, type ControllerHooks } from '../controller.js';
 import { runWorker } from '../worker.js';
 import { INPUT } from '../names.js';
-import { UsageError, getterOf, helpText, joinCommand, parseArgs, type Parsed } from './options.js';
+import { UsageError } from './options.js';
+import { getterOf, parseArgs, type Parsed } from './args.js';
+import { joinCommand } from './command-line.js';
+import { helpText } from './help.js';
 import { PARENT_ENV, optionMessage, runLocal } from './run.js';
 import { installPlainStdout } from './plain.js';
 import { eventWriter } from './events.js';
