@@ -47732,11 +47732,12 @@ function table(c, rows) {
 
 ;// CONCATENATED MODULE: ./src/report/index.ts
 // src/report: what a run's results look like to the outside. It owns the JSON report (json.ts), the
-// action's outputs (outputs.ts), the reason the controller fails (exit.ts), the job summary in markdown
-// (summary.ts, fitted by fit.ts), the same summary as terminal text (text.ts), the merged JUnit
-// (junit-merged.ts), the files written (write.ts) and the annotations (annotations.ts); format.ts and
-// escape.ts are their shared formatting. Everything here is pure, but write.ts and emitAnnotations.
-// It imports nothing of the controller, the worker or the queue: they import it.
+// action's outputs (outputs.ts), the reason the controller fails (exit.ts), the job summary: what it says
+// (sections.ts) written as markdown (summary.ts, fitted under its size limit by fit.ts) and as terminal
+// text (text.ts), and the summary of a run that was not coordinated (not-coordinated.ts); the merged
+// JUnit (junit-merged.ts), the files written (write.ts) and the annotations (annotations.ts). format.ts
+// and escape.ts are their shared formatting. All pure but write.ts and emitAnnotations. It imports
+// nothing of the controller, the worker, the queue or the command line: they import it.
 
 
 

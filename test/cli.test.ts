@@ -2,7 +2,8 @@
 // worker command, the text rendering of workflow commands and of the summary, and the live progress line.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -16,6 +17,7 @@ import { joinCommand } from '../src/cli/command-line.js';
 import { helpText } from '../src/cli/help.js';
 import { optionMessage, runBatchSize } from '../src/cli/run.js';
 import { progressStats } from '../src/cli/display.js';
+import { EVENTS_FD_ENV, eventWriter, readEvents, type RunEvent } from '../src/cli/events.js';
 import { PlainFilter, installPlainStdout, plainLine } from '../src/cli/plain.js';
 import { buildReport, summaryText } from '../src/report/index.js';
 import type { RunData } from '../src/types.js';
@@ -307,6 +309,37 @@ describe('plain text output', () => {
       .toBe('3/12 done · 2 running · 6 queued · 3 live workers · about 4 s left');
     expect(progressStats({ done: 0, total: 1, running: 0, queued: 1, requeued: 0, live: 1, leftMs: null }))
       .toBe('0/1 done · 0 running · 1 queued · 1 live workers');
+  });
+});
+
+describe('run: the controller events', () => {
+  test('what the controller writes on its events descriptor, run reads back as data', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardless-events-'));
+    try {
+      const fd = openSync(join(dir, 'events'), 'w');
+      const env: NodeJS.ProcessEnv = { [EVENTS_FD_ENV]: String(fd) };
+      const send = eventWriter(env)!;
+      // Taken once: the test commands the controller starts do not inherit it.
+      expect(env[EVENTS_FD_ENV]).toBeUndefined();
+      const sent: RunEvent[] = [
+        { progress: { done: 1, total: 2, running: 1, queued: 0, requeued: 0, live: 1, leftMs: null } },
+        { end: { text: 'summary\n', counts: 'shardless: 2 tests: ...', reason: '1 test failed: a' } },
+      ];
+      for (const e of sent) send(e);
+      closeSync(fd);
+      const got: RunEvent[] = [];
+      const stream = createReadStream(join(dir, 'events'));
+      const done = new Promise((res) => stream.on('close', res));
+      readEvents(stream, (e) => got.push(e));
+      await done;
+      expect(got).toEqual(sent);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a controller not started by run has no events to write', () => {
+    expect(eventWriter({})).toBeNull();
   });
 });
 
