@@ -56097,12 +56097,7 @@ function annotations(report, data, opts = {}) {
     return { list, omitted: { failed: failed.length - shownFailed.length, lost: lost.length - shownLost.length } };
 }
 function failedAnnotation(t, h, place) {
-    let message = h?.m;
-    if (message === undefined) {
-        for (let i = t.runs.length - 1; i >= 0 && message === undefined; i--)
-            if (t.runs[i].outcome === 'failed')
-                message = t.runs[i].message;
-    }
+    const message = h?.m ?? lastRun(t, 'failed')?.message;
     const text = firstLines(message ?? '');
     const runs = t.runs.length;
     const a = {

@@ -4,7 +4,7 @@
 import * as core from '@actions/core';
 import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { ANSI, CONTROL, oneLine } from './format.js';
+import { ANSI, CONTROL, lastRun, oneLine } from './format.js';
 import type { HistoryEntry, Report, RunData } from '../types.js';
 
 export interface Annotation {
@@ -76,10 +76,7 @@ export function annotations(report: Report, data: RunData, opts: AnnotationOptio
 }
 
 function failedAnnotation(t: ReportTest, h: HistoryEntry | undefined, place: Placer): Annotation {
-  let message = h?.m;
-  if (message === undefined) {
-    for (let i = t.runs.length - 1; i >= 0 && message === undefined; i--) if (t.runs[i].outcome === 'failed') message = t.runs[i].message;
-  }
+  const message = h?.m ?? lastRun(t, 'failed')?.message;
   const text = firstLines(message ?? '');
   const runs = t.runs.length;
   const a: Annotation = {
