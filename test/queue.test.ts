@@ -1,24 +1,19 @@
 // Unit tests of every Lua script (src/lua) through the typed client (src/queue.ts), against a real
 // redis-server: claim order and sizes, report outcomes, lease and epoch fencing, release, reap,
 // completion, TTLs, invariant 2 at every step, corrupt data and the Redis command cost of a batch.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
-import { RedisServer, waitFor } from './helpers/redis-server.js';
+import { type RedisServer, useRedisServer, waitFor } from './helpers/redis-server.js';
+import { runSettings } from './helpers/run-settings.js';
 import { Queue, type ClaimReply, type RunSettings } from '../src/queue.js';
 import { runKeys, scriptKeys, type RunKeys } from '../src/keys.js';
 import type { BatchEnd, HistoryEntry, TestResult } from '../src/types.js';
 
 let srv: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  srv = await RedisServer.start();
-  redis = srv.client();
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await srv?.close();
+useRedisServer((server) => {
+  srv = server;
+  redis = server.client();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -26,7 +21,7 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 
 const TTL = 600;
-const DEFAULTS: RunSettings = { batchSize: 3, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0, batchMs: 0, share: 0.5, startMs: 0 };
+const DEFAULTS = runSettings();
 const FINALS = new Set(['passed', 'failed', 'flaky', 'lost', 'skipped']);
 
 let runCounter = 0;
