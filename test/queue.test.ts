@@ -1036,7 +1036,9 @@ describe('invariant 2 at every step', () => {
 
   // Walks 1-5 claim fixed-size batches; 6-8 adaptive ones (skipping tests that do not fit, putting
   // them back, taking crumbs), from a queue seeded longest first with seeded random costs.
-  test.each(WALK_SEEDS)('random walk %i: invariants 1 and 2 hold at every step and the run completes', (seed) => randomWalk(seed));
+  test.each(WALK_SEEDS)('random walk %i: invariants 1 and 2 hold at every step and the run completes', async (seed) => {
+    await randomWalk(seed);
+  });
 
   test('the random walks reclaimed leases and landed late results of some of them', async () => {
     // Measured: 18 reclaimed leases, 4 late reports that landed a result, over the 8 seeds.
