@@ -45597,9 +45597,6 @@ class BatchRun {
     constructor(spec) {
         this.spec = spec;
     }
-    get pid() {
-        return this.child?.pid;
-    }
     /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
     cancel() {
         if (this.exited)
@@ -56729,10 +56726,8 @@ class Worker {
                 this.joined(reg);
                 return true;
             }
-            if (!cfg.runIdDefaulted || cfg.runAttempt <= 1) {
-                // nothing to check
-            }
-            else if (await previousAttemptPassed(this.redis, cfg)) {
+            // A re-run attempt (default run id) whose previous attempt passed: its controller is not re-run.
+            if (cfg.runIdDefaulted && cfg.runAttempt > 1 && (await previousAttemptPassed(this.redis, cfg))) {
                 notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
                 return false;
             }

@@ -171,10 +171,6 @@ export class BatchRun {
 
   constructor(private readonly spec: BatchSpec) {}
 
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
   /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
   cancel(): void {
     if (this.exited) return;

@@ -211,9 +211,8 @@ class Worker {
         this.joined(reg);
         return true;
       }
-      if (!cfg.runIdDefaulted || cfg.runAttempt <= 1) {
-        // nothing to check
-      } else if (await previousAttemptPassed(this.redis, cfg)) {
+      // A re-run attempt (default run id) whose previous attempt passed: its controller is not re-run.
+      if (cfg.runIdDefaulted && cfg.runAttempt > 1 && (await previousAttemptPassed(this.redis, cfg))) {
         core.notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
         return false;
       }
