@@ -45763,8 +45763,9 @@ function globEscape(s) {
         .replace(/\?/g, '[?]')
         .replace(/\*/g, '[*]');
 }
+/** s matched literally in a RegExp, also between the slashes of a /regexp/ literal. */
 function escapeRegExp(s) {
-    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 ;// CONCATENATED MODULE: ./src/presets.ts
@@ -45954,7 +45955,6 @@ function mochaKeepOnly(tests) {
     const files = [...new Set(tests.map(literal))];
     return files.length === 1 ? `!${files[0]}` : `!{${files.join(',')}}`;
 }
-const presets_regExpEscape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** Playwright file filters `/^<absolute path>$/`, one per test, shell-quoted. */
 function playwrightFiles(b) {
     let root = b.cwd;
@@ -45964,7 +45964,7 @@ function playwrightFiles(b) {
     catch {
         // keep it as given
     }
-    return b.tests.map((t) => shellQuote(`/^${presets_regExpEscape((0,external_node_path_namespaceObject.resolve)(root, t))}$/`)).join(' ');
+    return b.tests.map((t) => shellQuote(`/^${escapeRegExp((0,external_node_path_namespaceObject.resolve)(root, t))}$/`)).join(' ');
 }
 // ---- what the command needs (worker) ----
 function npmPackageFound(pkg, cwd) {
@@ -56627,7 +56627,8 @@ class Worker {
     epoch = '';
     /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
     id;
-    heartbeatTtl = 30;
+    /** The controller's heartbeat-ttl, published through Redis: set at register (joined), before the heartbeats start. */
+    heartbeatTtl = 0;
     batchTimeout = 0;
     /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
     noWorkerTimeout;

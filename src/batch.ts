@@ -346,6 +346,7 @@ function globEscape(s: string): string {
     .replace(/\*/g, '[*]');
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** s matched literally in a RegExp, also between the slashes of a /regexp/ literal. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { INPUT } from './names.js';
 import type { Getter } from './inputs.js';
+import { shellQuote } from './batch.js';
 
 export type Command = 'controller' | 'worker' | 'run';
 export const COMMANDS: readonly Command[] = ['controller', 'worker', 'run'];
@@ -289,9 +290,9 @@ export function getterOf(p: Parsed, mode: 'controller' | 'worker' = p.command ==
 const PLACEHOLDERS = /(\{tests\}|\{tests-file\}|\{junit\})/;
 const SAFE = /^[A-Za-z0-9_\-+=.,/:@%^]+$/;
 
+/** A word as it is when nothing in it is special to a shell, else quoted. */
 function quoteWord(s: string): string {
-  if (s === '') return "''";
-  return SAFE.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return SAFE.test(s) ? s : shellQuote(s);
 }
 
 /**

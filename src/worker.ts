@@ -115,7 +115,8 @@ class Worker {
   private epoch = '';
   /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
   private id: string;
-  private heartbeatTtl = 30;
+  /** The controller's heartbeat-ttl, published through Redis: set at register (joined), before the heartbeats start. */
+  private heartbeatTtl = 0;
   private batchTimeout = 0;
   /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
   private noWorkerTimeout: number;

@@ -45765,8 +45765,9 @@ function globEscape(s) {
         .replace(/\?/g, '[?]')
         .replace(/\*/g, '[*]');
 }
+/** s matched literally in a RegExp, also between the slashes of a /regexp/ literal. */
 function escapeRegExp(s) {
-    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 ;// CONCATENATED MODULE: ./src/presets.ts
@@ -45956,7 +45957,6 @@ function mochaKeepOnly(tests) {
     const files = [...new Set(tests.map(literal))];
     return files.length === 1 ? `!${files[0]}` : `!{${files.join(',')}}`;
 }
-const presets_regExpEscape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** Playwright file filters `/^<absolute path>$/`, one per test, shell-quoted. */
 function playwrightFiles(b) {
     let root = b.cwd;
@@ -45966,7 +45966,7 @@ function playwrightFiles(b) {
     catch {
         // keep it as given
     }
-    return b.tests.map((t) => shellQuote(`/^${presets_regExpEscape((0,external_node_path_namespaceObject.resolve)(root, t))}$/`)).join(' ');
+    return b.tests.map((t) => shellQuote(`/^${escapeRegExp((0,external_node_path_namespaceObject.resolve)(root, t))}$/`)).join(' ');
 }
 // ---- what the command needs (worker) ----
 function npmPackageFound(pkg, cwd) {
@@ -56627,7 +56627,8 @@ class Worker {
     epoch = '';
     /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
     id;
-    heartbeatTtl = 30;
+    /** The controller's heartbeat-ttl, published through Redis: set at register (joined), before the heartbeats start. */
+    heartbeatTtl = 0;
     batchTimeout = 0;
     /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
     noWorkerTimeout;
@@ -56979,6 +56980,7 @@ function runWorker(cfg) {
 
 
 
+
 const COMMANDS = ['controller', 'worker', 'run'];
 /** A command-line mistake: reported in one line, exit status 2. */
 class UsageError extends Error {
@@ -57228,10 +57230,9 @@ function getterOf(p, mode = p.command === 'worker' ? 'worker' : 'controller') {
 // Joining a command line
 const PLACEHOLDERS = /(\{tests\}|\{tests-file\}|\{junit\})/;
 const SAFE = /^[A-Za-z0-9_\-+=.,/:@%^]+$/;
+/** A word as it is when nothing in it is special to a shell, else quoted. */
 function quoteWord(s) {
-    if (s === '')
-        return "''";
-    return SAFE.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+    return SAFE.test(s) ? s : shellQuote(s);
 }
 /**
  * The words after `--` as one shell command: each word shell-quoted (where it needs it), the
