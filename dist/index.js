@@ -56400,7 +56400,7 @@ class WarmRunner {
     }
     /** A batch to run on the warm runner; start() and cancel() as BatchRun's. */
     batch(setup) {
-        return new WarmBatch(this, setup, this.spec.cwd);
+        return new WarmBatch(this, setup);
     }
     /** Kills the runner's whole group (nothing it started outlives it); the next batch starts a new one. */
     stop() {
@@ -56444,13 +56444,11 @@ class WarmRunner {
 class WarmBatch {
     runner;
     setup;
-    cwd;
     cancelled = false;
     done = false;
-    constructor(runner, setup, cwd) {
+    constructor(runner, setup) {
         this.runner = runner;
         this.setup = setup;
-        this.cwd = cwd;
     }
     /** Kills the runner's whole group at once (the worker must exit within seconds). */
     cancel() {
@@ -56819,7 +56817,6 @@ class Worker {
         }
     }
     async loop() {
-        const { cfg } = this;
         let idle = IDLE_MIN_MS;
         for (;;) {
             if (this.stopping)
@@ -56920,7 +56917,6 @@ class Worker {
         setOutput(OUTPUT.failed, String(this.bad.size));
     }
     async finish(state, reason) {
-        const { cfg } = this;
         await this.queue.release(this.epoch, this.id, '', 'finished');
         this.outputs();
         info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);

@@ -303,7 +303,6 @@ class Worker {
   }
 
   private async loop(): Promise<number> {
-    const { cfg } = this;
     let idle = IDLE_MIN_MS;
     for (;;) {
       if (this.stopping) return new Promise(() => {}); // the signal handler exits
@@ -395,7 +394,6 @@ class Worker {
   }
 
   private async finish(state: string, reason: string): Promise<number> {
-    const { cfg } = this;
     await this.queue.release(this.epoch, this.id, '', 'finished');
     this.outputs();
     core.info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
