@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
 import { type RedisServer, useRedisServer, waitFor } from './helpers/redis-server.js';
 import { runSettings } from './helpers/run-settings.js';
+import { rng } from '../bench/lib.mjs';
 import { Queue, type ClaimReply, type RunSettings } from '../src/queue.js';
 import { runKeys, scriptKeys, type RunKeys } from '../src/keys.js';
 import type { BatchEnd, HistoryEntry, TestResult } from '../src/types.js';
@@ -971,18 +972,7 @@ describe('TTLs and epochs', () => {
 // Invariant 2 at every step
 // ---------------------------------------------------------------------------------------------
 
-/** Deterministic PRNG (mulberry32), so a failing walk replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// Seeded (rng, bench/lib.mjs), so that a failing walk replays.
 const WALK_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 /** What each walk went through, by seed: filled by the walks of this process, else walked again. */
 const walkStats = new Map<number, { fencedLanded: number; reclaimed: number }>();
