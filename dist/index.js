@@ -45597,9 +45597,6 @@ class BatchRun {
     constructor(spec) {
         this.spec = spec;
     }
-    get pid() {
-        return this.child?.pid;
-    }
     /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
     cancel() {
         if (this.exited)
@@ -45766,8 +45763,9 @@ function globEscape(s) {
         .replace(/\?/g, '[?]')
         .replace(/\*/g, '[*]');
 }
+/** s matched literally in a RegExp, also between the slashes of a /regexp/ literal. */
 function escapeRegExp(s) {
-    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 ;// CONCATENATED MODULE: ./src/presets.ts
@@ -45957,7 +45955,6 @@ function mochaKeepOnly(tests) {
     const files = [...new Set(tests.map(literal))];
     return files.length === 1 ? `!${files[0]}` : `!{${files.join(',')}}`;
 }
-const presets_regExpEscape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** Playwright file filters `/^<absolute path>$/`, one per test, shell-quoted. */
 function playwrightFiles(b) {
     let root = b.cwd;
@@ -45967,7 +45964,7 @@ function playwrightFiles(b) {
     catch {
         // keep it as given
     }
-    return b.tests.map((t) => shellQuote(`/^${presets_regExpEscape((0,external_node_path_namespaceObject.resolve)(root, t))}$/`)).join(' ');
+    return b.tests.map((t) => shellQuote(`/^${escapeRegExp((0,external_node_path_namespaceObject.resolve)(root, t))}$/`)).join(' ');
 }
 // ---- what the command needs (worker) ----
 function npmPackageFound(pkg, cwd) {
@@ -56581,7 +56578,7 @@ class WarmRunner {
     }
     /** A batch to run on the warm runner; start() and cancel() as BatchRun's. */
     batch(setup) {
-        return new WarmBatch(this, setup, this.spec.cwd);
+        return new WarmBatch(this, setup);
     }
     /** Kills the runner's whole group (nothing it started outlives it); the next batch starts a new one. */
     stop() {
@@ -56625,13 +56622,11 @@ class WarmRunner {
 class WarmBatch {
     runner;
     setup;
-    cwd;
     cancelled = false;
     done = false;
-    constructor(runner, setup, cwd) {
+    constructor(runner, setup) {
         this.runner = runner;
         this.setup = setup;
-        this.cwd = cwd;
     }
     /** Kills the runner's whole group at once (the worker must exit within seconds). */
     cancel() {
@@ -56808,7 +56803,8 @@ class Worker {
     epoch = '';
     /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
     id;
-    heartbeatTtl = 30;
+    /** The controller's heartbeat-ttl, published through Redis: set at register (joined), before the heartbeats start. */
+    heartbeatTtl = 0;
     batchTimeout = 0;
     /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
     noWorkerTimeout;
@@ -56907,10 +56903,8 @@ class Worker {
                 this.joined(reg);
                 return true;
             }
-            if (!cfg.runIdDefaulted || cfg.runAttempt <= 1) {
-                // nothing to check
-            }
-            else if (await previousAttemptPassed(this.redis, cfg)) {
+            // A re-run attempt (default run id) whose previous attempt passed: its controller is not re-run.
+            if (cfg.runIdDefaulted && cfg.runAttempt > 1 && (await previousAttemptPassed(this.redis, cfg))) {
                 notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
                 return false;
             }
@@ -57001,7 +56995,6 @@ class Worker {
         }
     }
     async loop() {
-        const { cfg } = this;
         let idle = IDLE_MIN_MS;
         for (;;) {
             if (this.stopping)
@@ -57102,7 +57095,6 @@ class Worker {
         setOutput(OUTPUT.failed, String(this.bad.size));
     }
     async finish(state, reason) {
-        const { cfg } = this;
         await this.queue.release(this.epoch, this.id, '', 'finished');
         this.outputs();
         info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);

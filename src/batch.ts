@@ -171,10 +171,6 @@ export class BatchRun {
 
   constructor(private readonly spec: BatchSpec) {}
 
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
   /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
   cancel(): void {
     if (this.exited) return;
@@ -350,6 +346,7 @@ function globEscape(s: string): string {
     .replace(/\*/g, '[*]');
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** s matched literally in a RegExp, also between the slashes of a /regexp/ literal. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -16,7 +16,7 @@ import * as core from '@actions/core';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join, posix, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { shellQuote } from './batch.js';
+import { escapeRegExp, shellQuote } from './batch.js';
 
 export const RUNNERS = ['custom', 'vitest', 'jest', 'mocha', 'node-test', 'playwright', 'cucumber-js', 'pytest', 'go-test', 'rspec'] as const;
 export type RunnerName = (typeof RUNNERS)[number];
@@ -232,8 +232,6 @@ export function mochaKeepOnly(tests: string[]): string {
   return files.length === 1 ? `!${files[0]}` : `!{${files.join(',')}}`;
 }
 
-const regExpEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
 /** Playwright file filters `/^<absolute path>$/`, one per test, shell-quoted. */
 export function playwrightFiles(b: BatchContext): string {
   let root = b.cwd;
@@ -242,7 +240,7 @@ export function playwrightFiles(b: BatchContext): string {
   } catch {
     // keep it as given
   }
-  return b.tests.map((t) => shellQuote(`/^${regExpEscape(resolve(root, t))}$/`)).join(' ');
+  return b.tests.map((t) => shellQuote(`/^${escapeRegExp(resolve(root, t))}$/`)).join(' ');
 }
 
 // ---- what the command needs (worker) ----

@@ -43,7 +43,7 @@ export class WarmRunner {
 
   /** A batch to run on the warm runner; start() and cancel() as BatchRun's. */
   batch(setup: BatchSetup & { timeoutMs: number }): WarmBatch {
-    return new WarmBatch(this, setup, this.spec.cwd);
+    return new WarmBatch(this, setup);
   }
 
   /** Kills the runner's whole group (nothing it started outlives it); the next batch starts a new one. */
@@ -89,7 +89,7 @@ export class WarmBatch {
   private cancelled = false;
   private done = false;
 
-  constructor(private readonly runner: WarmRunner, private readonly setup: BatchSetup & { timeoutMs: number }, private readonly cwd: string) {}
+  constructor(private readonly runner: WarmRunner, private readonly setup: BatchSetup & { timeoutMs: number }) {}
 
   /** Kills the runner's whole group at once (the worker must exit within seconds). */
   cancel(): void {

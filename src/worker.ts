@@ -115,7 +115,8 @@ class Worker {
   private epoch = '';
   /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
   private id: string;
-  private heartbeatTtl = 30;
+  /** The controller's heartbeat-ttl, published through Redis: set at register (joined), before the heartbeats start. */
+  private heartbeatTtl = 0;
   private batchTimeout = 0;
   /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
   private noWorkerTimeout: number;
@@ -211,9 +212,8 @@ class Worker {
         this.joined(reg);
         return true;
       }
-      if (!cfg.runIdDefaulted || cfg.runAttempt <= 1) {
-        // nothing to check
-      } else if (await previousAttemptPassed(this.redis, cfg)) {
+      // A re-run attempt (default run id) whose previous attempt passed: its controller is not re-run.
+      if (cfg.runIdDefaulted && cfg.runAttempt > 1 && (await previousAttemptPassed(this.redis, cfg))) {
         core.notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
         return false;
       }
@@ -303,7 +303,6 @@ class Worker {
   }
 
   private async loop(): Promise<number> {
-    const { cfg } = this;
     let idle = IDLE_MIN_MS;
     for (;;) {
       if (this.stopping) return new Promise(() => {}); // the signal handler exits
@@ -395,7 +394,6 @@ class Worker {
   }
 
   private async finish(state: string, reason: string): Promise<number> {
-    const { cfg } = this;
     await this.queue.release(this.epoch, this.id, '', 'finished');
     this.outputs();
     core.info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);

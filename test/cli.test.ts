@@ -42,6 +42,17 @@ describe('parseArgs', () => {
     expect(cfg).toMatchObject({ batchSize: 10, maxAttempts: 3, retries: 0, heartbeatTtl: 30, ttl: 86400, timings: true, failOnFlaky: false, queue: 'tests' });
     const w = config(['worker', '--redis-url', 'redis://h:1', '--run-id', 'r', '--command', 'true']) as WorkerConfig;
     expect(w).toMatchObject({ mode: 'worker', shell: 'bash', junit: '', command: 'true' });
+    // readInputs owns the defaults; action.yml states them again for GitHub's UI: the two agree.
+    const yml = actionInputs()!;
+    const num = (name: string) => Number(yml.get(name)!.default);
+    const bool = (name: string) => yml.get(name)!.default === 'true';
+    expect(cfg).toMatchObject({
+      batchSize: num(INPUT.batchSize), maxAttempts: num(INPUT.maxAttempts), retries: num(INPUT.retries),
+      batchTimeout: num(INPUT.batchTimeout), heartbeatTtl: num(INPUT.heartbeatTtl), timeout: num(INPUT.timeout),
+      noWorkerTimeout: num(INPUT.noWorkerTimeout), maxFailures: num(INPUT.maxFailures), ttl: num(INPUT.ttl),
+      failOnFlaky: bool(INPUT.failOnFlaky), timings: bool(INPUT.timings), queue: yml.get(INPUT.queue)!.default,
+    });
+    expect(w).toMatchObject({ shell: yml.get(INPUT.shell)!.default, noWorkerTimeout: num(INPUT.noWorkerTimeout) });
   });
 
   test('--tests repeats, one line each', () => {
@@ -329,7 +340,7 @@ describe('run: the controller events', () => {
       closeSync(fd);
       const got: RunEvent[] = [];
       const stream = createReadStream(join(dir, 'events'));
-      const done = new Promise((res) => stream.on('close', res));
+      const done = new Promise<void>((res) => stream.on('close', () => res()));
       readEvents(stream, (e) => got.push(e));
       await done;
       expect(got).toEqual(sent);

@@ -1,7 +1,8 @@
 // The CI pipelines of docs/cli.md (GitLab, Buildkite, Jenkins, CircleCI): each YAML one parses, has a
 // controller and N parallel workers that start together, and every `shardless` command in each of
 // them, with the variables its system sets filled in by a shell, is a valid command line: known
-// options, valid values, the run id and worker id from those variables.
+// options, valid values, the run id and worker id from those variables. And README's table of inputs:
+// the inputs of action.yml, with its defaults.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -114,5 +115,19 @@ describe('docs/cli.md: pipelines for other CI systems', () => {
     const lines = [...groovy.matchAll(/sh "((?:[^"\\]|\\.)*)"/g)].map((m) =>
       m[1].replace(/\$\{WORKERS\}/g, String(WORKERS)).replace(/\$\{index\}/g, '1').replace(/\\(["$\\])/g, '$1'));
     expectPipeline(lines, { BUILD_TAG: 'jenkins-shop-tests-42' }, 'jenkins-shop-tests-42', '1');
+  });
+});
+
+describe('README: the table of inputs', () => {
+  test('lists the inputs of action.yml in its order, each with its default', () => {
+    const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string; required?: boolean }> };
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('\n### Inputs\n'), readme.indexOf('\n### Outputs\n'));
+    const rows = [...table.matchAll(/^\| `([a-z-]+)` \| ([^|]+) \|/gm)].map((m) => [m[1], m[2].trim()]);
+    expect(rows.map(([name]) => name)).toEqual(Object.keys(action.inputs));
+    for (const [name, shown] of rows) {
+      const input = action.inputs[name];
+      expect(shown, name).toBe(input.required ? '(required)' : `\`${input.default || "''"}\``);
+    }
   });
 });

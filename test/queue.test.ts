@@ -1,24 +1,20 @@
 // Unit tests of every Lua script (src/lua) through the typed client (src/queue.ts), against a real
 // redis-server: claim order and sizes, report outcomes, lease and epoch fencing, release, reap,
 // completion, TTLs, invariant 2 at every step, corrupt data and the Redis command cost of a batch.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
-import { RedisServer, waitFor } from './helpers/redis-server.js';
+import { type RedisServer, useRedisServer, waitFor } from './helpers/redis-server.js';
+import { runSettings } from './helpers/run-settings.js';
+import { rng } from '../bench/lib.mjs';
 import { Queue, type ClaimReply, type RunSettings } from '../src/queue.js';
 import { runKeys, scriptKeys, type RunKeys } from '../src/keys.js';
 import type { BatchEnd, HistoryEntry, TestResult } from '../src/types.js';
 
 let srv: RedisServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  srv = await RedisServer.start();
-  redis = srv.client();
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await srv?.close();
+useRedisServer((server) => {
+  srv = server;
+  redis = server.client();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -26,7 +22,7 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 
 const TTL = 600;
-const DEFAULTS: RunSettings = { batchSize: 3, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0, batchMs: 0, share: 0.5, startMs: 0 };
+const DEFAULTS = runSettings();
 const FINALS = new Set(['passed', 'failed', 'flaky', 'lost', 'skipped']);
 
 let runCounter = 0;
@@ -976,18 +972,7 @@ describe('TTLs and epochs', () => {
 // Invariant 2 at every step
 // ---------------------------------------------------------------------------------------------
 
-/** Deterministic PRNG (mulberry32), so a failing walk replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// Seeded (rng, bench/lib.mjs), so that a failing walk replays.
 const WALK_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 /** What each walk went through, by seed: filled by the walks of this process, else walked again. */
 const walkStats = new Map<number, { fencedLanded: number; reclaimed: number }>();
@@ -1041,7 +1026,9 @@ describe('invariant 2 at every step', () => {
 
   // Walks 1-5 claim fixed-size batches; 6-8 adaptive ones (skipping tests that do not fit, putting
   // them back, taking crumbs), from a queue seeded longest first with seeded random costs.
-  test.each(WALK_SEEDS)('random walk %i: invariants 1 and 2 hold at every step and the run completes', (seed) => randomWalk(seed));
+  test.each(WALK_SEEDS)('random walk %i: invariants 1 and 2 hold at every step and the run completes', async (seed) => {
+    await randomWalk(seed);
+  });
 
   test('the random walks reclaimed leases and landed late results of some of them', async () => {
     // Measured: 18 reclaimed leases, 4 late reports that landed a result, over the 8 seeds.

@@ -1,31 +1,26 @@
 // retryTick (src/controller.ts): a script call of the controller's tick that fails is retried with
 // backoff, against a real redis-server that refuses every write (maxmemory 1) for a while; a failure that
 // lasts past the bound ends it with a clear error; a corrupt run state, or a connection that gave up, ends it at once.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
-import { RedisServer, waitFor } from './helpers/redis-server.js';
+import { RedisServer, useRedisServer, waitFor } from './helpers/redis-server.js';
+import { runSettings } from './helpers/run-settings.js';
 import { connectRedis, gaveUp } from '../src/redis.js';
 import { retryTick } from '../src/controller.js';
 import { Queue } from '../src/queue.js';
 import { runKeys } from '../src/keys.js';
 
-let srv: RedisServer;
 let redis: Redis;
 let q: Queue;
 const EPOCH = 'e1';
 
+useRedisServer((server) => (redis = server.client()));
+
 beforeAll(async () => {
-  srv = await RedisServer.start();
-  redis = srv.client();
   q = new Queue(redis, runKeys('o/r', 'tests', 'tick'));
-  await q.reset(EPOCH, 600, { batchSize: 1, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0, batchMs: 0, share: 0.5, startMs: 0, cutStarts: 0, minStarts: 1, slackMs: 0, workers: 0, noWorkerTimeout: 60 });
+  await q.reset(EPOCH, 600, runSettings({ batchSize: 1, noWorkerTimeout: 60 }));
   await q.seed(EPOCH, ['a']);
   await q.start(EPOCH);
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await srv?.close();
 });
 
 test('a tick refused for a while is retried until Redis takes it again', async () => {

@@ -15,10 +15,10 @@
 //   schedule cannot split (two files for a run on guessed costs or costs fitted from walls, which may
 //   be a file off);
 //   the old rule gave one worker all 40 files, or the last 45 of a suite.
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
-import { waitFor } from './helpers/redis-server.js';
-import { useRedisServer } from './e2e/harness.js';
+import { useRedisServer, waitFor } from './helpers/redis-server.js';
+import { runSettings } from './helpers/run-settings.js';
 import { rng } from '../bench/lib.mjs';
 import { Queue } from '../src/queue.js';
 import { runKeys, type RunKeys } from '../src/keys.js';
@@ -28,7 +28,6 @@ import type { TestResult } from '../src/types.js';
 
 let redis: Redis;
 useRedisServer((server) => (redis = server.client()));
-afterAll(() => redis?.disconnect());
 
 const SCALE = 10;
 
@@ -97,11 +96,11 @@ async function simulate(suite: Suite, timings: Timings, sim: Sim): Promise<SimRe
   const keys = runKeys('o/r', 'sched', `${process.pid}-${runs}`);
   const q = new Queue(redis, keys);
   const epoch = `e${runs}`;
-  await q.reset(epoch, 600, {
-    batchSize: 1000, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0, noWorkerTimeout: 60,
+  await q.reset(epoch, 600, runSettings({
+    batchSize: 1000, noWorkerTimeout: 60,
     batchMs: pl.batchMs, share: pl.share, cutStarts: pl.cutStarts, minStarts: pl.minStarts, slackMs: Math.round(pl.slackMs),
     startMs: Math.round(pl.startMs), guessMs: Math.round(timings.costs.size ? pl.guessMs : pl.guessMs / SCALE), workers: sim.workers,
-  });
+  }));
   await q.seed(epoch, pl.order, pl.costs);
   await q.start(epoch);
   const names = Array.from({ length: sim.workers }, (_, i) => `w${i + 1}`);
@@ -191,11 +190,11 @@ describe('seeded random walks: the promise and the aggregates at every step', ()
       const keys = runKeys('o/r', 'walk', `${process.pid}-${runs}`);
       const q = new Queue(redis, keys);
       const epoch = `walk${runs}`;
-      await q.reset(epoch, 600, {
-        batchSize: 1 + Math.floor(rand() * 60), maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0,
-        noWorkerTimeout: 60, batchMs: rand() < 0.3 ? 5_000 : 60_000, share: rand() < 0.5 ? 0.9 : 0.5, cutStarts,
-        minStarts: cutStarts ? 1 : 4, slackMs: cutStarts * startMs, startMs, guessMs: Math.round(2_000 * rand()), workers: expected,
-      });
+      await q.reset(epoch, 600, runSettings({
+        batchSize: 1 + Math.floor(rand() * 60), noWorkerTimeout: 60, batchMs: rand() < 0.3 ? 5_000 : 60_000,
+        share: rand() < 0.5 ? 0.9 : 0.5, cutStarts, minStarts: cutStarts ? 1 : 4, slackMs: cutStarts * startMs, startMs,
+        guessMs: Math.round(2_000 * rand()), workers: expected,
+      }));
       await q.seed(epoch, ids, costs);
       await q.start(epoch);
       const names = Array.from({ length: live }, (_, i) => `w${i + 1}`);

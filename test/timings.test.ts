@@ -2,9 +2,10 @@
 // takes from a run's batches (c, the fit of walls without it, folding, which batches count); the
 // stored history (a real redis-server: round trip, TTLs, keys apart from the run's). Costs picked up
 // from files of an earlier run: test/timings-file.test.ts.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
-import { RedisServer } from './helpers/redis-server.js';
+import { useRedisServer } from './helpers/redis-server.js';
+import { runSettings } from './helpers/run-settings.js';
 import { TIMINGS_TTL_S, loadTimings, saveTimings, timingsKeys } from '../src/timings.js';
 import { ALPHA, DEFAULT_COST_MS, estimate, fold, learn, longestFirst, median, type Timings } from '../src/costmodel.js';
 import { runKeys } from '../src/keys.js';
@@ -319,20 +320,10 @@ describe('learn: batches that say nothing', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('stored timings', () => {
-  let srv: RedisServer;
   let redis: Redis;
   let n = 0;
   const repo = () => `own/repo-${process.pid}-${++n}`;
-
-  beforeAll(async () => {
-    srv = await RedisServer.start();
-    redis = srv.client();
-  });
-
-  afterAll(async () => {
-    redis?.disconnect();
-    await srv?.close();
-  });
+  useRedisServer((server) => (redis = server.client()));
 
   test('round trip: costs and start cost rounded to whole ms, only the tests asked for', async () => {
     const r = repo();
@@ -420,9 +411,7 @@ describe('stored timings', () => {
     await saveTimings(redis, r, 'tests', timings({ a: 7 }, 3), ['a']);
     const rk = runKeys(r, 'tests', '1-1');
     const q = new Queue(redis, rk);
-    await q.reset('e1', 60, {
-      batchSize: 10, maxAttempts: 3, retries: 0, batchTimeout: 0, heartbeatTtl: 30, maxFailures: 0, batchMs: 0, share: 0.5, startMs: 0,
-    });
+    await q.reset('e1', 60, runSettings({ batchSize: 10 }));
     await q.seed('e1', ['a'], new Map([['a', 99]]));
     expect(await loadTimings(redis, r, 'tests', ['a'])).toEqual({ costs: new Map([['a', 7]]), startMs: 3 });
   });

@@ -1,11 +1,12 @@
 // The words after `--` as the worker's command (a shell command line).
+import { shellQuote } from '../batch.js';
 
 const PLACEHOLDERS = /(\{tests\}|\{tests-file\}|\{junit\})/;
 const SAFE = /^[A-Za-z0-9_\-+=.,/:@%^]+$/;
 
+/** A word as it is when nothing in it is special to a shell, else quoted. */
 function quoteWord(s: string): string {
-  if (s === '') return "''";
-  return SAFE.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return SAFE.test(s) ? s : shellQuote(s);
 }
 
 /**

@@ -7,19 +7,10 @@
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { Scenario, waitFor, useRedisServer } from '../e2e/harness.js';
-import { checkInvariants, descendants, isLive, killJob, lastLine, printFigures, runPrefix, scanKeys } from './lib.js';
+import { checkInvariants, descendants, doneCount, isLive, killJob, lastLine, printFigures, scanKeys } from './lib.js';
 
 let redis: RedisServer;
 useRedisServer((server) => (redis = server));
-
-async function done(s: Scenario): Promise<number> {
-  const c = redis.client();
-  try {
-    return Number((await c.hget(`${runPrefix(s)}meta`, 'done')) ?? 0);
-  } finally {
-    c.disconnect();
-  }
-}
 
 test('the controller SIGKILLed mid-run: every worker exits 1 within 20 s, naming the controller', async () => {
   const s = new Scenario(redis, 'ctlkill');
@@ -27,7 +18,7 @@ test('the controller SIGKILLed mid-run: every worker exits 1 within 20 s, naming
   const tests = Array.from({ length: 120 }, (_, i) => `ck/slow${600 + (i % 5) * 100}-${i}`);
   const controller = s.controller(tests, { 'batch-size': '2', 'heartbeat-ttl': '2', 'no-worker-timeout': '5' });
   const workers = ['w1', 'w2', 'w3'].map((id) => s.worker(id));
-  await waitFor('some progress', async () => (await done(s)) >= 10, 60_000, 100);
+  await waitFor('some progress', async () => (await doneCount(s)) >= 10, 60_000, 100);
   const t0 = Date.now();
   killJob(controller.pid);
   await waitFor('the controller to die', () => controller.exit, 5_000, 50);
@@ -51,7 +42,7 @@ test('the controller SIGKILLed mid-run: every worker exits 1 within 20 s, naming
   } finally {
     c.disconnect();
   }
-  const left = tests.length - (await done(s));
+  const left = tests.length - (await doneCount(s));
   expect(left, 'work remained when they gave up').toBeGreaterThan(0);
   printFigures('controller-killed', { noWorkerTimeout: 5, heartbeatTtl: 2, exitMsAfterKill: exitMs, testsLeft: left, lastLine: lastLine(workers[0]) });
 });
@@ -61,11 +52,11 @@ test('every worker SIGKILLed while work remains: the controller fails after no-w
   const tests = Array.from({ length: 60 }, (_, i) => (i % 2 ? `ak/pass-${i}` : `ak/slow${300 + (i % 7) * 100}-${i}`));
   const controller = s.controller(tests, { 'batch-size': '3', 'heartbeat-ttl': '2', 'no-worker-timeout': '4', 'max-attempts': '3' });
   const workers = ['w1', 'w2', 'w3'].map((id) => s.worker(id));
-  await waitFor('some progress', async () => (await done(s)) >= 10, 60_000, 100);
+  await waitFor('some progress', async () => (await doneCount(s)) >= 10, 60_000, 100);
   const t0 = Date.now();
   for (const w of workers) killJob(w.pid);
   await waitFor('the workers to die', () => workers.every((w) => !w.running()), 5_000, 50);
-  const doneAtKill = await done(s);
+  const doneAtKill = await doneCount(s);
   await waitFor('the controller to exit', () => controller.exit, 30_000, 100);
   const exitMs = controller.exitedAt! - t0;
   // heartbeat-ttl (the workers are presumed dead) + no-worker-timeout + a tick or two and the report.

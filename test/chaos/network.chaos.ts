@@ -10,38 +10,24 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
+import { afterAll, expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
 import { PRELUDE } from '../../src/scripts.js';
-import { ROOT, removeTempDirs } from '../helpers/action.js';
-import { Scenario, cleanup, waitFor } from '../e2e/harness.js';
-import { ChaosProxy, checkInvariants, expectedWorkerExit, lastLine, printFigures, runPrefix, sleep } from './lib.js';
+import { ROOT } from '../helpers/action.js';
+import { Scenario, useRedisServer, waitFor } from '../e2e/harness.js';
+import { ChaosProxy, checkInvariants, doneCount, expectedWorkerExit, lastLine, printFigures, sleep } from './lib.js';
 
 let redis: RedisServer;
 const proxies: ChaosProxy[] = [];
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
+useRedisServer((server) => (redis = server));
 afterAll(async () => {
   for (const p of proxies) await p.close();
-  await redis?.close();
-  removeTempDirs();
 });
-afterEach(cleanup);
 
 async function proxy(): Promise<ChaosProxy> {
   const p = await ChaosProxy.start(redis.port);
   proxies.push(p);
   return p;
-}
-
-async function done(s: Scenario): Promise<number> {
-  const c = redis.client();
-  try {
-    return Number((await c.hget(`${runPrefix(s)}meta`, 'done')) ?? 0);
-  } finally {
-    c.disconnect();
-  }
 }
 
 test('through a proxy with latency, broken twice and paused 3 s: no double claim, nothing lost, the run completes in bounded time', async () => {
@@ -57,13 +43,13 @@ test('through a proxy with latency, broken twice and paused 3 s: no double claim
   const workers = ['w1', 'w2', 'w3', 'w4'].map((id) => s.worker(id, via));
   const startedAt = Date.now();
 
-  await waitFor('some progress', async () => (await done(s)) >= 20, 60_000, 100);
+  await waitFor('some progress', async () => (await doneCount(s)) >= 20, 60_000, 100);
   const cut1 = p.break();
-  await waitFor('progress after the first break', async () => (await done(s)) >= 45, 60_000, 100);
+  await waitFor('progress after the first break', async () => (await doneCount(s)) >= 45, 60_000, 100);
   p.pause();
   await sleep(3_000);
   p.resume();
-  await waitFor('progress after the pause', async () => (await done(s)) >= 70, 60_000, 100);
+  await waitFor('progress after the pause', async () => (await doneCount(s)) >= 70, 60_000, 100);
   const cut2 = p.break();
 
   await waitFor('the controller to exit', () => controller.exit, 60_000, 200);

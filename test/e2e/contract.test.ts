@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { type ActionRun, ROOT, shq } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, lastLine, useRedisServer, waitFor } from './harness.js';
+import { Scenario, checkReport, lastLine, useRedisServer, waitFor } from './harness.js';
 
 let redis: RedisServer;
-useRedisServer((server) => (redis = server), cleanup, { everyKeyExpires: true });
+useRedisServer((server) => (redis = server), { everyKeyExpires: true });
 
 const ENV_RUNNER = join(ROOT, 'test', 'fixtures', 'env-junit-runner.mjs');
 

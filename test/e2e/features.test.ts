@@ -7,11 +7,11 @@ import { XMLParser } from 'fast-xml-parser';
 import { expect, test } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
 import { FAKE_RUNNER, shq } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectCountOutputs, waitFor, useRedisServer } from './harness.js';
+import { Scenario, checkReport, expectCountOutputs, waitFor, useRedisServer } from './harness.js';
 import { runKeys } from '../../src/keys.js';
 
 let redis: RedisServer;
-useRedisServer((server) => (redis = server), cleanup, { everyKeyExpires: true });
+useRedisServer((server) => (redis = server), { everyKeyExpires: true });
 
 const fake = `${shq(process.execPath)} ${shq(FAKE_RUNNER)}`;
 

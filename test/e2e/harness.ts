@@ -4,9 +4,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, onTestFailed, onTestFinished } from 'vitest';
-import { RedisServer, waitFor } from '../helpers/redis-server.js';
+import { expect, onTestFailed, onTestFinished } from 'vitest';
+import { RedisServer, expectAllKeysExpire, expectKeyExpires, scanKeys, useRedisServer, waitFor } from '../helpers/redis-server.js';
 import {
   type ActionRun,
   DIST,
@@ -16,12 +15,12 @@ import {
   fakeCommand,
   makeStateDir,
   readEvents,
-  removeTempDirs,
   startAction,
   tempDir,
 } from '../helpers/action.js';
 
-export { waitFor };
+// The Redis set-up and checks, here too for the scenarios' files.
+export { expectAllKeysExpire, expectKeyExpires, scanKeys, useRedisServer, waitFor };
 
 export type Outcome = 'passed' | 'failed' | 'skipped' | 'lost' | 'timeout' | 'split';
 export type Status = 'passed' | 'failed' | 'flaky' | 'lost' | 'skipped' | 'not-run';
@@ -152,28 +151,6 @@ export async function cleanup(): Promise<void> {
   await cleanupActions();
 }
 
-/**
- * The setup of a file of end-to-end tests: its own redis-server on a free port for the whole file
- * (handed to `set` once started), the actions a test started stopped after it, and the server and the
- * temporary folders gone at the end. With `everyKeyExpires`, invariant 6 is checked after each test, over
- * every key its runs (and the earlier ones) left: each test is checked whatever runs before it.
- */
-export function useRedisServer(set: (server: RedisServer) => void, afterEachTest: () => Promise<void> = cleanup, opts: { everyKeyExpires?: boolean } = {}): void {
-  let server: RedisServer | undefined;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    set(server);
-  });
-  afterAll(async () => {
-    await server?.close();
-    removeTempDirs();
-  });
-  afterEach(async () => {
-    await afterEachTest();
-    if (opts.everyKeyExpires && server) await expectAllKeysExpire(server);
-  });
-}
-
 /** What holds for every complete run: each seeded test exactly once, counts that add up, runs well formed. */
 export function checkReport(report: Report, s: Scenario, seeded: string[]): void {
   expect(report.version).toBe(1);
@@ -239,38 +216,4 @@ export function expectCountOutputs(outputs: Record<string, string>, report: Repo
 /** The last non-empty line of an output. */
 export function lastLine(text: string): string {
   return text.trim().split('\n').at(-1) ?? '';
-}
-
-/** Invariant 6: no key without a TTL (every key of every run so far on this server). */
-/**
- * Invariant 6 for one key: it has a TTL. A short-lived key (the controller's or a worker's heartbeat)
- * may expire between the SCAN that listed it and this check: PTTL -2 then, which is no violation.
- * Only -1 (no expiry) is; PTTL, not TTL, as TTL rounds a last second down to 0.
- */
-export async function expectKeyExpires(c: { pttl(key: string): Promise<number> }, key: string): Promise<void> {
-  const pttl = await c.pttl(key);
-  expect(pttl === -2 || pttl > 0, `${key} has a TTL (PTTL ${pttl})`).toBe(true);
-}
-
-/** Every key (or every key matching `match`) of one Redis node, by SCAN (never KEYS). */
-export async function scanKeys(c: Redis, match?: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = match ? await c.scan(cursor, 'MATCH', match, 'COUNT', 1000) : await c.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    out.push(...batch);
-  } while (cursor !== '0');
-  return [...new Set(out)];
-}
-
-export async function expectAllKeysExpire(redis: RedisServer): Promise<void> {
-  const c = redis.client();
-  try {
-    const keys = await scanKeys(c);
-    const ttls = await Promise.all(keys.map(async (k) => [k, await c.ttl(k)] as const));
-    expect(ttls.filter(([, t]) => t === -1).map(([k]) => k), 'keys without a TTL').toEqual([]);
-  } finally {
-    c.disconnect();
-  }
 }

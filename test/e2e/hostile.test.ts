@@ -4,22 +4,15 @@
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
-import { type ActionRun, ROOT, removeTempDirs, shq, tempDir } from '../helpers/action.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { RedisServer } from '../helpers/redis-server.js';
+import { type ActionRun, ROOT, shq, tempDir } from '../helpers/action.js';
 import { runKeys } from '../../src/keys.js';
-import { Scenario, checkReport, cleanup, expectAllKeysExpire, lastLine, requireDist, waitFor } from './harness.js';
+import { Scenario, checkReport, expectAllKeysExpire, lastLine, requireDist, useRedisServer, waitFor } from './harness.js';
 
 let redis: RedisServer;
-beforeAll(async () => {
-  requireDist();
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.close();
-  removeTempDirs();
-});
-afterEach(cleanup);
+beforeAll(requireDist);
+useRedisServer((server) => (redis = server));
 
 /** Exit 1 with an `::error::` line matching the pattern, and no stack trace. */
 function expectCleanFailure(run: ActionRun, pattern: RegExp): void {

@@ -2,11 +2,11 @@
 
 import { describe, expect, onTestFailed, test } from 'vitest';
 import { type RedisServer, freePort } from '../helpers/redis-server.js';
-import { type ActionRun, cleanupActions, dumpOutputs, startAction } from '../helpers/action.js';
+import { type ActionRun, dumpOutputs, startAction } from '../helpers/action.js';
 import { requireDist, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-useRedisServer((server) => (redis = server), cleanupActions);
+useRedisServer((server) => (redis = server));
 
 let seq = 0;
 const runId = () => `bad-${process.pid}-${++seq}`;

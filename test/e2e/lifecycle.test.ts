@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { type ActionRun, ROOT, fakeCommand, isAlive, killTree, killWorkerTree, startAction } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
+import { Scenario, checkReport, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-useRedisServer((server) => (redis = server), cleanup, { everyKeyExpires: true });
+useRedisServer((server) => (redis = server), { everyKeyExpires: true });
 
 /** README, "Exit status": every worker of an aborted run exits 1, saying why on its last line. */
 function expectWorkersAborted(workers: ActionRun[], reason: RegExp): void {

@@ -103,8 +103,7 @@ function reported(report: Report): Map<string, string[]> {
 const sorted = (m: Map<string, string[]>) => Object.fromEntries([...m].map(([b, ids]) => [b, [...ids].sort()]).sort());
 
 // A developer's machine may lack a toolchain (the test is skipped, saying which); CI installs them all
-// (.ci/run), so under CI=true a missing one fails the test with the same message.
-const inCi = process.env.CI === 'true';
+// (.ci/run), so under CI=true a missing one fails the test with the same message (helpers/toolchains.ts).
 
 for (const suite of SUITES) {
   const missing = suite.missing();

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
 import { type ActionRun, ROOT, isAlive, shq } from '../helpers/action.js';
-import { Scenario, checkReport, cleanup, lastLine, useRedisServer, waitFor } from './harness.js';
+import { Scenario, checkReport, lastLine, useRedisServer, waitFor } from './harness.js';
 
 let redis: RedisServer;
-useRedisServer((server) => (redis = server), cleanup, { everyKeyExpires: true });
+useRedisServer((server) => (redis = server), { everyKeyExpires: true });
 
 const exitedWithin = (run: ActionRun, ms: number) => Promise.race([run.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 

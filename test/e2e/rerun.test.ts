@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { isAlive, type ActionRun } from '../helpers/action.js';
-import { type Report, Scenario, checkReport, cleanup, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
+import { type Report, Scenario, checkReport, expectCountOutputs, lastLine, waitFor, useRedisServer } from './harness.js';
 
 let redis: RedisServer;
-useRedisServer((server) => (redis = server), cleanup, { everyKeyExpires: true });
+useRedisServer((server) => (redis = server), { everyKeyExpires: true });
 
 let ghSeq = 0;
 
