@@ -67,7 +67,7 @@ function pinned(core, argv, cwd, dir, tag, env = runEnv()) {
 }
 
 /** One shardless run: a controller (unpinned: it only waits on Redis) and W workers, worker i on core i-1. */
-async function shardless(srv, { suite, runner, runnerArgs, testsFile, queue, runId, dir }) {
+export async function shardless(srv, { suite, runner, runnerArgs, testsFile, queue, runId, dir }) {
   const reportPath = join(dir, `${runId}.report.json`);
   const common = { 'redis-url': srv.url, 'run-id': runId, queue, 'working-directory': suite, runner };
   const t0 = Date.now();
@@ -100,11 +100,25 @@ async function shardless(srv, { suite, runner, runnerArgs, testsFile, queue, run
   redis.disconnect();
   const sum = (k) => history.reduce((a, e) => a + (Number(e[k]) || 0), 0);
   const measured = history.filter((e) => typeof e.c === 'number').length;
+  // Each batch as the cost model sees it: its worker, tests, wall (start to its last result) and the
+  // sum of the runner's measured costs; written beside the logs, since it shows what the model fits.
+  const batchRows = [...groupBy(history, (e) => e.b).values()]
+    .map((es) => ({ w: es[0].w, s: es[0].s, n: es.length, wall: Math.max(...es.map((e) => e.e)) - es[0].s, c: es.reduce((a, e) => a + (Number(e.c) || 0), 0) }))
+    .sort((a, b) => a.s - b.s);
+  writeFile(join(dir, `${runId}.batches.txt`), `${batchRows.map((b) => `${b.w} +${s1(b.s - batchRows[0].s)} s: ${b.n} tests, wall ${s1(b.wall)} s, measured ${s1(b.c)} s`).join('\n')}\n`);
+  const busy = [...groupBy(batchRows, (b) => b.w)].map(([w, bs]) => `${w} ${bs.length} batches ${s1(bs.reduce((a, b) => a + b.wall, 0))} s`).join(', ');
   return {
     ms, code: ce.code, log: ctl.log,
     notes: `${report.status}: ${c.passed} passed, ${c.failed} failed, ${c.lost} lost, ${c.skipped} skipped of ${c.total}; ${batches} batches; ` +
-      `report durationMs ${s1(report.durationMs)} s; measured costs ${s1(sum('c'))} s (${measured}/${history.length} runs), JUnit ${s1(sum('d'))} s`,
+      `busy: ${busy}; report durationMs ${s1(report.durationMs)} s; measured costs ${s1(sum('c'))} s (${measured}/${history.length} runs), JUnit ${s1(sum('d'))} s`,
   };
+}
+
+/** Map.groupBy, which Node 20 lacks. */
+function groupBy(xs, key) {
+  const m = new Map();
+  for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
+  return m;
 }
 
 /** Keeps n files spread evenly over the list (all when n is 0 or more than there are). */

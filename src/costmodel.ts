@@ -3,8 +3,10 @@
 // within a run and sizes each claim; the equations of both are in docs/benchmarks.md "The cost model".
 //
 // Wall time is the truth. A result may carry the runner's own measure of a test's whole cost (c:
-// environment, import, collection, set-up, tests); then a test costs c and the start cost is what walls
-// show beyond the sum of c. Without it (a custom command: JUnit times, which leave out most of a file's
+// environment, import, collection, set-up, tests); then walls beyond the sum of c are fitted as
+// S + a x (tests): a runner spends some time on each file that no file's c shows (vue core: about
+// 0.3 s a file in vitest, a third of its wall beyond c), which is the file's cost, not a start cost.
+// A test then costs c + a. Without it (a custom command: JUnit times, which leave out most of a file's
 // cost, or only exit codes), a run's batches are fitted as wall = S + a x (tests without a cost) +
 // k x (their JUnit times) by non-negative least squares, and each batch's wall beyond S is spread over
 // its tests in the shape that fit (or earlier runs) gives them. Either way a test's new cost is folded
@@ -60,7 +62,7 @@ export function fold(old: number | undefined | null, obs: number): number {
 
 // ---- what a run measured ----
 
-interface Observed { wall: number; members: HistoryEntry[] }
+interface Observed { wall: number; members: HistoryEntry[]; isolated: boolean }
 
 /** Batches that ended normally with a result for each member: the only ones whose wall time says something. */
 function observedBatches(data: RunData): Observed[] {
@@ -75,7 +77,7 @@ function observedBatches(data: RunData): Observed[] {
   for (const b of data.batches) {
     const members = byBatch.get(b.id);
     if (b.state !== 'done' || b.endMs === null || !members || members.length !== b.tests.length) continue;
-    out.push({ wall: Math.max(0, b.endMs - b.startMs), members });
+    out.push({ wall: Math.max(0, b.endMs - b.startMs), members, isolated: b.isolated });
   }
   return out;
 }
@@ -127,17 +129,46 @@ export function nnls(rows: number[][], y: number[]): number[] {
   return best;
 }
 
-/** What one run's batches say: the start cost, and the shape of a test without a cost (a + k x JUnit). */
-export interface RunFit { startMs: number | null; perTest: number; perJUnit: number }
+/**
+ * What one run's batches say: the start cost, the time a runner spends on each measured test beyond
+ * its c, and the shape of a test without a cost (a + k x JUnit).
+ */
+export interface RunFit { startMs: number | null; perMeasured: number; perTest: number; perJUnit: number }
+
+const sumC = (b: Observed) => b.members.reduce((a, m) => a + (m.c ?? 0), 0);
 
 /**
- * The start cost a run shows: the median of (wall - sum of c) over batches whose every test carries c;
- * else, over the batches, wall - known costs = S + a x (tests without a cost) + k x (their JUnit
- * times), S, a, k >= 0 by least squares (S the median residual when every test had a cost).
+ * Batches whose every test carries c: wall - sum of c = S + a x (tests), S, a >= 0 by least squares
+ * over 3 or more batches of different sizes. When the sizes cannot tell S from a, S is the earlier
+ * start cost (0 when none: the runners that measure c are warm ones, whose batch starts in a fraction
+ * of a second) and the rest is spread over the tests: taking a runner's time per file for a start cost
+ * is what made every batch a whole share (one batch per worker on vue core). Isolated batches run in a
+ * fresh process whose start says nothing of the warm one's: their tests' c still counts, not their wall.
+ */
+function fitMeasured(prev: Timings, batches: Observed[]): { startMs: number | null; perMeasured: number } {
+  const full = batches.filter((b) => !b.isolated && b.members.every(hasC));
+  if (full.length === 0) return { startMs: null, perMeasured: 0 };
+  const n = full.map((b) => b.members.length);
+  const r = full.map((b) => b.wall - sumC(b));
+  if (full.length >= 3 && varies(n)) {
+    const [startMs, perMeasured] = nnls(n.map((x) => [1, x]), r);
+    return { startMs, perMeasured };
+  }
+  const startMs = Math.max(0, Math.min(prev.startMs ?? 0, ...r));
+  const over = r.reduce((a, x) => a + Math.max(0, x - startMs), 0);
+  return { startMs, perMeasured: over / n.reduce((a, x) => a + x, 0) };
+}
+
+/**
+ * The start cost a run shows, from batches whose every test carries c (fitMeasured); else, over the
+ * batches, wall - known costs = S + a x (tests without a cost) + k x (their JUnit times), S, a, k >= 0
+ * by least squares (S the median residual when every test had a cost).
  */
 export function fitRun(prev: Timings, batches: Observed[]): RunFit {
-  const full = batches.filter((b) => b.members.every(hasC));
-  let startMs: number | null = full.length > 0 ? Math.max(0, median(full.map((b) => b.wall - b.members.reduce((a, m) => a + (m.c ?? 0), 0)))) : null;
+  const measuredFit = fitMeasured(prev, batches);
+  const startMs = measuredFit.startMs;
+  const perMeasured = measuredFit.perMeasured;
+  const known = (m: HistoryEntry) => (hasC(m) ? m.c + perMeasured : prev.costs.get(m.t));
   const rows: number[][] = [];
   const ys: number[] = [];
   for (const b of batches) {
@@ -146,8 +177,8 @@ export function fitRun(prev: Timings, batches: Observed[]): RunFit {
     let unknown = 0;
     let junit = 0;
     for (const m of b.members) {
-      const known = hasC(m) ? m.c : prev.costs.get(m.t);
-      if (known !== undefined) y -= known;
+      const k = known(m);
+      if (k !== undefined) y -= k;
       else {
         unknown += 1;
         if (m.j) junit += m.d;
@@ -156,17 +187,17 @@ export function fitRun(prev: Timings, batches: Observed[]): RunFit {
     rows.push([1, unknown, junit]);
     ys.push(y);
   }
-  if (rows.length === 0) return { startMs, perTest: 0, perJUnit: 0 };
-  if (rows.every((r) => r[1] === 0)) return { startMs: startMs ?? Math.max(0, median(ys)), perTest: 0, perJUnit: 0 };
+  if (rows.length === 0) return { startMs, perMeasured, perTest: 0, perJUnit: 0 };
+  if (rows.every((r) => r[1] === 0)) return { startMs: startMs ?? Math.max(0, median(ys)), perMeasured, perTest: 0, perJUnit: 0 };
   if (startMs === null && rows.length >= 3 && (varies(rows.map((r) => r[1])) || varies(rows.map((r) => r[2])))) {
     const [s, a, k] = nnls(rows, ys);
-    return { startMs: s, perTest: a, perJUnit: k };
+    return { startMs: s, perMeasured, perTest: a, perJUnit: k };
   }
   // The start cost cannot be told from the tests here (too few batches, or all alike): the one c
   // showed, else the earlier one, else none; the fit only shapes the tests' part.
   const s = startMs ?? prev.startMs ?? 0;
   const [a, k] = nnls(rows.map((r) => [r[1], r[2]]), ys.map((y) => y - s));
-  return { startMs, perTest: a, perJUnit: k };
+  return { startMs, perMeasured, perTest: a, perJUnit: k };
 }
 
 /** True when the values spread enough to fit a slope on (as cost.lua's fit requires). */
@@ -190,10 +221,10 @@ export function learn(prev: Timings, data: RunData): Timings {
     // A test's cost is c where the runner measured it; the rest of the wall beyond the start cost is
     // spread over the others in proportion to what they were thought to cost.
     const rest = members.filter((m) => !hasC(m));
-    const left = Math.max(0, wall - start - members.reduce((a, m) => a + (hasC(m) ? m.c : 0), 0));
+    const left = Math.max(0, wall - start - members.reduce((a, m) => a + (hasC(m) ? m.c + fit.perMeasured : 0), 0));
     const shape = rest.map((m) => prev.costs.get(m.t) ?? fit.perTest + (m.j ? fit.perJUnit * m.d : 0));
     const total = shape.reduce((a, w) => a + w, 0);
-    for (const m of members) if (hasC(m)) costs.set(m.t, fold(costs.get(m.t), m.c));
+    for (const m of members) if (hasC(m)) costs.set(m.t, fold(costs.get(m.t), m.c + fit.perMeasured));
     rest.forEach((m, i) => costs.set(m.t, fold(costs.get(m.t), total > 0 ? (left * shape[i]) / total : left / rest.length)));
   }
   const out: Timings = { costs, startMs: fit.startMs === null ? prev.startMs : fold(prev.startMs, fit.startMs) };

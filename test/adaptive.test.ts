@@ -563,10 +563,11 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     expect((await lease(run, a.lease)).c).toBe(5_000);
     expect(await redis.hmget(run.keys.meta, 'qcost', 'qunk')).toEqual(['0', '7']);
     await run.q.report(run.epoch, 'w1', a.lease, 'ok', withC(a.tests, [5_000, 3_000, 1_000, 3_000, 1_000]));
-    // The guess: (1 s seeded, weighing one test, + 13 s measured over 5 tests) / 6. The start cost: what
-    // the wall (a few ms here) shows beyond the sum of c, clamped at 0.
+    // The guess: (1 s seeded, weighing one test, + 13 s measured over 5 tests) / 6 (the wall, a few ms
+    // here, is less than the sum of c). The start-cost fit gets a batch of 5 tests with nothing beyond
+    // its c (clamped at 0): n, sum of sizes, of residuals, of sizes squared, of size x residual.
     expect((await redis.hget(run.keys.meta, 'gobs'))?.split('|').map(Number)).toEqual([5, 13_000]);
-    expect(await redis.hget(run.keys.meta, 'cobs')).toBe('1|0');
+    expect(await redis.hget(run.keys.meta, 'cobs')).toBe('1|5|0|25|0');
     const guess = 14_000 / 6;
     const b = await claimOk(run, 'w1');
     expect(b.tests.length).toBe(2); // 2 x 2.33 s fit under 5.2 s, 3 would not
@@ -603,7 +604,7 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     expect(await redis.hmget(count.keys.meta, 'gobs', 'fit', 'jfit', 'cobs')).toEqual([null, null, null, null]);
   });
 
-  test('the start cost claims plan with: the timings\', else the mean of wall - sum of c, else the fitted intercept (JUnit sums, else counts)', async () => {
+  test('the start cost claims plan with: the timings\', else the intercept of wall - sum of c over batch sizes, else the fitted intercept (JUnit sums, else counts)', async () => {
     // (tests in the batch, wall) of three batches of unknown tests: wall = 2 s + 0.5 s per test.
     const pts = [[1, 2_500], [2, 3_000], [4, 4_000]];
     const fit = [3, pts.reduce((a, p) => a + p[0], 0), pts.reduce((a, p) => a + p[1], 0), pts.reduce((a, p) => a + p[0] * p[0], 0), pts.reduce((a, p) => a + p[0] * p[1], 0)].join('|');
@@ -616,12 +617,18 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     };
     expect(await startOf({}, { fit })).toBe(2_000);
     expect(await startOf({ startMs: 500 }, { fit })).toBe(500);
-    expect(await startOf({}, { fit, cobs: '2|700' })).toBe(350);
+    // (tests, wall - sum of c) of batches whose tests all carry c: 300 ms start, 100 ms a test beyond c.
+    const cpts = [[1, 400], [2, 500], [4, 700]];
+    const cobs = [3, cpts.reduce((a, p) => a + p[0], 0), cpts.reduce((a, p) => a + p[1], 0), cpts.reduce((a, p) => a + p[0] * p[0], 0), cpts.reduce((a, p) => a + p[0] * p[1], 0)].join('|');
+    expect(await startOf({}, { fit, cobs })).toBe(300);
+    // Such batches all of one size say nothing of the start, and the others' fits do not speak for them:
+    // a warm runner's time per file is no start cost.
+    expect(await startOf({}, { fit, cobs: '2|90|27000|4050|1215000' })).toBe(0);
     // (JUnit sum, wall): wall = 1.2 s + 10 x JUnit.
     const jpts = [[100, 2_200], [300, 4_200], [50, 1_700]];
     const jfit = [3, jpts.reduce((a, p) => a + p[0], 0), jpts.reduce((a, p) => a + p[1], 0), jpts.reduce((a, p) => a + p[0] * p[0], 0), jpts.reduce((a, p) => a + p[0] * p[1], 0)].join('|');
     expect(await startOf({}, { fit, jfit })).toBe(1_200);
-    expect(await startOf({}, { fit, jfit, cobs: '2|700' })).toBe(350);
+    expect(await startOf({}, { fit, jfit, cobs })).toBe(300);
     // Fewer than 3 batches, or batches all of one size, say nothing yet.
     expect(await startOf({}, { fit: '2|3|5500|5|8500' })).toBe(0);
     expect(await startOf({}, { fit: '3|6|9000|12|18000' })).toBe(0);

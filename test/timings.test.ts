@@ -30,6 +30,7 @@ interface B {
   /** Per member: a JUnit duration (j), a duration not from JUnit (d), another outcome, or no result at all. */
   res?: Record<string, { j?: number; d?: number; c?: number; o?: RunOutcome } | null>;
   endMs?: number | null;
+  isolated?: boolean;
 }
 
 /** A RunData of the given batches; each member gets a passed result with d = 1 (j false) unless told. */
@@ -41,12 +42,12 @@ function runData(batches: B[]): RunData {
     const startMs = at;
     const endMs = b.endMs === undefined ? startMs + b.wall : b.endMs;
     at += b.wall + 1_000;
-    recs.push({ id: b.id, worker: 'w1', startMs, endMs, isolated: false, tests: b.tests, state: b.state ?? 'done' });
+    recs.push({ id: b.id, worker: 'w1', startMs, endMs, isolated: b.isolated ?? false, tests: b.tests, state: b.state ?? 'done' });
     for (const t of b.tests) {
       const r = b.res?.[t];
       if (r === null) continue;
       const o = r?.o ?? 'passed';
-      const h: HistoryEntry = { t, w: 'w1', b: b.id, i: false, o, d: r?.j ?? r?.d ?? 1, m: '', s: startMs, e: endMs ?? startMs };
+      const h: HistoryEntry = { t, w: 'w1', b: b.id, i: b.isolated ?? false, o, d: r?.j ?? r?.d ?? 1, m: '', s: startMs, e: endMs ?? startMs };
       if (r?.j !== undefined) h.j = true;
       if (r?.c !== undefined) h.c = r.c;
       history.push(h);
@@ -125,26 +126,48 @@ describe('longestFirst', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('learn: with the runner\'s own cost (c)', () => {
-  test('a test costs c, and the start cost is the median of what walls show beyond the sum of c', () => {
+  test('a test costs c plus the time the runner spends on each test beyond c; the start cost is the intercept of that over batch sizes', () => {
+    // Start cost 400 ms, and 300 ms a test that no c shows (vitest's per-file work outside diagnostic()).
     const data = runData([
-      { id: '1', wall: 5_000, tests: ['a', 'b'], res: { a: { c: 1_000 }, b: { c: 2_000 } } }, // 2000
-      { id: '2', wall: 4_500, tests: ['c'], res: { c: { c: 4_000 } } }, //                       500
-      { id: '3', wall: 9_000, tests: ['d'], res: { d: { c: 1_000 } } }, //                       8000
+      { id: '1', wall: 2_700, tests: ['a'], res: { a: { c: 2_000 } } },
+      { id: '2', wall: 3_500, tests: ['b', 'c'], res: { b: { c: 1_000 }, c: { c: 1_500 } } },
+      { id: '3', wall: 3_600, tests: ['d', 'e', 'f', 'g'], res: { d: { c: 500 }, e: { c: 500 }, f: { c: 500 }, g: { c: 500 } } },
     ]);
     const t = learn(timings(), data);
-    expect(t.startMs).toBe(2_000);
-    expect(costsOf(t)).toEqual({ a: 1_000, b: 2_000, c: 4_000, d: 1_000 });
+    expect(t.startMs).toBeCloseTo(400, 6);
+    expect(costsOf(t)).toEqual({ a: 2_300, b: 1_300, c: 1_800, d: 800, e: 800, f: 800, g: 800 });
+    // A requeued test's isolated batch runs in a fresh process: its wall says nothing of the warm
+    // runner's start, so it moves neither the start cost nor the time per test.
+    const cold = runData([...[1, 2, 4].map((n, b) => ({ id: String(b + 1), wall: 400 + 800 * n, tests: Array.from({ length: n }, (_, i) => `b${b}t${i}`), res: Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${b}t${i}`, { c: 500 }])) })),
+      { id: 'iso', wall: 9_500, tests: ['x'], res: { x: { c: 500 } }, isolated: true }]);
+    const u = learn(timings(), cold);
+    expect(u.startMs).toBeCloseTo(400, 6);
+    expect(u.costs.get('x')).toBeCloseTo(800, 6);
   });
 
-  test('tests without c in a batch share what the wall shows beyond the start cost and the c of the others', () => {
+  test('batches all of one size cannot tell the start cost from the time per test: the earlier start cost stays (0 when none) and the tests take the rest', () => {
+    // Two warm batches of 45 files each, 13 s beyond their c: vue core's first run, where taking that
+    // for a start cost gave each worker one batch in the next run.
+    const files = (b: number) => Array.from({ length: 45 }, (_, i) => `b${b}f${i}`);
+    const res = (b: number) => Object.fromEntries(files(b).map((f) => [f, { c: 700 }]));
+    const alike = runData([1, 2].map((b) => ({ id: String(b), wall: 45 * 700 + 13_500, tests: files(b), res: res(b) })));
+    const fresh = learn(timings(), alike);
+    expect(fresh.startMs).toBe(0);
+    expect(fresh.costs.get('b1f0')).toBeCloseTo(1_000, 6);
+    const known = learn(timings({}, 900), alike);
+    expect(known.startMs).toBe(900);
+    expect(known.costs.get('b1f0')).toBeCloseTo(700 + 12_600 / 45, 6);
+  });
+
+  test('tests without c in a batch share what the wall shows beyond the start cost and the cost of the others', () => {
     const data = runData([
-      { id: '1', wall: 3_000, tests: ['a'], res: { a: { c: 2_000 } } }, // start 1000
+      { id: '1', wall: 3_000, tests: ['a'], res: { a: { c: 2_000 } } }, // 1000 beyond c: a's own (start cost 0)
       { id: '2', wall: 9_000, tests: ['b', 'x', 'y'], res: { b: { c: 2_000 }, x: { j: 300 }, y: { j: 100 } } },
     ]);
     const t = learn(timings(), data);
-    expect(t.startMs).toBe(1_000);
-    // 9000 - 1000 - 2000 = 6000 over x and y; the fit says nothing of their shape (one batch), so evenly.
-    expect(costsOf(t)).toMatchObject({ b: 2_000, x: 3_000, y: 3_000 });
+    expect(t.startMs).toBe(0);
+    // 9000 - (2000 + 1000) = 6000 over x and y; the fit says nothing of their shape (one batch), so evenly.
+    expect(costsOf(t)).toMatchObject({ a: 3_000, b: 3_000, x: 3_000, y: 3_000 });
   });
 });
 
@@ -249,7 +272,8 @@ describe('learn: folding a run into the timings', () => {
 
   test('failed and skipped results count as results', () => {
     const data = runData([{ id: 'b', wall: 5_000, tests: ['x', 'y'], res: { x: { o: 'failed', c: 1_000 }, y: { o: 'skipped', c: 3_000 } } }]);
-    expect(costsOf(learn(timings(), data))).toEqual({ x: 1_000, y: 3_000 });
+    // The wall's 1000 ms beyond c, 500 ms each.
+    expect(costsOf(learn(timings(), data))).toEqual({ x: 1_500, y: 3_500 });
   });
 
   test('JUnit showing 5-15 % of each test\'s cost, drawn per test: no batch\'s estimate falls far below its wall, whatever the earlier timings', () => {

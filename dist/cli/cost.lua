@@ -5,9 +5,11 @@
 --
 -- A test's cost is its field in K_COSTS (what earlier runs measured), else the run's guess: the seeded
 -- guessMs pulled towards what this run's batches showed per test of unknown cost (gobs "n|sum").
--- The start cost S of a batch is the timings' startMs, else what this run shows: the mean of
--- (wall - sum of c) over batches whose every test carries the runner's own cost c (cobs "n|sum"), else
--- the intercept of a line fitted over batches of unknown tests: wall = S + k x (their JUnit times)
+-- The start cost S of a batch is the timings' startMs, else what this run shows: over batches whose
+-- every test carries the runner's own cost c, the intercept of wall - sum of c = S + a x (tests)
+-- (cobs "n|sx|sy|sxx|sxy"; 0 while the sizes cannot tell: a runner's time per file is no start cost,
+-- and the runners that measure c are warm), else the intercept of a line fitted over batches of
+-- unknown tests: wall = S + k x (their JUnit times)
 -- (jfit "n|sx|sy|sxx|sxy"; JUnit shows a varying part of each test, but its sum follows the batch's
 -- cost far better than the count does), else wall = S + g x (tests in the batch) (fit, same sums).
 -- Each is a few sums in meta, updated in O(1) per report.
@@ -59,8 +61,12 @@ end
 -- The start cost claims plan with, ms.
 local function start_cost(meta)
   if meta.startMs > 0 then return meta.startMs end
-  local c = sums(meta.cobs, 2)
-  local s = c[1] > 0 and c[2] / c[1] or fitted_start(meta.jfit) or fitted_start(meta.fit) or 0
+  local s
+  if sums(meta.cobs, 1)[1] > 0 then
+    s = fitted_start(meta.cobs) or 0
+  else
+    s = fitted_start(meta.jfit) or fitted_start(meta.fit) or 0
+  end
   return math.floor(math.max(0, s) + 0.5)
 end
 
@@ -70,8 +76,9 @@ local function cost_of(v, guess)
 end
 
 -- A batch that ended with a result for each test tells the run what its tests of unknown cost cost:
--- the runner's c when every test has one, else (wall - S - known costs) spread evenly over them.
--- Adaptive batches only (count mode sizes nothing): two commands a report.
+-- (wall - S - known costs) spread evenly over them, and at least their c when every test has one (an
+-- isolated batch, a fresh process, counts c only: its start is not the warm runner's). Adaptive
+-- batches only (count mode sizes nothing): two commands a report.
 local function learn_batch(meta, lease, results, wall)
   if meta.batchMs <= 0 then return end
   local out = {}
@@ -93,14 +100,20 @@ local function learn_batch(meta, lease, results, wall)
       cUnknown = cUnknown + (c or 0)
     end
   end
+  local n = #lease.t
   if allC then
-    sums_add(meta, 'cobs', { 1, math.max(0, wall - cAll) }, out)
+    if not lease.i then
+      local r = math.max(0, wall - cAll)
+      sums_add(meta, 'cobs', { 1, n, r, n * n, n * r }, out)
+    end
   elseif unknown == #lease.t then
     sums_add(meta, 'fit', { 1, unknown, wall, unknown * unknown, unknown * wall }, out)
     if allJ then sums_add(meta, 'jfit', { 1, junit, wall, junit * junit, junit * wall }, out) end
   end
   if unknown > 0 then
-    sums_add(meta, 'gobs', { unknown, allC and cUnknown or math.max(0, wall - start_cost(meta) - known) }, out)
+    local rest = math.max(0, wall - start_cost(meta) - known)
+    if allC then rest = lease.i and cUnknown or math.max(cUnknown, rest) end
+    sums_add(meta, 'gobs', { unknown, rest }, out)
   end
   if #out > 0 then redis.call('HSET', K_META, unpack(out)) end
 end

@@ -56818,7 +56818,7 @@ function observedBatches(data) {
         const members = byBatch.get(b.id);
         if (b.state !== 'done' || b.endMs === null || !members || members.length !== b.tests.length)
             continue;
-        out.push({ wall: Math.max(0, b.endMs - b.startMs), members });
+        out.push({ wall: Math.max(0, b.endMs - b.startMs), members, isolated: b.isolated });
     }
     return out;
 }
@@ -56873,14 +56873,39 @@ function nnls(rows, y) {
     }
     return best;
 }
+const sumC = (b) => b.members.reduce((a, m) => a + (m.c ?? 0), 0);
 /**
- * The start cost a run shows: the median of (wall - sum of c) over batches whose every test carries c;
- * else, over the batches, wall - known costs = S + a x (tests without a cost) + k x (their JUnit
- * times), S, a, k >= 0 by least squares (S the median residual when every test had a cost).
+ * Batches whose every test carries c: wall - sum of c = S + a x (tests), S, a >= 0 by least squares
+ * over 3 or more batches of different sizes. When the sizes cannot tell S from a, S is the earlier
+ * start cost (0 when none: the runners that measure c are warm ones, whose batch starts in a fraction
+ * of a second) and the rest is spread over the tests: taking a runner's time per file for a start cost
+ * is what made every batch a whole share (one batch per worker on vue core). Isolated batches run in a
+ * fresh process whose start says nothing of the warm one's: their tests' c still counts, not their wall.
+ */
+function fitMeasured(prev, batches) {
+    const full = batches.filter((b) => !b.isolated && b.members.every(hasC));
+    if (full.length === 0)
+        return { startMs: null, perMeasured: 0 };
+    const n = full.map((b) => b.members.length);
+    const r = full.map((b) => b.wall - sumC(b));
+    if (full.length >= 3 && varies(n)) {
+        const [startMs, perMeasured] = nnls(n.map((x) => [1, x]), r);
+        return { startMs, perMeasured };
+    }
+    const startMs = Math.max(0, Math.min(prev.startMs ?? 0, ...r));
+    const over = r.reduce((a, x) => a + Math.max(0, x - startMs), 0);
+    return { startMs, perMeasured: over / n.reduce((a, x) => a + x, 0) };
+}
+/**
+ * The start cost a run shows, from batches whose every test carries c (fitMeasured); else, over the
+ * batches, wall - known costs = S + a x (tests without a cost) + k x (their JUnit times), S, a, k >= 0
+ * by least squares (S the median residual when every test had a cost).
  */
 function fitRun(prev, batches) {
-    const full = batches.filter((b) => b.members.every(hasC));
-    let startMs = full.length > 0 ? Math.max(0, median(full.map((b) => b.wall - b.members.reduce((a, m) => a + (m.c ?? 0), 0)))) : null;
+    const measuredFit = fitMeasured(prev, batches);
+    const startMs = measuredFit.startMs;
+    const perMeasured = measuredFit.perMeasured;
+    const known = (m) => (hasC(m) ? m.c + perMeasured : prev.costs.get(m.t));
     const rows = [];
     const ys = [];
     for (const b of batches) {
@@ -56890,9 +56915,9 @@ function fitRun(prev, batches) {
         let unknown = 0;
         let junit = 0;
         for (const m of b.members) {
-            const known = hasC(m) ? m.c : prev.costs.get(m.t);
-            if (known !== undefined)
-                y -= known;
+            const k = known(m);
+            if (k !== undefined)
+                y -= k;
             else {
                 unknown += 1;
                 if (m.j)
@@ -56903,18 +56928,18 @@ function fitRun(prev, batches) {
         ys.push(y);
     }
     if (rows.length === 0)
-        return { startMs, perTest: 0, perJUnit: 0 };
+        return { startMs, perMeasured, perTest: 0, perJUnit: 0 };
     if (rows.every((r) => r[1] === 0))
-        return { startMs: startMs ?? Math.max(0, median(ys)), perTest: 0, perJUnit: 0 };
+        return { startMs: startMs ?? Math.max(0, median(ys)), perMeasured, perTest: 0, perJUnit: 0 };
     if (startMs === null && rows.length >= 3 && (varies(rows.map((r) => r[1])) || varies(rows.map((r) => r[2])))) {
         const [s, a, k] = nnls(rows, ys);
-        return { startMs: s, perTest: a, perJUnit: k };
+        return { startMs: s, perMeasured, perTest: a, perJUnit: k };
     }
     // The start cost cannot be told from the tests here (too few batches, or all alike): the one c
     // showed, else the earlier one, else none; the fit only shapes the tests' part.
     const s = startMs ?? prev.startMs ?? 0;
     const [a, k] = nnls(rows.map((r) => [r[1], r[2]]), ys.map((y) => y - s));
-    return { startMs, perTest: a, perJUnit: k };
+    return { startMs, perMeasured, perTest: a, perJUnit: k };
 }
 /** True when the values spread enough to fit a slope on (as cost.lua's fit requires). */
 function varies(xs) {
@@ -56936,12 +56961,12 @@ function learn(prev, data) {
         // A test's cost is c where the runner measured it; the rest of the wall beyond the start cost is
         // spread over the others in proportion to what they were thought to cost.
         const rest = members.filter((m) => !hasC(m));
-        const left = Math.max(0, wall - start - members.reduce((a, m) => a + (hasC(m) ? m.c : 0), 0));
+        const left = Math.max(0, wall - start - members.reduce((a, m) => a + (hasC(m) ? m.c + fit.perMeasured : 0), 0));
         const shape = rest.map((m) => prev.costs.get(m.t) ?? fit.perTest + (m.j ? fit.perJUnit * m.d : 0));
         const total = shape.reduce((a, w) => a + w, 0);
         for (const m of members)
             if (hasC(m))
-                costs.set(m.t, fold(costs.get(m.t), m.c));
+                costs.set(m.t, fold(costs.get(m.t), m.c + fit.perMeasured));
         rest.forEach((m, i) => costs.set(m.t, fold(costs.get(m.t), total > 0 ? (left * shape[i]) / total : left / rest.length)));
     }
     const out = { costs, startMs: fit.startMs === null ? prev.startMs : fold(prev.startMs, fit.startMs) };
