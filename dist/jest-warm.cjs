@@ -14,12 +14,21 @@ const reporters = ['--reporters=default', `--reporters=${join(__dirname, 'jest-j
 const inBand = args.some((a) => /^(-w|-i|--maxWorkers|--max-workers|--runInBand|--run-in-band)(=|$)/.test(a)) ? [] : ['--runInBand'];
 let jest;
 
+/**
+ * When coverage is on (configuration or runner-args), this batch's coverage JSON goes to
+ * reports-dir/jest-coverage/<worker>-<batch>/coverage-final.json, as the cold command's does.
+ */
+const coverage = () => {
+  const dir = process.env.SHARDLESS_REPORTS_DIR;
+  return dir ? ['--coverageReporters=json', `--coverageDirectory=${join(dir, 'jest-coverage', process.env.SHARDLESS_REPORT_NAME)}`] : [];
+};
+
 serve(
   () => {
     jest = createRequire(join(cwd, 'package.json'))('jest');
   },
   async ({ tests }) => {
-    const argv = await jest.buildArgv([...args, '--ci', ...inBand, ...reporters, '--runTestsByPath', '--', ...tests]);
+    const argv = await jest.buildArgv([...args, '--ci', ...inBand, ...reporters, ...coverage(), '--runTestsByPath', '--', ...tests]);
     const projects = argv.projects && argv.projects.length > 0 ? argv.projects : [cwd];
     const { results } = await jest.runCLI(argv, projects);
     return results.success ? 0 : 1;
