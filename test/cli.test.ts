@@ -3,7 +3,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { INPUT } from '../src/names.js';
@@ -34,7 +34,9 @@ describe('parseArgs', () => {
     const cfg = config(['controller', '--redis-url', 'redis://h:1', '--run-id', 'r']) as ControllerConfig;
     expect(cfg).toMatchObject({ batchSize: 10, maxAttempts: 3, retries: 0, heartbeatTtl: 30, ttl: 86400, timings: true, failOnFlaky: false, queue: 'tests' });
     const w = config(['worker', '--redis-url', 'redis://h:1', '--run-id', 'r', '--command', 'true']) as WorkerConfig;
-    expect(w).toMatchObject({ mode: 'worker', shell: 'bash', junit: '', command: 'true' });
+    expect(w).toMatchObject({ mode: 'worker', shell: 'bash', junit: '', command: 'true', reportsDir: resolve('shardless-reports') });
+    const r = config(['worker', '--redis-url', 'redis://h:1', '--run-id', 'r', '--command', 'true', '--reports-dir', 'out/rep']) as WorkerConfig;
+    expect(r.reportsDir).toBe(resolve('out/rep'));
   });
 
   test('--tests repeats, one line each', () => {
