@@ -79,6 +79,16 @@ function sh(command: string, dir: string, env: Record<string, string> = {}): str
   return r.stdout;
 }
 
+/**
+ * The project's own reporter (its configuration's) ran beside shardless's in every batch of the warm
+ * runner (each test's first run), on that batch's file: its runs.log.
+ */
+function expectOwnReporterInEveryWarmBatch(dir: string, report: Report): void {
+  const runs = readFileSync(join(dir, 'runs.log'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
+  const fileOf = new Map(report.tests.map((t) => [t.runs[0].batch, t.id]));
+  expect(Object.fromEntries(runs)).toEqual(Object.fromEntries(fileOf));
+}
+
 type FileCoverage = { path: string; f: Record<string, number>; s: Record<string, number> };
 
 /** Every function and statement of lib/ has hits: each batch's tests covered a part (lib/again.js: the cold retry's). */
@@ -99,10 +109,7 @@ test('vitest: each batch writes a blob report with its coverage; --merge-reports
   const { report } = await run('vitest', dir, ids, 'specs/again.check.js');
   expectOneReportPerBatch(dir, 'vitest', report);
 
-  // The project's own reporter ran beside shardless's in every batch of the warm runner, on that batch's file.
-  const runs = readFileSync(join(dir, 'runs.log'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
-  const fileOf = new Map(report.tests.map((t) => [t.runs[0].batch, t.id]));
-  expect(Object.fromEntries(runs)).toEqual(Object.fromEntries(fileOf));
+  expectOwnReporterInEveryWarmBatch(dir, report);
 
   // The merge writes coverage/ (the configuration's folder, without RUNNER_TEMP).
   expect(existsSync(join(dir, 'coverage'))).toBe(false);
@@ -121,6 +128,7 @@ test('jest: each batch writes its coverage JSON; shardless merge-coverage gives 
   const dir = workspace('jest');
   const ids = ['specs/add.check.js', 'specs/again.check.js', 'specs/deep/lower.check.js', 'specs/mul.check.js', 'specs/upper.check.js'];
   const { report } = await run('jest', dir, ids, 'specs/again.check.js');
+  expectOwnReporterInEveryWarmBatch(dir, report);
   for (const f of expectOneReportPerBatch(dir, 'jest-coverage', report)) {
     expect(existsSync(join(dir, REPORTS, 'jest-coverage', f, 'coverage-final.json')), f).toBe(true);
   }
