@@ -58,7 +58,9 @@ async function init() {
   vitest = await createVitest('test', { ...options, run: true, watch: false });
   // Beside the configuration's and runner-args' reporters (created by createVitest, told of the run from
   // standalone() on), not instead of them.
-  vitest.reporters.push(junit, new ShardlessCosts(), new BatchBlob(BlobReporter));
+  vitest.reporters.push(junit, new ShardlessCosts());
+  if (BlobReporter) vitest.reporters.push(new BatchBlob(BlobReporter));
+  else process.stderr.write('shardless: this vitest has no blob reporter: no reports in reports-dir\n');
   await vitest.standalone(); // the reporters' onInit, the coverage provider, the projects' set-up
   specs = new Map();
   for (const s of await vitest.globTestSpecifications()) {
