@@ -41723,6 +41723,7 @@ const INPUT = {
     workerIndex: 'worker-index',
     shell: 'shell',
     runnerArgs: 'runner-args',
+    reportsDir: 'reports-dir',
 };
 const OUTPUT = {
     total: 'total',
@@ -41751,7 +41752,11 @@ const CMD_ENV = {
     isolated: 'SHARDLESS_ISOLATED',
     attempt: 'SHARDLESS_ATTEMPT',
     costs: 'SHARDLESS_COSTS',
+    reportsDir: 'SHARDLESS_REPORTS_DIR',
+    reportName: 'SHARDLESS_REPORT_NAME',
 };
+/** reports-dir's default: relative to the worker's working folder (the workspace, on GitHub Actions). */
+const DEFAULT_REPORTS_DIR = 'shardless-reports';
 /** Environment read by shardless itself. */
 const ENV = {
     redisUrl: 'SHARDLESS_REDIS_URL',
@@ -45560,6 +45565,11 @@ async function batchFiles(s) {
         [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
         [CMD_ENV.attempt]: String(s.attempt),
     };
+    if (s.reportsDir) {
+        env[CMD_ENV.reportsDir] = external_node_path_default().resolve(s.reportsDir);
+        // Unique per worker and batch, and a file name that actions/upload-artifact takes (no ':' and such).
+        env[CMD_ENV.reportName] = `${s.workerId}-${external_node_path_default().basename(dir)}`.replace(/[^\w.-]/g, '_');
+    }
     // A huge batch would make every spawn fail; the ids are still in the tests file.
     if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
         delete env[CMD_ENV.tests];
@@ -45788,11 +45798,18 @@ function escapeRegExp(s) {
 
 
 
+
 const RUNNERS = ['custom', 'vitest', 'jest', 'mocha', 'node-test', 'playwright', 'cucumber-js', 'pytest', 'go-test', 'rspec'];
 function isRunner(name) {
     return RUNNERS.includes(name);
 }
 const JS_SKIP = /^(node_modules|\.git)$/;
+/**
+ * The runners' own reports (README, "Reports"): each batch's go to reports-dir/<kind>/<worker>-<batch><ext>,
+ * a path the shell makes from the batch's environment. The warm runners make the same paths.
+ */
+const REPORT_KINDS = { vitest: 'vitest', jest: 'jest-coverage', playwright: 'playwright' };
+const reportPath = (kind, ext = '') => `"$${CMD_ENV.reportsDir}/${kind}/$${CMD_ENV.reportName}${ext}"`;
 const base = (p) => external_node_path_namespaceObject.posix.basename(p);
 const helper = (b, name) => shellQuote((0,external_node_path_namespaceObject.join)(b.helperDir, name));
 /** runner-args, shell-quoted, with the space that separates them from what follows. */
@@ -45804,7 +45821,8 @@ const PRESETS = {
         // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
         // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
         command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
-            `--reporter=${helper(b, 'vitest-costs.mjs')}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
+            `--reporter=${helper(b, 'vitest-costs.mjs')} --reporter=blob --outputFile.blob=${reportPath(REPORT_KINDS.vitest, '.json')}` +
+            `${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
         needs: { npm: ['vitest'] },
         noTests: /No test files found/,
         helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
@@ -45813,7 +45831,7 @@ const PRESETS = {
     // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
     jest: {
         command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
-            `--reporters=${helper(b, 'jest-costs.cjs')} --runTestsByPath -- {tests}`,
+            `--reporters=${helper(b, 'jest-costs.cjs')} --coverageReporters=json --coverageDirectory=${reportPath(REPORT_KINDS.jest)} --runTestsByPath -- {tests}`,
         needs: { npm: ['jest'] },
         noTests: /No tests found/,
         helpers: ['jest-junit.cjs', 'jest-costs.cjs', 'jest-warm.cjs', 'warm.cjs', 'junit.cjs'],
@@ -45837,7 +45855,9 @@ const PRESETS = {
     // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
     playwright: {
         // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
-        command: (b) => `npx --no -- playwright test ${args(b)}--reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
+        // Its blob reporter takes its file from the environment; given one, it removes no earlier batch's.
+        command: (b) => `PLAYWRIGHT_BLOB_OUTPUT_FILE=${reportPath(REPORT_KINDS.playwright, '.zip')} npx --no -- playwright test ${args(b)}` +
+            `--reporter=list,${helper(b, 'playwright-junit.mjs')},blob ${playwrightFiles(b)} # files of {tests-file}`,
         needs: { npm: ['@playwright/test'] },
         noTests: /No tests found/,
         helpers: ['playwright-junit.mjs', 'junit.cjs'],
@@ -46442,6 +46462,7 @@ function readInputs(get = defaultGetter, env = process.env) {
             workerId: workerId(get(INPUT.workerId).trim(), env),
             workerIndex: workerIndex(get, c.workers),
             shell: get(INPUT.shell).trim() || 'bash',
+            reportsDir: (0,external_node_path_namespaceObject.resolve)(get(INPUT.reportsDir).trim() || DEFAULT_REPORTS_DIR),
         };
     }
     return {
@@ -57051,7 +57072,9 @@ class Worker {
         const { cfg } = this;
         startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
         logIds(tests.map((t) => `  - ${t}`));
-        const setup = { tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp };
+        const setup = {
+            tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp, reportsDir: cfg.reportsDir,
+        };
         // A requeued test runs alone in a fresh process: whatever the warm runner carried over cannot be why.
         const run = this.warm && !isolated
             ? this.warm.batch(setup)

@@ -1,7 +1,9 @@
 // Written by shardless (runner presets): vitest's warm runner (see warm.cjs). One vitest instance from the
 // project's own vitest (its Node API: createVitest, then runTestSpecifications per batch) keeps the Vite
 // server, its transform cache and the globbed test files between batches. Its arguments are runner-args,
-// read as vitest's command line reads them; its working directory is the project's.
+// read as vitest's command line reads them; its working directory is the project's. The reporters of the
+// project's configuration and of runner-args keep working: shardless's are added beside them, among them
+// vitest's blob reporter, which writes each batch's tests (and coverage, when it is on) to reports-dir.
 
 import { createRequire } from 'node:module';
 import { realpathSync } from 'node:fs';
@@ -25,13 +27,40 @@ const real = (p) => {
   }
 };
 
+/** This batch's blob report, reports-dir/vitest/<worker>-<batch>.json ('' without reports-dir), as the cold command's. */
+const blobFile = () => (process.env.SHARDLESS_REPORTS_DIR ? join(process.env.SHARDLESS_REPORTS_DIR, 'vitest', `${process.env.SHARDLESS_REPORT_NAME}.json`) : '');
+
+/** vitest's blob reporter, writing each batch's own file. */
+class BatchBlob {
+  constructor(BlobReporter) {
+    this.blob = new BlobReporter({ get outputFile() { return blobFile(); } });
+  }
+  onInit(ctx) {
+    return this.blob.onInit(ctx);
+  }
+  onCoverage(coverage) {
+    return this.blob.onCoverage(coverage);
+  }
+  onTestRunEnd(...args) {
+    return blobFile() ? this.blob.onTestRunEnd(...args) : undefined;
+  }
+}
+
 async function init() {
-  const node = createRequire(join(cwd, 'package.json')).resolve('vitest/node');
-  const { createVitest, parseCLI } = await import(pathToFileURL(node).href);
+  const require = createRequire(join(cwd, 'package.json'));
+  const { createVitest, parseCLI } = await import(pathToFileURL(require.resolve('vitest/node')).href);
+  // vitest/reporters names the blob reporter in its map only.
+  const { ReportersMap } = await import(pathToFileURL(require.resolve('vitest/reporters')).href);
+  const BlobReporter = ReportersMap.blob;
   const { filter, options } = parseCLI(['vitest', 'run', ...process.argv.slice(2)]);
   if (filter.length > 0) process.stderr.write(`shardless: runner-args' file filters (${filter.join(' ')}) are left out: each batch runs its own files\n`);
   delete options['--'];
-  vitest = await createVitest('test', { ...options, run: true, watch: false, reporters: ['default', junit, new ShardlessCosts()] });
+  vitest = await createVitest('test', { ...options, run: true, watch: false });
+  // Beside the configuration's and runner-args' reporters (created by createVitest, told of the run from
+  // standalone() on), not instead of them.
+  vitest.reporters.push(junit, new ShardlessCosts());
+  if (BlobReporter) vitest.reporters.push(new BatchBlob(BlobReporter));
+  else process.stderr.write('shardless: this vitest has no blob reporter: no reports in reports-dir\n');
   await vitest.standalone(); // the reporters' onInit, the coverage provider, the projects' set-up
   specs = new Map();
   for (const s of await vitest.globTestSpecifications()) {

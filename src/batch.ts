@@ -27,6 +27,8 @@ export interface BatchSpec {
   tmpDir: string;
   /** Base environment (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** reports-dir: where the runner writes its own reports (CMD_ENV.reportsDir, CMD_ENV.reportName); none when unset. */
+  reportsDir?: string;
   /** Keep the last bytes of the command's output (still streamed) in BatchOutcome.outputTail. */
   keepTail?: boolean;
 }
@@ -49,7 +51,7 @@ export interface BatchOutcome {
 }
 
 /** What a batch gets from the worker: the ids, where it writes its results, and its environment. */
-export type BatchSetup = Pick<BatchSpec, 'tests' | 'workerId' | 'batchId' | 'isolated' | 'attempt' | 'tmpDir' | 'env'>;
+export type BatchSetup = Pick<BatchSpec, 'tests' | 'workerId' | 'batchId' | 'isolated' | 'attempt' | 'tmpDir' | 'env' | 'reportsDir'>;
 
 export interface BatchFiles {
   /** The batch's own fresh folder. */
@@ -132,6 +134,11 @@ export async function batchFiles(s: BatchSetup): Promise<BatchFiles> {
     [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
     [CMD_ENV.attempt]: String(s.attempt),
   };
+  if (s.reportsDir) {
+    env[CMD_ENV.reportsDir] = path.resolve(s.reportsDir);
+    // Unique per worker and batch, and a file name that actions/upload-artifact takes (no ':' and such).
+    env[CMD_ENV.reportName] = `${s.workerId}-${path.basename(dir)}`.replace(/[^\w.-]/g, '_');
+  }
   // A huge batch would make every spawn fail; the ids are still in the tests file.
   if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
     delete env[CMD_ENV.tests];

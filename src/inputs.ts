@@ -2,7 +2,7 @@
 // only the INPUT_* variables it needs (tests, act, local runs). Errors name the input.
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
-import { ENV, INPUT } from './names.js';
+import { DEFAULT_REPORTS_DIR, ENV, INPUT } from './names.js';
 import { RUNNERS, isRunner, type RunnerName } from './presets.js';
 import { RunnerArgsError, parseRunnerArgs } from './runner-args.js';
 
@@ -78,6 +78,8 @@ export interface WorkerConfig extends CommonConfig {
   /** This worker's 0-based place in the matrix (its static share when Redis is unreachable); null: none. */
   workerIndex: number | null;
   shell: string;
+  /** Where the preset's runner writes its own reports, per batch (absolute): see README, "Reports". */
+  reportsDir: string;
 }
 
 export type Getter = (name: string) => string;
@@ -243,6 +245,7 @@ export function readInputs(get: Getter = defaultGetter, env: NodeJS.ProcessEnv =
       workerId: workerId(get(INPUT.workerId).trim(), env),
       workerIndex: workerIndex(get, c.workers),
       shell: get(INPUT.shell).trim() || 'bash',
+      reportsDir: resolve(get(INPUT.reportsDir).trim() || DEFAULT_REPORTS_DIR),
     };
   }
   return {

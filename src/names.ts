@@ -38,6 +38,7 @@ export const INPUT = {
   workerIndex: 'worker-index',
   shell: 'shell',
   runnerArgs: 'runner-args',
+  reportsDir: 'reports-dir',
 } as const;
 
 export const OUTPUT = {
@@ -68,7 +69,12 @@ export const CMD_ENV = {
   isolated: 'SHARDLESS_ISOLATED',
   attempt: 'SHARDLESS_ATTEMPT',
   costs: 'SHARDLESS_COSTS',
+  reportsDir: 'SHARDLESS_REPORTS_DIR',
+  reportName: 'SHARDLESS_REPORT_NAME',
 } as const;
+
+/** reports-dir's default: relative to the worker's working folder (the workspace, on GitHub Actions). */
+export const DEFAULT_REPORTS_DIR = 'shardless-reports';
 
 /** Environment read by shardless itself. */
 export const ENV = {

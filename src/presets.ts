@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSyn
 import { delimiter, join, posix, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { escapeRegExp, shellQuote } from './batch.js';
+import { CMD_ENV } from './names.js';
 
 export const RUNNERS = ['custom', 'vitest', 'jest', 'mocha', 'node-test', 'playwright', 'cucumber-js', 'pytest', 'go-test', 'rspec'] as const;
 export type RunnerName = (typeof RUNNERS)[number];
@@ -61,6 +62,13 @@ export interface Preset {
 }
 
 const JS_SKIP = /^(node_modules|\.git)$/;
+
+/**
+ * The runners' own reports (README, "Reports"): each batch's go to reports-dir/<kind>/<worker>-<batch><ext>,
+ * a path the shell makes from the batch's environment. The warm runners make the same paths.
+ */
+export const REPORT_KINDS = { vitest: 'vitest', jest: 'jest-coverage', playwright: 'playwright' } as const;
+const reportPath = (kind: string, ext = '') => `"$${CMD_ENV.reportsDir}/${kind}/$${CMD_ENV.reportName}${ext}"`;
 const base = (p: string) => posix.basename(p);
 const helper = (b: BatchContext, name: HelperName) => shellQuote(join(b.helperDir, name));
 /** runner-args, shell-quoted, with the space that separates them from what follows. */
@@ -73,7 +81,8 @@ export const PRESETS: Record<PresetName, Preset> = {
     // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
     // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
     command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
-      `--reporter=${helper(b, 'vitest-costs.mjs')}${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
+      `--reporter=${helper(b, 'vitest-costs.mjs')} --reporter=blob --outputFile.blob=${reportPath(REPORT_KINDS.vitest, '.json')}` +
+      `${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
     needs: { npm: ['vitest'] },
     noTests: /No test files found/,
     helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
@@ -82,7 +91,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
   jest: {
     command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
-      `--reporters=${helper(b, 'jest-costs.cjs')} --runTestsByPath -- {tests}`,
+      `--reporters=${helper(b, 'jest-costs.cjs')} --coverageReporters=json --coverageDirectory=${reportPath(REPORT_KINDS.jest)} --runTestsByPath -- {tests}`,
     needs: { npm: ['jest'] },
     noTests: /No tests found/,
     helpers: ['jest-junit.cjs', 'jest-costs.cjs', 'jest-warm.cjs', 'warm.cjs', 'junit.cjs'],
@@ -106,7 +115,9 @@ export const PRESETS: Record<PresetName, Preset> = {
   // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
   playwright: {
     // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
-    command: (b) => `npx --no -- playwright test ${args(b)}--reporter=list,${helper(b, 'playwright-junit.mjs')} ${playwrightFiles(b)} # files of {tests-file}`,
+    // Its blob reporter takes its file from the environment; given one, it removes no earlier batch's.
+    command: (b) => `PLAYWRIGHT_BLOB_OUTPUT_FILE=${reportPath(REPORT_KINDS.playwright, '.zip')} npx --no -- playwright test ${args(b)}` +
+      `--reporter=list,${helper(b, 'playwright-junit.mjs')},blob ${playwrightFiles(b)} # files of {tests-file}`,
     needs: { npm: ['@playwright/test'] },
     noTests: /No tests found/,
     helpers: ['playwright-junit.mjs', 'junit.cjs'],

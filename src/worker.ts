@@ -332,7 +332,9 @@ class Worker {
     const { cfg } = this;
     core.startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
     logIds(tests.map((t) => `  - ${t}`));
-    const setup = { tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp };
+    const setup = {
+      tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp, reportsDir: cfg.reportsDir,
+    };
     // A requeued test runs alone in a fresh process: whatever the warm runner carried over cannot be why.
     const run = this.warm && !isolated
       ? this.warm.batch(setup)

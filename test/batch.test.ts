@@ -178,6 +178,22 @@ describe('BatchRun', () => {
     const again = readOut() as typeof got;
     expect(again.env.SHARDLESS_JUNIT).not.toBe(got.env.SHARDLESS_JUNIT);
     expect(again.env.SHARDLESS_ISOLATED).toBe('true');
+    // Without reports-dir, nothing of reports.
+    expect(got.env.SHARDLESS_REPORTS_DIR).toBeUndefined();
+    expect(got.env.SHARDLESS_REPORT_NAME).toBeUndefined();
+  });
+
+  it('with reports-dir: the folder, and a report name unique per batch that upload-artifact takes', async () => {
+    const command = `node -e 'require("fs").writeFileSync(process.env.OUT, JSON.stringify([process.env.SHARDLESS_REPORTS_DIR, process.env.SHARDLESS_REPORT_NAME]))'`;
+    const names: string[] = [];
+    for (const batchId of ['w:1/"a"', 'w:1/"a"']) {
+      await new BatchRun(spec({ command, workerId: 'job 1:x', batchId, reportsDir: 'rep' })).start();
+      const [reports, name] = readOut() as string[];
+      expect(reports).toBe(path.resolve('rep'));
+      expect(name).toMatch(/^job_1_x-batch-w_1__a_-[\w]+$/);
+      names.push(name);
+    }
+    expect(new Set(names).size).toBe(2);
   });
 
   it('propagates exit codes and signals', async () => {

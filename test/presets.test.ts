@@ -99,12 +99,14 @@ describe('the command of a batch', () => {
   test('vitest: excludes, by exact (escaped) path, every other file whose path holds a batch file’s name', () => {
     touch('a.test.ts', 'data.test.ts', 'sub/a.test.ts', 'sub/[x] A.TEST.TS', 'b.test.ts', 'node_modules/m/a.test.ts');
     expect(render('vitest', ['a.test.ts'])).toBe(
-      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --reporter='/h/vitest-costs.mjs' --exclude='data.test.ts' " +
+      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --reporter='/h/vitest-costs.mjs' " +
+        `--reporter=blob --outputFile.blob="$SHARDLESS_REPORTS_DIR/vitest/$SHARDLESS_REPORT_NAME.json" --exclude='data.test.ts' ` +
         "--exclude='sub/\\[x\\] A.TEST.TS' --exclude='sub/a.test.ts' 'a.test.ts' # files of {tests-file}",
     );
     // Files of the batch are never excluded; nothing to exclude: no option.
     expect(render('vitest', ['a.test.ts', 'sub/a.test.ts', 'data.test.ts', 'sub/[x] A.TEST.TS'])).toBe(
-      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --reporter='/h/vitest-costs.mjs' 'a.test.ts' 'sub/a.test.ts' 'data.test.ts' 'sub/[x] A.TEST.TS' # files of {tests-file}",
+      "npx --no -- vitest run --reporter=default --reporter=junit --outputFile.junit={junit} --reporter='/h/vitest-costs.mjs' " +
+        `--reporter=blob --outputFile.blob="$SHARDLESS_REPORTS_DIR/vitest/$SHARDLESS_REPORT_NAME.json" 'a.test.ts' 'sub/a.test.ts' 'data.test.ts' 'sub/[x] A.TEST.TS' # files of {tests-file}`,
     );
     expect(vitestExcludes(ctx(['b.test.ts']))).toBe('');
     // A file whose name starts with '-' is given as ./name: vitest drops what follows `--`.
@@ -113,9 +115,10 @@ describe('the command of a batch', () => {
     expect(vitestExcludes(ctx(['sub', 'a.test.ts']))).toBe('');
   });
 
-  test('jest: paths, not regular expressions; our reporters', () => {
+  test('jest: paths, not regular expressions; our reporters; coverage JSON into reports-dir', () => {
     expect(render('jest', ['a.test.js'])).toBe(
-      "npx --no -- jest --ci --reporters=default --reporters='/h/jest-junit.cjs' --reporters='/h/jest-costs.cjs' --runTestsByPath -- {tests}",
+      "npx --no -- jest --ci --reporters=default --reporters='/h/jest-junit.cjs' --reporters='/h/jest-costs.cjs' " +
+        '--coverageReporters=json --coverageDirectory="$SHARDLESS_REPORTS_DIR/jest-coverage/$SHARDLESS_REPORT_NAME" --runTestsByPath -- {tests}',
     );
   });
 
@@ -143,10 +146,11 @@ describe('the command of a batch', () => {
     );
   });
 
-  test('playwright: anchored regular expressions of absolute paths; the ids are not appended', () => {
+  test('playwright: anchored regular expressions of absolute paths; the ids are not appended; a blob report into reports-dir', () => {
     const cmd = render('playwright', ['tests/a.spec.ts', 'tests/x (1).spec.ts'], '/w');
     expect(cmd).toBe(
-      "npx --no -- playwright test --reporter=list,'/h/playwright-junit.mjs' '/^\\/w\\/tests\\/a\\.spec\\.ts$/' '/^\\/w\\/tests\\/x \\(1\\)\\.spec\\.ts$/' # files of {tests-file}",
+      'PLAYWRIGHT_BLOB_OUTPUT_FILE="$SHARDLESS_REPORTS_DIR/playwright/$SHARDLESS_REPORT_NAME.zip" ' +
+      "npx --no -- playwright test --reporter=list,'/h/playwright-junit.mjs',blob '/^\\/w\\/tests\\/a\\.spec\\.ts$/' '/^\\/w\\/tests\\/x \\(1\\)\\.spec\\.ts$/' # files of {tests-file}",
     );
     // As playwright reads such an argument (forceRegExp): /.../ is a regular expression over absolute paths.
     const re = (arg: string) => new RegExp(/^\/(.*)\/([gi]*)$/.exec(arg)![1]);

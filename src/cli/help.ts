@@ -88,6 +88,7 @@ export function helpText(command: Command | 'top', width = Math.max(80, Math.min
       '  controller    one per run: seeds the queue, watches the workers, prints the summary and writes the report',
       '  worker        one per parallel job: claims batches and runs the test command on them',
       '  run           a local run: a controller and N workers (and a throwaway redis-server) in one command',
+      "  merge-coverage  merges the coverage JSON of the workers' reports-dir (jest) into one report",
       '',
       "Run 'shardless <command> --help' for the options of a command, 'shardless --version' for the",
       'version. Options have the names of the GitHub Action\'s inputs: --name value or --name=value.',

@@ -6,6 +6,7 @@
 //   shardless controller [options]          the action's controller, in this process
 //   shardless worker [options] [-- cmd...]  the action's worker, in this process
 //   shardless run --workers N [options] -- <command...>   a local parallel run (see run.ts)
+//   shardless merge-coverage [options] <dir...>   merges the workers' coverage JSON (merge-coverage.ts)
 //   shardless --version                     the package's version
 // Options are the action's inputs (--name value, --name=value). Exit status: that of the controller or
 // worker; 2 for a command-line mistake; 130 after Ctrl-C in `run`.
@@ -25,6 +26,7 @@ import { installPlainStdout } from './plain.js';
 import { eventWriter } from './events.js';
 import { summaryText } from '../report/index.js';
 import { VERSION } from '../version.js';
+import { mergeCoverageCommand } from './merge-coverage.js';
 
 /** A child of `shardless run` stops (as on SIGTERM: hands its work back) when its parent goes away. */
 function watchParent(): void {
@@ -92,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  // Not a run: none of the action's inputs.
+  if (argv[0] === 'merge-coverage') return mergeCoverageCommand(argv.slice(1));
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     const topic = argv[0] === 'help' && argv[1] ? argv[1] : 'top';
     const known = topic === 'controller' || topic === 'worker' || topic === 'run';

@@ -27,7 +27,7 @@ const ROLE: Record<InputKey, Role> = {
   maxFailures: 'controller', failOnFlaky: 'controller', timings: 'controller',
   timingsFile: 'common',
   timingsOutput: 'controller', ttl: 'controller', reportOutput: 'controller', junitOutput: 'controller',
-  command: 'worker', junit: 'worker', workerId: 'worker', workerIndex: 'worker', shell: 'worker',
+  command: 'worker', junit: 'worker', workerId: 'worker', workerIndex: 'worker', shell: 'worker', reportsDir: 'worker',
   runnerArgs: 'common',
 };
 

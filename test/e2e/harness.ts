@@ -113,7 +113,8 @@ export class Scenario {
 
   worker(id: string, inputs: Record<string, string> = {}, env: Record<string, string> = {}): ActionRun {
     const run = startAction(
-      { mode: 'worker', ...this.common(), command: fakeCommand(true), 'worker-id': id, ...inputs },
+      // reports-dir in the scenario's folder: nothing a preset's runner reports lands in the repository.
+      { mode: 'worker', ...this.common(), command: fakeCommand(true), 'worker-id': id, 'reports-dir': join(this.dir, 'reports'), ...inputs },
       { FAKE_STATE_DIR: this.stateDir, ...env },
       { name: `worker ${id}` },
     );
