@@ -1,6 +1,6 @@
-// The thin call layer of src/queue.ts, in plain JS for the throughput bench: the Lua scripts of src/lua
-// with lib.lua and cost.lua prepended (as src/scripts.ts does), defined on an ioredis client with defineCommand
-// (EVALSHA, falling back to EVAL), called with the KEYS of src/keys.ts scriptKeys in the same order.
+// The thin call layer of src/queue/queue.ts, in plain JS for the throughput bench: the Lua scripts of src/queue/lua
+// with lib.lua and cost.lua prepended (as src/queue/scripts.ts does), defined on an ioredis client with defineCommand
+// (EVALSHA, falling back to EVAL), called with the KEYS of src/queue/keys.ts scriptKeys in the same order.
 // Every call is one round trip, counted in `calls`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,12 +9,12 @@ import { ROOT } from './lib.mjs';
 export const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort'];
 
 export function scriptSources() {
-  const dir = join(ROOT, 'src', 'lua');
+  const dir = join(ROOT, 'src', 'queue', 'lua');
   const prelude = ['lib', 'cost'].map((n) => readFileSync(join(dir, `${n}.lua`), 'utf8')).join('\n');
   return new Map(SCRIPT_NAMES.map((n) => [n, `${prelude}\n${readFileSync(join(dir, `${n}.lua`), 'utf8')}`]));
 }
 
-/** src/keys.ts runKeys. */
+/** src/queue/keys.ts runKeys. */
 export function runKeys(repository, queue, run) {
   const esc = (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
   const prefix = `shardless:{${repository.replace(/[%{}]/g, esc)}/${queue.replace(/[%/{}]/g, esc)}/${run.replace(/[%/{}]/g, esc)}}:`;
@@ -25,7 +25,7 @@ export function runKeys(repository, queue, run) {
   };
 }
 
-/** src/keys.ts scriptKeys: the KEYS of every script, in lib.lua's order. */
+/** src/queue/keys.ts scriptKeys: the KEYS of every script, in lib.lua's order. */
 export function scriptKeys(k, hb) {
   return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
 }
@@ -55,7 +55,7 @@ export class Queue {
     await this.redis.sl_reset(...this.k(), epoch, ttl, ...Object.entries(settings).flatMap(([k, v]) => [k, String(v)]));
   }
 
-  /** Seeds in chunks of 1000 sent as one pipeline (one round trip), as src/queue.ts does. */
+  /** Seeds in chunks of 1000 sent as one pipeline (one round trip), as src/queue/queue.ts does. */
   async seed(epoch, tests) {
     this.calls++;
     const pipe = this.redis.pipeline();

@@ -46470,7 +46470,7 @@ function readInputs(get = defaultGetter, env = process.env) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/keys.ts
+;// CONCATENATED MODULE: ./src/queue/keys.ts
 // The Redis key layout of a run. Every key of a run shares one hash tag, so each Lua script touches
 // a single slot (Redis Cluster) and runs of different repositories or queues never meet.
 const keys_escape = (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
@@ -46507,8 +46507,8 @@ function scriptKeys(k, hb) {
     return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
 }
 
-;// CONCATENATED MODULE: ./src/scripts.ts
-// Loads the Lua scripts (src/lua; ncc copies each file named below into dist/) into an ioredis client.
+;// CONCATENATED MODULE: ./src/queue/scripts.ts
+// Loads the Lua scripts (src/queue/lua; ncc copies each file named below into dist/) into an ioredis client.
 // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
 
 const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort', 'verdict'];
@@ -46550,7 +46550,7 @@ function defineScripts(redis) {
     return redis;
 }
 
-;// CONCATENATED MODULE: ./src/queue.ts
+;// CONCATENATED MODULE: ./src/queue/queue.ts
 // Typed calls of the Lua scripts, one Redis round trip each, plus the read-back for the report.
 
 
@@ -46753,7 +46753,7 @@ function finalOf(packed) {
 
 // EXTERNAL MODULE: ./node_modules/ioredis/built/index.js
 var built = __nccwpck_require__(7796);
-;// CONCATENATED MODULE: ./src/redis.ts
+;// CONCATENATED MODULE: ./src/queue/redis.ts
 // Connecting to Redis: a bounded first connection with a clear error, and reconnection within a
 // window (a restarted Redis), after which pending commands fail instead of hanging.
 

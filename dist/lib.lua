@@ -1,4 +1,4 @@
--- lib.lua: helpers prepended to every shardless script (see src/scripts.ts). Not a script by itself.
+-- lib.lua: helpers prepended to every shardless script (see src/queue/scripts.ts). Not a script by itself.
 --
 -- Every script takes the same KEYS, all under one hash tag so each script is single-slot:
 --   KEYS[1] meta     hash: epoch, state, reason, settings, counters (total, done, failed, seq), times

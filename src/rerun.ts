@@ -1,8 +1,8 @@
 // Re-runs of a workflow (GITHUB_RUN_ATTEMPT > 1): the previous attempt's results, while Redis still
 // has them, decide what a later attempt runs.
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from './queue/redis.js';
 import type { CommonConfig } from './inputs.js';
-import { runKeys, type RunKeys } from './keys.js';
+import { runKeys, type RunKeys } from './queue/keys.js';
 
 // Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
 const PASSED = new Set(['passed', 'flaky', 'skipped']);

@@ -1,8 +1,8 @@
 // The stored timings of a queue: what each test costs and the per-batch start cost, as the cost model
 // (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL. Timings in
 // files (timings-output, timings-file): src/timings-file.ts.
-import type { RedisClient } from './redis.js';
-import { repoPart, tagPart } from './keys.js';
+import type { RedisClient } from './queue/redis.js';
+import { repoPart, tagPart } from './queue/keys.js';
 import type { Timings } from './costmodel.js';
 
 /** The history of a queue outlives the runs that feed it. */

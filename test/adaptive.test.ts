@@ -1,4 +1,4 @@
-// Adaptive batches (src/lua/claim.lua and cost.lua with meta.batchMs > 0), against a real redis-server.
+// Adaptive batches (src/queue/lua/claim.lua and cost.lua with meta.batchMs > 0), against a real redis-server.
 // With W = max(1, live, workers), inN active leases and idle = W - inN - 1 other workers holding nothing:
 //   fair   = (queued work + work left in active leases) / W   (each worker pays one more start cost)
 //   target = min(batchMs, fair * share), or fair when the rest (fair - target) is worth less than
@@ -15,8 +15,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
 import { RedisServer, waitFor } from './helpers/redis-server.js';
-import { Queue, type ClaimReply, type RunSettings } from '../src/queue.js';
-import { runKeys, type RunKeys } from '../src/keys.js';
+import { Queue, type ClaimReply, type RunSettings } from '../src/queue/queue.js';
+import { runKeys, type RunKeys } from '../src/queue/keys.js';
 import { longestFirst } from '../src/costmodel.js';
 import type { TestResult } from '../src/types.js';
 

@@ -1,7 +1,7 @@
-// The Redis key layout (src/keys.ts): one hash tag per run, and no two runs (or queues) share a key,
+// The Redis key layout (src/queue/keys.ts): one hash tag per run, and no two runs (or queues) share a key,
 // whatever their names hold.
 import { describe, expect, test } from 'vitest';
-import { runKeys, scriptKeys } from '../src/keys.js';
+import { runKeys, scriptKeys } from '../src/queue/keys.js';
 import { timingsKeys } from '../src/timings.js';
 
 /** The hash tag Redis Cluster hashes: from the first `{` to the first `}` after it. */

@@ -1,11 +1,11 @@
-// Unit tests of every Lua script (src/lua) through the typed client (src/queue.ts), against a real
+// Unit tests of every Lua script (src/queue/lua) through the typed client (src/queue/queue.ts), against a real
 // redis-server: claim order and sizes, report outcomes, lease and epoch fencing, release, reap,
 // completion, TTLs, invariant 2 at every step, corrupt data and the Redis command cost of a batch.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
 import { RedisServer, waitFor } from './helpers/redis-server.js';
-import { Queue, type ClaimReply, type RunSettings } from '../src/queue.js';
-import { runKeys, scriptKeys, type RunKeys } from '../src/keys.js';
+import { Queue, type ClaimReply, type RunSettings } from '../src/queue/queue.js';
+import { runKeys, scriptKeys, type RunKeys } from '../src/queue/keys.js';
 import type { BatchEnd, HistoryEntry, TestResult } from '../src/types.js';
 
 let srv: RedisServer;

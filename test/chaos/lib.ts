@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { expect } from 'vitest';
 import type { Redis } from 'ioredis';
-import { runKeys } from '../../src/keys.js';
+import { runKeys } from '../../src/queue/keys.js';
 import type { ActionRun } from '../helpers/action.js';
 import { type Report, type Scenario, type Status, checkReport, scanKeys } from '../e2e/harness.js';
 

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
-import { PRELUDE } from '../../src/scripts.js';
+import { PRELUDE } from '../../src/queue/scripts.js';
 import { ROOT, removeTempDirs } from '../helpers/action.js';
 import { Scenario, cleanup, waitFor } from '../e2e/harness.js';
 import { ChaosProxy, checkInvariants, expectedWorkerExit, lastLine, printFigures, runPrefix, sleep } from './lib.js';
@@ -84,7 +84,7 @@ test('through a proxy with latency, broken twice and paused 3 s: no double claim
 // ---------------------------------------------------------------------------------------------------
 // A reply lost to a cut connection, for each script that a run sends through a worker or the controller.
 
-/** The SHA1 ioredis sends in EVALSHA for a script (the PRELUDE prepended, as src/scripts.ts does). */
+/** The SHA1 ioredis sends in EVALSHA for a script (the PRELUDE prepended, as src/queue/scripts.ts does). */
 function sha(name: string): string {
   const prelude = PRELUDE.map((p) => readFileSync(join(ROOT, 'dist', `${p}.lua`), 'utf8')).join('\n');
   return createHash('sha1').update(`${prelude}\n${readFileSync(join(ROOT, 'dist', `${name}.lua`), 'utf8')}`).digest('hex');

@@ -5,7 +5,7 @@ import { defineScripts, type ScriptClient } from './scripts.js';
 import { scriptKeys, type RunKeys } from './keys.js';
 import type {
   BatchEnd, BatchRecord, FinalStatus, HistoryEntry, RunData, RunState, TestResult, WorkerRecord, WorkerState,
-} from './types.js';
+} from '../types.js';
 
 /** Run-wide settings the controller publishes to the workers. */
 export interface RunSettings {
