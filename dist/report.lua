@@ -56,7 +56,7 @@ if lease.st == 'active' and lease.w == wid then
     w.busyMs = w.busyMs + (ctx.now - lease.s)
     put_worker(wid, w)
   end
-  redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
+  redis.call('SET', K_HB, '1', 'PX', meta.heartbeatTtl * 1000)
   flush(ctx)
   return { 'ok', cjson.encode(ctx.finals) }
 end
