@@ -86,7 +86,7 @@ export class Queue {
     this.calls++;
     const obj = {};
     for (const id of tests) obj[id] = { o: 'passed', d: 1, m: '' };
-    const r = await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, 'ok', JSON.stringify(obj));
+    const r = await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, 'finished', JSON.stringify(obj));
     if (r[0] !== 'ok') throw new Error(`report of lease ${lease} by ${worker}: ${r[0]}`);
   }
 

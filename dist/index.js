@@ -56606,25 +56606,25 @@ function resultsOf(out, tests, cwd) {
             warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
                 `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
         }
-        return { results, end: out.timedOut ? 'timeout' : 'lost' };
+        return { results, end: out.timedOut ? 'timed-out' : out.signal || out.exitCode === null ? 'killed' : 'finished' };
     }
     if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
         warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
     }
     const results = new Map();
     if (out.timedOut)
-        return { results, end: 'timeout' };
+        return { results, end: 'timed-out' };
     if (out.signal || out.exitCode === null)
-        return { results, end: 'lost' };
+        return { results, end: 'killed' };
     const each = Math.round(out.durationMs / tests.length);
     if (out.exitCode === 0) {
         for (const id of tests)
             results.set(id, { outcome: 'passed', durationMs: each, message: '' });
-        return { results, end: 'ok' };
+        return { results, end: 'finished' };
     }
     if (tests.length === 1) {
         results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
-        return { results, end: 'ok' };
+        return { results, end: 'finished' };
     }
     return { results, end: 'split' };
 }
@@ -56929,7 +56929,7 @@ class Worker {
         logIds(tests.map((t) => {
             const r = results.get(t);
             const fin = reply.finals[t];
-            const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (${end})`;
+            const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (the batch ${end})`;
             if (fin === 'failed' || fin === 'lost')
                 this.bad.set(t, fin);
             if (fin)

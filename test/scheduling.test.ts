@@ -132,7 +132,7 @@ async function simulate(suite: Suite, timings: Timings, sim: Sim): Promise<SimRe
         outcome: 'passed', durationMs: suite.junit.get(id)!, message: '', timed: true, costMs: sim.withC ? suite.cost.get(id) : undefined,
       }]));
       held.delete(w);
-      expect((await q.report(epoch, w, c.lease, 'ok', results)).kind).toBe('ok');
+      expect((await q.report(epoch, w, c.lease, 'finished', results)).kind).toBe('ok');
       await expectCoherent(keys, `after ${w}'s report`);
     }
   };
@@ -208,7 +208,7 @@ describe('seeded random walks: the promise and the aggregates at every step', ()
         if (h) {
           // Report, sometimes with the runner's cost.
           const res = new Map<string, TestResult>(h.tests.map((id) => [id, { outcome: 'passed', durationMs: 5, message: '', timed: true, costMs: rand() < 0.5 ? Math.round(3_000 * rand()) : undefined }]));
-          expect((await q.report(epoch, w, h.lease, 'ok', res)).kind).toBe('ok');
+          expect((await q.report(epoch, w, h.lease, 'finished', res)).kind).toBe('ok');
           held.delete(w);
           await expectCoherent(keys, `seed ${seed} step ${step}: after a report`);
           continue;
