@@ -46933,6 +46933,22 @@ async function closeRedis(redis) {
     redis.disconnect();
 }
 
+;// CONCATENATED MODULE: ./src/queue/index.ts
+// src/queue: everything of a run that lives in Redis, and nothing above it (it imports no controller,
+// worker or report code). The contract it keeps is docs/protocol.md.
+//   keys.ts     the key layout: a run's keys under one hash tag, a queue's stored timings
+//   lua/        the scripts, one per operation; lib.lua (shared helpers, the Lua side of the records)
+//               and cost.lua (the run's cost model) are prepended to each
+//   scripts.ts  loads lua/ into an ioredis client (EVALSHA, EVAL on NOSCRIPT)
+//   queue.ts    the typed calls of the scripts, one round trip each
+//   records.ts  the run's records read back (test record decode, chunked reads, readRun)
+//   redis.ts    connecting to Redis (TLS, cluster, the reconnect window)
+//   wire.ts     what a client outside the bundle needs (the bench imports it from dist/queue)
+
+
+
+
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -47611,7 +47627,8 @@ function titleId(id) {
 }
 
 ;// CONCATENATED MODULE: ./src/rerun.ts
-
+// Re-runs of a workflow (GITHUB_RUN_ATTEMPT > 1): the previous attempt's results, while Redis still
+// has them, decide what a later attempt runs.
 
 // Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
 const PASSED = new Set(['passed', 'flaky', 'skipped']);
@@ -48282,7 +48299,9 @@ function plan(cfg, ids, t) {
 }
 
 ;// CONCATENATED MODULE: ./src/timings.ts
-
+// The stored timings of a queue: what each test costs and the per-batch start cost, as the cost model
+// (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL. Timings in
+// files (timings-output, timings-file): src/timings-file.ts.
 
 /** The history of a queue outlives the runs that feed it. */
 const TIMINGS_TTL_S = 30 * 86_400;
@@ -55982,8 +56001,6 @@ async function timingsFromFiles(t, pattern, ids, cwd) {
 
 
 
-
-
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
 /** A tick's script call that fails is retried (backoff up to TICK_RETRY_MAX_MS) for TICK_GIVE_UP_MS, then ends the run. */
@@ -56539,8 +56556,6 @@ class WarmBatch {
 // The worker: register, heartbeat from this (parent) process, claim a batch, run it, report, loop
 // until the controller marks the run complete or aborted. On SIGINT/SIGTERM: kill the batch's process
 // group, hand its tests back, leave, exit 1 within 5 s.
-
-
 
 
 

@@ -1,9 +1,7 @@
 // Re-runs of a workflow (GITHUB_RUN_ATTEMPT > 1): the previous attempt's results, while Redis still
 // has them, decide what a later attempt runs.
-import type { RedisClient } from './queue/redis.js';
+import { finalOf, readTests, runKeys, type RedisClient, type RunKeys } from './queue/index.js';
 import type { CommonConfig } from './inputs.js';
-import { runKeys, type RunKeys } from './queue/keys.js';
-import { finalOf, readTests } from './queue/records.js';
 
 // Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
 const PASSED = new Set(['passed', 'flaky', 'skipped']);
