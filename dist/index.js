@@ -41684,8 +41684,8 @@ function getIDToken(aud) {
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: ./src/names.ts
-// The one place that defines the names the contract (SPEC.md) fixes: inputs, outputs, environment
-// variables given to the command, statuses and outcomes.
+// The one place that defines the names the contract (README "Reference", docs/protocol.md) fixes:
+// inputs, outputs, environment variables given to the command, statuses and outcomes.
 const INPUT = {
     mode: 'mode',
     redisUrl: 'redis-url',
@@ -55643,7 +55643,7 @@ const XMLValidator = {
 }
 
 ;// CONCATENATED MODULE: ./src/junit.ts
-// Reading a batch's per-test results from JUnit XML (SPEC.md, "Results of a batch").
+// Reading a batch's per-test results from JUnit XML (README, "Results of a batch").
 //
 // JUnit files are written by arbitrary test tools and may be missing, truncated or hostile, so nothing
 // here throws: every problem becomes a warning naming the file, and that file contributes no results.

@@ -1,4 +1,5 @@
 -- lib.lua: helpers prepended to every shardless script (see src/queue/scripts.ts). Not a script by itself.
+-- The protocol the scripts keep, and the invariants their headers cite by number: docs/protocol.md.
 --
 -- Every script takes the same KEYS, all under one hash tag so each script is single-slot:
 --   KEYS[1] meta     hash: epoch, state, reason, settings, counters (total, done, failed, seq), times

@@ -89,7 +89,7 @@ export interface RunData {
   batches: BatchRecord[];
 }
 
-/** The JSON report, version 1 (SPEC.md). */
+/** The JSON report, version 1 (docs/protocol.md#the-json-report). */
 export interface Report {
   version: 1;
   queue: string;

@@ -130,7 +130,7 @@ for (const c of CASES) {
     expect(lastLine(controller), 'the controller fails for the failing test only').toMatch(/1 test failed: lr\/fail-one$/);
     const { report, state } = await checkInvariants(s, tests, { maxAttempts: 3, complete: true, noLost: true });
     expect(report.counts).toMatchObject({ total: tests.length, failed: 1, passed: tests.length - 1 });
-    // The worker ran the failing test, and its report made it final: it must exit 1 (SPEC, Exit status).
+    // The worker ran the failing test, and its report made it final: it must exit 1 (README, "Exit status").
     expect(expectedWorkerExit('w1', t0, worker.exitedAt!, state, report)).toBe(1);
     expect(worker.exit, `worker: ${lastLine(worker)}`).toEqual({ code: 1, signal: null });
     printFigures(`lost-reply-${c.script}`, { runSeconds: +((controller.exitedAt! - t0) / 1000).toFixed(1), ...p.stats });
