@@ -1,27 +1,19 @@
 -- lib.lua: helpers prepended to every shardless script (see src/queue/scripts.ts). Not a script by itself.
 -- The protocol the scripts keep, and the invariants their headers cite by number: docs/protocol.md.
 --
--- Every script takes the same KEYS, all under one hash tag so each script is single-slot:
---   KEYS[1] meta     hash: epoch, state, reason, settings, counters (total, done, failed, seq), times
+-- Every script takes the same KEYS, all under one hash tag so each script is single-slot (their
+-- records: docs/protocol.md#records):
+--   KEYS[1] meta     hash: the run's state, settings, counters and times; what adaptive batches need,
+--                    kept so that a claim sizes its batch in O(batch)
 --   KEYS[2] queue    list: primary queue, claimed from the head
 --   KEYS[3] requeue  list: tests to re-run alone, claimed before the primary queue
---   KEYS[4] tests    hash: test id -> packed state "where|runs|attempts|fails|passes"
---                    where: q (primary queue), r (requeue), h:<lease> (held), or a final status
---   KEYS[5] leases   hash: lease id -> JSON {w, s, e, i, t, st} (st: active|done|reclaimed|released)
---   KEYS[6] workers  hash: worker id -> JSON {state, lease, batches, tests, busyMs, lostBatches}
---   KEYS[7] history  list: JSON of every run of every test {t, w, b, i, o, d, m, s, e, f, l}
+--   KEYS[4] tests    hash: test id -> its record "where|runs|attempts|fails|passes" (unpack_test)
+--   KEYS[5] leases   hash: lease id -> JSON {w, s, e, i, t, st, c, f} (st: active|done|reclaimed|released)
+--   KEYS[6] workers  hash: worker id -> JSON {state, lease, batches, tests, busyMs, lostBatches, inst}
+--   KEYS[7] history  list: JSON of every run of every test {t, w, b, i, o, d, m, s, e, f, l, j, c}
 --   KEYS[8] hb       string with a TTL: this worker's heartbeat (the controller's for controller scripts)
 --   KEYS[9] costs    hash: test id -> estimated cost in ms (seeded from the queue's timings); a test
 --                    no earlier run measured has no field here (its cost is the run's guess: cost.lua)
--- meta also holds what adaptive batches need: batchMs (target ms of work per batch, 0: fixed size),
--- share (part of a fair share a batch takes), startMs (per-batch start cost), workers (expected, 0:
--- unknown), cutStarts (how many start costs of work cutting a batch must be worth; 0: any),
--- minStarts (the least target, in start costs), slackMs (how far taking a whole share or the crumbs
--- may go past batchMs), live (workers alive at the last reap), qcost (estimated ms of the tests with a
--- known cost left in the primary queue), qunk (how many tests of unknown cost are left in it), guessMs,
--- gobs, cobs, jfit and fit (the run's own measurements: cost.lua) and inflight "n|cost|starts" (count,
--- estimated ms including the start cost, and summed start times of the active leases), so a claim
--- sizes its batch in O(batch).
 -- The leases and workers hashes keep a sentinel field "_" so they never vanish and lose their TTL.
 
 local K_META, K_QUEUE, K_REQUEUE, K_TESTS, K_LEASES, K_WORKERS, K_HISTORY, K_HB, K_COSTS =
