@@ -1,34 +1,10 @@
-// The thin call layer of src/queue.ts, in plain JS for the throughput bench: the Lua scripts of src/lua
-// with lib.lua and cost.lua prepended (as src/scripts.ts does), defined on an ioredis client with defineCommand
-// (EVALSHA, falling back to EVAL), called with the KEYS of src/keys.ts scriptKeys in the same order.
-// Every call is one round trip, counted in `calls`.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from './lib.mjs';
+// The thin call layer of src/queue/queue.ts, in plain JS for the throughput bench: the scripts, their
+// sources and the key layout come from the build (dist/queue, src/queue/wire.ts: run `npm run build`
+// after changing src/queue), defined on an ioredis client with defineCommand (EVALSHA, falling back to
+// EVAL), called with the KEYS of scriptKeys. Every call is one round trip, counted in `calls`.
+import { runKeys, scriptKeys, scriptSources } from '../dist/queue/index.js';
 
-export const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort'];
-
-export function scriptSources() {
-  const dir = join(ROOT, 'src', 'lua');
-  const prelude = ['lib', 'cost'].map((n) => readFileSync(join(dir, `${n}.lua`), 'utf8')).join('\n');
-  return new Map(SCRIPT_NAMES.map((n) => [n, `${prelude}\n${readFileSync(join(dir, `${n}.lua`), 'utf8')}`]));
-}
-
-/** src/keys.ts runKeys. */
-export function runKeys(repository, queue, run) {
-  const esc = (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
-  const prefix = `shardless:{${repository.replace(/[%{}]/g, esc)}/${queue.replace(/[%/{}]/g, esc)}/${run.replace(/[%/{}]/g, esc)}}:`;
-  const k = (s) => `${prefix}${s}`;
-  return {
-    prefix, meta: k('meta'), queue: k('queue'), requeue: k('requeue'), tests: k('tests'), leases: k('leases'),
-    workers: k('workers'), history: k('history'), costs: k('costs'), hbPrefix: k('hb:'), controller: k('controller'),
-  };
-}
-
-/** src/keys.ts scriptKeys: the KEYS of every script, in lib.lua's order. */
-export function scriptKeys(k, hb) {
-  return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
-}
+export { runKeys };
 
 export class Queue {
   /** Round trips made through this instance. */
@@ -55,7 +31,7 @@ export class Queue {
     await this.redis.sl_reset(...this.k(), epoch, ttl, ...Object.entries(settings).flatMap(([k, v]) => [k, String(v)]));
   }
 
-  /** Seeds in chunks of 1000 sent as one pipeline (one round trip), as src/queue.ts does. */
+  /** Seeds in chunks of 1000 sent as one pipeline (one round trip), as src/queue/queue.ts does. */
   async seed(epoch, tests) {
     this.calls++;
     const pipe = this.redis.pipeline();
@@ -86,7 +62,7 @@ export class Queue {
     this.calls++;
     const obj = {};
     for (const id of tests) obj[id] = { o: 'passed', d: 1, m: '' };
-    const r = await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, 'ok', JSON.stringify(obj));
+    const r = await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, 'finished', JSON.stringify(obj));
     if (r[0] !== 'ok') throw new Error(`report of lease ${lease} by ${worker}: ${r[0]}`);
   }
 

@@ -70,8 +70,8 @@ console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node 
 let commit = '?';
 try {
   commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'dist', 'src/lua'], { encoding: 'utf8' }).trim();
-  if (dirty) commit += ' (dist/ or src/lua/ modified)';
+  const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'dist', 'src/queue/lua'], { encoding: 'utf8' }).trim();
+  if (dirty) commit += ' (dist/ or src/queue/lua/ modified)';
 } catch {
   /* not a git checkout */
 }

@@ -11,5 +11,5 @@ local w = get_worker(ARGV[2])
 if not w then return { 'stale' } end
 local controller = redis.call('EXISTS', ARGV[3])
 if w.state == 'dead' or (w.inst and ARGV[4] and w.inst ~= ARGV[4]) then return { 'reclaimed', meta.state, meta.reason, controller } end
-redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
+redis.call('SET', K_HB, '1', 'PX', meta.heartbeatTtl * 1000)
 return { 'ok', meta.state, meta.reason, controller }

@@ -1,5 +1,5 @@
 // The cost model: what a test costs and what starting a batch costs, learnt from what batches measured,
-// and how the controller sets adaptive batches up from it. Its Lua half, src/lua/cost.lua, learns
+// and how the controller sets adaptive batches up from it. Its Lua half, src/queue/lua/cost.lua, learns
 // within a run and sizes each claim; the equations of both are in docs/benchmarks.md "The cost model".
 //
 // Wall time is the truth. A result may carry the runner's own measure of a test's whole cost (c:

@@ -1,4 +1,4 @@
-// Reading a batch's per-test results from JUnit XML (SPEC.md, "Results of a batch").
+// Reading a batch's per-test results from JUnit XML (README, "Results of a batch").
 //
 // JUnit files are written by arbitrary test tools and may be missing, truncated or hostile, so nothing
 // here throws: every problem becomes a warning naming the file, and that file contributes no results.

@@ -1,5 +1,5 @@
-// The one place that defines the names the contract (SPEC.md) fixes: inputs, outputs, environment
-// variables given to the command, statuses and outcomes.
+// The one place that defines the names the contract (README "Reference", docs/protocol.md) fixes:
+// inputs, outputs, environment variables given to the command, statuses and outcomes.
 
 export const INPUT = {
   mode: 'mode',

@@ -1,8 +1,7 @@
 // Re-runs of a workflow (GITHUB_RUN_ATTEMPT > 1): the previous attempt's results, while Redis still
 // has them, decide what a later attempt runs.
-import type { RedisClient } from './redis.js';
+import { finalOf, readTests, runKeys, type RedisClient, type RunKeys } from './queue/index.js';
 import type { CommonConfig } from './inputs.js';
-import { runKeys, type RunKeys } from './keys.js';
 
 // Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
 const PASSED = new Set(['passed', 'flaky', 'skipped']);
@@ -30,16 +29,9 @@ export async function testsToRerun(redis: RedisClient, cfg: CommonConfig, all: s
     const keys = runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${attempt}`);
     if ((await redis.exists(keys.tests)) === 0) break;
     found = true;
-    const unlisted: string[] = [];
-    for (let i = 0; i < pending.length; i += 1000) {
-      const chunk = pending.slice(i, i + 1000);
-      const vals = await redis.hmget(keys.tests, ...chunk);
-      chunk.forEach((id, j) => {
-        const v = vals[j];
-        if (v === null) unlisted.push(id);
-        else if (!PASSED.has(v.slice(0, v.indexOf('|')))) again.add(id);
-      });
-    }
+    const records = await readTests(redis, keys.tests, pending);
+    const unlisted = pending.filter((id) => !records.has(id));
+    for (const [id, rec] of records) if (!PASSED.has(finalOf(rec) ?? '')) again.add(id);
     pending = unlisted;
   }
   if (!found) return null;

@@ -1,30 +1,20 @@
 // The stored timings of a queue: what each test costs and the per-batch start cost, as the cost model
 // (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL. Timings in
 // files (timings-output, timings-file): src/timings-file.ts.
-import type { RedisClient } from './redis.js';
-import { repoPart, tagPart } from './keys.js';
+import { hmgetChunked, timingsKeys, type RedisClient } from './queue/index.js';
 import type { Timings } from './costmodel.js';
 
 /** The history of a queue outlives the runs that feed it. */
 export const TIMINGS_TTL_S = 30 * 86_400;
 
-export function timingsKeys(repository: string, queue: string): { costs: string; meta: string } {
-  // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
-  const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
-  return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
-}
-
 export async function loadTimings(redis: RedisClient, repository: string, queue: string, ids: string[]): Promise<Timings> {
   const keys = timingsKeys(repository, queue);
   const costs = new Map<string, number>();
-  for (let i = 0; i < ids.length; i += 1000) {
-    const chunk = ids.slice(i, i + 1000);
-    const vals = await redis.hmget(keys.costs, ...chunk);
-    chunk.forEach((id, j) => {
-      const v = Number(vals[j]);
-      if (vals[j] !== null && Number.isFinite(v) && v >= 0) costs.set(id, v);
-    });
-  }
+  const vals = await hmgetChunked(redis, keys.costs, ids);
+  ids.forEach((id, j) => {
+    const v = Number(vals[j]);
+    if (vals[j] !== null && Number.isFinite(v) && v >= 0) costs.set(id, v);
+  });
   const start = Number(await redis.hget(keys.meta, 'startMs'));
   const t: Timings = { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
   const measured = Number(await redis.hget(keys.meta, 'measured'));

@@ -24,8 +24,12 @@ export interface TestResult {
   line?: number;
 }
 
-/** How a batch ended, for the tests that have no result. */
-export type BatchEnd = 'ok' | 'timeout' | 'lost' | 'split';
+/**
+ * How a batch ended (report.lua ARGV[4]), which decides the run recorded for a test without a result:
+ * finished (the command exited by itself) or killed (by a signal): lost; timed-out (batch-timeout):
+ * timeout; split (several tests failed without per-test results): split, each runs again alone.
+ */
+export type BatchEnd = 'finished' | 'timed-out' | 'killed' | 'split';
 
 /** One run of one test, as recorded in Redis (history list). Times are Redis TIME in ms. */
 export interface HistoryEntry {
@@ -85,7 +89,7 @@ export interface RunData {
   batches: BatchRecord[];
 }
 
-/** The JSON report, version 1 (SPEC.md). */
+/** The JSON report, version 1 (docs/protocol.md#the-json-report). */
 export interface Report {
   version: 1;
   queue: string;

@@ -10,10 +10,8 @@ import { BatchRun, type BatchOutcome } from './batch.js';
 import { maskUrl, type WorkerConfig } from './inputs.js';
 import { readJUnitFiles } from './junit.js';
 import { applyCosts, readCosts } from './costs.js';
-import { runKeys } from './keys.js';
+import { Queue, RedisUnreachableError, closeRedis, connectRedis, gaveUp, runKeys, type RedisClient, type RegisterReply } from './queue/index.js';
 import { OUTPUT } from './names.js';
-import { Queue, type RegisterReply } from './queue.js';
-import { RedisUnreachableError, closeRedis, connectRedis, gaveUp, type RedisClient } from './redis.js';
 import type { BatchEnd, FinalStatus, TestResult } from './types.js';
 import { previousAttemptPassed } from './rerun.js';
 import { PRESETS, usePreset, type PresetName, type PresetUse } from './presets.js';
@@ -72,22 +70,22 @@ function resultsOf(out: BatchOutcome, tests: string[], cwd: string): { results: 
       core.warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
         `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
     }
-    return { results, end: out.timedOut ? 'timeout' : 'lost' };
+    return { results, end: out.timedOut ? 'timed-out' : out.signal || out.exitCode === null ? 'killed' : 'finished' };
   }
   if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
     core.warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
   }
   const results = new Map<string, TestResult>();
-  if (out.timedOut) return { results, end: 'timeout' };
-  if (out.signal || out.exitCode === null) return { results, end: 'lost' };
+  if (out.timedOut) return { results, end: 'timed-out' };
+  if (out.signal || out.exitCode === null) return { results, end: 'killed' };
   const each = Math.round(out.durationMs / tests.length);
   if (out.exitCode === 0) {
     for (const id of tests) results.set(id, { outcome: 'passed', durationMs: each, message: '' });
-    return { results, end: 'ok' };
+    return { results, end: 'finished' };
   }
   if (tests.length === 1) {
     results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
-    return { results, end: 'ok' };
+    return { results, end: 'finished' };
   }
   return { results, end: 'split' };
 }
@@ -380,7 +378,7 @@ class Worker {
     logIds(tests.map((t) => {
       const r = results.get(t);
       const fin = reply.finals[t];
-      const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (${end})`;
+      const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (the batch ${end})`;
       if (fin === 'failed' || fin === 'lost') this.bad.set(t, fin);
       if (fin) this.ranHere.set(t, fin === 'flaky' ? 'passed' : fin);
       return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;

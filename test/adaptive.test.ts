@@ -1,4 +1,4 @@
-// Adaptive batches (src/lua/claim.lua and cost.lua with meta.batchMs > 0), against a real redis-server.
+// Adaptive batches (src/queue/lua/claim.lua and cost.lua with meta.batchMs > 0), against a real redis-server.
 // With W = max(1, live, workers), inN active leases and idle = W - inN - 1 other workers holding nothing:
 //   fair   = (queued work + work left in active leases) / W   (each worker pays one more start cost)
 //   target = min(batchMs, fair * share), or fair when the rest (fair - target) is worth less than
@@ -16,8 +16,8 @@ import { describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
 import { useRedisServer, waitFor } from './helpers/redis-server.js';
 import { runSettings } from './helpers/run-settings.js';
-import { Queue, type ClaimReply, type RunSettings } from '../src/queue.js';
-import { runKeys, type RunKeys } from '../src/keys.js';
+import { Queue, type ClaimReply, type RunSettings } from '../src/queue/queue.js';
+import { runKeys, type RunKeys } from '../src/queue/keys.js';
 import { longestFirst } from '../src/costmodel.js';
 import type { TestResult } from '../src/types.js';
 
@@ -78,7 +78,7 @@ function passedAll(tests: string[]): Map<string, TestResult> {
 }
 
 async function reportPassed(run: Run, worker: string, b: Ok): Promise<void> {
-  const r = await run.q.report(run.epoch, worker, b.lease, 'ok', passedAll(b.tests));
+  const r = await run.q.report(run.epoch, worker, b.lease, 'finished', passedAll(b.tests));
   expect(r.kind).toBe('ok');
 }
 
@@ -562,7 +562,7 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     expect(a.tests.length).toBe(5);
     expect((await lease(run, a.lease)).c).toBe(5_000);
     expect(await redis.hmget(run.keys.meta, 'qcost', 'qunk')).toEqual(['0', '7']);
-    await run.q.report(run.epoch, 'w1', a.lease, 'ok', withC(a.tests, [5_000, 3_000, 1_000, 3_000, 1_000]));
+    await run.q.report(run.epoch, 'w1', a.lease, 'finished', withC(a.tests, [5_000, 3_000, 1_000, 3_000, 1_000]));
     // The guess: (1 s seeded, weighing one test, + 13 s measured over 5 tests) / 6 (the wall, a few ms
     // here, is less than the sum of c). The start-cost fit gets a batch of 5 tests with nothing beyond
     // its c (clamped at 0): n, sum of sizes, of residuals, of sizes squared, of size x residual.
@@ -597,7 +597,7 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     expect(await redis.hmget(run.keys.meta, 'fit', 'cobs')).toEqual([null, null]);
     // A batch that timed out, or lost a result, says nothing; nor does any batch in count mode.
     const b = await claimOk(run, 'w1');
-    await run.q.report(run.epoch, 'w1', b.lease, 'timeout', new Map());
+    await run.q.report(run.epoch, 'w1', b.lease, 'timed-out', new Map());
     expect((await redis.hget(run.keys.meta, 'gobs'))!.split('|').map(Number)[0]).toBe(2);
     const count = await newRun(['x1', 'x2'], new Map(), { batchMs: 0, batchSize: 2, guessMs: 1_000 });
     await reportPassed(count, 'w1', await claimOk(count, 'w1'));
@@ -645,7 +645,7 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     expect(await redis.hget(run.keys.meta, 'jfit')).toBeNull();
     const b = await claimOk(run, 'w1');
     const timed = new Map<string, TestResult>(b.tests.map((id, i) => [id, { outcome: 'passed', durationMs: 100 * (i + 1), message: '', timed: true }]));
-    await run.q.report(run.epoch, 'w1', b.lease, 'ok', timed);
+    await run.q.report(run.epoch, 'w1', b.lease, 'finished', timed);
     const j = (await redis.hget(run.keys.meta, 'jfit'))!.split('|').map(Number);
     expect([j[0], j[1], j[3]]).toEqual([1, 300, 90_000]);
     expect(j[4]).toBeCloseTo(300 * j[2], 6);
@@ -699,7 +699,7 @@ describe('inflight aggregates', () => {
     expect(await redis.hget(run.keys.meta, 'inflight')).toBe('0|0|0');
 
     // A report from a fenced (reclaimed) lease changes nothing.
-    await run.q.report(run.epoch, 'w3', c.lease, 'ok', passedAll(c.tests));
+    await run.q.report(run.epoch, 'w3', c.lease, 'finished', passedAll(c.tests));
     expect(await redis.hget(run.keys.meta, 'inflight')).toBe('0|0|0');
   });
 

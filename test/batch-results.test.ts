@@ -39,7 +39,7 @@ describe('batchResults', () => {
     const file = junit(['other/x.test.ts']);
     const { results, end } = batchResults(outcome({ junitFiles: [file] }), ['a.test.ts', 'b.test.ts'], wd);
     expect([...results]).toEqual([]);
-    expect(end).toBe('lost');
+    expect(end).toBe('finished');
     const w = warnings().filter((l) => l.includes('no testcase'));
     expect(w).toHaveLength(1); // once per batch, naming the ids and the files read
     expect(w[0]).toContain('"a.test.ts", "b.test.ts"');
@@ -52,7 +52,7 @@ describe('batchResults', () => {
     expect(results.get('a.test.ts')).toMatchObject({ outcome: 'passed', durationMs: 100, timed: true });
     expect(results.has('b.test.ts')).toBe(false);
     expect(results.has('c.test.ts')).toBe(false);
-    expect(end).toBe('lost');
+    expect(end).toBe('finished');
     const w = warnings().filter((l) => l.includes('no testcase'));
     expect(w).toHaveLength(1);
     expect(w[0]).toContain('2 of the batch\'s 3 tests');
@@ -68,7 +68,7 @@ describe('batchResults', () => {
 
   it('a command that uses {junit} but wrote no file: the exit code rule, with a warning', () => {
     const passed = batchResults(outcome({ exitCode: 0 }), ['a.test.ts', 'b.test.ts'], wd);
-    expect(passed.end).toBe('ok');
+    expect(passed.end).toBe('finished');
     expect([...passed.results.values()].map((r) => r.outcome)).toEqual(['passed', 'passed']);
     expect(warnings().filter((l) => l.includes('wrote no JUnit file'))).toHaveLength(1);
     expect(batchResults(outcome({ exitCode: 1 }), ['a.test.ts', 'b.test.ts'], wd).end).toBe('split');
@@ -78,5 +78,18 @@ describe('batchResults', () => {
     const r = batchResults(outcome({ usesJUnit: false, exitCode: 0 }), ['a.test.ts'], wd);
     expect(r.results.get('a.test.ts')?.outcome).toBe('passed');
     expect(warnings()).toEqual([]);
+  });
+
+  it('a batch end says what happened: finished, timed-out, killed (with or without JUnit) or split', () => {
+    const ids = ['a.test.ts', 'b.test.ts'];
+    const end = (over: Partial<BatchOutcome>) => batchResults(outcome({ usesJUnit: false, ...over }), ids, wd).end;
+    expect(end({ exitCode: 0 })).toBe('finished');
+    expect(end({ exitCode: 1 })).toBe('split');
+    expect(end({ exitCode: null, timedOut: true })).toBe('timed-out');
+    expect(end({ exitCode: null, signal: 'SIGKILL' })).toBe('killed');
+    const file = junit(['a.test.ts']);
+    expect(end({ junitFiles: [file], exitCode: null, signal: 'SIGKILL' })).toBe('killed');
+    expect(end({ junitFiles: [file], exitCode: null, timedOut: true })).toBe('timed-out');
+    expect(end({ junitFiles: [file], exitCode: 1 })).toBe('finished');
   });
 });

@@ -1,8 +1,7 @@
-// The Redis key layout (src/keys.ts): one hash tag per run, and no two runs (or queues) share a key,
+// The Redis key layout (src/queue/keys.ts): one hash tag per run, and no two runs (or queues) share a key,
 // whatever their names hold.
 import { describe, expect, test } from 'vitest';
-import { runKeys, scriptKeys } from '../src/keys.js';
-import { timingsKeys } from '../src/timings.js';
+import { runKeys, scriptKeys, timingsKeys } from '../src/queue/keys.js';
 
 /** The hash tag Redis Cluster hashes: from the first `{` to the first `}` after it. */
 function hashTag(key: string): string {

@@ -5,10 +5,10 @@ import { beforeAll, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
 import { RedisServer, useRedisServer, waitFor } from './helpers/redis-server.js';
 import { runSettings } from './helpers/run-settings.js';
-import { connectRedis, gaveUp } from '../src/redis.js';
+import { connectRedis, gaveUp } from '../src/queue/redis.js';
 import { retryTick } from '../src/controller.js';
-import { Queue } from '../src/queue.js';
-import { runKeys } from '../src/keys.js';
+import { Queue } from '../src/queue/queue.js';
+import { runKeys } from '../src/queue/keys.js';
 
 let redis: Redis;
 let q: Queue;

@@ -20,8 +20,8 @@ import type { Redis } from 'ioredis';
 import { useRedisServer, waitFor } from './helpers/redis-server.js';
 import { runSettings } from './helpers/run-settings.js';
 import { rng } from '../bench/lib.mjs';
-import { Queue } from '../src/queue.js';
-import { runKeys, type RunKeys } from '../src/keys.js';
+import { Queue } from '../src/queue/queue.js';
+import { runKeys, type RunKeys } from '../src/queue/keys.js';
 import { learn, plan, type Timings } from '../src/costmodel.js';
 import type { ControllerConfig } from '../src/inputs.js';
 import type { TestResult } from '../src/types.js';
@@ -135,7 +135,7 @@ async function simulate(suite: Suite, timings: Timings, sim: Sim): Promise<SimRe
         outcome: 'passed', durationMs: suite.junit.get(id)!, message: '', timed: true, costMs: sim.withC ? suite.cost.get(id) : undefined,
       }]));
       held.delete(w);
-      expect((await q.report(epoch, w, c.lease, 'ok', results)).kind).toBe('ok');
+      expect((await q.report(epoch, w, c.lease, 'finished', results)).kind).toBe('ok');
       await expectCoherent(keys, `after ${w}'s report`);
     }
   };
@@ -236,7 +236,7 @@ describe('seeded random walks: the promise and the aggregates at every step', ()
         if (h) {
           // Report, sometimes with the runner's cost.
           const res = new Map<string, TestResult>(h.tests.map((id) => [id, { outcome: 'passed', durationMs: 5, message: '', timed: true, costMs: rand() < 0.5 ? Math.round(3_000 * rand()) : undefined }]));
-          expect((await q.report(epoch, w, h.lease, 'ok', res)).kind).toBe('ok');
+          expect((await q.report(epoch, w, h.lease, 'finished', res)).kind).toBe('ok');
           held.delete(w);
           await expectCoherent(keys, `seed ${seed} step ${step}: after a report`);
           continue;

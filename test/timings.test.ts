@@ -6,10 +6,10 @@ import { describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
 import { useRedisServer } from './helpers/redis-server.js';
 import { runSettings } from './helpers/run-settings.js';
-import { TIMINGS_TTL_S, loadTimings, saveTimings, timingsKeys } from '../src/timings.js';
+import { TIMINGS_TTL_S, loadTimings, saveTimings } from '../src/timings.js';
 import { ALPHA, DEFAULT_COST_MS, estimate, fold, learn, longestFirst, median, type Timings } from '../src/costmodel.js';
-import { runKeys } from '../src/keys.js';
-import { Queue } from '../src/queue.js';
+import { runKeys, timingsKeys } from '../src/queue/keys.js';
+import { Queue } from '../src/queue/queue.js';
 import type { BatchRecord, HistoryEntry, RunData, RunOutcome } from '../src/types.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -55115,8 +55115,8 @@ function getIDToken(aud) {
 
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ./src/names.ts
-// The one place that defines the names the contract (SPEC.md) fixes: inputs, outputs, environment
-// variables given to the command, statuses and outcomes.
+// The one place that defines the names the contract (README "Reference", docs/protocol.md) fixes:
+// inputs, outputs, environment variables given to the command, statuses and outcomes.
 const INPUT = {
     mode: 'mode',
     redisUrl: 'redis-url',
@@ -59915,9 +59915,10 @@ function readInputs(get = defaultGetter, env = process.env) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/keys.ts
-// The Redis key layout of a run. Every key of a run shares one hash tag, so each Lua script touches
-// a single slot (Redis Cluster) and runs of different repositories or queues never meet.
+;// CONCATENATED MODULE: ./src/queue/keys.ts
+// The Redis key layout (docs/protocol.md#key-layout): a run's keys, and a queue's stored timings. Every
+// key of a run shares one hash tag, so each Lua script touches a single slot (Redis Cluster) and runs
+// of different repositories or queues never meet.
 const keys_escape = (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
 /**
  * A queue or run name as a part of the hash tag. A hash tag ends at the first `}`, and `/` separates
@@ -59947,13 +59948,19 @@ function runKeys(repository, queue, run) {
         controller: `${prefix}controller`,
     };
 }
+/** The stored timings of a queue (src/timings.ts), kept outside the run's keys: they outlive its runs. */
+function timingsKeys(repository, queue) {
+    // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
+    const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
+    return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
+}
 /** The KEYS argument of a script (the order lib.lua names them), with the given heartbeat key. */
 function scriptKeys(k, hb) {
     return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
 }
 
-;// CONCATENATED MODULE: ./src/scripts.ts
-// Loads the Lua scripts (src/lua; ncc copies each file named below into dist/) into an ioredis client.
+;// CONCATENATED MODULE: ./src/queue/scripts.ts
+// Loads the Lua scripts (src/queue/lua; ncc copies each file named below into dist/) into an ioredis client.
 // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
 
 const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort', 'verdict'];
@@ -59995,13 +60002,43 @@ function defineScripts(redis) {
     return redis;
 }
 
-;// CONCATENATED MODULE: ./src/queue.ts
-// Typed calls of the Lua scripts, one Redis round trip each, plus the read-back for the report.
-
-
-
-const SEED_CHUNK = 1000;
+;// CONCATENATED MODULE: ./src/queue/records.ts
+/** Fields per HMGET, HSCAN COUNT and LRANGE: one large command would block Redis for every client. */
 const READ_CHUNK = 1000;
+const FINALS = new Set(['passed', 'failed', 'flaky', 'lost', 'skipped']);
+const RECORD = /^(.+)\|(\d+)\|(\d+)\|(\d+)\|(\d+)$/;
+/** A test's record from its packed form; null when it is not one (lib.lua fails a script on it). */
+function decodeTest(packed) {
+    const m = RECORD.exec(packed);
+    if (!m)
+        return null;
+    return { where: m[1], runs: Number(m[2]), attempts: Number(m[3]), fails: Number(m[4]), passes: Number(m[5]) };
+}
+function encodeTest(t) {
+    return `${t.where}|${t.runs}|${t.attempts}|${t.fails}|${t.passes}`;
+}
+/** A test's final status; null when it has none (not final yet, or no readable record). */
+function finalOf(t) {
+    return t && FINALS.has(t.where) ? t.where : null;
+}
+/** HMGET of any number of fields, READ_CHUNK at a time: the values in order (null for a missing field). */
+async function hmgetChunked(redis, key, fields) {
+    const out = [];
+    for (let i = 0; i < fields.length; i += READ_CHUNK)
+        out.push(...(await redis.hmget(key, ...fields.slice(i, i + READ_CHUNK))));
+    return out;
+}
+/** The records of the given tests in a tests hash: only the ids it lists, each null when unreadable. */
+async function readTests(redis, testsKey, ids) {
+    const vals = await hmgetChunked(redis, testsKey, ids);
+    const out = new Map();
+    ids.forEach((id, i) => {
+        const v = vals[i];
+        if (v !== null)
+            out.set(id, decodeTest(v));
+    });
+    return out;
+}
 /** cjson encodes an empty table as {}: read it as an empty list or object as needed. */
 function parseJson(s, empty) {
     const v = JSON.parse(s);
@@ -60009,6 +60046,72 @@ function parseJson(s, empty) {
         return empty;
     return v;
 }
+/** Every field of a hash, READ_CHUNK at a time (HSCAN): one HGETALL of a large hash blocks Redis. */
+async function scanHash(redis, key) {
+    const out = new Map(); // HSCAN may return a field twice
+    let cursor = '0';
+    do {
+        const [next, flat] = await redis.hscan(key, cursor, 'COUNT', READ_CHUNK);
+        for (let i = 0; i < flat.length; i += 2)
+            out.set(flat[i], flat[i + 1]);
+        cursor = next;
+    } while (cursor !== '0');
+    return out;
+}
+/** The leases 1..meta.seq (a lease's id is the seq that numbered it). */
+async function readLeases(redis, key, seq) {
+    const ids = Array.from({ length: seq }, (_, j) => String(j + 1));
+    const vals = await hmgetChunked(redis, key, ids);
+    const out = [];
+    ids.forEach((id, j) => {
+        const v = vals[j];
+        if (!v)
+            return;
+        const l = JSON.parse(v);
+        out.push({ id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st });
+    });
+    return out;
+}
+async function readHistory(redis, key) {
+    const history = [];
+    for (let i = 0;; i += READ_CHUNK) {
+        const part = await redis.lrange(key, i, i + READ_CHUNK - 1);
+        for (const s of part)
+            history.push(JSON.parse(s));
+        if (part.length < READ_CHUNK)
+            return history;
+    }
+}
+/** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
+async function readRun(redis, keys, queue, run, ids) {
+    const [meta, time] = await Promise.all([redis.hgetall(keys.meta), redis.time()]);
+    const workersRaw = await scanHash(redis, keys.workers);
+    const batches = await readLeases(redis, keys.leases, Number(meta.seq ?? 0));
+    const records = await readTests(redis, keys.tests, ids);
+    const tests = ids.map((id) => ({ id, status: finalOf(records.get(id)) }));
+    const history = await readHistory(redis, keys.history);
+    const workers = [...workersRaw]
+        .filter(([id]) => id !== '_')
+        .map(([id, v]) => {
+        const w = JSON.parse(v);
+        return { id, state: w.state, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
+    });
+    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    return {
+        queue, run, state: (meta.state ?? 'seeding'), abortReason: meta.reason ?? '',
+        seededAtMs: Number(meta.seededAt ?? meta.createdAt ?? nowMs),
+        completedAtMs: meta.completedAt ? Number(meta.completedAt) : null, nowMs, tests, history, workers, batches,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/queue/queue.ts
+// Typed calls of the Lua scripts (lua/), one Redis round trip each; reading a run's records back is
+// records.ts's.
+
+
+
+
+const SEED_CHUNK = 1000;
 class Queue {
     keys;
     instance;
@@ -60123,82 +60226,15 @@ class Queue {
     async verdict(epoch, passed) {
         return (await this.redis.sl_verdict(...this.k(), epoch, passed ? 'passed' : 'failed')) === 'OK';
     }
-    /** Every field of a hash, READ_CHUNK at a time (HSCAN): one HGETALL of a large hash blocks Redis. */
-    async scanHash(key) {
-        const out = new Map(); // HSCAN may return a field twice
-        let cursor = '0';
-        do {
-            const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', READ_CHUNK);
-            for (let i = 0; i < flat.length; i += 2)
-                out.set(flat[i], flat[i + 1]);
-            cursor = next;
-        } while (cursor !== '0');
-        return out;
-    }
-    /** The leases 1..meta.seq (a lease's id is the seq that numbered it), READ_CHUNK per HMGET. */
-    async readLeases(seq) {
-        const out = [];
-        for (let i = 1; i <= seq; i += READ_CHUNK) {
-            const ids = Array.from({ length: Math.min(READ_CHUNK, seq - i + 1) }, (_, j) => String(i + j));
-            const vals = await this.redis.hmget(this.keys.leases, ...ids);
-            ids.forEach((id, j) => {
-                const v = vals[j];
-                if (v)
-                    out.push([id, v]);
-            });
-        }
-        return out;
-    }
     /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
-    async readRun(queue, run, ids) {
-        const { redis, keys } = this;
-        const [meta, time] = await Promise.all([redis.hgetall(keys.meta), redis.time()]);
-        const workersRaw = await this.scanHash(keys.workers);
-        const leasesRaw = await this.readLeases(Number(meta.seq ?? 0));
-        const tests = [];
-        for (let i = 0; i < ids.length; i += READ_CHUNK) {
-            const chunk = ids.slice(i, i + READ_CHUNK);
-            const vals = await redis.hmget(keys.tests, ...chunk);
-            chunk.forEach((id, j) => tests.push({ id, status: finalOf(vals[j]) }));
-        }
-        const history = [];
-        for (let i = 0;; i += READ_CHUNK) {
-            const part = await redis.lrange(keys.history, i, i + READ_CHUNK - 1);
-            for (const s of part)
-                history.push(JSON.parse(s));
-            if (part.length < READ_CHUNK)
-                break;
-        }
-        const workers = [...workersRaw]
-            .filter(([id]) => id !== '_')
-            .map(([id, v]) => {
-            const w = JSON.parse(v);
-            return { id, state: w.state, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
-        });
-        const batches = leasesRaw
-            .map(([id, v]) => {
-            const l = JSON.parse(v);
-            return { id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st };
-        });
-        const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-        return {
-            queue, run, state: (meta.state ?? 'seeding'), abortReason: meta.reason ?? '',
-            seededAtMs: Number(meta.seededAt ?? meta.createdAt ?? nowMs),
-            completedAtMs: meta.completedAt ? Number(meta.completedAt) : null, nowMs, tests, history, workers, batches,
-        };
+    readRun(queue, run, ids) {
+        return readRun(this.redis, this.keys, queue, run, ids);
     }
-}
-const FINALS = new Set(['passed', 'failed', 'flaky', 'lost', 'skipped']);
-function finalOf(packed) {
-    if (!packed)
-        return null;
-    const where = packed.slice(0, packed.indexOf('|'));
-    return FINALS.has(where) ? where : null;
 }
 
 // EXTERNAL MODULE: ./node_modules/ioredis/built/index.js
 var built = __nccwpck_require__(7796);
-;// CONCATENATED MODULE: ./src/redis.ts
+;// CONCATENATED MODULE: ./src/queue/redis.ts
 // Connecting to Redis: a bounded first connection with a clear error, and reconnection within a
 // window (a restarted Redis), after which pending commands fail instead of hanging.
 
@@ -60341,6 +60377,22 @@ async function closeRedis(redis) {
     }
     redis.disconnect();
 }
+
+;// CONCATENATED MODULE: ./src/queue/index.ts
+// src/queue: everything of a run that lives in Redis, and nothing above it (it imports no controller,
+// worker or report code). The contract it keeps is docs/protocol.md.
+//   keys.ts     the key layout: a run's keys under one hash tag, a queue's stored timings
+//   lua/        the scripts, one per operation; lib.lua (shared helpers, the Lua side of the records)
+//               and cost.lua (the run's cost model) are prepended to each
+//   scripts.ts  loads lua/ into an ioredis client (EVALSHA, EVAL on NOSCRIPT)
+//   queue.ts    the typed calls of the scripts, one round trip each
+//   records.ts  the run's records read back (test record decode, chunked reads, readRun)
+//   redis.ts    connecting to Redis (TLS, cluster, the reconnect window)
+//   wire.ts     what a client outside the bundle needs (the bench imports it from dist/queue)
+
+
+
+
 
 ;// CONCATENATED MODULE: ./src/report/json.ts
 function buildReport(data) {
@@ -61189,6 +61241,8 @@ function table(c, rows) {
 
 
 ;// CONCATENATED MODULE: ./src/rerun.ts
+// Re-runs of a workflow (GITHUB_RUN_ATTEMPT > 1): the previous attempt's results, while Redis still
+// has them, decide what a later attempt runs.
 
 // Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
 const PASSED = new Set(['passed', 'flaky', 'skipped']);
@@ -61215,18 +61269,11 @@ async function testsToRerun(redis, cfg, all) {
         if ((await redis.exists(keys.tests)) === 0)
             break;
         found = true;
-        const unlisted = [];
-        for (let i = 0; i < pending.length; i += 1000) {
-            const chunk = pending.slice(i, i + 1000);
-            const vals = await redis.hmget(keys.tests, ...chunk);
-            chunk.forEach((id, j) => {
-                const v = vals[j];
-                if (v === null)
-                    unlisted.push(id);
-                else if (!PASSED.has(v.slice(0, v.indexOf('|'))))
-                    again.add(id);
-            });
-        }
+        const records = await readTests(redis, keys.tests, pending);
+        const unlisted = pending.filter((id) => !records.has(id));
+        for (const [id, rec] of records)
+            if (!PASSED.has(finalOf(rec) ?? ''))
+                again.add(id);
         pending = unlisted;
     }
     if (!found)
@@ -61891,26 +61938,21 @@ function plan(cfg, ids, t) {
 }
 
 ;// CONCATENATED MODULE: ./src/timings.ts
+// The stored timings of a queue: what each test costs and the per-batch start cost, as the cost model
+// (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL. Timings in
+// files (timings-output, timings-file): src/timings-file.ts.
 
 /** The history of a queue outlives the runs that feed it. */
 const TIMINGS_TTL_S = 30 * 86_400;
-function timingsKeys(repository, queue) {
-    // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
-    const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
-    return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
-}
 async function loadTimings(redis, repository, queue, ids) {
     const keys = timingsKeys(repository, queue);
     const costs = new Map();
-    for (let i = 0; i < ids.length; i += 1000) {
-        const chunk = ids.slice(i, i + 1000);
-        const vals = await redis.hmget(keys.costs, ...chunk);
-        chunk.forEach((id, j) => {
-            const v = Number(vals[j]);
-            if (vals[j] !== null && Number.isFinite(v) && v >= 0)
-                costs.set(id, v);
-        });
-    }
+    const vals = await hmgetChunked(redis, keys.costs, ids);
+    ids.forEach((id, j) => {
+        const v = Number(vals[j]);
+        if (vals[j] !== null && Number.isFinite(v) && v >= 0)
+            costs.set(id, v);
+    });
     const start = Number(await redis.hget(keys.meta, 'startMs'));
     const t = { costs, startMs: Number.isFinite(start) && (await redis.hexists(keys.meta, 'startMs')) ? start : null };
     const measured = Number(await redis.hget(keys.meta, 'measured'));
@@ -69240,7 +69282,7 @@ const XMLValidator = {
 }
 
 ;// CONCATENATED MODULE: ./src/junit.ts
-// Reading a batch's per-test results from JUnit XML (SPEC.md, "Results of a batch").
+// Reading a batch's per-test results from JUnit XML (README, "Results of a batch").
 //
 // JUnit files are written by arbitrary test tools and may be missing, truncated or hostile, so nothing
 // here throws: every problem becomes a warning naming the file, and that file contributes no results.
@@ -69583,8 +69625,6 @@ async function timingsFromFiles(t, pattern, ids, cwd) {
 // The controller: reset the run under a fresh epoch, seed the queue, publish the settings, then tick
 // (reap dead workers, log progress) until the run is complete, timed out, workerless or cancelled;
 // finally write the report, the summary and the outputs.
-
-
 
 
 
@@ -70178,8 +70218,6 @@ class WarmBatch {
 
 
 
-
-
 const IDLE_MIN_MS = 100;
 const IDLE_MAX_MS = 1_000;
 const EXIT_DEADLINE_MS = 4_500;
@@ -70229,25 +70267,25 @@ function resultsOf(out, tests, cwd) {
             warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
                 `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
         }
-        return { results, end: out.timedOut ? 'timeout' : 'lost' };
+        return { results, end: out.timedOut ? 'timed-out' : out.signal || out.exitCode === null ? 'killed' : 'finished' };
     }
     if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
         warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
     }
     const results = new Map();
     if (out.timedOut)
-        return { results, end: 'timeout' };
+        return { results, end: 'timed-out' };
     if (out.signal || out.exitCode === null)
-        return { results, end: 'lost' };
+        return { results, end: 'killed' };
     const each = Math.round(out.durationMs / tests.length);
     if (out.exitCode === 0) {
         for (const id of tests)
             results.set(id, { outcome: 'passed', durationMs: each, message: '' });
-        return { results, end: 'ok' };
+        return { results, end: 'finished' };
     }
     if (tests.length === 1) {
         results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
-        return { results, end: 'ok' };
+        return { results, end: 'finished' };
     }
     return { results, end: 'split' };
 }
@@ -70552,7 +70590,7 @@ class Worker {
         logIds(tests.map((t) => {
             const r = results.get(t);
             const fin = reply.finals[t];
-            const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (${end})`;
+            const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (the batch ${end})`;
             if (fin === 'failed' || fin === 'lost')
                 this.bad.set(t, fin);
             if (fin)

@@ -1,32 +1,23 @@
--- lib.lua: helpers prepended to every shardless script (see src/scripts.ts). Not a script by itself.
+-- lib.lua: helpers prepended to every shardless script (see src/queue/scripts.ts). Not a script by itself.
+-- The protocol the scripts keep, and the invariants their headers cite by number: docs/protocol.md.
 --
--- Every script takes the same KEYS, all under one hash tag so each script is single-slot:
---   KEYS[1] meta     hash: epoch, state, reason, settings, counters (total, done, failed, seq), times
+-- Every script takes the same KEYS, all under one hash tag so each script is single-slot (their
+-- records: docs/protocol.md#records):
+--   KEYS[1] meta     hash: the run's state, settings, counters and times; what adaptive batches need,
+--                    kept so that a claim sizes its batch in O(batch)
 --   KEYS[2] queue    list: primary queue, claimed from the head
 --   KEYS[3] requeue  list: tests to re-run alone, claimed before the primary queue
---   KEYS[4] tests    hash: test id -> packed state "where|runs|attempts|fails|passes"
---                    where: q (primary queue), r (requeue), h:<lease> (held), or a final status
---   KEYS[5] leases   hash: lease id -> JSON {w, s, e, i, t, st} (st: active|done|reclaimed|released)
---   KEYS[6] workers  hash: worker id -> JSON {state, lease, batches, tests, busyMs, lostBatches}
---   KEYS[7] history  list: JSON of every run of every test {t, w, b, i, o, d, m, s, e, f, l}
+--   KEYS[4] tests    hash: test id -> its record "where|runs|attempts|fails|passes" (unpack_test)
+--   KEYS[5] leases   hash: lease id -> JSON {w, s, e, i, t, st, c, f} (st: active|done|reclaimed|released)
+--   KEYS[6] workers  hash: worker id -> JSON {state, lease, batches, tests, busyMs, lostBatches, inst}
+--   KEYS[7] history  list: JSON of every run of every test {t, w, b, i, o, d, m, s, e, f, l, j, c}
 --   KEYS[8] hb       string with a TTL: this worker's heartbeat (the controller's for controller scripts)
 --   KEYS[9] costs    hash: test id -> estimated cost in ms (seeded from the queue's timings); a test
 --                    no earlier run measured has no field here (its cost is the run's guess: cost.lua)
--- meta also holds what adaptive batches need: batchMs (target ms of work per batch, 0: fixed size),
--- share (part of a fair share a batch takes), startMs (per-batch start cost), workers (expected, 0:
--- unknown), cutStarts (how many start costs of work cutting a batch must be worth; 0: any),
--- minStarts (the least target, in start costs), slackMs (how far taking a whole share or the crumbs
--- may go past batchMs), live (workers alive at the last reap), qcost (estimated ms of the tests with a
--- known cost left in the primary queue), qunk (how many tests of unknown cost are left in it), guessMs,
--- gobs, cobs, jfit and fit (the run's own measurements: cost.lua) and inflight "n|cost|starts" (count,
--- estimated ms including the start cost, and summed start times of the active leases), so a claim
--- sizes its batch in O(batch).
 -- The leases and workers hashes keep a sentinel field "_" so they never vanish and lose their TTL.
 
 local K_META, K_QUEUE, K_REQUEUE, K_TESTS, K_LEASES, K_WORKERS, K_HISTORY, K_HB, K_COSTS =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-
-local FINAL = { passed = true, failed = true, flaky = true, lost = true, skipped = true }
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -43,6 +34,8 @@ local function fail_corrupt(what)
   error('shardless: corrupt run state in Redis (' .. what .. '); reset the run', 0)
 end
 
+-- A test's record in K_TESTS, "where|runs|attempts|fails|passes": the one decoder and encoder on this
+-- side of the wire (src/queue/records.ts reads it on the other). A corrupt record fails the script.
 local function unpack_test(id, v)
   if not v then return nil end
   local w, r, a, f, p = string.match(v, '^(.+)|(%d+)|(%d+)|(%d+)|(%d+)$')
@@ -60,22 +53,34 @@ local function decode(what, v)
   return r
 end
 
--- Reads the fields every script needs; nil when the run was never reset (no meta).
+-- The meta fields every script reads (load_meta), by name, each with its value when the field is not
+-- set: a number field is read as a number, a string field as it is. epoch and state have none (a
+-- run without an epoch was never reset).
+local META_DEFAULTS = {
+  reason = '', maxAttempts = 3, retries = 0, maxFailures = 0, heartbeatTtl = 30, ttl = 86400, total = 0,
+  done = 0, failed = 0, batchSize = 10, batchMs = 0, share = 0.5, startMs = 0, live = 0, qcost = 0,
+  qunk = 0, inflight = '', workers = 0, cutStarts = 0, minStarts = 1, slackMs = 0, guessMs = 0,
+  fit = '', gobs = '', cobs = '', jfit = '',
+}
+local META_FIELDS = { 'epoch', 'state' }
+for f in pairs(META_DEFAULTS) do META_FIELDS[#META_FIELDS + 1] = f end
+table.sort(META_FIELDS)
+
+-- The run's meta, read in one HMGET, by field name; nil when the run was never reset (no meta).
+-- inflight "n|cost|starts" is unpacked into inN, inCost and inStarts.
 local function load_meta()
-  local m = redis.call('HMGET', K_META, 'epoch', 'state', 'reason', 'maxAttempts', 'retries', 'maxFailures',
-    'heartbeatTtl', 'ttl', 'total', 'done', 'failed', 'batchSize', 'batchMs', 'share', 'startMs', 'live',
-    'qcost', 'inflight', 'workers', 'fit', 'cutStarts', 'minStarts', 'slackMs', 'qunk', 'guessMs', 'gobs', 'cobs', 'jfit')
-  if not m[1] then return nil end
-  local n, c, s = string.match(m[18] or '', '^(%d+)|(%d+)|(%d+)$')
-  return { epoch = m[1], state = m[2], reason = m[3] or '', maxAttempts = tonumber(m[4]) or 3,
-    retries = tonumber(m[5]) or 0, maxFailures = tonumber(m[6]) or 0, hbTtl = tonumber(m[7]) or 30,
-    ttl = tonumber(m[8]) or 86400, total = tonumber(m[9]) or 0, done = tonumber(m[10]) or 0,
-    failed = tonumber(m[11]) or 0, batchSize = tonumber(m[12]) or 10, batchMs = tonumber(m[13]) or 0,
-    share = tonumber(m[14]) or 0.5, startMs = tonumber(m[15]) or 0, live = tonumber(m[16]) or 0,
-    qcost = tonumber(m[17]) or 0, inN = tonumber(n) or 0, inCost = tonumber(c) or 0, inStarts = tonumber(s) or 0,
-    workers = tonumber(m[19]) or 0, fit = m[20] or '', cutStarts = tonumber(m[21]) or 0,
-    minStarts = tonumber(m[22]) or 1, slackMs = tonumber(m[23]) or 0, qunk = tonumber(m[24]) or 0,
-    guessMs = tonumber(m[25]) or 0, gobs = m[26] or '', cobs = m[27] or '', jfit = m[28] or '' }
+  local vals = redis.call('HMGET', K_META, unpack(META_FIELDS))
+  local meta = {}
+  for i, f in ipairs(META_FIELDS) do
+    local v, default = vals[i], META_DEFAULTS[f]
+    if type(default) == 'number' then meta[f] = tonumber(v) or default
+    elseif v then meta[f] = v
+    else meta[f] = default end
+  end
+  if not meta.epoch then return nil end
+  local n, c, s = string.match(meta.inflight, '^(%d+)|(%d+)|(%d+)$')
+  meta.inN, meta.inCost, meta.inStarts = tonumber(n) or 0, tonumber(c) or 0, tonumber(s) or 0
+  return meta
 end
 
 -- The active leases' aggregates move with every lease that starts or ends (claim, report, reap, release).

@@ -17,7 +17,7 @@ local ctx = new_ctx(meta, now_ms())
 -- A tick after a blind spot (Redis, or the controller, unreachable for over half a heartbeat-ttl):
 -- every heartbeat key may have expired together, the live workers' too, whose heartbeats could not
 -- reach Redis either. A worker whose key is gone then gets heartbeat-ttl from this tick to heartbeat.
-local hbMs = meta.hbTtl * 1000
+local hbMs = meta.heartbeatTtl * 1000
 local tick = redis.call('HMGET', K_META, 'tickAt', 'graceUntil')
 local lastTick, grace = tonumber(tick[1]), tonumber(tick[2]) or 0
 if lastTick and ctx.now - lastTick > hbMs / 2 then grace = ctx.now + hbMs end

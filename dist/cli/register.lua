@@ -34,6 +34,6 @@ end
 if w.state ~= 'alive' then redis.call('HINCRBY', K_META, 'live', 1) end
 w.state, w.lease = 'alive', ''
 put_worker(id, w)
-redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
+redis.call('SET', K_HB, '1', 'PX', meta.heartbeatTtl * 1000)
 local m = redis.call('HMGET', K_META, 'batchTimeout', 'noWorkerTimeout')
-return { meta.epoch, meta.state, meta.reason, tostring(meta.hbTtl), m[1] or '0', m[2] or '0' }
+return { meta.epoch, meta.state, meta.reason, tostring(meta.heartbeatTtl), m[1] or '0', m[2] or '0' }

@@ -1,7 +1,7 @@
 -- report.lua: a worker reports the results of a batch it held.
 -- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).
--- ARGV: [1] epoch, [2] worker id, [3] lease id, [4] how the batch ended for tests without a result
---   (ok|timeout|lost|split), [5] JSON object: test id -> {o: passed|failed|skipped, d: ms, m: message,
+-- ARGV: [1] epoch, [2] worker id, [3] lease id, [4] how the batch ended (finished|timed-out|killed|split:
+--   NO_RESULT below says what it records for a test without a result), [5] JSON object: test id -> {o: passed|failed|skipped, d: ms, m: message,
 --   f: file, l: line, j: d measured by the runner, c: whole cost measured by the runner (ms)}.
 -- Returns: {'ok'|'fenced'|'unknown'|'stale', JSON object test id -> final status for tests made final
 --   here}; 'unknown': Redis has no such lease (it lost its last writes), fenced too.
@@ -14,7 +14,13 @@ local wid, lease = ARGV[2], get_lease(ARGV[3])
 -- A lease Redis does not know: it lost its last writes (restarted from a snapshot or an AOF synced
 -- every second). Fenced like a reclaimed lease: the worker rejoins, its tests' state is Redis's.
 if not lease then return { 'unknown', '{}' } end
-local ending = ARGV[4]
+-- The run recorded for a test the report has no result for, by how its batch ended: a batch that
+-- finished (or was killed) without a result for it lost that result; split only makes sense for
+-- several tests (a lone test that fails without per-test results is simply that test's failure,
+-- which the worker decides). Any other word counts as a lost result.
+local NO_RESULT = { finished = 'lost', killed = 'lost', ['timed-out'] = 'timeout', split = 'split' }
+local noresult = NO_RESULT[ARGV[4]] or 'lost'
+if noresult == 'split' and #lease.t == 1 then noresult = 'lost' end
 -- Everything is read and checked before the first write: Redis does not roll back a failed script.
 local results = decode('results', ARGV[5])
 for _, r in pairs(results) do
@@ -26,23 +32,17 @@ local states = load_tests(lease.t)
 if lease.st == 'active' and lease.w == wid then
   local w = get_worker(wid) -- read (and checked) before anything is written
   local held = 'h:' .. lease.id
-  -- A test missing from the results of a batch that ended otherwise normally lost its result (it is
-  -- recorded as lost, never as 'ok' or an unknown word).
-  if ending ~= 'split' and ending ~= 'timeout' then ending = 'lost' end
-  -- A lone test that fails without per-test results is simply that test's failure (worker decides);
-  -- split only makes sense for several tests.
-  if ending == 'split' and #lease.t == 1 then ending = 'lost' end
   for i, id in ipairs(lease.t) do
     local st = states[i]
     if st and st.where == held then
       local res = results[id]
       if res then apply_result(ctx, id, st, lease, res)
-      else apply_noresult(ctx, id, st, lease, ending) end
+      else apply_noresult(ctx, id, st, lease, noresult) end
     end
   end
-  -- A batch that ended normally with a result for each test tells the run's cost model what its
-  -- tests cost (cost.lua). (ending is 'lost' here for a batch that ended normally: see above.)
-  if ending == 'lost' then
+  -- A batch neither timed out nor split, with a result for each test, tells the run's cost model what
+  -- its tests cost (cost.lua).
+  if noresult == 'lost' then
     local all = true
     for _, id in ipairs(lease.t) do
       if not results[id] then all = false break end
@@ -56,7 +56,7 @@ if lease.st == 'active' and lease.w == wid then
     w.busyMs = w.busyMs + (ctx.now - lease.s)
     put_worker(wid, w)
   end
-  redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
+  redis.call('SET', K_HB, '1', 'PX', meta.heartbeatTtl * 1000)
   flush(ctx)
   return { 'ok', cjson.encode(ctx.finals) }
 end

@@ -1,13 +1,13 @@
 // Shared machinery of the chaos suite (`npm run chaos`): a seeded PRNG, process-tree faults found through
 // /proc (so a stale pid from an old batch is never signalled), a TCP proxy that can pause, delay and cut
-// connections, and the end-of-scenario checks of the contract's invariants (SPEC.md) from the JSON report
+// connections, and the end-of-scenario checks of the contract's invariants (docs/protocol.md#invariants) from the JSON report
 // AND from the run's keys in Redis.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { expect } from 'vitest';
 import type { Redis } from 'ioredis';
-import { runKeys } from '../../src/keys.js';
+import { runKeys } from '../../src/queue/keys.js';
 import type { ActionRun } from '../helpers/action.js';
 import { type Report, type Scenario, type Status, checkReport, scanKeys } from '../e2e/harness.js';
 
@@ -650,7 +650,7 @@ export async function checkInvariants(s: Scenario, seeded: string[], opts: Check
 }
 
 /**
- * The exit status a worker process should have (SPEC "Exit status"): 1 when a test it ran ended failed
+ * The exit status a worker process should have (README, "Exit status"): 1 when a test it ran ended failed
  * or lost by its own report, else 0. Runs are attributed by worker id and time (a replacement may reuse
  * the id of a killed job).
  */

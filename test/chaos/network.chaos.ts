@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
-import { PRELUDE } from '../../src/scripts.js';
+import { PRELUDE } from '../../src/queue/scripts.js';
 import { ROOT } from '../helpers/action.js';
 import { Scenario, useRedisServer, waitFor } from '../e2e/harness.js';
 import { ChaosProxy, checkInvariants, doneCount, expectedWorkerExit, lastLine, printFigures, sleep } from './lib.js';
@@ -70,7 +70,7 @@ test('through a proxy with latency, broken twice and paused 3 s: no double claim
 // ---------------------------------------------------------------------------------------------------
 // A reply lost to a cut connection, for each script that a run sends through a worker or the controller.
 
-/** The SHA1 ioredis sends in EVALSHA for a script (the PRELUDE prepended, as src/scripts.ts does). */
+/** The SHA1 ioredis sends in EVALSHA for a script (the PRELUDE prepended, as src/queue/scripts.ts does). */
 function sha(name: string): string {
   const prelude = PRELUDE.map((p) => readFileSync(join(ROOT, 'dist', `${p}.lua`), 'utf8')).join('\n');
   return createHash('sha1').update(`${prelude}\n${readFileSync(join(ROOT, 'dist', `${name}.lua`), 'utf8')}`).digest('hex');
@@ -116,7 +116,7 @@ for (const c of CASES) {
     expect(lastLine(controller), 'the controller fails for the failing test only').toMatch(/1 test failed: lr\/fail-one$/);
     const { report, state } = await checkInvariants(s, tests, { maxAttempts: 3, complete: true, noLost: true });
     expect(report.counts).toMatchObject({ total: tests.length, failed: 1, passed: tests.length - 1 });
-    // The worker ran the failing test, and its report made it final: it must exit 1 (SPEC, Exit status).
+    // The worker ran the failing test, and its report made it final: it must exit 1 (README, "Exit status").
     expect(expectedWorkerExit('w1', t0, worker.exitedAt!, state, report)).toBe(1);
     expect(worker.exit, `worker: ${lastLine(worker)}`).toEqual({ code: 1, signal: null });
     printFigures(`lost-reply-${c.script}`, { runSeconds: +((controller.exitedAt! - t0) / 1000).toFixed(1), ...p.stats });

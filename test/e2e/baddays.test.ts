@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { runKeys } from '../../src/keys.js';
+import { runKeys } from '../../src/queue/keys.js';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { Scenario, checkReport, expectAllKeysExpire, lastLine, waitFor, useRedisServer } from './harness.js';
 

@@ -8,7 +8,7 @@ import { expect, test } from 'vitest';
 import { RedisServer } from '../helpers/redis-server.js';
 import { FAKE_RUNNER, shq } from '../helpers/action.js';
 import { Scenario, checkReport, expectCountOutputs, waitFor, useRedisServer } from './harness.js';
-import { runKeys } from '../../src/keys.js';
+import { runKeys } from '../../src/queue/keys.js';
 
 let redis: RedisServer;
 useRedisServer((server) => (redis = server), { everyKeyExpires: true });

@@ -1,4 +1,4 @@
-// End-to-end: fencing (SPEC invariants 3 and 7): a frozen worker that comes back after it was reclaimed, and a
+// End-to-end: fencing (docs/protocol.md, invariants 3 and 7): a frozen worker that comes back after it was reclaimed, and a
 // restarted run that the old start's worker cannot touch.
 
 import { expect, test } from 'vitest';

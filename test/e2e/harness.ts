@@ -1,6 +1,6 @@
 // Shared set-up of the end-to-end scenarios: one run (run id, queue, fake-runner state dir, report path) per
 // test, its controller and workers started through the bundled action, their output printed when the test
-// fails, and report checks that hold for every run (SPEC.md, "The JSON report").
+// fails, and report checks that hold for every run (docs/protocol.md, "The JSON report").
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

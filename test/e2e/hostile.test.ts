@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { type ActionRun, ROOT, shq, tempDir } from '../helpers/action.js';
-import { runKeys } from '../../src/keys.js';
+import { runKeys } from '../../src/queue/keys.js';
 import { Scenario, checkReport, expectAllKeysExpire, lastLine, requireDist, useRedisServer, waitFor } from './harness.js';
 
 let redis: RedisServer;
@@ -176,7 +176,7 @@ describe('hostile test ids from tests-file', () => {
   });
 
   // Results built as `obj[id] = {...}` would set the prototype for the id `__proto__`, and JSON.stringify
-  // would drop its result, so the test would run again until lost (src/queue.ts Queue.report builds own
+  // would drop its result, so the test would run again until lost (src/queue/queue.ts Queue.report builds own
   // properties instead).
   test('the test id __proto__ passes like any other', async () => {
     const s = new Scenario(redis, 'proto');

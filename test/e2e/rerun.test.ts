@@ -1,4 +1,4 @@
-// End-to-end: re-runs of a workflow (SPEC.md, "Re-runs"). Without a `run-id` input the run id is
+// End-to-end: re-runs of a workflow (README, "Re-runs"). Without a `run-id` input the run id is
 // `${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}`, and an attempt > 1 seeds only the tests that were failed, lost or
 // not-run in the previous attempt. lifecycle.test.ts covers the basic chain (one flaky test fixed by
 // attempt 2, a worker of attempt 3 after a passing attempt 2) and an attempt whose predecessor left no

@@ -176,7 +176,7 @@ describe('TLS', () => {
   });
 
   // A certificate that fails verification is a permanent error: the client gives up on the first one
-  // (src/redis.ts connectRedis) instead of retrying until the 10 s connect timeout.
+  // (src/queue/redis.ts connectRedis) instead of retrying until the 10 s connect timeout.
   test('an untrusted certificate fails at once (not after the connect timeout)', async () => {
     const s = new Scenario(tls, 'tls-fast');
     const controller = s.controller(['t/pass-1']);

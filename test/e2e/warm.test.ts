@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { ROOT, isAlive, tempDir } from '../helpers/action.js';
-import { runKeys } from '../../src/keys.js';
+import { runKeys } from '../../src/queue/keys.js';
 import type { HistoryEntry } from '../../src/types.js';
 import { Scenario, checkReport, waitFor, useRedisServer } from './harness.js';
 

@@ -1,5 +1,5 @@
 // Run settings for tests that reset a run in Redis themselves (without the controller's plan).
-import type { RunSettings } from '../../src/queue.js';
+import type { RunSettings } from '../../src/queue/queue.js';
 
 /**
  * Every field of RunSettings: fixed-size batches of 3 tests (no batch target, no start cost, no cuts,

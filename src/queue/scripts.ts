@@ -1,4 +1,4 @@
-// Loads the Lua scripts (src/lua; ncc copies each file named below into dist/) into an ioredis client.
+// Loads the Lua scripts (src/queue/lua; ncc copies each file named below into dist/) into an ioredis client.
 // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
 import { readFileSync } from 'node:fs';
 import type { Redis, Cluster } from 'ioredis';

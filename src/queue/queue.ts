@@ -1,11 +1,11 @@
-// Typed calls of the Lua scripts, one Redis round trip each, plus the read-back for the report.
+// Typed calls of the Lua scripts (lua/), one Redis round trip each; reading a run's records back is
+// records.ts's.
 import { randomUUID } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import { defineScripts, type ScriptClient } from './scripts.js';
 import { scriptKeys, type RunKeys } from './keys.js';
-import type {
-  BatchEnd, BatchRecord, FinalStatus, HistoryEntry, RunData, RunState, TestResult, WorkerRecord, WorkerState,
-} from './types.js';
+import { parseJson, readRun } from './records.js';
+import type { BatchEnd, FinalStatus, RunData, RunState, TestResult } from '../types.js';
 
 /** Run-wide settings the controller publishes to the workers. */
 export interface RunSettings {
@@ -56,14 +56,6 @@ export interface Progress {
 }
 
 const SEED_CHUNK = 1000;
-const READ_CHUNK = 1000;
-
-/** cjson encodes an empty table as {}: read it as an empty list or object as needed. */
-function parseJson<T>(s: string, empty: T): T {
-  const v = JSON.parse(s);
-  if (Array.isArray(empty) && !Array.isArray(v)) return empty;
-  return v as T;
-}
 
 export class Queue {
   readonly redis: ScriptClient;
@@ -184,74 +176,8 @@ export class Queue {
     return (await this.redis.sl_verdict(...this.k(), epoch, passed ? 'passed' : 'failed')) === 'OK';
   }
 
-  /** Every field of a hash, READ_CHUNK at a time (HSCAN): one HGETALL of a large hash blocks Redis. */
-  private async scanHash(key: string): Promise<Map<string, string>> {
-    const out = new Map<string, string>(); // HSCAN may return a field twice
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', READ_CHUNK);
-      for (let i = 0; i < flat.length; i += 2) out.set(flat[i], flat[i + 1]);
-      cursor = next;
-    } while (cursor !== '0');
-    return out;
-  }
-
-  /** The leases 1..meta.seq (a lease's id is the seq that numbered it), READ_CHUNK per HMGET. */
-  private async readLeases(seq: number): Promise<[string, string][]> {
-    const out: [string, string][] = [];
-    for (let i = 1; i <= seq; i += READ_CHUNK) {
-      const ids = Array.from({ length: Math.min(READ_CHUNK, seq - i + 1) }, (_, j) => String(i + j));
-      const vals = await this.redis.hmget(this.keys.leases, ...ids);
-      ids.forEach((id, j) => {
-        const v = vals[j];
-        if (v) out.push([id, v]);
-      });
-    }
-    return out;
-  }
-
   /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
-  async readRun(queue: string, run: string, ids: string[]): Promise<RunData> {
-    const { redis, keys } = this;
-    const [meta, time] = await Promise.all([redis.hgetall(keys.meta), redis.time()]);
-    const workersRaw = await this.scanHash(keys.workers);
-    const leasesRaw = await this.readLeases(Number(meta.seq ?? 0));
-    const tests: RunData['tests'] = [];
-    for (let i = 0; i < ids.length; i += READ_CHUNK) {
-      const chunk = ids.slice(i, i + READ_CHUNK);
-      const vals = await redis.hmget(keys.tests, ...chunk);
-      chunk.forEach((id, j) => tests.push({ id, status: finalOf(vals[j]) }));
-    }
-    const history: HistoryEntry[] = [];
-    for (let i = 0; ; i += READ_CHUNK) {
-      const part = await redis.lrange(keys.history, i, i + READ_CHUNK - 1);
-      for (const s of part) history.push(JSON.parse(s) as HistoryEntry);
-      if (part.length < READ_CHUNK) break;
-    }
-    const workers: WorkerRecord[] = [...workersRaw]
-      .filter(([id]) => id !== '_')
-      .map(([id, v]) => {
-        const w = JSON.parse(v);
-        return { id, state: w.state as WorkerState, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
-      });
-    const batches: BatchRecord[] = leasesRaw
-      .map(([id, v]) => {
-        const l = JSON.parse(v);
-        return { id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st };
-      });
-    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    return {
-      queue, run, state: (meta.state ?? 'seeding') as RunState, abortReason: meta.reason ?? '',
-      seededAtMs: Number(meta.seededAt ?? meta.createdAt ?? nowMs),
-      completedAtMs: meta.completedAt ? Number(meta.completedAt) : null, nowMs, tests, history, workers, batches,
-    };
+  readRun(queue: string, run: string, ids: string[]): Promise<RunData> {
+    return readRun(this.redis, this.keys, queue, run, ids);
   }
-}
-
-const FINALS = new Set<FinalStatus>(['passed', 'failed', 'flaky', 'lost', 'skipped']);
-
-function finalOf(packed: string | null): FinalStatus | null {
-  if (!packed) return null;
-  const where = packed.slice(0, packed.indexOf('|'));
-  return FINALS.has(where as FinalStatus) ? (where as FinalStatus) : null;
 }

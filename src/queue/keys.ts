@@ -1,5 +1,6 @@
-// The Redis key layout of a run. Every key of a run shares one hash tag, so each Lua script touches
-// a single slot (Redis Cluster) and runs of different repositories or queues never meet.
+// The Redis key layout (docs/protocol.md#key-layout): a run's keys, and a queue's stored timings. Every
+// key of a run shares one hash tag, so each Lua script touches a single slot (Redis Cluster) and runs
+// of different repositories or queues never meet.
 
 export interface RunKeys {
   prefix: string;
@@ -49,6 +50,13 @@ export function runKeys(repository: string, queue: string, run: string): RunKeys
     hbPrefix: `${prefix}hb:`,
     controller: `${prefix}controller`,
   };
+}
+
+/** The stored timings of a queue (src/timings.ts), kept outside the run's keys: they outlive its runs. */
+export function timingsKeys(repository: string, queue: string): { costs: string; meta: string } {
+  // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
+  const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
+  return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
 }
 
 /** The KEYS argument of a script (the order lib.lua names them), with the given heartbeat key. */

@@ -4,8 +4,8 @@ import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
-import { INPUT, TEST_ENV } from './names.js';
-import { InputError, splitUrls, type CommonConfig } from './inputs.js';
+import { INPUT, TEST_ENV } from '../names.js';
+import { InputError, splitUrls, type CommonConfig } from '../inputs.js';
 
 /** A single Redis, or a Redis Cluster (every key of a run shares one slot). */
 export type RedisClient = Redis | Cluster;

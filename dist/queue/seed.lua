@@ -13,10 +13,8 @@ local given = {}
 for i = 2, #ARGV - 1, 2 do given[#given + 1] = ARGV[i] end
 if #given == 0 then return 0 end
 local seen = {}
-for i = 1, #given, 1000 do
-  local vals = redis.call('HMGET', K_TESTS, unpack(given, i, math.min(i + 999, #given)))
-  for j, v in ipairs(vals) do if v then seen[given[i + j - 1]] = true end end
-end
+for j, v in ipairs(hmget_many(K_TESTS, given)) do if v then seen[given[j]] = true end end
+local QUEUED = pack_test({ where = 'q', runs = 0, attempts = 0, fails = 0, passes = 0 })
 local pairs_, ids, costs, total, unknown = {}, {}, {}, 0, 0
 for i = 2, #ARGV - 1, 2 do
   local id, c = ARGV[i], tonumber(ARGV[i + 1])
@@ -24,7 +22,7 @@ for i = 2, #ARGV - 1, 2 do
     seen[id] = true
     ids[#ids + 1] = id
     pairs_[#pairs_ + 1] = id
-    pairs_[#pairs_ + 1] = 'q|0|0|0|0'
+    pairs_[#pairs_ + 1] = QUEUED
     if c then
       costs[#costs + 1] = id
       costs[#costs + 1] = math.floor(c)
@@ -35,12 +33,8 @@ for i = 2, #ARGV - 1, 2 do
   end
 end
 if #ids == 0 then return 0 end
-for i = 1, #pairs_, 1000 do
-  redis.call('HSET', K_TESTS, unpack(pairs_, i, math.min(i + 999, #pairs_)))
-end
-for i = 1, #costs, 1000 do
-  redis.call('HSET', K_COSTS, unpack(costs, i, math.min(i + 999, #costs)))
-end
+hset_many(K_TESTS, pairs_)
+hset_many(K_COSTS, costs)
 redis.call('EXPIRE', K_TESTS, meta.ttl)
 if #costs > 0 then redis.call('EXPIRE', K_COSTS, meta.ttl) end
 redis.call('HINCRBY', K_META, 'qcost', total)

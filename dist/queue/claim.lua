@@ -19,11 +19,14 @@ local w = get_worker(wid)
 -- Another instance took this worker id over (this one was presumed dead): it rejoins.
 if not w or (w.inst and ARGV[3] and w.inst ~= ARGV[3]) then return { 'stale' } end
 
-local function reply_for(lease)
+-- The reply for a lease: its attempt is the most runs of any of its tests. states: the tests' records
+-- (lib.lua load_tests), read here when not given.
+local function reply_for(lease, states)
+  states = states or load_tests(lease.t)
   local attempt = 0
-  for _, v in ipairs(hmget_many(K_TESTS, lease.t)) do
-    local runs = tonumber(string.match(v or '', '|(%d+)|%d+|%d+|%d+$')) or 0
-    if runs > attempt then attempt = runs end
+  for i = 1, #lease.t do
+    local st = states[i]
+    if st and st.runs > attempt then attempt = st.runs end
   end
   local reply = { 'ok', lease.id, lease.i and 1 or 0, attempt }
   for _, id in ipairs(lease.t) do reply[#reply + 1] = id end
@@ -106,7 +109,7 @@ elseif meta.batchMs > 0 then
 else
   ids = redis.call('LPOP', K_QUEUE, meta.batchSize) or {}
 end
-redis.call('SET', K_HB, '1', 'PX', meta.hbTtl * 1000)
+redis.call('SET', K_HB, '1', 'PX', meta.heartbeatTtl * 1000)
 if #ids == 0 then
   return { 'empty' }
 end
@@ -141,4 +144,4 @@ redis.call('HSET', K_META, 'qcost', math.floor(meta.qcost), 'qunk', meta.qunk, '
   string.format('%d|%d|%d', meta.inN, meta.inCost, meta.inStarts))
 w.state, w.lease = 'alive', lease.id
 put_worker(wid, w)
-return reply_for(lease)
+return reply_for(lease, states)

@@ -1,5 +1,5 @@
 -- reset.lua: start a run afresh under a new epoch.
--- KEYS: see lib.lua (all eight).
+-- KEYS: see lib.lua (every key of the run but the heartbeat key, KEYS[8], is dropped).
 -- ARGV: [1] new epoch, [2] ttl seconds, [3..] setting name, value pairs (batchSize, maxAttempts, ...)
 -- Returns: 'OK'.
 -- Invariant 7: every key of the run is dropped and the new epoch written, so a worker holding the old
