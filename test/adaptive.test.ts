@@ -18,7 +18,7 @@ import { useRedisServer, waitFor } from './helpers/redis-server.js';
 import { runSettings } from './helpers/run-settings.js';
 import { Queue, type ClaimReply, type RunSettings } from '../src/queue/queue.js';
 import { runKeys, type RunKeys } from '../src/queue/keys.js';
-import { longestFirst } from '../src/costmodel.js';
+import { longestFirst } from '../src/sizing/costmodel.js';
 import type { TestResult } from '../src/types.js';
 
 let redis: Redis;

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { BatchOutcome } from '../src/batch.js';
-import { batchResults } from '../src/worker.js';
+import type { BatchOutcome } from '../src/worker/batch.js';
+import { batchResults } from '../src/worker/worker.js';
 
 let wd: string;
 let printed: string[];

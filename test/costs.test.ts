@@ -1,4 +1,4 @@
-// A batch's costs file (src/costs.ts): what the presets' reporters write (src/preset-files), read back
+// A batch's costs file (src/worker/costs.ts): what the presets' reporters write (src/presets/files), read back
 // for the batch's ids as JUnit's paths are (relative to the working directory); bad files warn and give
 // nothing. test/e2e/warm.test.ts checks the real reporters' figures through vitest.
 
@@ -7,9 +7,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { applyCosts, readCosts } from '../src/costs.js';
+import { applyCosts, readCosts } from '../src/worker/costs.js';
 import type { TestResult } from '../src/types.js';
-import { moduleCost } from '../src/preset-files/vitest-costs.mjs';
+import { moduleCost } from '../src/presets/files/vitest-costs.mjs';
 
 let wd: string;
 beforeEach(() => {

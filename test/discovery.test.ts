@@ -8,12 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { discoverTests, DiscoveryError } from '../src/discovery/index.js';
-import { goTags } from '../src/discovery/go.js';
-import { nodeTestMatcher } from '../src/discovery/node-test.js';
-import { pytestFiles } from '../src/discovery/pytest.js';
-import { fileIds } from '../src/discovery/run.js';
-import type { PresetName } from '../src/presets.js';
+import { discoverTests, DiscoveryError } from '../src/presets/discovery/index.js';
+import { goTags } from '../src/presets/discovery/go.js';
+import { nodeTestMatcher } from '../src/presets/discovery/node-test.js';
+import { pytestFiles } from '../src/presets/discovery/pytest.js';
+import { fileIds } from '../src/presets/discovery/run.js';
+import type { PresetName } from '../src/presets/presets.js';
 import { ROOT } from './helpers/action.js';
 import { MISSING, PYTHON_PATH, requireInstalled, skipMissing } from './helpers/toolchains.js';
 

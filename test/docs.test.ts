@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { getterOf, parseArgs } from '../src/cli/args.js';
 import { joinCommand } from '../src/cli/command-line.js';
-import { readInputs } from '../src/inputs.js';
+import { readInputs } from '../src/action/inputs.js';
 import { INPUT } from '../src/names.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

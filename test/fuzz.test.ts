@@ -14,8 +14,8 @@ vi.mock('@actions/core', async (importOriginal) => {
 });
 
 import * as core from '@actions/core';
-import { InputError, maskUrl, readInputs, redisUrl } from '../src/inputs.js';
-import { renderCommand, shellQuote } from '../src/batch.js';
+import { InputError, maskUrl, readInputs, redisUrl } from '../src/action/inputs.js';
+import { renderCommand, shellQuote } from '../src/worker/batch.js';
 
 const setSecret = vi.mocked(core.setSecret);
 beforeEach(() => setSecret.mockClear());
@@ -220,7 +220,7 @@ describe('redisUrl', () => {
   );
 
   // A password with a malformed percent sequence (e.g. `redis://:%ZZ@127.0.0.1:6379`, a pasted password
-  // holding '%') is an InputError naming 'redis-url', not a bare "URI malformed" (src/inputs.ts redisUrl).
+  // holding '%') is an InputError naming 'redis-url', not a bare "URI malformed" (src/action/inputs.ts redisUrl).
   test('any string (input or environment): a URL, or only an InputError', () => {
     fc.assert(
       fc.property(urlish, fc.constantFrom('input', 'SHARDLESS_REDIS_URL', 'REDIS_URL'), (s, where) => {

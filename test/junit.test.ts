@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseJUnit, readJUnitFiles } from '../src/junit.js';
+import { parseJUnit, readJUnitFiles } from '../src/report/junit-read.js';
 
 let wd: string;
 beforeEach(() => {

@@ -1,9 +1,9 @@
-// plan() (src/costmodel.ts): how the controller orders the queue and sets up adaptive batches from
+// plan() (src/sizing/costmodel.ts): how the controller orders the queue and sets up adaptive batches from
 // what the timings know.
 import { describe, expect, test } from 'vitest';
-import { autoBatchMs, plan } from '../src/costmodel.js';
-import type { ControllerConfig } from '../src/inputs.js';
-import { DEFAULT_COST_MS } from '../src/costmodel.js';
+import { autoBatchMs, plan } from '../src/sizing/costmodel.js';
+import type { ControllerConfig } from '../src/action/inputs.js';
+import { DEFAULT_COST_MS } from '../src/sizing/costmodel.js';
 
 const cfg = (o: Partial<ControllerConfig>) => ({ timings: true, batchDuration: 'auto', ...o }) as ControllerConfig;
 const ids = Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);

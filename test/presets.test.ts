@@ -1,4 +1,4 @@
-// Runner presets (src/presets.ts): what each lists, the command it renders for a batch, what it needs,
+// Runner presets (src/presets/presets.ts): what each lists, the command it renders for a batch, what it needs,
 // and the JUnit its reporters write; and the `runner` input in inputs.ts and testlist.ts.
 // test/e2e/presets.test.ts runs each preset for real.
 
@@ -7,14 +7,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { InputError, readInputs, type Getter } from '../src/inputs.js';
-import { readJUnitFiles } from '../src/junit.js';
+import { InputError, readInputs, type Getter } from '../src/action/inputs.js';
+import { readJUnitFiles } from '../src/report/junit-read.js';
 import {
   PRESETS, RUNNERS, checkNeeds, mochaKeepOnly, playwrightFiles, vitestExcludes, writeHelpers,
   type BatchContext, type PresetName,
-} from '../src/presets.js';
-import { listTests } from '../src/testlist.js';
-import { runnerFoundNoTests } from '../src/worker.js';
+} from '../src/presets/presets.js';
+import { listTests } from '../src/presets/testlist.js';
+import { runnerFoundNoTests } from '../src/worker/worker.js';
 import { ROOT } from './helpers/action.js';
 import { MISSING, PYTHON_PATH, requireInstalled, skipMissing } from './helpers/toolchains.js';
 
@@ -230,7 +230,7 @@ describe('what a preset needs', () => {
 });
 
 describe('our reporters’ JUnit', () => {
-  test('names each testcase’s file, which src/junit.ts maps to the ids; escapes and strips what XML cannot hold', () => {
+  test('names each testcase’s file, which src/report/junit-read.ts maps to the ids; escapes and strips what XML cannot hold', () => {
     writeHelpers('jest', wd);
     const { toJUnit } = createRequire(import.meta.url)(join(wd, 'junit.cjs')) as { toJUnit: (cases: object[]) => string };
     const xml = toJUnit([

@@ -1,4 +1,4 @@
-// retryTick (src/controller.ts): a script call of the controller's tick that fails is retried with
+// retryTick (src/controller/controller.ts): a script call of the controller's tick that fails is retried with
 // backoff, against a real redis-server that refuses every write (maxmemory 1) for a while; a failure that
 // lasts past the bound ends it with a clear error; a corrupt run state, or a connection that gave up, ends it at once.
 import { beforeAll, expect, test } from 'vitest';
@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { RedisServer, useRedisServer, waitFor } from './helpers/redis-server.js';
 import { runSettings } from './helpers/run-settings.js';
 import { connectRedis, gaveUp } from '../src/queue/redis.js';
-import { retryTick } from '../src/controller.js';
+import { retryTick } from '../src/controller/controller.js';
 import { Queue } from '../src/queue/queue.js';
 import { runKeys } from '../src/queue/keys.js';
 

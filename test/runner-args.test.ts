@@ -1,9 +1,9 @@
-// The runner-args input (src/runner-args.ts, src/inputs.ts): shell words without a shell, and errors
+// The runner-args input (src/presets/runner-args.ts, src/action/inputs.ts): shell words without a shell, and errors
 // that name the input.
 
 import { describe, expect, test } from 'vitest';
-import { InputError, readInputs, type Getter } from '../src/inputs.js';
-import { parseRunnerArgs } from '../src/runner-args.js';
+import { InputError, readInputs, type Getter } from '../src/action/inputs.js';
+import { parseRunnerArgs } from '../src/presets/runner-args.js';
 import { parseArgs, getterOf } from '../src/cli/args.js';
 
 describe('parseRunnerArgs', () => {

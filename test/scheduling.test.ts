@@ -22,8 +22,8 @@ import { runSettings } from './helpers/run-settings.js';
 import { rng } from '../bench/lib.mjs';
 import { Queue } from '../src/queue/queue.js';
 import { runKeys, type RunKeys } from '../src/queue/keys.js';
-import { learn, plan, type Timings } from '../src/costmodel.js';
-import type { ControllerConfig } from '../src/inputs.js';
+import { learn, plan, type Timings } from '../src/sizing/costmodel.js';
+import type { ControllerConfig } from '../src/action/inputs.js';
 import type { TestResult } from '../src/types.js';
 
 let redis: Redis;

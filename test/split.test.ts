@@ -1,9 +1,9 @@
-// The static split of the fallback (src/split.ts): identical on every worker whatever the order the
+// The static split of the fallback (src/sizing/split.ts): identical on every worker whatever the order the
 // tests were listed in, every test in exactly one share, balanced by count or by timings (LPT).
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { staticShares } from '../src/split.js';
-import type { Timings } from '../src/costmodel.js';
+import { staticShares } from '../src/sizing/split.js';
+import type { Timings } from '../src/sizing/costmodel.js';
 
 const timings = (costs: Record<string, number>): Timings => ({ costs: new Map(Object.entries(costs)), startMs: null });
 const load = (share: string[], costs: Record<string, number>) => share.reduce((a, id) => a + costs[id], 0);

@@ -1,11 +1,11 @@
-// Timings in files (src/timings-file.ts): the JSON that timings-output writes, read back through
+// Timings in files (src/sizing/timings-file.ts): the JSON that timings-output writes, read back through
 // timings-file together with JUnit XML of an earlier run, told apart by extension or content.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTimingsJson, timingsFromFiles, timingsJson, writeTimingsFile } from '../src/timings-file.js';
-import type { Timings } from '../src/costmodel.js';
+import { parseTimingsJson, timingsFromFiles, timingsJson, writeTimingsFile } from '../src/sizing/timings-file.js';
+import type { Timings } from '../src/sizing/costmodel.js';
 
 function timings(costs: Record<string, number> = {}, startMs: number | null = null): Timings {
   return { costs: new Map(Object.entries(costs)), startMs };

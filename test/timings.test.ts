@@ -1,4 +1,4 @@
-// The cost model (src/costmodel.ts): estimates for unknown tests, longest-first ordering, what learn()
+// The cost model (src/sizing/costmodel.ts): estimates for unknown tests, longest-first ordering, what learn()
 // takes from a run's batches (c, the fit of walls without it, folding, which batches count); the
 // stored history (a real redis-server: round trip, TTLs, keys apart from the run's). Costs picked up
 // from files of an earlier run: test/timings-file.test.ts.
@@ -6,8 +6,8 @@ import { describe, expect, test } from 'vitest';
 import type { Redis } from 'ioredis';
 import { useRedisServer } from './helpers/redis-server.js';
 import { runSettings } from './helpers/run-settings.js';
-import { TIMINGS_TTL_S, loadTimings, saveTimings } from '../src/timings.js';
-import { ALPHA, DEFAULT_COST_MS, estimate, fold, learn, longestFirst, median, type Timings } from '../src/costmodel.js';
+import { TIMINGS_TTL_S, loadTimings, saveTimings } from '../src/sizing/timings.js';
+import { ALPHA, DEFAULT_COST_MS, estimate, fold, learn, longestFirst, median, type Timings } from '../src/sizing/costmodel.js';
 import { runKeys, timingsKeys } from '../src/queue/keys.js';
 import { Queue } from '../src/queue/queue.js';
 import type { BatchRecord, HistoryEntry, RunData, RunOutcome } from '../src/types.js';

@@ -1,5 +1,5 @@
-// The worker's side of a warm runner (src/warm.ts) against a real runner process speaking the protocol
-// of src/preset-files/warm.cjs: one process serves batch after batch; one that ends without answering
+// The worker's side of a warm runner (src/worker/warm.ts) against a real runner process speaking the protocol
+// of src/presets/files/warm.cjs: one process serves batch after batch; one that ends without answering
 // gives no result (never "passed", even with exit code 0); one that retires (past its memory bound) or
 // times out is replaced for the next batch; cancel kills its whole group at once.
 // test/e2e/warm.test.ts runs the vitest preset's real warm runner through the bundled action.
@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { WarmRunner } from '../src/warm.js';
+import { WarmRunner } from '../src/worker/warm.js';
 import { ROOT, isAlive } from './helpers/action.js';
 import { waitFor } from './helpers/redis-server.js';
 

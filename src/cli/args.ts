@@ -1,7 +1,7 @@
 // The command line's parser: `shardless <command> [options] [-- words...]` into option values, and the
 // Getter readInputs reads from them.
 import { INPUT } from '../names.js';
-import type { Getter } from '../inputs.js';
+import type { Getter } from '../action/inputs.js';
 import { COMMANDS, INPUT_OPTIONS, UsageError, optionsOf, type Command } from './options.js';
 
 export interface Parsed {

@@ -1,5 +1,5 @@
 // The words after `--` as the worker's command (a shell command line).
-import { shellQuote } from '../batch.js';
+import { shellQuote } from '../text.js';
 
 const PLACEHOLDERS = /(\{tests\}|\{tests-file\}|\{junit\})/;
 const SAFE = /^[A-Za-z0-9_\-+=.,/:@%^]+$/;

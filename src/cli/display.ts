@@ -1,6 +1,6 @@
 // The terminal of `shardless run`: the children's lines, prefixed and coloured, and on a terminal a
 // live progress line at the bottom (from the controller's progress figures).
-import { timeLeft, type RunProgress } from '../controller.js';
+import { timeLeft, type RunProgress } from '../controller/controller.js';
 
 /** The live line's figures. */
 export function progressStats(p: RunProgress): string {

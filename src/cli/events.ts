@@ -2,7 +2,7 @@
 // object a line on a pipe of their own (fd 3), apart from the log lines it prints for a reader.
 import { writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { RunProgress } from '../controller.js';
+import type { RunProgress } from '../controller/controller.js';
 
 /** Set by `run` in the controller's environment: the number of the descriptor to write events to. */
 export const EVENTS_FD_ENV = 'SHARDLESS_RUN_EVENTS_FD';

@@ -13,9 +13,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, readInputs } from '../inputs.js';
-import { runController, type ControllerHooks } from '../controller.js';
-import { runWorker } from '../worker.js';
+import { InputError, readInputs } from '../action/inputs.js';
+import { runController, type ControllerHooks } from '../controller/controller.js';
+import { runWorker } from '../worker/worker.js';
 import { INPUT } from '../names.js';
 import { UsageError } from './options.js';
 import { getterOf, parseArgs, type Parsed } from './args.js';
@@ -25,7 +25,7 @@ import { PARENT_ENV, optionMessage, runLocal } from './run.js';
 import { installPlainStdout } from './plain.js';
 import { eventWriter } from './events.js';
 import { summaryText } from '../report/index.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../action/version.js';
 import { mergeCoverageCommand } from './merge-coverage.js';
 
 /** A child of `shardless run` stops (as on SIGTERM: hands its work back) when its parent goes away. */

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, readInputs, shown, type ControllerConfig, type Getter } from '../inputs.js';
+import { InputError, readInputs, shown, type ControllerConfig, type Getter } from '../action/inputs.js';
 import { ENV, INPUT } from '../names.js';
 import { INPUT_OPTIONS, UsageError } from './options.js';
 import { getterOf, type Parsed } from './args.js';
@@ -18,7 +18,7 @@ import { INSTALL_HINT, findRedisServer, startRedis, type ThrowawayRedis } from '
 import { PlainFilter } from './plain.js';
 import { EVENTS_FD, EVENTS_FD_ENV, readEvents, type EndEvent } from './events.js';
 import { Display, progressStats } from './display.js';
-import { listTests } from '../testlist.js';
+import { listTests } from '../presets/testlist.js';
 
 /** Set in the environment of the children: they stop (as on SIGTERM) when this process goes away. */
 export const PARENT_ENV = 'SHARDLESS_RUN_PARENT';

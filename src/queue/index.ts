@@ -7,8 +7,10 @@
 //   queue.ts    the typed calls of the scripts, one round trip each
 //   records.ts  the run's records read back (test record decode, chunked reads, readRun)
 //   redis.ts    connecting to Redis (TLS, cluster, the reconnect window)
+//   rerun.ts    a re-run attempt: the previous attempt's keys, verdict and the tests to run again
 //   wire.ts     what a client outside the bundle needs (the bench imports it from dist/queue)
 export { runKeys, scriptKeys, timingsKeys, type RunKeys } from './keys.js';
 export { Queue, type ClaimReply, type HeartbeatReply, type Progress, type RegisterClash, type RegisterReply, type ReportReply, type RunSettings } from './queue.js';
 export { decodeTest, encodeTest, finalOf, hmgetChunked, readTests, type TestRecord } from './records.js';
-export { RedisUnreachableError, closeRedis, connectRedis, gaveUp, tlsOptions, type RedisClient } from './redis.js';
+export { RedisUnreachableError, closeRedis, connectRedis, gaveUp, maskUrl, splitUrls, tlsOptions, type RedisClient, type RedisConfig } from './redis.js';
+export { previousAttemptPassed, previousKeys, testsToRerun } from './rerun.js';

@@ -52,7 +52,7 @@ export function runKeys(repository: string, queue: string, run: string): RunKeys
   };
 }
 
-/** The stored timings of a queue (src/timings.ts), kept outside the run's keys: they outlive its runs. */
+/** The stored timings of a queue (src/sizing/timings.ts), kept outside the run's keys: they outlive its runs. */
 export function timingsKeys(repository: string, queue: string): { costs: string; meta: string } {
   // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
   const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;

@@ -5,11 +5,30 @@ import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
 import { INPUT, TEST_ENV } from '../names.js';
-import { InputError, splitUrls, type CommonConfig } from '../inputs.js';
+import { InputError } from '../errors.js';
 
 /** A single Redis, or a Redis Cluster (every key of a run shares one slot). */
 export type RedisClient = Redis | Cluster;
-type RedisConfig = Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'redisInsecure' | 'redisCluster'>;
+/** What connecting needs of the inputs (redis-url, redis-ca, redis-insecure, redis-cluster). */
+export interface RedisConfig { redisUrl: string; redisCa: string; redisInsecure: boolean; redisCluster: boolean }
+
+/** The URL with its password replaced, for logs. */
+export function maskUrl(url: string): string {
+  const urls = splitUrls(url);
+  if (urls.length > 1) return urls.map(maskUrl).join(' ');
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/** The URLs of a redis-url value: one, or (Redis Cluster) several separated by spaces or commas. */
+export function splitUrls(value: string): string[] {
+  return value.split(/[\s,]+/).filter(Boolean);
+}
 
 export interface ConnectOptions {
   /** How long the first connection may take. */
@@ -43,7 +62,7 @@ function isUntrustedIssuer(code: string): boolean {
 }
 
 /** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
-export function tlsOptions(cfg: Pick<CommonConfig, 'redisUrl' | 'redisCa' | 'redisInsecure'>): ConnectionOptions | undefined {
+export function tlsOptions(cfg: Pick<RedisConfig, 'redisUrl' | 'redisCa' | 'redisInsecure'>): ConnectionOptions | undefined {
   if (!cfg.redisUrl.startsWith('rediss:')) {
     if (cfg.redisCa || cfg.redisInsecure) core.warning(`Inputs '${INPUT.redisCa}' and '${INPUT.redisInsecure}' apply to rediss:// URLs only`);
     return undefined;

@@ -9,7 +9,7 @@ export type ScriptName = (typeof SCRIPT_NAMES)[number];
 // One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
 const FILES: Record<ScriptName | Prelude, URL> = {
   lib: new URL('./lua/lib.lua', import.meta.url),
-  cost: new URL('./lua/cost.lua', import.meta.url),
+  cost: new URL('../sizing/cost.lua', import.meta.url),
   reset: new URL('./lua/reset.lua', import.meta.url),
   seed: new URL('./lua/seed.lua', import.meta.url),
   start: new URL('./lua/start.lua', import.meta.url),

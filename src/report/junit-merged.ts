@@ -1,5 +1,5 @@
 // The merged JUnit (junit-output): one testcase per test of the run, its final status as the verdict and
-// its runs in system-out. (Reading the runners' JUnit is src/junit.ts, the worker's.)
+// its runs in system-out. (Reading the runners' JUnit is src/report/junit-read.ts, the worker's.)
 import { firstLine, lastRun, seconds } from './format.js';
 import { xmlAttr, xmlText } from './escape.js';
 import type { Report } from '../types.js';

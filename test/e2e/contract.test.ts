@@ -77,7 +77,7 @@ test('a batch whose ids exceed 128 KiB: SHARDLESS_TESTS is left unset, the ids a
 
 test('annotations and the summary cap as the controller emits them: 9 errors and a notice; a summary under 1,000,000 bytes that says what it left out', async () => {
   const s = new Scenario(redis, 'bigsummary');
-  // 600 failures whose messages keep 2,000 characters each (what src/junit.ts keeps of a JUnit message):
+  // 600 failures whose messages keep 2,000 characters each (what src/report/junit-read.ts keeps of a JUnit message):
   // about 1.3 MB of summary uncut.
   const ids = Array.from({ length: 600 }, (_, i) => `sum/fail-${String(i).padStart(3, '0')}`);
   const controller = s.controller(ids, { 'batch-size': '200', timings: 'false' });

@@ -160,7 +160,7 @@ describe('hostile test ids from tests-file', () => {
   // The runner trims leading spaces before looking for `::command::`, so an id such as `::add-mask::…`,
   // `::stop-commands::…` or `::error file=…::…` printed as is would run as a workflow command (and `##[…]`
   // is read anywhere in a line). The worker prints ids between ::stop-commands:: markers, with '##['
-  // broken up (src/worker.ts logIds).
+  // broken up (src/worker/worker.ts logIds).
   test('the worker prints ids so that the runner cannot read them as workflow commands', async () => {
     const s = new Scenario(redis, 'inject');
     const dir = tempDir('shardless-inject-');

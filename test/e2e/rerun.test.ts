@@ -152,7 +152,7 @@ test('lost and not-run tests of attempt 1 are re-run in attempt 2; passed ones a
 });
 
 // A test that attempt 2 did not list (it passed in attempt 1) is not a new test: attempt 3 must not re-run
-// it (src/rerun.ts testsToRerun looks further back for tests the previous attempt did not list).
+// it (src/queue/rerun.ts testsToRerun looks further back for tests the previous attempt did not list).
 test('attempt 3 re-runs what still failed in attempt 2, not what passed in attempt 1', { timeout: 90_000 }, async () => {
   const s = new Scenario(redis, 'rerun3');
   const tests = ['r3/pass-1', 'r3/fail-2', 'r3/pass-3', 'r3/flaky-4'];

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { TestResult } from './types.js';
+import type { TestResult } from '../types.js';
 
 export interface JUnitReadResult {
   results: Map<string, TestResult>;

@@ -6,7 +6,11 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as glob from '@actions/glob';
-import { CMD_ENV, ENV, PLACEHOLDER } from './names.js';
+import { CMD_ENV, ENV, PLACEHOLDER } from '../names.js';
+import { escapeRegExp, shellQuote } from '../text.js';
+import { withoutInputs } from '../env.js';
+
+export { escapeRegExp, shellQuote, withoutInputs };
 
 export interface BatchSpec {
   /** The user's command, with placeholders {tests} {tests-file} {junit}. */
@@ -74,20 +78,6 @@ const fitsExec = (s: string): boolean => Buffer.byteLength(s) < 128 * 1024;
 const TAIL_BYTES = 8 * 1024;
 /** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
 const DRAIN_MS = 1000;
-
-/**
- * The action's own INPUT_* variables and the variables its Redis URL may come from (SHARDLESS_REDIS_URL,
- * REDIS_URL) stay out of the command: each may hold the queue's password.
- */
-export function withoutInputs(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const secret = new Set<string>(Object.values(ENV));
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_') && !secret.has(k)));
-}
-
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export function renderCommand(command: string, tests: string[], testsFile: string, junitPath: string): string {
   const quoted = tests.map(shellQuote).join(' ');
@@ -351,9 +341,4 @@ function globEscape(s: string): string {
     .replace(/(\[)(?=[^/]+\])/g, '[[]')
     .replace(/\?/g, '[?]')
     .replace(/\*/g, '[*]');
-}
-
-/** s matched literally in a RegExp, also between the slashes of a /regexp/ literal. */
-export function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -7,8 +7,8 @@ import * as core from '@actions/core';
 import * as glob from '@actions/glob';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { readJUnitFiles } from './junit.js';
-import { INPUT } from './names.js';
+import { readJUnitFiles } from '../report/junit-read.js';
+import { INPUT } from '../names.js';
 import type { Timings } from './costmodel.js';
 
 export const TIMINGS_FILE_VERSION = 1;

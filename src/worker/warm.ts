@@ -8,7 +8,7 @@
 // - heartbeats stay the worker's own; results are still read per test from the batch's JUnit file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { CMD_ENV } from './names.js';
+import { CMD_ENV } from '../names.js';
 import { armTimeout, batchFiles, killProcessGroup, withoutInputs, written, type BatchOutcome, type BatchSetup } from './batch.js';
 
 export interface WarmSpec {

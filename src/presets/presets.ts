@@ -1,5 +1,5 @@
 // Runner presets (input `runner`). For the worker, a preset gives the command that runs exactly the files
-// of a batch and writes JUnit XML whose testcases src/junit.ts maps back to those files. (The controller
+// of a batch and writes JUnit XML whose testcases src/report/junit-read.ts maps back to those files. (The controller
 // has the runner itself list the tests: src/discovery.) A user's `tests`/`tests-file`/`tests-command` or
 // `command` still wins over the preset.
 //
@@ -10,14 +10,14 @@
 // something else than the working directory (playwright: its testDir), or needs a package the user may
 // not have (jest: jest-junit), the worker writes a small reporter of ours into its temporary folder
 // (HELPERS below) and the command loads it from there. vitest's and jest's also get a reporter that
-// writes each file's whole measured cost ($SHARDLESS_COSTS, src/costs.ts) and a warm runner
-// (src/warm.ts); those helpers are files of src/preset-files, copied next to the bundle.
+// writes each file's whole measured cost ($SHARDLESS_COSTS, src/worker/costs.ts) and a warm runner
+// (src/worker/warm.ts); those helpers are files of src/presets/files, copied next to the bundle.
 import * as core from '@actions/core';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join, posix, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { escapeRegExp, shellQuote } from './batch.js';
-import { CMD_ENV } from './names.js';
+import { escapeRegExp, shellQuote } from '../text.js';
+import { CMD_ENV } from '../names.js';
 
 export const RUNNERS = ['custom', 'vitest', 'jest', 'mocha', 'node-test', 'playwright', 'cucumber-js', 'pytest', 'go-test', 'rspec'] as const;
 export type RunnerName = (typeof RUNNERS)[number];
@@ -46,14 +46,14 @@ export interface FileListing {
 }
 
 export interface Preset {
-  /** The batch's command; it may hold {tests}, {tests-file} and {junit} (see src/batch.ts). */
+  /** The batch's command; it may hold {tests}, {tests-file} and {junit} (see src/worker/batch.ts). */
   command: (b: BatchContext) => string;
   /** npm packages (found from the working directory up) and programs (on PATH) that the command needs. */
   needs: { npm?: string[]; bin?: (cwd: string) => string[] };
   /** Helper files the command (or the warm runner) loads from BatchContext.helperDir. */
   helpers?: HelperName[];
   /**
-   * A warm runner (src/warm.ts): a helper that node runs once per worker with runner-args as its
+   * A warm runner (src/worker/warm.ts): a helper that node runs once per worker with runner-args as its
    * arguments, and that then runs each batch sent to it, writing the same JUnit and costs files.
    */
   warm?: HelperName;
@@ -79,7 +79,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   // other file whose path holds a batch file's name is excluded by its exact path.
   vitest: {
     // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
-    // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
+    // (The comment keeps src/worker/batch.ts from appending the ids, which it does to a command naming none.)
     command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
       `--reporter=${helper(b, 'vitest-costs.mjs')} --reporter=blob --outputFile.blob=${reportPath(REPORT_KINDS.vitest, '.json')}` +
       `${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
@@ -114,7 +114,7 @@ export const PRESETS: Record<PresetName, Preset> = {
   // File arguments are regular expressions over absolute paths: anchored ones select exactly. Its junit
   // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
   playwright: {
-    // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
+    // (The comment keeps src/worker/batch.ts from appending the ids, which it does to a command naming none.)
     // Its blob reporter takes its file from the environment; given one, it removes no earlier batch's.
     command: (b) => `PLAYWRIGHT_BLOB_OUTPUT_FILE=${reportPath(REPORT_KINDS.playwright, '.zip')} npx --no -- playwright test ${args(b)}` +
       `--reporter=list,${helper(b, 'playwright-junit.mjs')},blob ${playwrightFiles(b)} # files of {tests-file}`,
@@ -320,21 +320,21 @@ export function writeHelpers(name: PresetName, dir: string): void {
   for (const f of files) writeFileSync(join(dir, f), helperSource(f));
 }
 
-// ---- helpers kept as files (src/preset-files), loaded like the Lua scripts ----
+// ---- helpers kept as files (src/presets/files), loaded like the Lua scripts ----
 
 // One literal URL per file, so that ncc sees each asset and copies it next to the bundle.
 const HELPER_FILES = {
-  'vitest-costs.mjs': new URL('./preset-files/vitest-costs.mjs', import.meta.url),
-  'vitest-junit.mjs': new URL('./preset-files/vitest-junit.mjs', import.meta.url),
-  'vitest-warm.mjs': new URL('./preset-files/vitest-warm.mjs', import.meta.url),
-  'jest-costs.cjs': new URL('./preset-files/jest-costs.cjs', import.meta.url),
-  'jest-warm.cjs': new URL('./preset-files/jest-warm.cjs', import.meta.url),
-  'warm.cjs': new URL('./preset-files/warm.cjs', import.meta.url),
+  'vitest-costs.mjs': new URL('./files/vitest-costs.mjs', import.meta.url),
+  'vitest-junit.mjs': new URL('./files/vitest-junit.mjs', import.meta.url),
+  'vitest-warm.mjs': new URL('./files/vitest-warm.mjs', import.meta.url),
+  'jest-costs.cjs': new URL('./files/jest-costs.cjs', import.meta.url),
+  'jest-warm.cjs': new URL('./files/jest-warm.cjs', import.meta.url),
+  'warm.cjs': new URL('./files/warm.cjs', import.meta.url),
 } as const;
 
 export type HelperName = keyof typeof HELPERS | keyof typeof HELPER_FILES;
 
-/** A helper's text: a file of src/preset-files, or one of HELPERS below. */
+/** A helper's text: a file of src/presets/files, or one of HELPERS below. */
 export function helperSource(name: HelperName): string {
   return name in HELPER_FILES ? readFileSync(HELPER_FILES[name as keyof typeof HELPER_FILES], 'utf8') : HELPERS[name as keyof typeof HELPERS];
 }

@@ -7,15 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchRun, type BatchOutcome } from './batch.js';
-import { maskUrl, type WorkerConfig } from './inputs.js';
-import { readJUnitFiles } from './junit.js';
+import { maskUrl } from '../queue/index.js';
+import type { WorkerConfig } from '../config.js';
+import { readJUnitFiles } from '../report/junit-read.js';
 import { applyCosts, readCosts } from './costs.js';
-import { Queue, RedisUnreachableError, closeRedis, connectRedis, gaveUp, runKeys, type RedisClient, type RegisterReply } from './queue/index.js';
-import { OUTPUT } from './names.js';
-import type { BatchEnd, FinalStatus, TestResult } from './types.js';
-import { previousAttemptPassed } from './rerun.js';
-import { PRESETS, usePreset, type PresetName, type PresetUse } from './presets.js';
-import { withoutAnsi } from './report/format.js';
+import { Queue, RedisUnreachableError, closeRedis, connectRedis, gaveUp, runKeys, type RedisClient, type RegisterReply } from '../queue/index.js';
+import { OUTPUT } from '../names.js';
+import type { BatchEnd, FinalStatus, TestResult } from '../types.js';
+import { previousAttemptPassed } from '../queue/rerun.js';
+import { PRESETS, usePreset, type PresetName, type PresetUse } from '../presets/presets.js';
+import { withoutAnsi } from '../report/format.js';
 import { runFallback } from './fallback.js';
 import { WarmRunner } from './warm.js';
 
@@ -134,7 +135,7 @@ class Worker {
   private tmp = '';
   /** Without a `command`: the runner preset's, rendered for each batch's files. */
   private preset: PresetUse | undefined;
-  /** The preset's warm runner, which runs the batches but those of requeued tests (src/warm.ts). */
+  /** The preset's warm runner, which runs the batches but those of requeued tests (src/worker/warm.ts). */
   private warm: WarmRunner | undefined;
 
   constructor(private readonly cfg: WorkerConfig) {
@@ -161,7 +162,7 @@ class Worker {
       try {
         return await this.coordinated();
       } catch (e) {
-        // Redis unreachable at the start, or past the reconnect window: the static share (src/fallback.ts).
+        // Redis unreachable at the start, or past the reconnect window: the static share (src/worker/fallback.ts).
         if (this.stopping || !(e instanceof RedisUnreachableError || gaveUp(this.redis))) throw e;
         clearInterval(this.hbTimer);
         const why = e instanceof RedisUnreachableError ? (e as Error).message : `it stayed unreachable past the reconnect window (${(e as Error).message})`;

@@ -3,8 +3,8 @@ import * as exec from '@actions/exec';
 import * as glob from '@actions/glob';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { INPUT } from './names.js';
-import { InputError } from './inputs.js';
+import { INPUT } from '../names.js';
+import { InputError } from '../errors.js';
 import { discoverTests } from './discovery/index.js';
 import type { RunnerName } from './presets.js';
 

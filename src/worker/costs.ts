@@ -1,11 +1,11 @@
 // Reading a batch's costs file (CMD_ENV.costs): `{ "<file path>": ms }`, written by a preset's reporter,
 // the whole cost of each test file as the runner measured it (environment, import, collection, set-up
 // and tests), which JUnit's per-test times leave out. Paths map to the batch's ids as JUnit's do
-// (src/junit.ts: relative to the working directory). Like JUnit, the file is the runner's output: a
+// (src/report/junit-read.ts: relative to the working directory). Like JUnit, the file is the runner's output: a
 // missing file is silence, a bad one a warning, and nothing here throws.
 import { readFileSync } from 'node:fs';
-import { normaliser } from './junit.js';
-import type { TestResult } from './types.js';
+import { normaliser } from '../report/junit-read.js';
+import type { TestResult } from '../types.js';
 
 const MAX_FILE_BYTES = 10 * 1024 * 1024;
 /** Above a day, a cost is a unit mistake (seconds for ms, a timestamp), not a measure. */

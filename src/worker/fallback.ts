@@ -1,16 +1,17 @@
 // The fallback: Redis cannot be reached (at the start, or past the reconnect window mid-run), so the
 // worker runs its own static share of the suite instead of claiming from the queue. Every worker lists
-// the tests as the controller does and computes the same split (src/split.ts); worker-index picks its
+// the tests as the controller does and computes the same split (src/sizing/split.ts); worker-index picks its
 // share. Results come from the same batch machinery as a claimed batch; the exit code and the job summary
 // report them. What this guarantees, and what it cannot, is in README.md, "When Redis is down".
 import * as core from '@actions/core';
-import { INPUT, OUTPUT } from './names.js';
-import { InputError, type WorkerConfig } from './inputs.js';
-import { listTests } from './testlist.js';
-import { staticShares } from './split.js';
-import { timingsFromFiles } from './timings-file.js';
-import { mdCode, mdText } from './report/escape.js';
-import type { BatchEnd, FinalStatus, TestResult } from './types.js';
+import { INPUT, OUTPUT } from '../names.js';
+import { InputError } from '../errors.js';
+import type { WorkerConfig } from '../config.js';
+import { listTests } from '../presets/testlist.js';
+import { staticShares } from '../sizing/split.js';
+import { timingsFromFiles } from '../sizing/timings-file.js';
+import { mdCode, mdText } from '../report/escape.js';
+import type { BatchEnd, FinalStatus, TestResult } from '../types.js';
 
 /** Runs of a test without a result before it is lost: max-attempts' default (the controller's value is in Redis). */
 export const FALLBACK_ATTEMPTS = 3;

@@ -1,7 +1,7 @@
 // The stored timings of a queue: what each test costs and the per-batch start cost, as the cost model
-// (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL. Timings in
-// files (timings-output, timings-file): src/timings-file.ts.
-import { hmgetChunked, timingsKeys, type RedisClient } from './queue/index.js';
+// (src/sizing/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL. Timings in
+// files (timings-output, timings-file): src/sizing/timings-file.ts.
+import { hmgetChunked, timingsKeys, type RedisClient } from '../queue/index.js';
 import type { Timings } from './costmodel.js';
 
 /** The history of a queue outlives the runs that feed it. */

@@ -5,15 +5,15 @@ import * as core from '@actions/core';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { maskUrl, type ControllerConfig } from './inputs.js';
-import { Queue, RedisUnreachableError, closeRedis, connectRedis, gaveUp, runKeys, type Progress, type RedisClient } from './queue/index.js';
-import { buildReport, countsLine, emitAnnotations, exitReason, renderNotCoordinated, renderSummary, reportOutputs, writeReport, type NotCoordinated, type RunSummary } from './report/index.js';
-import { previousKeys, testsToRerun } from './rerun.js';
-import { listTests } from './testlist.js';
-import { learn, plan, type Timings } from './costmodel.js';
-import { loadTimings, saveTimings } from './timings.js';
-import { timingsFromFiles, writeTimingsFile } from './timings-file.js';
-import { INPUT, OUTPUT } from './names.js';
+import type { ControllerConfig } from '../config.js';
+import { Queue, RedisUnreachableError, maskUrl, closeRedis, connectRedis, gaveUp, runKeys, type Progress, type RedisClient } from '../queue/index.js';
+import { buildReport, countsLine, emitAnnotations, exitReason, renderNotCoordinated, renderSummary, reportOutputs, writeReport, type NotCoordinated, type RunSummary } from '../report/index.js';
+import { previousKeys, testsToRerun } from '../queue/rerun.js';
+import { listTests } from '../presets/testlist.js';
+import { learn, plan, type Timings } from '../sizing/costmodel.js';
+import { loadTimings, saveTimings } from '../sizing/timings.js';
+import { timingsFromFiles, writeTimingsFile } from '../sizing/timings-file.js';
+import { INPUT, OUTPUT } from '../names.js';
 
 const PROGRESS_EVERY_MS = 5_000;
 const ABORT_GRACE_MS = 5_000;
@@ -227,7 +227,7 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[],
     }
   }
   const reason = exitReason(report, data, cfg.failOnFlaky);
-  // The verdict a later attempt reads (src/rerun.ts); not written into a run reset or expired meanwhile.
+  // The verdict a later attempt reads (src/queue/rerun.ts); not written into a run reset or expired meanwhile.
   await queue.verdict(epoch, reason === null);
   for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath))) core.setOutput(name, value);
   // GitHub keeps about 10 error annotations a step, and setFailed adds one.

@@ -4,8 +4,8 @@ import { getExecOutput } from '@actions/exec';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { withoutAnsi } from '../report/format.js';
-import { withoutInputs } from '../batch.js';
+import { withoutAnsi } from '../../report/format.js';
+import { withoutInputs } from '../../env.js';
 
 const TAIL_LINES = 30;
 

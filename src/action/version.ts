@@ -1,4 +1,4 @@
 // The package's version: package.json's, bundled into dist/ by ncc at build time (its one owner).
-import pkg from '../package.json' with { type: 'json' };
+import pkg from '../../package.json' with { type: 'json' };
 
 export const VERSION: string = pkg.version;

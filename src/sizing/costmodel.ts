@@ -1,5 +1,5 @@
 // The cost model: what a test costs and what starting a batch costs, learnt from what batches measured,
-// and how the controller sets adaptive batches up from it. Its Lua half, src/queue/lua/cost.lua, learns
+// and how the controller sets adaptive batches up from it. Its Lua half, src/sizing/cost.lua, learns
 // within a run and sizes each claim; the equations of both are in docs/benchmarks.md "The cost model".
 //
 // Wall time is the truth. A result may carry the runner's own measure of a test's whole cost (c:
@@ -11,8 +11,8 @@
 // k x (their JUnit times) by non-negative least squares, and each batch's wall beyond S is spread over
 // its tests in the shape that fit (or earlier runs) gives them. Either way a test's new cost is folded
 // into its old one, so costs settle across runs while a batch's estimate stays close to its wall.
-import type { ControllerConfig } from './inputs.js';
-import type { HistoryEntry, RunData } from './types.js';
+import type { ControllerConfig } from '../config.js';
+import type { HistoryEntry, RunData } from '../types.js';
 
 /** Weight of the newest observation in the moving average. */
 export const ALPHA = 0.5;

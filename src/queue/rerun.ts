@@ -1,7 +1,9 @@
 // Re-runs of a workflow (GITHUB_RUN_ATTEMPT > 1): the previous attempt's results, while Redis still
 // has them, decide what a later attempt runs.
-import { finalOf, readTests, runKeys, type RedisClient, type RunKeys } from './queue/index.js';
-import type { CommonConfig } from './inputs.js';
+import { finalOf, readTests } from './records.js';
+import { runKeys, type RunKeys } from './keys.js';
+import type { RedisClient } from './redis.js';
+import type { CommonConfig } from '../config.js';
 
 // Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
 const PASSED = new Set(['passed', 'flaky', 'skipped']);
