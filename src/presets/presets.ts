@@ -9,9 +9,9 @@
 // Where a runner's own JUnit names no file (node --test on Node 20, cucumber-js), names it relative to
 // something else than the working directory (playwright: its testDir), or needs a package the user may
 // not have (jest: jest-junit), the worker writes a small reporter of ours into its temporary folder
-// (HELPERS below) and the command loads it from there. vitest's and jest's also get a reporter that
-// writes each file's whole measured cost ($SHARDLESS_COSTS, src/worker/costs.ts) and a warm runner
-// (src/worker/warm.ts); those helpers are files of src/presets/files, copied next to the bundle.
+// and the command loads it from there. vitest's and jest's also get a reporter that writes each file's
+// whole measured cost ($SHARDLESS_COSTS, src/worker/costs.ts) and a warm runner (src/worker/warm.ts).
+// These helpers are the files of src/presets/files, copied next to the bundle.
 import * as core from '@actions/core';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join, posix, resolve } from 'node:path';
@@ -32,7 +32,7 @@ export interface BatchContext {
   tests: string[];
   /** The working directory (absolute). */
   cwd: string;
-  /** Where the worker wrote HELPERS. */
+  /** Where the worker wrote the preset's helpers (src/presets/files). */
   helperDir: string;
   /** runner-args: words added to the runner's command line. */
   args: string[];
@@ -88,7 +88,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
     warm: 'vitest-warm.mjs',
   },
-  // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
+  // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: files/jest-junit.cjs is.
   jest: {
     command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
       `--reporters=${helper(b, 'jest-costs.cjs')} --coverageReporters=json --coverageDirectory=${reportPath(REPORT_KINDS.jest)} --runTestsByPath -- {tests}`,
@@ -104,7 +104,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     needs: { npm: ['mocha'] },
     noTests: /No test files found/,
   },
-  // Node 20's junit reporter names no file: HELPERS' reporter does.
+  // Node 20's junit reporter names no file: files/node-test-junit.mjs does.
   'node-test': {
     command: (b) => `node --test ${args(b)}--test-reporter=spec --test-reporter-destination=stdout ` +
       `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
@@ -112,7 +112,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     helpers: ['node-test-junit.mjs', 'junit.cjs'],
   },
   // File arguments are regular expressions over absolute paths: anchored ones select exactly. Its junit
-  // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
+  // reporter names files relative to testDir: files/playwright-junit.mjs writes absolute ones.
   playwright: {
     // (The comment keeps src/worker/batch.ts from appending the ids, which it does to a command naming none.)
     // Its blob reporter takes its file from the environment; given one, it removes no earlier batch's.
@@ -122,8 +122,8 @@ export const PRESETS: Record<PresetName, Preset> = {
     noTests: /No tests found/,
     helpers: ['playwright-junit.mjs', 'junit.cjs'],
   },
-  // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
-  // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
+  // cucumber-js adds a profile's `paths` to the files given: files/cucumber-batch-only.mjs keeps the batch's scenarios
+  // only (cucumber-js 12's --plugin). Its junit names features, not files: files/cucumber-junit.mjs does.
   'cucumber-js': {
     command: (b) => `npx --no -- cucumber-js ${args(b)}--plugin=${shellQuote(pathToFileURL(join(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
       `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
@@ -330,207 +330,18 @@ const HELPER_FILES = {
   'jest-costs.cjs': new URL('./files/jest-costs.cjs', import.meta.url),
   'jest-warm.cjs': new URL('./files/jest-warm.cjs', import.meta.url),
   'warm.cjs': new URL('./files/warm.cjs', import.meta.url),
+  // Reporters that write JUnit XML with each testcase's file, and the writer they share.
+  'junit.cjs': new URL('./files/junit.cjs', import.meta.url),
+  'node-test-junit.mjs': new URL('./files/node-test-junit.mjs', import.meta.url),
+  'jest-junit.cjs': new URL('./files/jest-junit.cjs', import.meta.url),
+  'playwright-junit.mjs': new URL('./files/playwright-junit.mjs', import.meta.url),
+  'cucumber-junit.mjs': new URL('./files/cucumber-junit.mjs', import.meta.url),
+  'cucumber-batch-only.mjs': new URL('./files/cucumber-batch-only.mjs', import.meta.url),
 } as const;
 
-export type HelperName = keyof typeof HELPERS | keyof typeof HELPER_FILES;
+export type HelperName = keyof typeof HELPER_FILES;
 
-/** A helper's text: a file of src/presets/files, or one of HELPERS below. */
+/** A helper's text: a file of src/presets/files. */
 export function helperSource(name: HelperName): string {
-  return name in HELPER_FILES ? readFileSync(HELPER_FILES[name as keyof typeof HELPER_FILES], 'utf8') : HELPERS[name as keyof typeof HELPERS];
+  return readFileSync(HELPER_FILES[name], 'utf8');
 }
-
-// ---- helpers: reporters that write JUnit XML with each testcase's file ----
-//
-// Plain JavaScript run by the test runner (Node 20+), with nothing to import but each other and node:fs.
-// A case: { file, name, classname?, seconds, outcome: 'passed' | 'failed' | 'skipped', message }.
-
-const JUNIT_CJS = String.raw`'use strict';
-// Written by shardless (runner presets): JUnit XML with a file attribute on every testcase.
-const { writeFileSync } = require('node:fs');
-const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
-const esc = (s) => String(s == null ? '' : s).replace(ANSI, '').replace(NOT_XML, '')
-  .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-function toJUnit(cases) {
-  const count = (o) => cases.filter((c) => c.outcome === o).length;
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites>',
-    '<testsuite name="shardless" tests="' + cases.length + '" failures="' + count('failed') + '" skipped="' + count('skipped') + '">'];
-  for (const c of cases) {
-    const attrs = 'name="' + esc(c.name) + '" classname="' + esc(c.classname || c.file) + '" file="' + esc(c.file) +
-      '" time="' + (Number(c.seconds) > 0 ? Number(c.seconds).toFixed(3) : '0') + '"';
-    if (c.outcome === 'failed') {
-      const message = String(c.message || 'failed');
-      out.push('<testcase ' + attrs + '><failure message="' + esc(message.trim().split('\n')[0]) + '">' + esc(message) + '</failure></testcase>');
-    } else if (c.outcome === 'skipped') {
-      out.push('<testcase ' + attrs + '><skipped/></testcase>');
-    } else {
-      out.push('<testcase ' + attrs + '/>');
-    }
-  }
-  out.push('</testsuite>', '</testsuites>', '');
-  return out.join('\n');
-}
-
-function writeJUnit(cases) {
-  const path = process.env.SHARDLESS_JUNIT;
-  if (path) writeFileSync(path, toJUnit(cases));
-}
-
-module.exports = { toJUnit, writeJUnit };
-`;
-
-const NODE_TEST_MJS = String.raw`// Written by shardless (runner presets): a node --test reporter whose JUnit XML names each test's file.
-import { toJUnit } from './junit.cjs';
-
-export default async function* shardlessJUnit(source) {
-  const cases = [];
-  for await (const { type, data } of source) {
-    if (type !== 'test:pass' && type !== 'test:fail') continue;
-    const details = data.details || {};
-    const error = details.error && (details.error.cause || details.error);
-    // A suite is a case of its own only when it failed for itself (a hook), not through its tests.
-    if (details.type === 'suite' && (type === 'test:pass' || (details.error && details.error.failureType === 'subtestsFailed'))) continue;
-    const skipped = data.skip !== undefined || data.todo !== undefined;
-    cases.push({
-      file: data.file || '', name: data.name, seconds: (details.duration_ms || 0) / 1000,
-      outcome: type === 'test:fail' && !skipped ? 'failed' : skipped ? 'skipped' : 'passed',
-      message: error ? String((error && error.stack) || error.message || error) : '',
-    });
-  }
-  yield toJUnit(cases);
-}
-`;
-
-const JEST_CJS = String.raw`'use strict';
-// Written by shardless (runner presets): a jest reporter writing JUnit XML to $SHARDLESS_JUNIT.
-const { writeJUnit } = require('./junit.cjs');
-
-class ShardlessJUnit {
-  onRunComplete(_contexts, results) {
-    const cases = [];
-    for (const suite of results.testResults) {
-      const file = suite.testFilePath;
-      if (suite.testExecError || (suite.failureMessage && suite.testResults.length === 0)) {
-        cases.push({ file, name: 'test file', outcome: 'failed', seconds: 0,
-          message: suite.failureMessage || (suite.testExecError && suite.testExecError.message) || 'the test file failed to run' });
-      }
-      for (const t of suite.testResults) {
-        cases.push({
-          file, name: t.fullName || t.title, classname: t.ancestorTitles.join(' ') || file, seconds: (t.duration || 0) / 1000,
-          outcome: t.status === 'failed' ? 'failed' : t.status === 'passed' ? 'passed' : 'skipped',
-          message: (t.failureMessages || []).join('\n'),
-        });
-      }
-    }
-    writeJUnit(cases);
-  }
-}
-module.exports = ShardlessJUnit;
-`;
-
-const PLAYWRIGHT_MJS = String.raw`// Written by shardless (runner presets): a playwright reporter writing JUnit XML to $SHARDLESS_JUNIT,
-// with absolute file paths (playwright's own names them relative to testDir).
-import { writeJUnit } from './junit.cjs';
-
-export default class ShardlessJUnit {
-  constructor() {
-    this.results = new Map();
-    this.errors = [];
-  }
-  printsToStdio() {
-    return false;
-  }
-  onTestEnd(test, result) {
-    this.results.set(test, result); // the last retry's
-  }
-  onError(error) {
-    if (error.location && error.location.file) this.errors.push(error);
-  }
-  onEnd() {
-    const cases = [];
-    for (const [test, result] of this.results) {
-      const outcome = test.outcome(); // expected, unexpected, flaky or skipped
-      cases.push({
-        file: test.location.file, name: test.titlePath().slice(3).join(' › '), seconds: result.duration / 1000,
-        outcome: outcome === 'unexpected' ? 'failed' : outcome === 'skipped' ? 'skipped' : 'passed',
-        message: result.error ? result.error.stack || result.error.message || '' : '',
-      });
-    }
-    for (const e of this.errors) cases.push({ file: e.location.file, name: 'test file', outcome: 'failed', seconds: 0, message: e.stack || e.message || '' });
-    writeJUnit(cases);
-  }
-}
-`;
-
-const CUCUMBER_MJS = String.raw`// Written by shardless (runner presets): a cucumber-js formatter writing JUnit XML that names each
-// scenario's feature file (cucumber's own names the feature).
-import { toJUnit } from './junit.cjs';
-
-const RANK = { UNKNOWN: 0, PASSED: 1, SKIPPED: 2, PENDING: 3, UNDEFINED: 4, AMBIGUOUS: 5, FAILED: 6 };
-
-export default {
-  type: 'formatter',
-  formatter({ on, write }) {
-    const pickles = new Map();
-    const testCases = new Map();
-    const runs = new Map();
-    const cases = [];
-    on('message', (m) => {
-      if (m.pickle) pickles.set(m.pickle.id, m.pickle);
-      else if (m.testCase) testCases.set(m.testCase.id, m.testCase);
-      else if (m.testCaseStarted) runs.set(m.testCaseStarted.id, { testCaseId: m.testCaseStarted.testCaseId, status: 'UNKNOWN', seconds: 0, message: '' });
-      else if (m.testStepFinished) {
-        const run = runs.get(m.testStepFinished.testCaseStartedId);
-        const r = m.testStepFinished.testStepResult;
-        if (!run) return;
-        if ((RANK[r.status] || 0) > RANK[run.status]) {
-          run.status = r.status;
-          run.message = r.message || (r.exception && r.exception.message) || r.status.toLowerCase();
-        }
-        if (r.duration) run.seconds += r.duration.seconds + r.duration.nanos / 1e9;
-      } else if (m.testCaseFinished) {
-        const run = runs.get(m.testCaseFinished.testCaseStartedId);
-        if (!run || m.testCaseFinished.willBeRetried) return;
-        const testCase = testCases.get(run.testCaseId);
-        const pickle = testCase && pickles.get(testCase.pickleId);
-        if (!pickle) return;
-        cases.push({
-          file: pickle.uri, name: pickle.name, seconds: run.seconds, message: run.message,
-          outcome: RANK[run.status] >= RANK.PENDING ? 'failed' : run.status === 'SKIPPED' ? 'skipped' : 'passed',
-        });
-      } else if (m.parseError) {
-        cases.push({ file: (m.parseError.source && m.parseError.source.uri) || '', name: 'feature file', outcome: 'failed', seconds: 0, message: m.parseError.message });
-      } else if (m.testRunFinished) {
-        write(toJUnit(cases));
-      }
-    });
-  },
-};
-`;
-
-const CUCUMBER_BATCH_ONLY_MJS = String.raw`// Written by shardless (runner presets): a cucumber-js plugin that keeps the scenarios of the batch's
-// feature files only (cucumber-js adds the paths of the configuration's profile to those it is given).
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
-export default {
-  type: 'plugin',
-  coordinator({ transform, environment }) {
-    const file = environment.env.SHARDLESS_TESTS_FILE;
-    if (!file) return;
-    const cwd = environment.cwd;
-    const keep = new Set(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((t) => resolve(cwd, t.replace(/(:\d+)+$/, ''))));
-    transform('pickles:filter', (pickles) => pickles.filter((p) => keep.has(resolve(cwd, p.pickle.uri))));
-  },
-};
-`;
-
-export const HELPERS = {
-  'junit.cjs': JUNIT_CJS,
-  'node-test-junit.mjs': NODE_TEST_MJS,
-  'jest-junit.cjs': JEST_CJS,
-  'playwright-junit.mjs': PLAYWRIGHT_MJS,
-  'cucumber-junit.mjs': CUCUMBER_MJS,
-  'cucumber-batch-only.mjs': CUCUMBER_BATCH_ONLY_MJS,
-} as const;
