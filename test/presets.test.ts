@@ -1,5 +1,6 @@
-// Runner presets (src/presets/presets.ts): what each lists, the command it renders for a batch, what it needs,
-// and the JUnit its reporters write; and the `runner` input in inputs.ts and testlist.ts.
+// Runner presets (src/presets/runners, gathered in presets.ts): what each lists, the command it renders
+// for a batch, what it needs, and the JUnit its reporters write; and the `runner` input in inputs.ts and
+// testlist.ts.
 // test/e2e/presets.test.ts runs each preset for real.
 
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,10 +10,10 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { InputError, readInputs, type Getter } from '../src/action/inputs.js';
 import { readJUnitFiles } from '../src/report/junit-read.js';
-import {
-  PRESETS, RUNNERS, checkNeeds, mochaKeepOnly, playwrightFiles, vitestExcludes, writeHelpers,
-  type BatchContext, type PresetName,
-} from '../src/presets/presets.js';
+import { PRESETS, RUNNERS, checkNeeds, writeHelpers, type BatchContext, type PresetName } from '../src/presets/presets.js';
+import { mochaKeepOnly } from '../src/presets/runners/mocha.js';
+import { playwrightFiles } from '../src/presets/runners/playwright.js';
+import { vitestExcludes } from '../src/presets/runners/vitest.js';
 import { listTests } from '../src/presets/testlist.js';
 import { runnerFoundNoTests } from '../src/worker/worker.js';
 import { ROOT } from './helpers/action.js';

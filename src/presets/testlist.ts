@@ -6,7 +6,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { INPUT } from '../names.js';
 import { InputError } from '../errors.js';
 import { discoverTests } from './discovery/index.js';
-import type { RunnerName } from './presets.js';
+import type { RunnerName } from './types.js';
 
 const GLOB_CHARS = /[*?[{]/;
 /** Output a command wrote before it exited is read by then; this only bounds a wait for stragglers. */

@@ -1,7 +1,7 @@
 // Discovery (controller): the runner itself lists the tests of a run, in the user's configuration,
 // working directory and runner args. One module per runner; each returns test ids (paths relative to
 // the working directory, '/'-separated, sorted; go-test: import paths).
-import type { PresetName } from '../presets.js';
+import type { PresetName } from '../types.js';
 import { discoverCucumber } from './cucumber.js';
 import { discoverGo } from './go.js';
 import { discoverJest } from './jest.js';

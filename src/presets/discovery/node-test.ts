@@ -4,7 +4,7 @@
 // strips types (22.18+, 23.6+, or flagged: process.features.typescript) also runs the same names ending
 // in .ts, .mts and .cts.
 import { posix } from 'node:path';
-import { listFiles } from '../presets.js';
+import { listFiles } from '../listing.js';
 import { DiscoveryError, runListing } from './run.js';
 
 const ASK = 'JSON.stringify({ node: process.versions.node, typescript: Boolean(process.features && process.features.typescript) })';

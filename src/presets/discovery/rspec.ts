@@ -1,7 +1,7 @@
 // rspec lists the examples of its own configuration (.rspec, --pattern, --exclude-pattern, filters):
 // --dry-run with its JSON formatter, written to a file (the user's formatters may print to stdout).
 import { join } from 'node:path';
-import { bundler } from '../presets.js';
+import { bundler } from '../runners/rspec.js';
 import { fileIds, readListingJson, runListing, withTempDir } from './run.js';
 
 export function discoverRspec(cwd: string, args: string[]): Promise<string[]> {
