@@ -3,4 +3,5 @@
 // what it wrote into results (src/report/junit-read.ts, costs.ts: the runner's own costs), reports them,
 // and hands its work back on SIGINT/SIGTERM; fallback.ts runs a static share when Redis is unreachable.
 export { batchResults, runWorker, runnerFoundNoTests } from './worker.js';
-export { BatchRun, killProcessGroup, renderCommand, shellQuote, type BatchOutcome, type BatchSpec } from './batch.js';
+export { BatchRun, renderCommand, shellQuote, type BatchOutcome, type BatchSpec } from './batch.js';
+export { killProcessGroup } from './process.js';
