@@ -14,7 +14,7 @@ import {
   type BatchContext, type PresetName,
 } from '../src/presets/presets.js';
 import { listTests } from '../src/presets/testlist.js';
-import { runnerFoundNoTests } from '../src/worker/worker.js';
+import { runnerFoundNoTests } from '../src/worker/results.js';
 import { ROOT } from './helpers/action.js';
 import { MISSING, PYTHON_PATH, requireInstalled, skipMissing } from './helpers/toolchains.js';
 
