@@ -70,7 +70,7 @@ describe('the reporters’ measure', () => {
   });
 
   test('jest: a file costs its perfStats’ end - start', () => {
-    const { fileCost } = createRequire(import.meta.url)('../src/preset-files/jest-costs.cjs') as { fileCost: (r: object) => number };
+    const { fileCost } = createRequire(import.meta.url)('../src/presets/files/jest-costs.cjs') as { fileCost: (r: object) => number };
     expect(fileCost({ perfStats: { start: 1000, end: 4500, runtime: 200 } })).toBe(3500);
     expect(fileCost({ perfStats: {} })).toBe(0);
     expect(fileCost({})).toBe(0);

@@ -25,7 +25,7 @@ afterEach(() => {
 // A runner whose "tests" say what to do: exit0 / crash / hang / leak / anything else passes. It writes
 // its pid and its grandchild's (a `sleep`, in its group) as the batch's JUnit, for the test to read.
 const SCRIPT = `
-const { serve } = require(${JSON.stringify(join(ROOT, 'src', 'preset-files', 'warm.cjs'))});
+const { serve } = require(${JSON.stringify(join(ROOT, 'src', 'presets', 'files', 'warm.cjs'))});
 const { spawn } = require('node:child_process');
 const { writeFileSync } = require('node:fs');
 const child = spawn('sleep', ['600'], { stdio: 'ignore' });
