@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 4317:
+/***/ 4439:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -10,7 +10,7 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getKeyIndexes = exports.hasFlag = exports.exists = exports.list = void 0;
-const commands_json_1 = __importDefault(__nccwpck_require__(7613));
+const commands_json_1 = __importDefault(__nccwpck_require__(2258));
 /**
  * Redis command list
  *
@@ -232,7 +232,7 @@ function getExternalKeyNameLength(key) {
 
 /***/ }),
 
-/***/ 8999:
+/***/ 7621:
 /***/ ((module) => {
 
 /*
@@ -405,7 +405,7 @@ module.exports.generateMulti = function generateMulti(keys) {
 
 /***/ }),
 
-/***/ 6110:
+/***/ 620:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 /* eslint-env browser */
@@ -665,7 +665,7 @@ function localstorage() {
 	}
 }
 
-module.exports = __nccwpck_require__(897)(exports);
+module.exports = __nccwpck_require__(7203)(exports);
 
 const {formatters} = module.exports;
 
@@ -684,7 +684,7 @@ formatters.j = function (v) {
 
 /***/ }),
 
-/***/ 897:
+/***/ 7203:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -700,7 +700,7 @@ function setup(env) {
 	createDebug.disable = disable;
 	createDebug.enable = enable;
 	createDebug.enabled = enabled;
-	createDebug.humanize = __nccwpck_require__(744);
+	createDebug.humanize = __nccwpck_require__(6274);
 	createDebug.destroy = destroy;
 
 	Object.keys(env).forEach(key => {
@@ -983,7 +983,7 @@ module.exports = setup;
 
 /***/ }),
 
-/***/ 2830:
+/***/ 4240:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /**
@@ -992,15 +992,15 @@ module.exports = setup;
  */
 
 if (typeof process === 'undefined' || process.type === 'renderer' || process.browser === true || process.__nwjs) {
-	module.exports = __nccwpck_require__(6110);
+	module.exports = __nccwpck_require__(620);
 } else {
-	module.exports = __nccwpck_require__(5108);
+	module.exports = __nccwpck_require__(494);
 }
 
 
 /***/ }),
 
-/***/ 5108:
+/***/ 494:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 /**
@@ -1034,7 +1034,7 @@ exports.colors = [6, 2, 3, 4, 5, 1];
 try {
 	// Optional dependency (as in, doesn't need to be installed, NOT like optionalDependencies in package.json)
 	// eslint-disable-next-line import/no-extraneous-dependencies
-	const supportsColor = __nccwpck_require__(1450);
+	const supportsColor = __nccwpck_require__(5024);
 
 	if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
 		exports.colors = [
@@ -1242,7 +1242,7 @@ function init(debug) {
 	}
 }
 
-module.exports = __nccwpck_require__(897)(exports);
+module.exports = __nccwpck_require__(7203)(exports);
 
 const {formatters} = module.exports;
 
@@ -1270,7 +1270,7 @@ formatters.O = function (v) {
 
 /***/ }),
 
-/***/ 9036:
+/***/ 8302:
 /***/ ((module) => {
 
 
@@ -1758,7 +1758,7 @@ module.exports = Denque;
 
 /***/ }),
 
-/***/ 3813:
+/***/ 5175:
 /***/ ((module) => {
 
 
@@ -1773,16 +1773,16 @@ module.exports = (flag, argv = process.argv) => {
 
 /***/ }),
 
-/***/ 5017:
+/***/ 559:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const commands_1 = __nccwpck_require__(4317);
-const calculateSlot = __nccwpck_require__(8999);
-const standard_as_callback_1 = __nccwpck_require__(5659);
-const utils_1 = __nccwpck_require__(7670);
-const argumentParsers_1 = __nccwpck_require__(119);
+const commands_1 = __nccwpck_require__(4439);
+const calculateSlot = __nccwpck_require__(7621);
+const standard_as_callback_1 = __nccwpck_require__(5001);
+const utils_1 = __nccwpck_require__(4044);
+const argumentParsers_1 = __nccwpck_require__(9373);
 /**
  * Command instance
  *
@@ -2230,15 +2230,15 @@ class MixedBuffers {
 
 /***/ }),
 
-/***/ 4588:
+/***/ 8806:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const Command_1 = __nccwpck_require__(5017);
-const utils_1 = __nccwpck_require__(7670);
-const RedisParser = __nccwpck_require__(5665);
-const SubscriptionSet_1 = __nccwpck_require__(2183);
+const Command_1 = __nccwpck_require__(559);
+const utils_1 = __nccwpck_require__(4044);
+const RedisParser = __nccwpck_require__(7627);
+const SubscriptionSet_1 = __nccwpck_require__(961);
 const debug = (0, utils_1.Debug)("dataHandler");
 class DataHandler {
     constructor(redis, parserOptions) {
@@ -2461,19 +2461,19 @@ function fillUnsubCommand(command, count) {
 
 /***/ }),
 
-/***/ 8940:
+/***/ 1038:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const calculateSlot = __nccwpck_require__(8999);
-const commands_1 = __nccwpck_require__(4317);
-const standard_as_callback_1 = __nccwpck_require__(5659);
+const calculateSlot = __nccwpck_require__(7621);
+const commands_1 = __nccwpck_require__(4439);
+const standard_as_callback_1 = __nccwpck_require__(5001);
 const util_1 = __nccwpck_require__(9023);
-const Command_1 = __nccwpck_require__(5017);
+const Command_1 = __nccwpck_require__(559);
 const buffer_1 = __nccwpck_require__(181);
-const utils_1 = __nccwpck_require__(7670);
-const Commander_1 = __nccwpck_require__(3240);
+const utils_1 = __nccwpck_require__(4044);
+const Commander_1 = __nccwpck_require__(3554);
 /*
   This function derives from the cluster-key-slot implementation.
   Instead of checking that all keys have the same slot, it checks that all slots are served by the same set of nodes.
@@ -2820,28 +2820,28 @@ Pipeline.prototype.exec = function (callback) {
 
 /***/ }),
 
-/***/ 5695:
+/***/ 5593:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const commands_1 = __nccwpck_require__(4317);
+const commands_1 = __nccwpck_require__(4439);
 const events_1 = __nccwpck_require__(4434);
-const standard_as_callback_1 = __nccwpck_require__(5659);
-const cluster_1 = __nccwpck_require__(1633);
-const Command_1 = __nccwpck_require__(5017);
-const connectors_1 = __nccwpck_require__(8053);
-const SentinelConnector_1 = __nccwpck_require__(8325);
-const eventHandler = __nccwpck_require__(1107);
-const RedisOptions_1 = __nccwpck_require__(7669);
-const ScanStream_1 = __nccwpck_require__(8824);
-const transaction_1 = __nccwpck_require__(5708);
-const utils_1 = __nccwpck_require__(7670);
-const tracing_1 = __nccwpck_require__(726);
-const applyMixin_1 = __nccwpck_require__(6985);
-const Commander_1 = __nccwpck_require__(3240);
-const lodash_1 = __nccwpck_require__(4893);
-const Deque = __nccwpck_require__(9036);
+const standard_as_callback_1 = __nccwpck_require__(5001);
+const cluster_1 = __nccwpck_require__(1983);
+const Command_1 = __nccwpck_require__(559);
+const connectors_1 = __nccwpck_require__(9243);
+const SentinelConnector_1 = __nccwpck_require__(3159);
+const eventHandler = __nccwpck_require__(1597);
+const RedisOptions_1 = __nccwpck_require__(999);
+const ScanStream_1 = __nccwpck_require__(5085);
+const transaction_1 = __nccwpck_require__(3078);
+const utils_1 = __nccwpck_require__(4044);
+const tracing_1 = __nccwpck_require__(7864);
+const applyMixin_1 = __nccwpck_require__(5731);
+const Commander_1 = __nccwpck_require__(3554);
+const lodash_1 = __nccwpck_require__(1643);
+const Deque = __nccwpck_require__(8302);
 const debug = (0, utils_1.Debug)("redis");
 /**
  * This is the major component of ioredis.
@@ -3627,7 +3627,7 @@ exports["default"] = Redis;
 
 /***/ }),
 
-/***/ 8824:
+/***/ 5085:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -3685,14 +3685,14 @@ exports["default"] = ScanStream;
 
 /***/ }),
 
-/***/ 6833:
+/***/ 8659:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const crypto_1 = __nccwpck_require__(6982);
-const Command_1 = __nccwpck_require__(5017);
-const standard_as_callback_1 = __nccwpck_require__(5659);
+const Command_1 = __nccwpck_require__(559);
+const standard_as_callback_1 = __nccwpck_require__(5001);
 class Script {
     constructor(lua, numberOfKeys = null, keyPrefix = "", readOnly = false) {
         this.lua = lua;
@@ -3754,7 +3754,7 @@ exports["default"] = Script;
 
 /***/ }),
 
-/***/ 2183:
+/***/ 961:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3802,16 +3802,16 @@ function mapSet(set) {
 
 /***/ }),
 
-/***/ 8596:
+/***/ 6890:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.executeWithAutoPipelining = exports.getFirstValueInFlattenedArray = exports.shouldUseAutoPipelining = exports.notAllowedAutoPipelineCommands = exports.kCallbacks = exports.kExec = void 0;
-const lodash_1 = __nccwpck_require__(4893);
-const calculateSlot = __nccwpck_require__(8999);
-const standard_as_callback_1 = __nccwpck_require__(5659);
-const commands_1 = __nccwpck_require__(4317);
+const lodash_1 = __nccwpck_require__(1643);
+const calculateSlot = __nccwpck_require__(7621);
+const standard_as_callback_1 = __nccwpck_require__(5001);
+const commands_1 = __nccwpck_require__(4439);
 exports.kExec = Symbol("exec");
 exports.kCallbacks = Symbol("callbacks");
 exports.notAllowedAutoPipelineCommands = [
@@ -3986,7 +3986,7 @@ exports.executeWithAutoPipelining = executeWithAutoPipelining;
 
 /***/ }),
 
-/***/ 1885:
+/***/ 9919:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -4016,14 +4016,14 @@ exports.DEFAULT_CLUSTER_OPTIONS = {
 
 /***/ }),
 
-/***/ 8093:
+/***/ 519:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const util_1 = __nccwpck_require__(6617);
-const utils_1 = __nccwpck_require__(7670);
-const Redis_1 = __nccwpck_require__(5695);
+const util_1 = __nccwpck_require__(8095);
+const utils_1 = __nccwpck_require__(4044);
+const Redis_1 = __nccwpck_require__(5593);
 const debug = (0, utils_1.Debug)("cluster:subscriber");
 class ClusterSubscriber {
     constructor(connectionPool, emitter, isSharded = false) {
@@ -4246,15 +4246,15 @@ exports["default"] = ClusterSubscriber;
 
 /***/ }),
 
-/***/ 5870:
+/***/ 8064:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils_1 = __nccwpck_require__(7670);
-const util_1 = __nccwpck_require__(6617);
-const calculateSlot = __nccwpck_require__(8999);
-const ShardedSubscriber_1 = __nccwpck_require__(3754);
+const utils_1 = __nccwpck_require__(4044);
+const util_1 = __nccwpck_require__(8095);
+const calculateSlot = __nccwpck_require__(7621);
+const ShardedSubscriber_1 = __nccwpck_require__(7536);
 const debug = (0, utils_1.Debug)("cluster:subscriberGroup");
 /**
  * Redis distinguishes between "normal" and sharded PubSub. When using the normal PubSub feature,
@@ -4626,15 +4626,15 @@ ClusterSubscriberGroup.BASE_BACKOFF_MS = 100;
 
 /***/ }),
 
-/***/ 9107:
+/***/ 2733:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const events_1 = __nccwpck_require__(4434);
-const utils_1 = __nccwpck_require__(7670);
-const util_1 = __nccwpck_require__(6617);
-const Redis_1 = __nccwpck_require__(5695);
+const utils_1 = __nccwpck_require__(4044);
+const util_1 = __nccwpck_require__(8095);
+const Redis_1 = __nccwpck_require__(5593);
 const debug = (0, utils_1.Debug)("cluster:connectionPool");
 class ConnectionPool extends events_1.EventEmitter {
     constructor(redisOptions, clusterNodeRetryStrategy = null) {
@@ -4792,13 +4792,13 @@ exports["default"] = ConnectionPool;
 
 /***/ }),
 
-/***/ 3455:
+/***/ 637:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils_1 = __nccwpck_require__(7670);
-const Deque = __nccwpck_require__(9036);
+const utils_1 = __nccwpck_require__(4044);
+const Deque = __nccwpck_require__(8302);
 const debug = (0, utils_1.Debug)("delayqueue");
 /**
  * Queue that runs items after specified duration
@@ -4852,14 +4852,14 @@ exports["default"] = DelayQueue;
 
 /***/ }),
 
-/***/ 3754:
+/***/ 7536:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const util_1 = __nccwpck_require__(6617);
-const utils_1 = __nccwpck_require__(7670);
-const Redis_1 = __nccwpck_require__(5695);
+const util_1 = __nccwpck_require__(8095);
+const utils_1 = __nccwpck_require__(4044);
+const Redis_1 = __nccwpck_require__(5593);
 const debug = (0, utils_1.Debug)("cluster:subscriberGroup:shardedSubscriber");
 const SubscriberStatus = {
     IDLE: "idle",
@@ -5006,30 +5006,30 @@ exports["default"] = ShardedSubscriber;
 
 /***/ }),
 
-/***/ 1633:
+/***/ 1983:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const commands_1 = __nccwpck_require__(4317);
+const commands_1 = __nccwpck_require__(4439);
 const events_1 = __nccwpck_require__(4434);
-const redis_errors_1 = __nccwpck_require__(6961);
-const standard_as_callback_1 = __nccwpck_require__(5659);
-const Command_1 = __nccwpck_require__(5017);
-const ClusterAllFailedError_1 = __nccwpck_require__(1784);
-const Redis_1 = __nccwpck_require__(5695);
-const ScanStream_1 = __nccwpck_require__(8824);
-const transaction_1 = __nccwpck_require__(5708);
-const utils_1 = __nccwpck_require__(7670);
-const applyMixin_1 = __nccwpck_require__(6985);
-const Commander_1 = __nccwpck_require__(3240);
-const ClusterOptions_1 = __nccwpck_require__(1885);
-const ClusterSubscriber_1 = __nccwpck_require__(8093);
-const ConnectionPool_1 = __nccwpck_require__(9107);
-const DelayQueue_1 = __nccwpck_require__(3455);
-const util_1 = __nccwpck_require__(6617);
-const Deque = __nccwpck_require__(9036);
-const ClusterSubscriberGroup_1 = __nccwpck_require__(5870);
+const redis_errors_1 = __nccwpck_require__(5547);
+const standard_as_callback_1 = __nccwpck_require__(5001);
+const Command_1 = __nccwpck_require__(559);
+const ClusterAllFailedError_1 = __nccwpck_require__(1982);
+const Redis_1 = __nccwpck_require__(5593);
+const ScanStream_1 = __nccwpck_require__(5085);
+const transaction_1 = __nccwpck_require__(3078);
+const utils_1 = __nccwpck_require__(4044);
+const applyMixin_1 = __nccwpck_require__(5731);
+const Commander_1 = __nccwpck_require__(3554);
+const ClusterOptions_1 = __nccwpck_require__(9919);
+const ClusterSubscriber_1 = __nccwpck_require__(519);
+const ConnectionPool_1 = __nccwpck_require__(2733);
+const DelayQueue_1 = __nccwpck_require__(637);
+const util_1 = __nccwpck_require__(8095);
+const Deque = __nccwpck_require__(8302);
+const ClusterSubscriberGroup_1 = __nccwpck_require__(8064);
 const debug = (0, utils_1.Debug)("cluster");
 const REJECT_OVERWRITTEN_COMMANDS = new WeakSet();
 /**
@@ -5958,13 +5958,13 @@ exports["default"] = Cluster;
 
 /***/ }),
 
-/***/ 6617:
+/***/ 8095:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getConnectionName = exports.weightSrvRecords = exports.groupSrvRecords = exports.getUniqueHostnamesFromOptions = exports.normalizeNodeOptions = exports.nodeKeyToRedisOptions = exports.getNodeKey = void 0;
-const utils_1 = __nccwpck_require__(7670);
+const utils_1 = __nccwpck_require__(4044);
 const net_1 = __nccwpck_require__(9278);
 function getNodeKey(node) {
     node.port = node.port || 6379;
@@ -6065,12 +6065,12 @@ exports.getConnectionName = getConnectionName;
 
 /***/ }),
 
-/***/ 2348:
+/***/ 6290:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils_1 = __nccwpck_require__(7670);
+const utils_1 = __nccwpck_require__(4044);
 const debug = (0, utils_1.Debug)("AbstractConnector");
 class AbstractConnector {
     constructor(disconnectTimeout) {
@@ -6098,13 +6098,13 @@ exports["default"] = AbstractConnector;
 
 /***/ }),
 
-/***/ 4037:
+/***/ 2747:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.FailoverDetector = void 0;
-const utils_1 = __nccwpck_require__(7670);
+const utils_1 = __nccwpck_require__(4044);
 const debug = (0, utils_1.Debug)("FailoverDetector");
 const CHANNEL_NAME = "+switch-master";
 class FailoverDetector {
@@ -6150,7 +6150,7 @@ exports.FailoverDetector = FailoverDetector;
 
 /***/ }),
 
-/***/ 3079:
+/***/ 465:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -6194,20 +6194,20 @@ exports["default"] = SentinelIterator;
 
 /***/ }),
 
-/***/ 8325:
+/***/ 3159:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SentinelIterator = void 0;
 const net_1 = __nccwpck_require__(9278);
-const utils_1 = __nccwpck_require__(7670);
+const utils_1 = __nccwpck_require__(4044);
 const tls_1 = __nccwpck_require__(4756);
-const SentinelIterator_1 = __nccwpck_require__(3079);
+const SentinelIterator_1 = __nccwpck_require__(465);
 exports.SentinelIterator = SentinelIterator_1.default;
-const AbstractConnector_1 = __nccwpck_require__(2348);
-const Redis_1 = __nccwpck_require__(5695);
-const FailoverDetector_1 = __nccwpck_require__(4037);
+const AbstractConnector_1 = __nccwpck_require__(6290);
+const Redis_1 = __nccwpck_require__(5593);
+const FailoverDetector_1 = __nccwpck_require__(2747);
 const debug = (0, utils_1.Debug)("SentinelConnector");
 class SentinelConnector extends AbstractConnector_1.default {
     constructor(options) {
@@ -6506,15 +6506,15 @@ function noop() { }
 
 /***/ }),
 
-/***/ 6359:
+/***/ 1173:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 const net_1 = __nccwpck_require__(9278);
 const tls_1 = __nccwpck_require__(4756);
-const utils_1 = __nccwpck_require__(7670);
-const AbstractConnector_1 = __nccwpck_require__(2348);
+const utils_1 = __nccwpck_require__(4044);
+const AbstractConnector_1 = __nccwpck_require__(6290);
 class StandaloneConnector extends AbstractConnector_1.default {
     constructor(options) {
         super(options.disconnectTimeout);
@@ -6582,21 +6582,21 @@ exports["default"] = StandaloneConnector;
 
 /***/ }),
 
-/***/ 8053:
+/***/ 9243:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SentinelConnector = exports.StandaloneConnector = void 0;
-const StandaloneConnector_1 = __nccwpck_require__(6359);
+const StandaloneConnector_1 = __nccwpck_require__(1173);
 exports.StandaloneConnector = StandaloneConnector_1.default;
-const SentinelConnector_1 = __nccwpck_require__(8325);
+const SentinelConnector_1 = __nccwpck_require__(3159);
 exports.SentinelConnector = SentinelConnector_1.default;
 
 
 /***/ }),
 
-/***/ 4981:
+/***/ 5263:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -6752,12 +6752,12 @@ exports["default"] = TLSProfiles;
 
 /***/ }),
 
-/***/ 1784:
+/***/ 1982:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const redis_errors_1 = __nccwpck_require__(6961);
+const redis_errors_1 = __nccwpck_require__(5547);
 class ClusterAllFailedError extends redis_errors_1.RedisError {
     constructor(message, lastNodeError) {
         super(message);
@@ -6774,12 +6774,12 @@ ClusterAllFailedError.defaultMessage = "Failed to refresh slots cache.";
 
 /***/ }),
 
-/***/ 9256:
+/***/ 7950:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const redis_errors_1 = __nccwpck_require__(6961);
+const redis_errors_1 = __nccwpck_require__(5547);
 class MaxRetriesPerRequestError extends redis_errors_1.AbortError {
     constructor(maxRetriesPerRequest) {
         const message = `Reached the max retries per request limit (which is ${maxRetriesPerRequest}). Refer to "maxRetriesPerRequest" option for details.`;
@@ -6795,59 +6795,59 @@ exports["default"] = MaxRetriesPerRequestError;
 
 /***/ }),
 
-/***/ 4926:
+/***/ 8112:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MaxRetriesPerRequestError = void 0;
-const MaxRetriesPerRequestError_1 = __nccwpck_require__(9256);
+const MaxRetriesPerRequestError_1 = __nccwpck_require__(7950);
 exports.MaxRetriesPerRequestError = MaxRetriesPerRequestError_1.default;
 
 
 /***/ }),
 
-/***/ 7796:
+/***/ 3250:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.print = exports.ReplyError = exports.SentinelIterator = exports.SentinelConnector = exports.AbstractConnector = exports.Pipeline = exports.ScanStream = exports.Command = exports.Cluster = exports.Redis = exports["default"] = void 0;
-exports = module.exports = __nccwpck_require__(5695)["default"];
-var Redis_1 = __nccwpck_require__(5695);
+exports = module.exports = __nccwpck_require__(5593)["default"];
+var Redis_1 = __nccwpck_require__(5593);
 Object.defineProperty(exports, "default", ({ enumerable: true, get: function () { return Redis_1.default; } }));
-var Redis_2 = __nccwpck_require__(5695);
+var Redis_2 = __nccwpck_require__(5593);
 Object.defineProperty(exports, "Redis", ({ enumerable: true, get: function () { return Redis_2.default; } }));
-var cluster_1 = __nccwpck_require__(1633);
+var cluster_1 = __nccwpck_require__(1983);
 Object.defineProperty(exports, "Cluster", ({ enumerable: true, get: function () { return cluster_1.default; } }));
 /**
  * @ignore
  */
-var Command_1 = __nccwpck_require__(5017);
+var Command_1 = __nccwpck_require__(559);
 Object.defineProperty(exports, "Command", ({ enumerable: true, get: function () { return Command_1.default; } }));
 /**
  * @ignore
  */
-var ScanStream_1 = __nccwpck_require__(8824);
+var ScanStream_1 = __nccwpck_require__(5085);
 Object.defineProperty(exports, "ScanStream", ({ enumerable: true, get: function () { return ScanStream_1.default; } }));
 /**
  * @ignore
  */
-var Pipeline_1 = __nccwpck_require__(8940);
+var Pipeline_1 = __nccwpck_require__(1038);
 Object.defineProperty(exports, "Pipeline", ({ enumerable: true, get: function () { return Pipeline_1.default; } }));
 /**
  * @ignore
  */
-var AbstractConnector_1 = __nccwpck_require__(2348);
+var AbstractConnector_1 = __nccwpck_require__(6290);
 Object.defineProperty(exports, "AbstractConnector", ({ enumerable: true, get: function () { return AbstractConnector_1.default; } }));
 /**
  * @ignore
  */
-var SentinelConnector_1 = __nccwpck_require__(8325);
+var SentinelConnector_1 = __nccwpck_require__(3159);
 Object.defineProperty(exports, "SentinelConnector", ({ enumerable: true, get: function () { return SentinelConnector_1.default; } }));
 Object.defineProperty(exports, "SentinelIterator", ({ enumerable: true, get: function () { return SentinelConnector_1.SentinelIterator; } }));
 // No TS typings
-exports.ReplyError = __nccwpck_require__(6961).ReplyError;
+exports.ReplyError = __nccwpck_require__(5547).ReplyError;
 /**
  * @ignore
  */
@@ -6876,7 +6876,7 @@ exports.print = print;
 
 /***/ }),
 
-/***/ 7669:
+/***/ 999:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -6941,17 +6941,17 @@ exports.DEFAULT_REDIS_OPTIONS = {
 
 /***/ }),
 
-/***/ 1107:
+/***/ 1597:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.readyHandler = exports.errorHandler = exports.closeHandler = exports.connectHandler = void 0;
-const redis_errors_1 = __nccwpck_require__(6961);
-const Command_1 = __nccwpck_require__(5017);
-const errors_1 = __nccwpck_require__(4926);
-const utils_1 = __nccwpck_require__(7670);
-const DataHandler_1 = __nccwpck_require__(4588);
+const redis_errors_1 = __nccwpck_require__(5547);
+const Command_1 = __nccwpck_require__(559);
+const errors_1 = __nccwpck_require__(8112);
+const utils_1 = __nccwpck_require__(4044);
+const DataHandler_1 = __nccwpck_require__(8806);
 const debug = (0, utils_1.Debug)("connection");
 function connectHandler(self) {
     return function () {
@@ -7263,7 +7263,7 @@ exports.readyHandler = readyHandler;
 
 /***/ }),
 
-/***/ 726:
+/***/ 7864:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -7366,16 +7366,16 @@ exports.traceConnect = traceConnect;
 
 /***/ }),
 
-/***/ 5708:
+/***/ 3078:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.addTransactionSupport = void 0;
-const utils_1 = __nccwpck_require__(7670);
-const standard_as_callback_1 = __nccwpck_require__(5659);
-const Pipeline_1 = __nccwpck_require__(8940);
-const tracing_1 = __nccwpck_require__(726);
+const utils_1 = __nccwpck_require__(4044);
+const standard_as_callback_1 = __nccwpck_require__(5001);
+const Pipeline_1 = __nccwpck_require__(1038);
+const tracing_1 = __nccwpck_require__(7864);
 function addTransactionSupport(redis) {
     redis.pipeline = function (commands) {
         const pipeline = new Pipeline_1.default(this);
@@ -7473,15 +7473,15 @@ exports.addTransactionSupport = addTransactionSupport;
 
 /***/ }),
 
-/***/ 3240:
+/***/ 3554:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const commands_1 = __nccwpck_require__(4317);
-const autoPipelining_1 = __nccwpck_require__(8596);
-const Command_1 = __nccwpck_require__(5017);
-const Script_1 = __nccwpck_require__(6833);
+const commands_1 = __nccwpck_require__(4439);
+const autoPipelining_1 = __nccwpck_require__(6890);
+const Command_1 = __nccwpck_require__(559);
+const Script_1 = __nccwpck_require__(8659);
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 class Commander {
     constructor() {
@@ -7597,7 +7597,7 @@ exports["default"] = Commander;
 
 /***/ }),
 
-/***/ 6985:
+/***/ 5731:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -7612,7 +7612,7 @@ exports["default"] = applyMixin;
 
 /***/ }),
 
-/***/ 119:
+/***/ 9373:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -7693,13 +7693,13 @@ exports.parseBlockOption = parseBlockOption;
 
 /***/ }),
 
-/***/ 7633:
+/***/ 1683:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.genRedactedString = exports.getStringValue = exports.MAX_ARGUMENT_LENGTH = void 0;
-const debug_1 = __nccwpck_require__(2830);
+const debug_1 = __nccwpck_require__(4240);
 const MAX_ARGUMENT_LENGTH = 200;
 exports.MAX_ARGUMENT_LENGTH = MAX_ARGUMENT_LENGTH;
 const NAMESPACE_PREFIX = "ioredis";
@@ -7795,7 +7795,7 @@ exports["default"] = genDebugFunction;
 
 /***/ }),
 
-/***/ 9018:
+/***/ 1136:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -7904,7 +7904,7 @@ exports.defaults = defaults;
 
 /***/ }),
 
-/***/ 7670:
+/***/ 4044:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -7912,13 +7912,13 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.noop = exports.isArguments = exports.defaults = exports.Debug = exports.getPackageMeta = exports.zipMap = exports.CONNECTION_CLOSED_ERROR_MSG = exports.shuffle = exports.sample = exports.resolveTLSProfile = exports.parseURL = exports.optimizeErrorStack = exports.toArg = exports.convertMapToArray = exports.convertObjectToArray = exports.timeout = exports.packObject = exports.isInt = exports.wrapMultiResult = exports.convertBufferToString = void 0;
 const fs_1 = __nccwpck_require__(9896);
 const path_1 = __nccwpck_require__(6928);
-const lodash_1 = __nccwpck_require__(4893);
+const lodash_1 = __nccwpck_require__(1643);
 Object.defineProperty(exports, "defaults", ({ enumerable: true, get: function () { return lodash_1.defaults; } }));
 Object.defineProperty(exports, "isArguments", ({ enumerable: true, get: function () { return lodash_1.isArguments; } }));
 Object.defineProperty(exports, "noop", ({ enumerable: true, get: function () { return lodash_1.noop; } }));
-const debug_1 = __nccwpck_require__(7633);
+const debug_1 = __nccwpck_require__(1683);
 exports.Debug = debug_1.default;
-const TLSProfiles_1 = __nccwpck_require__(4981);
+const TLSProfiles_1 = __nccwpck_require__(5263);
 /**
  * Convert a buffer to string, supports buffer array
  *
@@ -8287,7 +8287,7 @@ exports.getPackageMeta = getPackageMeta;
 
 /***/ }),
 
-/***/ 4314:
+/***/ 9784:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -8342,7 +8342,7 @@ exports.isArguments = isArguments;
 
 /***/ }),
 
-/***/ 4893:
+/***/ 1643:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -8360,13 +8360,13 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.noop = void 0;
 function noop() { }
 exports.noop = noop;
-__exportStar(__nccwpck_require__(9018), exports);
-__exportStar(__nccwpck_require__(4314), exports);
+__exportStar(__nccwpck_require__(1136), exports);
+__exportStar(__nccwpck_require__(9784), exports);
 
 
 /***/ }),
 
-/***/ 744:
+/***/ 6274:
 /***/ ((module) => {
 
 /**
@@ -8535,21 +8535,21 @@ function plural(ms, msAbs, n, name) {
 
 /***/ }),
 
-/***/ 6961:
+/***/ 5547:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const Errors = process.version.charCodeAt(1) < 55 && process.version.charCodeAt(2) === 46
-  ? __nccwpck_require__(9236) // Node.js < 7
-  : __nccwpck_require__(5854)
+  ? __nccwpck_require__(7966) // Node.js < 7
+  : __nccwpck_require__(9396)
 
 module.exports = Errors
 
 
 /***/ }),
 
-/***/ 5854:
+/***/ 9396:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8615,7 +8615,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9236:
+/***/ 7966:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8741,17 +8741,17 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5665:
+/***/ 7627:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports = __nccwpck_require__(2486)
+module.exports = __nccwpck_require__(5604)
 
 
 /***/ }),
 
-/***/ 2486:
+/***/ 5604:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8759,7 +8759,7 @@ module.exports = __nccwpck_require__(2486)
 const Buffer = (__nccwpck_require__(181).Buffer)
 const StringDecoder = (__nccwpck_require__(3193).StringDecoder)
 const decoder = new StringDecoder()
-const errors = __nccwpck_require__(6961)
+const errors = __nccwpck_require__(5547)
 const ReplyError = errors.ReplyError
 const ParserError = errors.ParserError
 var bufferPool = Buffer.allocUnsafe(32 * 1024)
@@ -9310,18 +9310,18 @@ module.exports = JavascriptRedisParser
 
 /***/ }),
 
-/***/ 6591:
+/***/ 3785:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-/* unused reexport */ __nccwpck_require__(5335);
-exports.parse = __nccwpck_require__(2696);
+/* unused reexport */ __nccwpck_require__(393);
+exports.parse = __nccwpck_require__(654);
 
 
 /***/ }),
 
-/***/ 2696:
+/***/ 654:
 /***/ ((module) => {
 
 
@@ -9710,7 +9710,7 @@ module.exports = function parse(s, env, opts) {
 
 /***/ }),
 
-/***/ 5335:
+/***/ 393:
 /***/ ((module) => {
 
 
@@ -9802,12 +9802,12 @@ module.exports = function quote(xs) {
 
 /***/ }),
 
-/***/ 5659:
+/***/ 5001:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const utils_1 = __nccwpck_require__(2630);
+const utils_1 = __nccwpck_require__(2020);
 function throwLater(e) {
     setTimeout(function () {
         throw e;
@@ -9850,7 +9850,7 @@ exports["default"] = asCallback;
 
 /***/ }),
 
-/***/ 2630:
+/***/ 2020:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -9880,13 +9880,13 @@ exports.tryCatch = tryCatch;
 
 /***/ }),
 
-/***/ 1450:
+/***/ 5024:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const os = __nccwpck_require__(857);
 const tty = __nccwpck_require__(2018);
-const hasFlag = __nccwpck_require__(3813);
+const hasFlag = __nccwpck_require__(5175);
 
 const {env} = process;
 
@@ -10039,15 +10039,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 770:
+/***/ 408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+/* unused reexport */ __nccwpck_require__(376);
 
 
 /***/ }),
 
-/***/ 218:
+/***/ 376:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -10319,34 +10319,34 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4718:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(271)
+const Dispatcher = __nccwpck_require__(2377)
+const Pool = __nccwpck_require__(8014)
+const BalancedPool = __nccwpck_require__(3207)
+const Agent = __nccwpck_require__(5539)
+const ProxyAgent = __nccwpck_require__(9710)
+const EnvHttpProxyAgent = __nccwpck_require__(6699)
+const RetryAgent = __nccwpck_require__(9176)
+const errors = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const api = __nccwpck_require__(5889)
+const buildConnector = __nccwpck_require__(5106)
+const MockClient = __nccwpck_require__(2839)
+const MockAgent = __nccwpck_require__(587)
+const MockPool = __nccwpck_require__(3926)
+const mockErrors = __nccwpck_require__(5347)
+const RetryHandler = __nccwpck_require__(3174)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(4743)
+const DecoratorHandler = __nccwpck_require__(6949)
+const RedirectHandler = __nccwpck_require__(3216)
+const createRedirectInterceptor = __nccwpck_require__(5306)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -10364,10 +10364,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1514),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379)
+  redirect: __nccwpck_require__(1068),
+  retry: __nccwpck_require__(9636),
+  dump: __nccwpck_require__(5786),
+  dns: __nccwpck_require__(6149)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -10429,7 +10429,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(6860).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -10441,39 +10441,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
+/* unused reexport */ __nccwpck_require__(5662).Headers
+/* unused reexport */ __nccwpck_require__(9317).Response
+/* unused reexport */ __nccwpck_require__(3713).Request
+/* unused reexport */ __nccwpck_require__(8440).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+/* unused reexport */ __nccwpck_require__(4881).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(8709)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(109)
+const { CacheStorage } = __nccwpck_require__(7403)
+const { kConstruct } = __nccwpck_require__(8271)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(8495)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(782)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(6814)
+/* unused reexport */ __nccwpck_require__(3435).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -10489,18 +10489,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(6376)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 158:
+/***/ 6128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { addAbortListener } = __nccwpck_require__(5386)
+const { RequestAbortedError } = __nccwpck_require__(6593)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -10560,16 +10560,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 2574:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { addSignal, removeSignal } = __nccwpck_require__(6128)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -10675,7 +10675,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 884:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10689,10 +10689,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(6128)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -10933,16 +10933,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 6424:
+/***/ 865:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { Readable } = __nccwpck_require__(3897)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(6425)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -11154,18 +11154,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 4754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(6425)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(6128)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -11381,15 +11381,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 3408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(6593)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const util = __nccwpck_require__(5386)
+const { addSignal, removeSignal } = __nccwpck_require__(6128)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -11496,21 +11496,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 5889:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(6424)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.request = __nccwpck_require__(865)
+module.exports.stream = __nccwpck_require__(4754)
+module.exports.pipeline = __nccwpck_require__(884)
+module.exports.upgrade = __nccwpck_require__(3408)
+module.exports.connect = __nccwpck_require__(2574)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 3897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -11519,9 +11519,9 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { ReadableStreamFrom } = __nccwpck_require__(5386)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -11902,15 +11902,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7655:
+/***/ 6425:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 
-const { chunksDecode } = __nccwpck_require__(9927)
+const { chunksDecode } = __nccwpck_require__(3897)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -12002,16 +12002,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 5106:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(5386)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(6593)
+const timers = __nccwpck_require__(5929)
 
 function noop () {}
 
@@ -12249,7 +12249,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 4037:
 /***/ ((module) => {
 
 
@@ -12374,7 +12374,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 6644:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -12583,7 +12583,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 6593:
 /***/ ((module) => {
 
 
@@ -13015,7 +13015,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 8957:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13023,7 +13023,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -13038,9 +13038,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+} = __nccwpck_require__(5386)
+const { channels } = __nccwpck_require__(6644)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(4037)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -13504,7 +13504,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 6443:
+/***/ 3377:
 /***/ ((module) => {
 
 module.exports = {
@@ -13578,7 +13578,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 3838:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -13586,7 +13586,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(4037)
 
 class TstNode {
   /** @type {any} */
@@ -13737,13 +13737,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 5386:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(3377)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -13751,9 +13751,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(4037)
+const { tree } = __nccwpck_require__(3838)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -14463,18 +14463,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 5539:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(3377)
+const DispatcherBase = __nccwpck_require__(803)
+const Pool = __nccwpck_require__(8014)
+const Client = __nccwpck_require__(271)
+const util = __nccwpck_require__(5386)
+const createRedirectInterceptor = __nccwpck_require__(5306)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -14603,7 +14603,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 3207:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -14611,7 +14611,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 const {
   PoolBase,
   kClients,
@@ -14619,10 +14619,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(1278)
+const Pool = __nccwpck_require__(8014)
+const { kUrl, kInterceptors } = __nccwpck_require__(3377)
+const { parseOrigin } = __nccwpck_require__(5386)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -14819,7 +14819,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 8939:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -14827,9 +14827,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(5386)
+const { channels } = __nccwpck_require__(6644)
+const timers = __nccwpck_require__(5929)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -14842,7 +14842,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 const {
   kUrl,
   kReset,
@@ -14875,9 +14875,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(3377)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(6402)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -14889,11 +14889,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(9240) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(3434))
+    mod = await WebAssembly.compile(__nccwpck_require__(9968))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -14901,7 +14901,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(9240))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -15816,7 +15816,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(6962).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -16339,7 +16339,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 7726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16347,13 +16347,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(5386)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 const {
   kUrl,
   kReset,
@@ -16372,7 +16372,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(3377)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -16778,7 +16778,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(6962).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -17138,7 +17138,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 271:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -17148,16 +17148,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const util = __nccwpck_require__(5386)
+const { channels } = __nccwpck_require__(6644)
+const Request = __nccwpck_require__(8957)
+const DispatcherBase = __nccwpck_require__(803)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(6593)
+const buildConnector = __nccwpck_require__(5106)
 const {
   kUrl,
   kServerName,
@@ -17199,9 +17199,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(6443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+} = __nccwpck_require__(3377)
+const connectH1 = __nccwpck_require__(8939)
+const connectH2 = __nccwpck_require__(7726)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -17509,7 +17509,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(5306)
 
 function onError (client, err) {
   if (
@@ -17769,19 +17769,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 803:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(2377)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(6593)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(3377)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -17984,7 +17984,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 2377:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -18056,15 +18056,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 6699:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(803)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(3377)
+const ProxyAgent = __nccwpck_require__(9710)
+const Agent = __nccwpck_require__(5539)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -18223,7 +18223,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 2190:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -18347,15 +18347,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 2128:
+/***/ 1278:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const PoolStats = __nccwpck_require__(3246)
+const DispatcherBase = __nccwpck_require__(803)
+const FixedQueue = __nccwpck_require__(2190)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(3377)
+const PoolStats = __nccwpck_require__(1680)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -18548,10 +18548,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3246:
+/***/ 1680:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(3377)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -18589,7 +18589,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 628:
+/***/ 8014:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -18600,14 +18600,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(1278)
+const Client = __nccwpck_require__(271)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { kUrl, kInterceptors } = __nccwpck_require__(3377)
+const buildConnector = __nccwpck_require__(5106)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -18703,19 +18703,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 9710:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(3377)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
+const Agent = __nccwpck_require__(5539)
+const Pool = __nccwpck_require__(8014)
+const DispatcherBase = __nccwpck_require__(803)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(6593)
+const buildConnector = __nccwpck_require__(5106)
+const Client = __nccwpck_require__(271)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -18984,13 +18984,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 9176:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(2377)
+const RetryHandler = __nccwpck_require__(3174)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -19026,7 +19026,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2581:
+/***/ 4743:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -19034,8 +19034,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
+const Agent = __nccwpck_require__(5539)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -19065,7 +19065,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8155:
+/***/ 6949:
 /***/ ((module) => {
 
 
@@ -19116,15 +19116,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 3216:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(5386)
+const { kBodyUsed } = __nccwpck_require__(3377)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -19355,20 +19355,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 3174:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(3377)
+const { RequestRetryError } = __nccwpck_require__(6593)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(5386)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -19799,14 +19799,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 379:
+/***/ 6149:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(6949)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(6593)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -20181,14 +20181,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 5786:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const util = __nccwpck_require__(5386)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(6593)
+const DecoratorHandler = __nccwpck_require__(6949)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -20311,12 +20311,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5092:
+/***/ 5306:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(3216)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -20339,11 +20339,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 1068:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(3216)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -20370,11 +20370,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 9636:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(3174)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -20396,13 +20396,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 6402:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(6650);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -20680,7 +20680,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 9240:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -20692,7 +20692,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 3434:
+/***/ 9968:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -20704,7 +20704,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 172:
+/***/ 6650:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20725,13 +20725,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 7501:
+/***/ 587:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(3377)
+const Agent = __nccwpck_require__(5539)
 const {
   kAgent,
   kMockAgentSet,
@@ -20742,14 +20742,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const Pluralizer = __nccwpck_require__(1529)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+} = __nccwpck_require__(2539)
+const MockClient = __nccwpck_require__(2839)
+const MockPool = __nccwpck_require__(3926)
+const { matchValue, buildMockOptions } = __nccwpck_require__(463)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(6593)
+const Dispatcher = __nccwpck_require__(2377)
+const Pluralizer = __nccwpck_require__(39)
+const PendingInterceptorsFormatter = __nccwpck_require__(2708)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -20892,14 +20892,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 2839:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Client = __nccwpck_require__(271)
+const { buildMockDispatch } = __nccwpck_require__(463)
 const {
   kDispatches,
   kMockAgent,
@@ -20908,10 +20908,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(2539)
+const { MockInterceptor } = __nccwpck_require__(7073)
+const Symbols = __nccwpck_require__(3377)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -20958,12 +20958,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 5347:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(6593)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -20993,12 +20993,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 7073:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(463)
 const {
   kDispatches,
   kDispatchKey,
@@ -21006,9 +21006,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(2539)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
+const { buildURL } = __nccwpck_require__(5386)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -21207,14 +21207,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 3926:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Pool = __nccwpck_require__(8014)
+const { buildMockDispatch } = __nccwpck_require__(463)
 const {
   kDispatches,
   kMockAgent,
@@ -21223,10 +21223,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(2539)
+const { MockInterceptor } = __nccwpck_require__(7073)
+const Symbols = __nccwpck_require__(3377)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -21273,7 +21273,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 2539:
 /***/ ((module) => {
 
 
@@ -21303,20 +21303,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 463:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(5347)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(2539)
+const { buildURL } = __nccwpck_require__(5386)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -21677,7 +21677,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 2708:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21727,7 +21727,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 39:
 /***/ ((module) => {
 
 
@@ -21763,7 +21763,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 6603:
+/***/ 5929:
 /***/ ((module) => {
 
 
@@ -22193,20 +22193,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 3892:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(5893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(3627)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
+const { kConstruct } = __nccwpck_require__(8271)
+const { urlEquals, getFieldValues } = __nccwpck_require__(2012)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(5386)
+const { webidl } = __nccwpck_require__(6083)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9317)
+const { Request, fromInnerRequest } = __nccwpck_require__(3713)
+const { kState } = __nccwpck_require__(6970)
+const { fetching } = __nccwpck_require__(6860)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(1118)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -23059,15 +23059,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 7403:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(8271)
+const { Cache } = __nccwpck_require__(3892)
+const { webidl } = __nccwpck_require__(6083)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
 
 class CacheStorage {
   /**
@@ -23218,26 +23218,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 109:
+/***/ 8271:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(6443).kConstruct)
+  kConstruct: (__nccwpck_require__(3377).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 6798:
+/***/ 2012:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const { URLSerializer } = __nccwpck_require__(782)
+const { isValidHeaderName } = __nccwpck_require__(1118)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -23282,7 +23282,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 9922:
 /***/ ((module) => {
 
 
@@ -23301,15 +23301,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 8495:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(5816)
+const { stringify } = __nccwpck_require__(2095)
+const { webidl } = __nccwpck_require__(6083)
+const { Headers } = __nccwpck_require__(5662)
 
 /**
  * @typedef {Object} Cookie
@@ -23492,14 +23492,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 5816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(9922)
+const { isCTLExcludingHtab } = __nccwpck_require__(2095)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(782)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -23809,7 +23809,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 2095:
 /***/ ((module) => {
 
 
@@ -24168,13 +24168,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 6301:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(625)
 
 /**
  * @type {number[]} BOM
@@ -24749,23 +24749,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 6376:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(5893)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { delay } = __nccwpck_require__(4811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { fetching } = __nccwpck_require__(6860)
+const { makeRequest } = __nccwpck_require__(3713)
+const { webidl } = __nccwpck_require__(6083)
+const { EventSourceStream } = __nccwpck_require__(6301)
+const { parseMIMEType } = __nccwpck_require__(782)
+const { createFastMessageEvent } = __nccwpck_require__(6814)
+const { isNetworkError } = __nccwpck_require__(9317)
+const { delay } = __nccwpck_require__(625)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
+const { environmentSettingsObject } = __nccwpck_require__(1118)
+const { getGlobalDispatcher } = __nccwpck_require__(4743)
 
 let experimentalWarned = false
 
@@ -25239,7 +25239,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 625:
 /***/ ((module) => {
 
 
@@ -25283,12 +25283,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 6962:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(5386)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -25298,16 +25298,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(3168)
-const { FormData } = __nccwpck_require__(5910)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(1118)
+const { FormData } = __nccwpck_require__(8440)
+const { kState } = __nccwpck_require__(6970)
+const { webidl } = __nccwpck_require__(6083)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
+const { serializeAMimeType } = __nccwpck_require__(782)
+const { multipartFormDataParser } = __nccwpck_require__(4646)
 let random
 
 try {
@@ -25819,7 +25819,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 6833:
 /***/ ((module) => {
 
 
@@ -25950,7 +25950,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 782:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -26701,12 +26701,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6653:
+/***/ 9255:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(6443)
+const { kConnected, kSize } = __nccwpck_require__(3377)
 
 class CompatWeakRef {
   constructor (value) {
@@ -26754,14 +26754,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 1508:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+const { kState } = __nccwpck_require__(6970)
+const { webidl } = __nccwpck_require__(6083)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -26887,16 +26887,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 116:
+/***/ 4646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(3168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
-const { isFileLike } = __nccwpck_require__(7114)
-const { makeEntry } = __nccwpck_require__(5910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(5386)
+const { utf8DecodeBytes } = __nccwpck_require__(1118)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(782)
+const { isFileLike } = __nccwpck_require__(1508)
+const { makeEntry } = __nccwpck_require__(8440)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -27368,16 +27368,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 8440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
-const { kState } = __nccwpck_require__(3627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(7114)
-const { webidl } = __nccwpck_require__(5893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(1118)
+const { kState } = __nccwpck_require__(6970)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
+const { FileLike, isFileLike } = __nccwpck_require__(1508)
+const { webidl } = __nccwpck_require__(6083)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -27627,7 +27627,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 8709:
 /***/ ((module) => {
 
 
@@ -27674,21 +27674,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 5662:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(3377)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(1118)
+const { webidl } = __nccwpck_require__(6083)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -28368,7 +28368,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 6860:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -28381,9 +28381,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(9317)
+const { HeadersList } = __nccwpck_require__(5662)
+const { Request, cloneRequest } = __nccwpck_require__(3713)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -28419,23 +28419,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { kState, kDispatcher } = __nccwpck_require__(3627)
+} = __nccwpck_require__(1118)
+const { kState, kDispatcher } = __nccwpck_require__(6970)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(6962)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(6833)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(5893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(5386)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(782)
+const { getGlobalDispatcher } = __nccwpck_require__(4743)
+const { webidl } = __nccwpck_require__(6083)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -30645,23 +30645,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 3713:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const { FinalizationRegistry } = __nccwpck_require__(6653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(6962)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(5662)
+const { FinalizationRegistry } = __nccwpck_require__(9255)()
+const util = __nccwpck_require__(5386)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(1118)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -30671,12 +30671,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(6833)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(6970)
+const { webidl } = __nccwpck_require__(6083)
+const { URLSerializer } = __nccwpck_require__(782)
+const { kConstruct } = __nccwpck_require__(3377)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -31689,14 +31689,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9051:
+/***/ 9317:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(5662)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(6962)
+const util = __nccwpck_require__(5386)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -31708,16 +31708,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(1118)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { FormData } = __nccwpck_require__(5910)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+} = __nccwpck_require__(6833)
+const { kState, kHeaders } = __nccwpck_require__(6970)
+const { webidl } = __nccwpck_require__(6083)
+const { FormData } = __nccwpck_require__(8440)
+const { URLSerializer } = __nccwpck_require__(782)
+const { kConstruct } = __nccwpck_require__(3377)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -32306,7 +32306,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3627:
+/***/ 6970:
 /***/ ((module) => {
 
 
@@ -32322,21 +32322,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 1118:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(6833)
+const { getGlobalOrigin } = __nccwpck_require__(8709)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(782)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(5386)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(6083)
 
 let supportedHashes = []
 
@@ -33961,14 +33961,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5893:
+/***/ 6083:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(5386)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -34663,7 +34663,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 2685:
 /***/ ((module) => {
 
 
@@ -34960,7 +34960,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8355:
+/***/ 4881:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -34969,16 +34969,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(3610)
+} = __nccwpck_require__(5860)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(961)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(8391)
+const { webidl } = __nccwpck_require__(6083)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -35311,12 +35311,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 699:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(6083)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -35396,7 +35396,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 961:
+/***/ 8391:
 /***/ ((module) => {
 
 
@@ -35413,7 +35413,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3610:
+/***/ 5860:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -35424,10 +35424,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
+} = __nccwpck_require__(8391)
+const { ProgressEvent } = __nccwpck_require__(699)
+const { getEncoding } = __nccwpck_require__(2685)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(782)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -35811,27 +35811,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 3403:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(9322)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(1216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(2414)
-const { CloseEvent } = __nccwpck_require__(5188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(7610)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(3479)
+const { channels } = __nccwpck_require__(6644)
+const { CloseEvent } = __nccwpck_require__(6814)
+const { makeRequest } = __nccwpck_require__(3713)
+const { fetching } = __nccwpck_require__(6860)
+const { Headers, getHeadersList } = __nccwpck_require__(5662)
+const { getDecodeSplit } = __nccwpck_require__(1118)
+const { WebsocketFrameSend } = __nccwpck_require__(4226)
 
 /** @type {import('crypto')} */
 let crypto
@@ -36189,7 +36189,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 9322:
 /***/ ((module) => {
 
 
@@ -36262,14 +36262,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 6814:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(6083)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
+const { kConstruct } = __nccwpck_require__(3377)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -36598,12 +36598,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 4226:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(736)
+const { maxUnsigned16Bit } = __nccwpck_require__(9322)
 
 const BUFFER_SIZE = 16386
 
@@ -36701,14 +36701,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 6495:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { isValidClientWindowBits } = __nccwpck_require__(3479)
+const { MessageSizeExceededError } = __nccwpck_require__(6593)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -36813,16 +36813,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 1298:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(2414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(9322)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(7610)
+const { channels } = __nccwpck_require__(6644)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -36832,11 +36832,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(6897)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(3479)
+const { WebsocketFrameSend } = __nccwpck_require__(4226)
+const { closeWebSocketConnection } = __nccwpck_require__(3403)
+const { PerMessageDeflate } = __nccwpck_require__(6495)
+const { MessageSizeExceededError } = __nccwpck_require__(6593)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -37347,14 +37347,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 8470:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { WebsocketFrameSend } = __nccwpck_require__(4226)
+const { opcodes, sendHints } = __nccwpck_require__(9322)
+const FixedQueue = __nccwpck_require__(2190)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -37458,7 +37458,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 1216:
+/***/ 7610:
 /***/ ((module) => {
 
 
@@ -37477,16 +37477,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8625:
+/***/ 3479:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
-const { states, opcodes } = __nccwpck_require__(736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(7610)
+const { states, opcodes } = __nccwpck_require__(9322)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(6814)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(782)
 
 /* globals Blob */
 
@@ -37806,15 +37806,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 3435:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(6083)
+const { URLSerializer } = __nccwpck_require__(782)
+const { environmentSettingsObject } = __nccwpck_require__(1118)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(9322)
 const {
   kWebSocketURL,
   kReadyState,
@@ -37823,21 +37823,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(1216)
+} = __nccwpck_require__(7610)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+} = __nccwpck_require__(3479)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(3403)
+const { ByteParser } = __nccwpck_require__(1298)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(5386)
+const { getGlobalDispatcher } = __nccwpck_require__(4743)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(6814)
+const { SendQueue } = __nccwpck_require__(8470)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -38660,7 +38660,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 7613:
+/***/ 2258:
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"vadd":{"arity":-5,"flags":["write","denyoom","module"],"keyStart":1,"keyStop":1,"step":1},"vcard":{"arity":2,"flags":["readonly","module","fast"],"keyStart":1,"keyStop":1,"step":1},"vdim":{"arity":2,"flags":["readonly","module","fast"],"keyStart":1,"keyStop":1,"step":1},"vemb":{"arity":-3,"flags":["readonly","module","fast"],"keyStart":1,"keyStop":1,"step":1},"vgetattr":{"arity":3,"flags":["readonly","module","fast"],"keyStart":1,"keyStop":1,"step":1},"vinfo":{"arity":2,"flags":["readonly","module","fast"],"keyStart":1,"keyStop":1,"step":1},"vismember":{"arity":3,"flags":["readonly","module"],"keyStart":1,"keyStop":1,"step":1},"vlinks":{"arity":-3,"flags":["readonly","module","fast"],"keyStart":1,"keyStop":1,"step":1},"vrandmember":{"arity":-2,"flags":["readonly","module"],"keyStart":1,"keyStop":1,"step":1},"vrange":{"arity":-4,"flags":["readonly","module"],"keyStart":1,"keyStop":1,"step":1},"vrem":{"arity":3,"flags":["write","module"],"keyStart":1,"keyStop":1,"step":1},"vsetattr":{"arity":4,"flags":["write","module","fast"],"keyStart":1,"keyStop":1,"step":1},"vsim":{"arity":-4,"flags":["readonly","module"],"keyStart":1,"keyStop":1,"step":1},"acl":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"append":{"arity":3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"arcount":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"ardel":{"arity":-3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"ardelrange":{"arity":-4,"flags":["write"],"keyStart":1,"keyStop":1,"step":1},"arget":{"arity":3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"argetrange":{"arity":4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"argrep":{"arity":-6,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"arinfo":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"arinsert":{"arity":-3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"arlastitems":{"arity":-3,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"arlen":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"armget":{"arity":-3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"armset":{"arity":-4,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"arnext":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"arop":{"arity":-5,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"arring":{"arity":-4,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"arscan":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"arseek":{"arity":3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"arset":{"arity":-4,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"asking":{"arity":1,"flags":["fast"],"keyStart":0,"keyStop":0,"step":0},"auth":{"arity":-2,"flags":["noscript","loading","stale","fast","no_auth","allow_busy"],"keyStart":0,"keyStop":0,"step":0},"bgrewriteaof":{"arity":1,"flags":["admin","noscript","no_async_loading"],"keyStart":0,"keyStop":0,"step":0},"bgsave":{"arity":-1,"flags":["admin","noscript","no_async_loading"],"keyStart":0,"keyStop":0,"step":0},"bitcount":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"bitfield":{"arity":-2,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"bitfield_ro":{"arity":-2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"bitop":{"arity":-4,"flags":["write","denyoom"],"keyStart":2,"keyStop":-1,"step":1},"bitpos":{"arity":-3,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"blmove":{"arity":6,"flags":["write","denyoom","noscript","blocking"],"keyStart":1,"keyStop":2,"step":1},"blmpop":{"arity":-5,"flags":["write","blocking","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"blpop":{"arity":-3,"flags":["write","noscript","blocking"],"keyStart":1,"keyStop":-2,"step":1},"brpop":{"arity":-3,"flags":["write","noscript","blocking"],"keyStart":1,"keyStop":-2,"step":1},"brpoplpush":{"arity":4,"flags":["write","denyoom","noscript","blocking"],"keyStart":1,"keyStop":2,"step":1},"bzmpop":{"arity":-5,"flags":["write","blocking","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"bzpopmax":{"arity":-3,"flags":["write","noscript","blocking","fast"],"keyStart":1,"keyStop":-2,"step":1},"bzpopmin":{"arity":-3,"flags":["write","noscript","blocking","fast"],"keyStart":1,"keyStop":-2,"step":1},"client":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"cluster":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"command":{"arity":-1,"flags":["loading","stale"],"keyStart":0,"keyStop":0,"step":0},"config":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"copy":{"arity":-3,"flags":["write","denyoom"],"keyStart":1,"keyStop":2,"step":1},"dbsize":{"arity":1,"flags":["readonly","fast"],"keyStart":0,"keyStop":0,"step":0},"debug":{"arity":-2,"flags":["admin","noscript","loading","stale"],"keyStart":0,"keyStop":0,"step":0},"decr":{"arity":2,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"decrby":{"arity":3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"del":{"arity":-2,"flags":["write"],"keyStart":1,"keyStop":-1,"step":1},"discard":{"arity":1,"flags":["noscript","loading","stale","fast","allow_busy"],"keyStart":0,"keyStop":0,"step":0},"dump":{"arity":2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"echo":{"arity":2,"flags":["fast"],"keyStart":0,"keyStop":0,"step":0},"eval":{"arity":-3,"flags":["noscript","stale","skip_monitor","no_mandatory_keys","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"eval_ro":{"arity":-3,"flags":["readonly","noscript","stale","skip_monitor","no_mandatory_keys","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"evalsha":{"arity":-3,"flags":["noscript","stale","skip_monitor","no_mandatory_keys","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"evalsha_ro":{"arity":-3,"flags":["readonly","noscript","stale","skip_monitor","no_mandatory_keys","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"exec":{"arity":1,"flags":["noscript","loading","stale","skip_slowlog"],"keyStart":0,"keyStop":0,"step":0},"exists":{"arity":-2,"flags":["readonly","fast"],"keyStart":1,"keyStop":-1,"step":1},"expire":{"arity":-3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"expireat":{"arity":-3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"expiretime":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"failover":{"arity":-1,"flags":["admin","noscript","stale"],"keyStart":0,"keyStop":0,"step":0},"fcall":{"arity":-3,"flags":["noscript","stale","skip_monitor","no_mandatory_keys","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"fcall_ro":{"arity":-3,"flags":["readonly","noscript","stale","skip_monitor","no_mandatory_keys","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"flushall":{"arity":-1,"flags":["write"],"keyStart":0,"keyStop":0,"step":0},"flushdb":{"arity":-1,"flags":["write"],"keyStart":0,"keyStop":0,"step":0},"function":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"geoadd":{"arity":-5,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"geodist":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"geohash":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"geopos":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"georadius":{"arity":-6,"flags":["write","denyoom","movablekeys"],"keyStart":1,"keyStop":1,"step":1},"georadius_ro":{"arity":-6,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"georadiusbymember":{"arity":-5,"flags":["write","denyoom","movablekeys"],"keyStart":1,"keyStop":1,"step":1},"georadiusbymember_ro":{"arity":-5,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"geosearch":{"arity":-7,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"geosearchstore":{"arity":-8,"flags":["write","denyoom"],"keyStart":1,"keyStop":2,"step":1},"get":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"getbit":{"arity":3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"getdel":{"arity":2,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"getex":{"arity":-2,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"getrange":{"arity":4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"getset":{"arity":3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"hdel":{"arity":-3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"hello":{"arity":-1,"flags":["noscript","loading","stale","fast","no_auth","allow_busy"],"keyStart":0,"keyStop":0,"step":0},"hexists":{"arity":3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"hexpire":{"arity":-6,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"hexpireat":{"arity":-6,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"hexpiretime":{"arity":-5,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"hget":{"arity":3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"hgetall":{"arity":2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"hgetdel":{"arity":-5,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"hgetex":{"arity":-5,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"hincrby":{"arity":4,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"hincrbyfloat":{"arity":4,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"hkeys":{"arity":2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"hlen":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"hmget":{"arity":-3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"hmset":{"arity":-4,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"hpersist":{"arity":-5,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"hpexpire":{"arity":-6,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"hpexpireat":{"arity":-6,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"hpexpiretime":{"arity":-5,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"hpttl":{"arity":-5,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"hrandfield":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"hscan":{"arity":-3,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"hset":{"arity":-4,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"hsetex":{"arity":-6,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"hsetnx":{"arity":4,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"hstrlen":{"arity":3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"httl":{"arity":-5,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"hvals":{"arity":2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"incr":{"arity":2,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"incrby":{"arity":3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"incrbyfloat":{"arity":3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"increx":{"arity":-2,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"info":{"arity":-1,"flags":["loading","stale"],"keyStart":0,"keyStop":0,"step":0},"keys":{"arity":2,"flags":["readonly"],"keyStart":0,"keyStop":0,"step":0},"lastsave":{"arity":1,"flags":["loading","stale","fast"],"keyStart":0,"keyStop":0,"step":0},"latency":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"lcs":{"arity":-3,"flags":["readonly"],"keyStart":1,"keyStop":2,"step":1},"lindex":{"arity":3,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"linsert":{"arity":5,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"llen":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"lmove":{"arity":5,"flags":["write","denyoom"],"keyStart":1,"keyStop":2,"step":1},"lmpop":{"arity":-4,"flags":["write","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"lolwut":{"arity":-1,"flags":["readonly","fast"],"keyStart":0,"keyStop":0,"step":0},"lpop":{"arity":-2,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"lpos":{"arity":-3,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"lpush":{"arity":-3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"lpushx":{"arity":-3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"lrange":{"arity":4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"lrem":{"arity":4,"flags":["write"],"keyStart":1,"keyStop":1,"step":1},"lset":{"arity":4,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"ltrim":{"arity":4,"flags":["write"],"keyStart":1,"keyStop":1,"step":1},"memory":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"mget":{"arity":-2,"flags":["readonly","fast"],"keyStart":1,"keyStop":-1,"step":1},"migrate":{"arity":-6,"flags":["write","movablekeys"],"keyStart":3,"keyStop":3,"step":1},"module":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"monitor":{"arity":1,"flags":["admin","noscript","loading","stale"],"keyStart":0,"keyStop":0,"step":0},"move":{"arity":3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"mset":{"arity":-3,"flags":["write","denyoom"],"keyStart":1,"keyStop":-1,"step":2},"msetex":{"arity":-4,"flags":["write","denyoom","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"msetnx":{"arity":-3,"flags":["write","denyoom"],"keyStart":1,"keyStop":-1,"step":2},"multi":{"arity":1,"flags":["noscript","loading","stale","fast","allow_busy"],"keyStart":0,"keyStop":0,"step":0},"object":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"persist":{"arity":2,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"pexpire":{"arity":-3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"pexpireat":{"arity":-3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"pexpiretime":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"pfadd":{"arity":-2,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"pfcount":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":-1,"step":1},"pfdebug":{"arity":3,"flags":["write","denyoom","admin"],"keyStart":2,"keyStop":2,"step":1},"pfmerge":{"arity":-2,"flags":["write","denyoom"],"keyStart":1,"keyStop":-1,"step":1},"pfselftest":{"arity":1,"flags":["admin"],"keyStart":0,"keyStop":0,"step":0},"ping":{"arity":-1,"flags":["fast"],"keyStart":0,"keyStop":0,"step":0},"psetex":{"arity":4,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"psubscribe":{"arity":-2,"flags":["pubsub","noscript","loading","stale"],"keyStart":0,"keyStop":0,"step":0},"psync":{"arity":-3,"flags":["admin","noscript","no_async_loading","no_multi"],"keyStart":0,"keyStop":0,"step":0},"pttl":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"publish":{"arity":3,"flags":["pubsub","loading","stale","fast"],"keyStart":0,"keyStop":0,"step":0},"pubsub":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"punsubscribe":{"arity":-1,"flags":["pubsub","noscript","loading","stale"],"keyStart":0,"keyStop":0,"step":0},"quit":{"arity":-1,"flags":["noscript","loading","stale","fast","no_auth","allow_busy"],"keyStart":0,"keyStop":0,"step":0},"randomkey":{"arity":1,"flags":["readonly"],"keyStart":0,"keyStop":0,"step":0},"readonly":{"arity":1,"flags":["loading","stale","fast"],"keyStart":0,"keyStop":0,"step":0},"readwrite":{"arity":1,"flags":["loading","stale","fast"],"keyStart":0,"keyStop":0,"step":0},"rename":{"arity":3,"flags":["write"],"keyStart":1,"keyStop":2,"step":1},"renamenx":{"arity":3,"flags":["write","fast"],"keyStart":1,"keyStop":2,"step":1},"replconf":{"arity":-1,"flags":["admin","noscript","loading","stale","allow_busy"],"keyStart":0,"keyStop":0,"step":0},"replicaof":{"arity":3,"flags":["admin","noscript","stale","no_async_loading"],"keyStart":0,"keyStop":0,"step":0},"reset":{"arity":1,"flags":["noscript","loading","stale","fast","no_auth","allow_busy"],"keyStart":0,"keyStop":0,"step":0},"restore":{"arity":-4,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"restore-asking":{"arity":-4,"flags":["write","denyoom","asking"],"keyStart":1,"keyStop":1,"step":1},"role":{"arity":1,"flags":["noscript","loading","stale","fast"],"keyStart":0,"keyStop":0,"step":0},"rpop":{"arity":-2,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"rpoplpush":{"arity":3,"flags":["write","denyoom"],"keyStart":1,"keyStop":2,"step":1},"rpush":{"arity":-3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"rpushx":{"arity":-3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"sadd":{"arity":-3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"save":{"arity":1,"flags":["admin","noscript","no_async_loading","no_multi"],"keyStart":0,"keyStop":0,"step":0},"scan":{"arity":-2,"flags":["readonly"],"keyStart":0,"keyStop":0,"step":0},"scard":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"script":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"sdiff":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":-1,"step":1},"sdiffstore":{"arity":-3,"flags":["write","denyoom"],"keyStart":1,"keyStop":-1,"step":1},"select":{"arity":2,"flags":["loading","stale","fast"],"keyStart":0,"keyStop":0,"step":0},"set":{"arity":-3,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"setbit":{"arity":4,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"setex":{"arity":4,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"setnx":{"arity":3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"setrange":{"arity":4,"flags":["write","denyoom"],"keyStart":1,"keyStop":1,"step":1},"shutdown":{"arity":-1,"flags":["admin","noscript","loading","stale","no_multi","allow_busy"],"keyStart":0,"keyStop":0,"step":0},"sinter":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":-1,"step":1},"sintercard":{"arity":-3,"flags":["readonly","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"sinterstore":{"arity":-3,"flags":["write","denyoom"],"keyStart":1,"keyStop":-1,"step":1},"sismember":{"arity":3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"slaveof":{"arity":3,"flags":["admin","noscript","stale","no_async_loading"],"keyStart":0,"keyStop":0,"step":0},"slowlog":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"smembers":{"arity":2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"smismember":{"arity":-3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"smove":{"arity":4,"flags":["write","fast"],"keyStart":1,"keyStop":2,"step":1},"sort":{"arity":-2,"flags":["write","denyoom","movablekeys"],"keyStart":1,"keyStop":1,"step":1},"sort_ro":{"arity":-2,"flags":["readonly","movablekeys"],"keyStart":1,"keyStop":1,"step":1},"spop":{"arity":-2,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"spublish":{"arity":3,"flags":["pubsub","loading","stale","fast"],"keyStart":1,"keyStop":1,"step":1},"srandmember":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"srem":{"arity":-3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"sscan":{"arity":-3,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"ssubscribe":{"arity":-2,"flags":["pubsub","noscript","loading","stale"],"keyStart":1,"keyStop":-1,"step":1},"strlen":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"subscribe":{"arity":-2,"flags":["pubsub","noscript","loading","stale"],"keyStart":0,"keyStop":0,"step":0},"substr":{"arity":4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"sunion":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":-1,"step":1},"sunionstore":{"arity":-3,"flags":["write","denyoom"],"keyStart":1,"keyStop":-1,"step":1},"sunsubscribe":{"arity":-1,"flags":["pubsub","noscript","loading","stale"],"keyStart":1,"keyStop":-1,"step":1},"swapdb":{"arity":3,"flags":["write","fast"],"keyStart":0,"keyStop":0,"step":0},"sync":{"arity":1,"flags":["admin","noscript","no_async_loading","no_multi"],"keyStart":0,"keyStop":0,"step":0},"time":{"arity":1,"flags":["loading","stale","fast"],"keyStart":0,"keyStop":0,"step":0},"touch":{"arity":-2,"flags":["readonly","fast"],"keyStart":1,"keyStop":-1,"step":1},"ttl":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"type":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"unlink":{"arity":-2,"flags":["write","fast"],"keyStart":1,"keyStop":-1,"step":1},"unsubscribe":{"arity":-1,"flags":["pubsub","noscript","loading","stale"],"keyStart":0,"keyStop":0,"step":0},"unwatch":{"arity":1,"flags":["noscript","loading","stale","fast","allow_busy"],"keyStart":0,"keyStop":0,"step":0},"wait":{"arity":3,"flags":["noscript"],"keyStart":0,"keyStop":0,"step":0},"watch":{"arity":-2,"flags":["noscript","loading","stale","fast","allow_busy"],"keyStart":1,"keyStop":-1,"step":1},"xack":{"arity":-4,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"xadd":{"arity":-5,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"xautoclaim":{"arity":-6,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"xclaim":{"arity":-6,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"xdel":{"arity":-3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"xdelex":{"arity":-5,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"xgroup":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"xinfo":{"arity":-2,"flags":[],"keyStart":0,"keyStop":0,"step":0},"xlen":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"xnack":{"arity":-7,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"xpending":{"arity":-3,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"xrange":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"xread":{"arity":-4,"flags":["readonly","blocking","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"xreadgroup":{"arity":-7,"flags":["write","blocking","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"xrevrange":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"xsetid":{"arity":-3,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"xtrim":{"arity":-4,"flags":["write"],"keyStart":1,"keyStop":1,"step":1},"zadd":{"arity":-4,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"zcard":{"arity":2,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"zcount":{"arity":4,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"zdiff":{"arity":-3,"flags":["readonly","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"zdiffstore":{"arity":-4,"flags":["write","denyoom","movablekeys"],"keyStart":1,"keyStop":1,"step":1},"zincrby":{"arity":4,"flags":["write","denyoom","fast"],"keyStart":1,"keyStop":1,"step":1},"zinter":{"arity":-3,"flags":["readonly","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"zintercard":{"arity":-3,"flags":["readonly","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"zinterstore":{"arity":-4,"flags":["write","denyoom","movablekeys"],"keyStart":1,"keyStop":1,"step":1},"zlexcount":{"arity":4,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"zmpop":{"arity":-4,"flags":["write","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"zmscore":{"arity":-3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"zpopmax":{"arity":-2,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"zpopmin":{"arity":-2,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"zrandmember":{"arity":-2,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"zrange":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"zrangebylex":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"zrangebyscore":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"zrangestore":{"arity":-5,"flags":["write","denyoom"],"keyStart":1,"keyStop":2,"step":1},"zrank":{"arity":3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"zrem":{"arity":-3,"flags":["write","fast"],"keyStart":1,"keyStop":1,"step":1},"zremrangebylex":{"arity":4,"flags":["write"],"keyStart":1,"keyStop":1,"step":1},"zremrangebyrank":{"arity":4,"flags":["write"],"keyStart":1,"keyStop":1,"step":1},"zremrangebyscore":{"arity":4,"flags":["write"],"keyStart":1,"keyStop":1,"step":1},"zrevrange":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"zrevrangebylex":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"zrevrangebyscore":{"arity":-4,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"zrevrank":{"arity":3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"zscan":{"arity":-3,"flags":["readonly"],"keyStart":1,"keyStop":1,"step":1},"zscore":{"arity":3,"flags":["readonly","fast"],"keyStart":1,"keyStop":1,"step":1},"zunion":{"arity":-3,"flags":["readonly","movablekeys"],"keyStart":0,"keyStop":0,"step":0},"zunionstore":{"arity":-4,"flags":["write","denyoom","movablekeys"],"keyStart":1,"keyStop":1,"step":1}}');
@@ -38737,7 +38737,7 @@ var __webpack_exports__ = {};
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -38773,7 +38773,7 @@ function toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -38869,7 +38869,7 @@ function escapeProperty(s) {
 var external_crypto_ = __nccwpck_require__(6982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -38910,7 +38910,7 @@ var external_path_ = __nccwpck_require__(6928);
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -39001,11 +39001,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ../../main/node_modules/tunnel/index.js
+var node_modules_tunnel = __nccwpck_require__(408);
+// EXTERNAL MODULE: ../../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(4718);
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -39702,7 +39702,7 @@ class lib_HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/auth.js
 var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -39778,7 +39778,7 @@ class PersonalAccessTokenCredentialHandler {
     }
 }
 //# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/oidc-utils.js
 var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -39852,7 +39852,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -40133,7 +40133,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary_summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -40175,7 +40175,7 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/io/lib/io-util.js
 var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -40355,7 +40355,7 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/io/lib/io.js
 var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -40629,7 +40629,7 @@ function io_copyFile(srcFile, destFile, force) {
 //# sourceMappingURL=io.js.map
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/exec/lib/toolrunner.js
 var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -41217,7 +41217,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -41297,7 +41297,7 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -41362,7 +41362,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -41774,13 +41774,2112 @@ const PLACEHOLDER = {
     junit: '{junit}',
 };
 
+;// CONCATENATED MODULE: ./src/errors.ts
+// The error every layer throws for bad input: the action and the CLI print its message as one line naming
+// the input or file, and exit 1 (2 on the command line).
+class InputError extends Error {
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: ../../main/node_modules/ioredis/built/index.js
+var built = __nccwpck_require__(3250);
+;// CONCATENATED MODULE: ./src/queue/redis.ts
+// Connecting to Redis: a bounded first connection with a clear error, and reconnection within a
+// window (a restarted Redis), after which pending commands fail instead of hanging.
+
+
+
+
+
+/** The URL with its password replaced, for logs. */
+function maskUrl(url) {
+    const urls = splitUrls(url);
+    if (urls.length > 1)
+        return urls.map(maskUrl).join(' ');
+    try {
+        const u = new URL(url);
+        if (u.password)
+            u.password = '***';
+        return u.toString();
+    }
+    catch {
+        return '(unparsable URL)';
+    }
+}
+/** The URLs of a redis-url value: one, or (Redis Cluster) several separated by spaces or commas. */
+function splitUrls(value) {
+    return value.split(/[\s,]+/).filter(Boolean);
+}
+/** Redis could not be reached in time (not a refused certificate or password): what a fallback covers. */
+class RedisUnreachableError extends InputError {
+}
+/** The connection gave up: Redis stayed unreachable past the reconnect window, and never comes back to it. */
+function gaveUp(redis) {
+    return redis?.status === 'end';
+}
+/** A window in ms: the default, or (the project's own tests) a shorter one from the environment. */
+function windowMs(name, def) {
+    const v = Number(process.env[name]);
+    return Number.isInteger(v) && v > 0 ? v : def;
+}
+function isCertificateError(code) {
+    return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/.test(code);
+}
+/** The certificate's issuer is not trusted: what a CA in redis-ca cures (an expired or misnamed one it does not). */
+function isUntrustedIssuer(code) {
+    return /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
+}
+/** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
+function tlsOptions(cfg) {
+    if (!cfg.redisUrl.startsWith('rediss:')) {
+        if (cfg.redisCa || cfg.redisInsecure)
+            warning(`Inputs '${INPUT.redisCa}' and '${INPUT.redisInsecure}' apply to rediss:// URLs only`);
+        return undefined;
+    }
+    const tls = {};
+    if (cfg.redisCa) {
+        try {
+            tls.ca = (0,external_node_fs_namespaceObject.readFileSync)(cfg.redisCa, 'utf8');
+        }
+        catch (e) {
+            throw new InputError(`Input '${INPUT.redisCa}': cannot read '${cfg.redisCa}' (${e.code ?? e.message})`);
+        }
+    }
+    if (cfg.redisInsecure) {
+        warning(`Input '${INPUT.redisInsecure}' is true: the Redis server's certificate is not verified`);
+        tls.rejectUnauthorized = false;
+    }
+    return tls;
+}
+async function connectRedis(cfg, opts = {}) {
+    const url = cfg.redisUrl;
+    const tls = tlsOptions(cfg);
+    const connectTimeoutMs = opts.connectTimeoutMs ?? windowMs(TEST_ENV.connectTimeoutMs, 10_000);
+    const retryWindowMs = opts.retryWindowMs ?? windowMs(TEST_ENV.reconnectWindowMs, 60_000);
+    let failingSince = 0;
+    let lastError = '';
+    let lastCode = '';
+    let everReady = false;
+    const retry = () => {
+        // An untrusted certificate will not become trusted by retrying.
+        if (!everReady && isCertificateError(lastCode))
+            return null;
+        const now = Date.now();
+        if (!failingSince)
+            failingSince = now;
+        if (now - failingSince > retryWindowMs)
+            return null;
+        return Math.min(200 + (now - failingSince) / 10, 1_000);
+    };
+    const common = {
+        ...(tls ? { tls } : {}),
+        connectionName: opts.name,
+        // No CLIENT SETINFO on connect (ioredis 5.10+): the ACL user of docs/redis-acl.md may not run it, and
+        // Redis 7.2+ and Valkey would log a NOPERM for every connection.
+        disableClientInfo: true,
+        maxRetriesPerRequest: null,
+        connectTimeout: 5_000,
+    };
+    let redis;
+    let host;
+    if (cfg.redisCluster) {
+        const nodes = splitUrls(url).map((u) => new URL(u));
+        const auth = nodes[0];
+        redis = new built.Cluster(nodes.map((n) => ({ host: n.hostname, port: Number(n.port || 6379) })), {
+            lazyConnect: true,
+            clusterRetryStrategy: retry,
+            redisOptions: {
+                ...common,
+                username: auth.username ? decodeURIComponent(auth.username) : undefined,
+                password: auth.password ? decodeURIComponent(auth.password) : undefined,
+            },
+        });
+        host = nodes.map((n) => `${n.hostname}:${n.port || 6379}`).join(', ');
+    }
+    else {
+        const single = new built.Redis(url, { ...common, lazyConnect: true, retryStrategy: retry });
+        redis = single;
+        host = `${single.options.host}:${single.options.port}`;
+    }
+    // Without a listener ioredis prints every failed reconnect; keep the last one for the error message.
+    redis.on('error', (e) => {
+        lastError = e.message;
+        lastCode = e.code ?? '';
+    });
+    redis.on('ready', () => {
+        failingSince = 0;
+        everReady = true;
+    });
+    let timer;
+    try {
+        await Promise.race([
+            redis.connect().catch(() => redis.ping()),
+            new Promise((_, reject) => {
+                timer = setTimeout(() => reject(new Error('timeout')), connectTimeoutMs);
+            }),
+        ]);
+        await redis.ping();
+    }
+    catch (e) {
+        redis.disconnect();
+        const why = (lastError || e.message) +
+            (isUntrustedIssuer(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
+        // A refused certificate fails at once (see retry), not after the connect timeout.
+        const what = isCertificateError(lastCode) ? `the certificate of Redis at ${host} was refused` : `cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s`;
+        const message = `Input '${INPUT.redisUrl}': ${what} (${why})`;
+        // A refused certificate or password is a mistake to fix, not an outage to work around.
+        const refused = isCertificateError(lastCode) || /WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(lastError);
+        throw refused ? new InputError(message) : new RedisUnreachableError(message);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+    return redis;
+}
+async function closeRedis(redis) {
+    try {
+        await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1_000))]);
+    }
+    catch {
+        /* already closed */
+    }
+    redis.disconnect();
+}
+
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
+;// CONCATENATED MODULE: ./src/text.ts
+// Quoting text for a shell and for a regular expression: shared by the presets (the commands they
+// render) and the worker (the commands it runs).
+/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
+function shellQuote(s) {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/** s matched literally in a RegExp, also between the slashes of a /regexp/ literal. */
+function escapeRegExp(s) {
+    return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+;// CONCATENATED MODULE: ./src/presets/presets.ts
+// Runner presets (input `runner`). For the worker, a preset gives the command that runs exactly the files
+// of a batch and writes JUnit XML whose testcases src/report/junit-read.ts maps back to those files. (The controller
+// has the runner itself list the tests: src/discovery.) A user's `tests`/`tests-file`/`tests-command` or
+// `command` still wins over the preset.
+//
+// Test ids are paths relative to working-directory (go-test: package import paths), which should be the
+// runner's root: where its config lives (vitest `root`, jest `rootDir`, pytest's ini file).
+//
+// Where a runner's own JUnit names no file (node --test on Node 20, cucumber-js), names it relative to
+// something else than the working directory (playwright: its testDir), or needs a package the user may
+// not have (jest: jest-junit), the worker writes a small reporter of ours into its temporary folder
+// (HELPERS below) and the command loads it from there. vitest's and jest's also get a reporter that
+// writes each file's whole measured cost ($SHARDLESS_COSTS, src/worker/costs.ts) and a warm runner
+// (src/worker/warm.ts); those helpers are files of src/presets/files, copied next to the bundle.
+
+
+
+
+
+
+const RUNNERS = ['custom', 'vitest', 'jest', 'mocha', 'node-test', 'playwright', 'cucumber-js', 'pytest', 'go-test', 'rspec'];
+function isRunner(name) {
+    return RUNNERS.includes(name);
+}
+const JS_SKIP = /^(node_modules|\.git)$/;
+/**
+ * The runners' own reports (README, "Reports"): each batch's go to reports-dir/<kind>/<worker>-<batch><ext>,
+ * a path the shell makes from the batch's environment. The warm runners make the same paths.
+ */
+const REPORT_KINDS = { vitest: 'vitest', jest: 'jest-coverage', playwright: 'playwright' };
+const reportPath = (kind, ext = '') => `"$${CMD_ENV.reportsDir}/${kind}/$${CMD_ENV.reportName}${ext}"`;
+const base = (p) => external_node_path_namespaceObject.posix.basename(p);
+const helper = (b, name) => shellQuote((0,external_node_path_namespaceObject.join)(b.helperDir, name));
+/** runner-args, shell-quoted, with the space that separates them from what follows. */
+const args = (b) => b.args.map((a) => `${shellQuote(a)} `).join('');
+const PRESETS = {
+    // vitest takes file arguments as substring filters (`a.test.ts` also selects `data.test.ts`), so every
+    // other file whose path holds a batch file's name is excluded by its exact path.
+    vitest: {
+        // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
+        // (The comment keeps src/worker/batch.ts from appending the ids, which it does to a command naming none.)
+        command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
+            `--reporter=${helper(b, 'vitest-costs.mjs')} --reporter=blob --outputFile.blob=${reportPath(REPORT_KINDS.vitest, '.json')}` +
+            `${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
+        needs: { npm: ['vitest'] },
+        noTests: /No test files found/,
+        helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
+        warm: 'vitest-warm.mjs',
+    },
+    // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
+    jest: {
+        command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
+            `--reporters=${helper(b, 'jest-costs.cjs')} --coverageReporters=json --coverageDirectory=${reportPath(REPORT_KINDS.jest)} --runTestsByPath -- {tests}`,
+        needs: { npm: ['jest'] },
+        noTests: /No tests found/,
+        helpers: ['jest-junit.cjs', 'jest-costs.cjs', 'jest-warm.cjs', 'warm.cjs', 'junit.cjs'],
+        warm: 'jest-warm.cjs',
+    },
+    // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
+    // the batch's. Its built-in xunit reporter writes each testcase's file.
+    mocha: {
+        command: (b) => `npx --no -- mocha ${args(b)}--reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
+        needs: { npm: ['mocha'] },
+        noTests: /No test files found/,
+    },
+    // Node 20's junit reporter names no file: HELPERS' reporter does.
+    'node-test': {
+        command: (b) => `node --test ${args(b)}--test-reporter=spec --test-reporter-destination=stdout ` +
+            `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
+        needs: {},
+        helpers: ['node-test-junit.mjs', 'junit.cjs'],
+    },
+    // File arguments are regular expressions over absolute paths: anchored ones select exactly. Its junit
+    // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
+    playwright: {
+        // (The comment keeps src/worker/batch.ts from appending the ids, which it does to a command naming none.)
+        // Its blob reporter takes its file from the environment; given one, it removes no earlier batch's.
+        command: (b) => `PLAYWRIGHT_BLOB_OUTPUT_FILE=${reportPath(REPORT_KINDS.playwright, '.zip')} npx --no -- playwright test ${args(b)}` +
+            `--reporter=list,${helper(b, 'playwright-junit.mjs')},blob ${playwrightFiles(b)} # files of {tests-file}`,
+        needs: { npm: ['@playwright/test'] },
+        noTests: /No tests found/,
+        helpers: ['playwright-junit.mjs', 'junit.cjs'],
+    },
+    // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
+    // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
+    'cucumber-js': {
+        command: (b) => `npx --no -- cucumber-js ${args(b)}--plugin=${shellQuote((0,external_node_url_.pathToFileURL)((0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
+            `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
+        needs: { npm: ['@cucumber/cucumber'] },
+        noTests: /^0 scenarios$/m,
+        helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
+    },
+    // xunit1 adds a `file` attribute; --rootdir=. makes it relative to the working directory.
+    pytest: {
+        // pytest reads an argument starting with '-' as an option even after `--`: ./-name instead.
+        command: (b) => `python3 -m pytest ${args(b)}--rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
+        needs: { bin: () => ['python3'] },
+        noTests: /no tests ran/,
+    },
+    // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
+    'go-test': {
+        // runner-args go to go test (after gotestsum's --).
+        command: (b) => `gotestsum --format=testname --junitfile={junit} -- ${args(b)}{tests}`,
+        needs: { bin: () => ['go', 'gotestsum'] },
+    },
+    // The rspec_junit_formatter gem writes each testcase's file.
+    rspec: {
+        command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec ${args(b)}--format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
+        needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
+        noTests: /No examples found|^0 examples, 0 failures/m,
+    },
+};
+/**
+ * The batch's files as arguments that no runner reads as options (for runners where `--` does not do
+ * that): a path starting with '-' is given as ./path, the same file. Shell-quoted.
+ */
+function notOptions(tests) {
+    return tests.map((t) => shellQuote(t.startsWith('-') ? `./${t}` : t)).join(' ');
+}
+/** --format "<our formatter>":"{junit}", the quotes being cucumber-js's own (for paths holding colons). */
+function cucumberJUnitFormat(b) {
+    return `--format=${shellQuote(`"${(0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-junit.mjs')}":"`)}{junit}'"'`;
+}
+/** Whether rspec runs through bundler (`bundle exec rspec`): a Gemfile in the working directory. */
+function bundler(cwd) {
+    return (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(cwd, 'Gemfile'));
+}
+// ---- walking the working directory ----
+/** The files under `cwd` that the listing matches, relative and sorted. */
+function listFiles(listing, cwd) {
+    const found = [];
+    const walk = (dir, rel) => {
+        let entries;
+        try {
+            entries = (0,external_node_fs_namespaceObject.readdirSync)(dir, { withFileTypes: true });
+        }
+        catch {
+            return; // unreadable folder: nothing from it
+        }
+        for (const e of entries) {
+            const path = rel ? `${rel}/${e.name}` : e.name;
+            if (e.isDirectory()) {
+                if (!listing.skipDir.test(e.name))
+                    walk((0,external_node_path_namespaceObject.join)(dir, e.name), path);
+            }
+            else if ((e.isFile() || (e.isSymbolicLink() && isFile((0,external_node_path_namespaceObject.join)(dir, e.name)))) && listing.match(path)) {
+                found.push(path);
+            }
+        }
+    };
+    walk(cwd, '');
+    return found.sort();
+}
+function isFile(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+// ---- per-batch arguments (worker) ----
+const ALL_FILES = new Map();
+/** Every file under cwd but node_modules and .git, walked once per worker. */
+function allFiles(cwd) {
+    let files = ALL_FILES.get(cwd);
+    if (!files) {
+        files = listFiles({ match: () => true, skipDir: JS_SKIP }, cwd);
+        ALL_FILES.set(cwd, files);
+    }
+    return files;
+}
+/** picomatch's escape, for vitest's --exclude. */
+const picomatchEscape = (s) => s.replace(/[\\*?[\]{}()!+@|^$]/g, '\\$&');
+/**
+ * ` --exclude <path>` for each file vitest's substring filters would add to the batch: a file whose
+ * path holds the name of a batch file (case-insensitively, as vitest compares). Nothing when an id is
+ * not a file (a folder, say), whose filter is then meant to select more.
+ */
+function vitestExcludes(b) {
+    if (!b.tests.every((t) => isFile((0,external_node_path_namespaceObject.resolve)(b.cwd, t))))
+        return '';
+    const batch = new Set(b.tests.map((t) => external_node_path_namespaceObject.posix.normalize(t.replace(/^\.\//, ''))));
+    const names = [...new Set(b.tests.map((t) => base(t).toLowerCase()))];
+    const extra = allFiles(b.cwd).filter((f) => !batch.has(f) && names.some((n) => f.toLowerCase().includes(n)));
+    return extra.map((f) => ` --exclude=${shellQuote(picomatchEscape(f))}`).join('');
+}
+/**
+ * mocha's --ignore pattern that ignores every file but the batch's (minimatch, whose `\` mocha makes a
+ * path separator: a character that glob syntax or braces would read becomes `?`).
+ */
+function mochaKeepOnly(tests) {
+    const literal = (t) => t.replace(/[\\*?[\]{}()!+@,#]/g, '?');
+    const files = [...new Set(tests.map(literal))];
+    return files.length === 1 ? `!${files[0]}` : `!{${files.join(',')}}`;
+}
+/** Playwright file filters `/^<absolute path>$/`, one per test, shell-quoted. */
+function playwrightFiles(b) {
+    let root = b.cwd;
+    try {
+        root = (0,external_node_fs_namespaceObject.realpathSync)(b.cwd); // playwright sees the real path, as process.cwd() gives it
+    }
+    catch {
+        // keep it as given
+    }
+    return b.tests.map((t) => shellQuote(`/^${escapeRegExp((0,external_node_path_namespaceObject.resolve)(root, t))}$/`)).join(' ');
+}
+// ---- what the command needs (worker) ----
+function npmPackageFound(pkg, cwd) {
+    for (let dir = (0,external_node_path_namespaceObject.resolve)(cwd);; dir = (0,external_node_path_namespaceObject.resolve)(dir, '..')) {
+        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(dir, 'node_modules', pkg, 'package.json')))
+            return true;
+        if (dir === (0,external_node_path_namespaceObject.resolve)(dir, '..'))
+            return false;
+    }
+}
+function programFound(name, env) {
+    return (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter).some((dir) => dir !== '' && isFile((0,external_node_path_namespaceObject.join)(dir, name)));
+}
+/** Throws, naming what is missing and how to get it, when the preset's command cannot run here. */
+function checkNeeds(name, cwd, env = process.env) {
+    const { needs } = PRESETS[name];
+    for (const pkg of needs.npm ?? []) {
+        if (!npmPackageFound(pkg, cwd)) {
+            throw new Error(`runner '${name}' needs the npm package '${pkg}', which is not installed in ${cwd} or above ` +
+                `(run 'npm ci', or 'npm install --save-dev ${pkg}'; or give the worker a 'command')`);
+        }
+    }
+    for (const bin of needs.bin?.(cwd) ?? []) {
+        if (!programFound(bin, env)) {
+            throw new Error(`runner '${name}' needs '${bin}' on the PATH, which is not there${BIN_HINT[bin] ? ` (${BIN_HINT[bin]})` : ''}; or give the worker a 'command'`);
+        }
+    }
+}
+const BIN_HINT = {
+    gotestsum: "it writes the JUnit XML: 'go install gotest.tools/gotestsum@latest', or Debian's gotestsum package",
+    rspec: "with the rspec_junit_formatter gem, which writes the JUnit XML",
+    bundle: 'the Gemfile needs rspec and rspec_junit_formatter, which writes the JUnit XML',
+};
+/**
+ * For a worker without `command`: checks that the preset can run here, writes its helpers into
+ * helperDir, logs its command, and returns how to run a batch.
+ */
+function usePreset(name, cwd, helperDir, runnerArgs = []) {
+    checkNeeds(name, cwd);
+    writeHelpers(name, helperDir);
+    const preset = PRESETS[name];
+    const render = (tests) => preset.command({ tests, cwd, helperDir, args: runnerArgs });
+    const warm = preset.warm && { script: (0,external_node_path_namespaceObject.join)(helperDir, preset.warm), args: runnerArgs };
+    info(`runner ${name}: ${warm ? `each batch runs in a warm ${name} (node ${warm.script}${runnerArgs.map((a) => ` ${shellQuote(a)}`).join('')}); ` +
+        'a batch of a requeued test runs alone as ' : 'each batch runs '}${render(['<file>'])}`);
+    return { render, ...(warm ? { warm } : {}) };
+}
+/** Writes the preset's helper files into `dir`. */
+function writeHelpers(name, dir) {
+    const files = PRESETS[name].helpers ?? [];
+    if (files.length === 0)
+        return;
+    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
+    for (const f of files)
+        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, f), helperSource(f));
+}
+// ---- helpers kept as files (src/presets/files), loaded like the Lua scripts ----
+// One literal URL per file, so that ncc sees each asset and copies it next to the bundle.
+const HELPER_FILES = {
+    'vitest-costs.mjs': __nccwpck_require__.ab + "vitest-costs.mjs",
+    'vitest-junit.mjs': __nccwpck_require__.ab + "vitest-junit.mjs",
+    'vitest-warm.mjs': __nccwpck_require__.ab + "vitest-warm.mjs",
+    'jest-costs.cjs': __nccwpck_require__.ab + "jest-costs.cjs",
+    'jest-warm.cjs': __nccwpck_require__.ab + "jest-warm.cjs",
+    'warm.cjs': __nccwpck_require__.ab + "warm.cjs",
+};
+/** A helper's text: a file of src/presets/files, or one of HELPERS below. */
+function helperSource(name) {
+    return name in HELPER_FILES ? (0,external_node_fs_namespaceObject.readFileSync)(HELPER_FILES[name], 'utf8') : HELPERS[name];
+}
+// ---- helpers: reporters that write JUnit XML with each testcase's file ----
+//
+// Plain JavaScript run by the test runner (Node 20+), with nothing to import but each other and node:fs.
+// A case: { file, name, classname?, seconds, outcome: 'passed' | 'failed' | 'skipped', message }.
+const JUNIT_CJS = String.raw `'use strict';
+// Written by shardless (runner presets): JUnit XML with a file attribute on every testcase.
+const { writeFileSync } = require('node:fs');
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+const esc = (s) => String(s == null ? '' : s).replace(ANSI, '').replace(NOT_XML, '')
+  .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function toJUnit(cases) {
+  const count = (o) => cases.filter((c) => c.outcome === o).length;
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites>',
+    '<testsuite name="shardless" tests="' + cases.length + '" failures="' + count('failed') + '" skipped="' + count('skipped') + '">'];
+  for (const c of cases) {
+    const attrs = 'name="' + esc(c.name) + '" classname="' + esc(c.classname || c.file) + '" file="' + esc(c.file) +
+      '" time="' + (Number(c.seconds) > 0 ? Number(c.seconds).toFixed(3) : '0') + '"';
+    if (c.outcome === 'failed') {
+      const message = String(c.message || 'failed');
+      out.push('<testcase ' + attrs + '><failure message="' + esc(message.trim().split('\n')[0]) + '">' + esc(message) + '</failure></testcase>');
+    } else if (c.outcome === 'skipped') {
+      out.push('<testcase ' + attrs + '><skipped/></testcase>');
+    } else {
+      out.push('<testcase ' + attrs + '/>');
+    }
+  }
+  out.push('</testsuite>', '</testsuites>', '');
+  return out.join('\n');
+}
+
+function writeJUnit(cases) {
+  const path = process.env.SHARDLESS_JUNIT;
+  if (path) writeFileSync(path, toJUnit(cases));
+}
+
+module.exports = { toJUnit, writeJUnit };
+`;
+const NODE_TEST_MJS = String.raw `// Written by shardless (runner presets): a node --test reporter whose JUnit XML names each test's file.
+import { toJUnit } from './junit.cjs';
+
+export default async function* shardlessJUnit(source) {
+  const cases = [];
+  for await (const { type, data } of source) {
+    if (type !== 'test:pass' && type !== 'test:fail') continue;
+    const details = data.details || {};
+    const error = details.error && (details.error.cause || details.error);
+    // A suite is a case of its own only when it failed for itself (a hook), not through its tests.
+    if (details.type === 'suite' && (type === 'test:pass' || (details.error && details.error.failureType === 'subtestsFailed'))) continue;
+    const skipped = data.skip !== undefined || data.todo !== undefined;
+    cases.push({
+      file: data.file || '', name: data.name, seconds: (details.duration_ms || 0) / 1000,
+      outcome: type === 'test:fail' && !skipped ? 'failed' : skipped ? 'skipped' : 'passed',
+      message: error ? String((error && error.stack) || error.message || error) : '',
+    });
+  }
+  yield toJUnit(cases);
+}
+`;
+const JEST_CJS = String.raw `'use strict';
+// Written by shardless (runner presets): a jest reporter writing JUnit XML to $SHARDLESS_JUNIT.
+const { writeJUnit } = require('./junit.cjs');
+
+class ShardlessJUnit {
+  onRunComplete(_contexts, results) {
+    const cases = [];
+    for (const suite of results.testResults) {
+      const file = suite.testFilePath;
+      if (suite.testExecError || (suite.failureMessage && suite.testResults.length === 0)) {
+        cases.push({ file, name: 'test file', outcome: 'failed', seconds: 0,
+          message: suite.failureMessage || (suite.testExecError && suite.testExecError.message) || 'the test file failed to run' });
+      }
+      for (const t of suite.testResults) {
+        cases.push({
+          file, name: t.fullName || t.title, classname: t.ancestorTitles.join(' ') || file, seconds: (t.duration || 0) / 1000,
+          outcome: t.status === 'failed' ? 'failed' : t.status === 'passed' ? 'passed' : 'skipped',
+          message: (t.failureMessages || []).join('\n'),
+        });
+      }
+    }
+    writeJUnit(cases);
+  }
+}
+module.exports = ShardlessJUnit;
+`;
+const PLAYWRIGHT_MJS = String.raw `// Written by shardless (runner presets): a playwright reporter writing JUnit XML to $SHARDLESS_JUNIT,
+// with absolute file paths (playwright's own names them relative to testDir).
+import { writeJUnit } from './junit.cjs';
+
+export default class ShardlessJUnit {
+  constructor() {
+    this.results = new Map();
+    this.errors = [];
+  }
+  printsToStdio() {
+    return false;
+  }
+  onTestEnd(test, result) {
+    this.results.set(test, result); // the last retry's
+  }
+  onError(error) {
+    if (error.location && error.location.file) this.errors.push(error);
+  }
+  onEnd() {
+    const cases = [];
+    for (const [test, result] of this.results) {
+      const outcome = test.outcome(); // expected, unexpected, flaky or skipped
+      cases.push({
+        file: test.location.file, name: test.titlePath().slice(3).join(' › '), seconds: result.duration / 1000,
+        outcome: outcome === 'unexpected' ? 'failed' : outcome === 'skipped' ? 'skipped' : 'passed',
+        message: result.error ? result.error.stack || result.error.message || '' : '',
+      });
+    }
+    for (const e of this.errors) cases.push({ file: e.location.file, name: 'test file', outcome: 'failed', seconds: 0, message: e.stack || e.message || '' });
+    writeJUnit(cases);
+  }
+}
+`;
+const CUCUMBER_MJS = String.raw `// Written by shardless (runner presets): a cucumber-js formatter writing JUnit XML that names each
+// scenario's feature file (cucumber's own names the feature).
+import { toJUnit } from './junit.cjs';
+
+const RANK = { UNKNOWN: 0, PASSED: 1, SKIPPED: 2, PENDING: 3, UNDEFINED: 4, AMBIGUOUS: 5, FAILED: 6 };
+
+export default {
+  type: 'formatter',
+  formatter({ on, write }) {
+    const pickles = new Map();
+    const testCases = new Map();
+    const runs = new Map();
+    const cases = [];
+    on('message', (m) => {
+      if (m.pickle) pickles.set(m.pickle.id, m.pickle);
+      else if (m.testCase) testCases.set(m.testCase.id, m.testCase);
+      else if (m.testCaseStarted) runs.set(m.testCaseStarted.id, { testCaseId: m.testCaseStarted.testCaseId, status: 'UNKNOWN', seconds: 0, message: '' });
+      else if (m.testStepFinished) {
+        const run = runs.get(m.testStepFinished.testCaseStartedId);
+        const r = m.testStepFinished.testStepResult;
+        if (!run) return;
+        if ((RANK[r.status] || 0) > RANK[run.status]) {
+          run.status = r.status;
+          run.message = r.message || (r.exception && r.exception.message) || r.status.toLowerCase();
+        }
+        if (r.duration) run.seconds += r.duration.seconds + r.duration.nanos / 1e9;
+      } else if (m.testCaseFinished) {
+        const run = runs.get(m.testCaseFinished.testCaseStartedId);
+        if (!run || m.testCaseFinished.willBeRetried) return;
+        const testCase = testCases.get(run.testCaseId);
+        const pickle = testCase && pickles.get(testCase.pickleId);
+        if (!pickle) return;
+        cases.push({
+          file: pickle.uri, name: pickle.name, seconds: run.seconds, message: run.message,
+          outcome: RANK[run.status] >= RANK.PENDING ? 'failed' : run.status === 'SKIPPED' ? 'skipped' : 'passed',
+        });
+      } else if (m.parseError) {
+        cases.push({ file: (m.parseError.source && m.parseError.source.uri) || '', name: 'feature file', outcome: 'failed', seconds: 0, message: m.parseError.message });
+      } else if (m.testRunFinished) {
+        write(toJUnit(cases));
+      }
+    });
+  },
+};
+`;
+const CUCUMBER_BATCH_ONLY_MJS = String.raw `// Written by shardless (runner presets): a cucumber-js plugin that keeps the scenarios of the batch's
+// feature files only (cucumber-js adds the paths of the configuration's profile to those it is given).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export default {
+  type: 'plugin',
+  coordinator({ transform, environment }) {
+    const file = environment.env.SHARDLESS_TESTS_FILE;
+    if (!file) return;
+    const cwd = environment.cwd;
+    const keep = new Set(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((t) => resolve(cwd, t.replace(/(:\d+)+$/, ''))));
+    transform('pickles:filter', (pickles) => pickles.filter((p) => keep.has(resolve(cwd, p.pickle.uri))));
+  },
+};
+`;
+const HELPERS = {
+    'junit.cjs': JUNIT_CJS,
+    'node-test-junit.mjs': NODE_TEST_MJS,
+    'jest-junit.cjs': JEST_CJS,
+    'playwright-junit.mjs': PLAYWRIGHT_MJS,
+    'cucumber-junit.mjs': CUCUMBER_MJS,
+    'cucumber-batch-only.mjs': CUCUMBER_BATCH_ONLY_MJS,
+};
+
+// EXTERNAL MODULE: ../../main/node_modules/shell-quote/index.js
+var shell_quote = __nccwpck_require__(3785);
+;// CONCATENATED MODULE: ./src/presets/runner-args.ts
+// The `runner-args` input: words added to a runner preset's command. They are split as a shell splits
+// them (quotes, backslashes) by shell-quote, but no shell ever runs them, so what a shell would do
+// beyond splitting (variables, operators, comments) is refused rather than silently taken literally.
+
+/** Why a runner-args value cannot be taken (the message goes after the input's name). */
+class RunnerArgsError extends Error {
+}
+/** The words of a runner-args value. */
+function parseRunnerArgs(raw) {
+    let entries;
+    try {
+        entries = (0,shell_quote.parse)(raw, (name) => {
+            throw new RunnerArgsError(`holds the variable $${name}: no shell runs it, so nothing is expanded (quote it with '...' to pass it as it is)`);
+        });
+    }
+    catch (e) {
+        if (e instanceof RunnerArgsError)
+            throw e;
+        throw new RunnerArgsError(`cannot be split into words (${e.message})`);
+    }
+    return entries.map((e) => {
+        if (typeof e === 'string')
+            return e;
+        // A glob reaches the runner as it is: runners match their own patterns (vitest --project 'unit*').
+        if ('op' in e && e.op === 'glob')
+            return e.pattern;
+        if ('comment' in e)
+            throw new RunnerArgsError(`holds a comment (#${e.comment}): quote the # to pass it`);
+        throw new RunnerArgsError(`holds the shell operator '${'op' in e ? String(e.op) : '?'}': no shell runs it (quote it to pass it as a word)`);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs.ts
+// Inputs and their validation. Every input has its default here too, so the entry point runs with
+// only the INPUT_* variables it needs (tests, act, local runs). Errors name the input.
+
+
+
+
+
+
+
+
+const defaultGetter = (name) => getInput(name);
+/** A value as an error message shows it: on one line (control characters escaped), and not too long. */
+function shown(raw) {
+    const one = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return one.length > 80 ? `${one.slice(0, 80)}…` : one;
+}
+function inputs_int(get, name, def, min = 0, max = Number.MAX_SAFE_INTEGER) {
+    const raw = get(name).trim();
+    if (raw === '')
+        return def;
+    if (!/^\d+$/.test(raw))
+        throw new InputError(`Input '${name}' must be a whole number, got '${shown(raw)}'`);
+    const n = Number(raw);
+    if (n < min || n > max)
+        throw new InputError(`Input '${name}' must be between ${min} and ${max}, got ${n}`);
+    return n;
+}
+function bool(get, name, def) {
+    const raw = get(name).trim().toLowerCase();
+    if (raw === '')
+        return def;
+    if (['true', 'yes', '1', 'on'].includes(raw))
+        return true;
+    if (['false', 'no', '0', 'off'].includes(raw))
+        return false;
+    throw new InputError(`Input '${name}' must be true or false, got '${shown(raw)}'`);
+}
+/** Returns the Redis URL after checking its form; its password is registered as a secret first. */
+function redisUrl(raw, env = process.env, cluster = false) {
+    const url = raw.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
+    const urls = splitUrls(url);
+    if (urls.length > 1) {
+        if (!cluster)
+            throw new InputError(`Input '${INPUT.redisUrl}' holds several URLs, which needs '${INPUT.redisCluster}: true'`);
+        for (const u of urls)
+            redisUrl(u, {}, false);
+        return url;
+    }
+    if (!url) {
+        throw new InputError(`Input '${INPUT.redisUrl}' is empty and neither ${ENV.redisUrl} nor ${ENV.redisUrlFallback} is set ` +
+            '(note: secrets are not passed to workflows triggered from forks)');
+    }
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new InputError(`Input '${INPUT.redisUrl}' is not a valid URL (expected redis://[user:password@]host:port[/db])`);
+    }
+    if (parsed.password) {
+        core_setSecret(parsed.password);
+        try {
+            core_setSecret(decodeURIComponent(parsed.password));
+        }
+        catch {
+            throw new InputError(`Input '${INPUT.redisUrl}' has a password with a malformed %-escape`);
+        }
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+        throw new InputError(`Input '${INPUT.redisUrl}' must start with redis:// or rediss://, got '${parsed.protocol}//'`);
+    }
+    if (!parsed.hostname)
+        throw new InputError(`Input '${INPUT.redisUrl}' has no host`);
+    // ioredis turns TLS on for a lower-case rediss:// only.
+    return url.replace(/^[a-z]+:/i, (scheme) => scheme.toLowerCase());
+}
+function runner(get) {
+    const raw = get(INPUT.runner).trim().toLowerCase() || 'custom';
+    if (!isRunner(raw))
+        throw new InputError(`Input '${INPUT.runner}' must be one of ${RUNNERS.join(', ')}, got '${shown(raw)}'`);
+    return raw;
+}
+function common(get, env) {
+    const mode = get(INPUT.mode).trim();
+    if (mode !== 'controller' && mode !== 'worker') {
+        throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${shown(mode)}'`);
+    }
+    const redisCluster = bool(get, INPUT.redisCluster, false);
+    const url = redisUrl(get(INPUT.redisUrl), env, redisCluster);
+    const queue = get(INPUT.queue).trim() || 'tests';
+    const githubRunId = env.GITHUB_RUN_ID ?? '';
+    const runAttempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1;
+    let runId = get(INPUT.runId).trim();
+    const runIdDefaulted = runId === '';
+    if (runIdDefaulted) {
+        if (!githubRunId)
+            throw new InputError(`Input '${INPUT.runId}' is required outside GitHub Actions (GITHUB_RUN_ID is not set)`);
+        runId = `${githubRunId}-${runAttempt}`;
+    }
+    return {
+        mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
+        queue, runId, runIdDefaulted, runIdReused: !runIdDefaulted || env.ACT === 'true', runAttempt, githubRunId,
+        repository: env.GITHUB_REPOSITORY ?? 'local',
+        workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
+        runner: runner(get),
+        runnerArgs: runnerArgs(get, runner(get)),
+        noWorkerTimeout: inputs_int(get, INPUT.noWorkerTimeout, 600, 1),
+        tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
+        workers: inputs_int(get, INPUT.workers, 0, 0, 10_000),
+        timingsFile: get(INPUT.timingsFile).trim(),
+        fallback: fallback(get),
+    };
+}
+function fallback(get) {
+    const raw = get(INPUT.fallback).trim().toLowerCase() || 'static';
+    if (raw !== 'static' && raw !== 'fail')
+        throw new InputError(`Input '${INPUT.fallback}' must be static or fail, got '${shown(raw)}'`);
+    return raw;
+}
+/** worker-index: a place in a matrix of `workers` (0-based, as strategy.job-index). */
+function workerIndex(get, workers) {
+    const raw = get(INPUT.workerIndex).trim();
+    if (raw === '')
+        return null;
+    if (workers < 1)
+        throw new InputError(`Input '${INPUT.workerIndex}' needs '${INPUT.workers}' (the size of the matrix, e.g. \${{ strategy.job-total }})`);
+    return inputs_int(get, INPUT.workerIndex, 0, 0, workers - 1);
+}
+function workerId(given, env) {
+    // '_' is the sentinel field of the run's worker and lease hashes.
+    if (given === '_')
+        throw new InputError(`Input '${INPUT.workerId}' cannot be '_'`);
+    return given || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+function runnerArgs(get, runner) {
+    const raw = get(INPUT.runnerArgs).trim();
+    if (raw === '')
+        return [];
+    if (runner === 'custom')
+        throw new InputError(`Input '${INPUT.runnerArgs}' is for a runner preset, and '${INPUT.runner}' is custom`);
+    try {
+        return parseRunnerArgs(raw);
+    }
+    catch (e) {
+        if (e instanceof RunnerArgsError)
+            throw new InputError(`Input '${INPUT.runnerArgs}' ${e.message}, in '${shown(raw)}'`);
+        throw e;
+    }
+}
+function readInputs(get = defaultGetter, env = process.env) {
+    const c = common(get, env);
+    if (c.mode === 'worker') {
+        const command = get(INPUT.command).trim();
+        if (command && c.runnerArgs.length > 0) {
+            throw new InputError(`Input '${INPUT.runnerArgs}' goes into a runner preset's command, and this worker runs its '${INPUT.command}' (put the arguments there)`);
+        }
+        if (!command && c.runner === 'custom') {
+            throw new InputError(`Input '${INPUT.command}' is required in worker mode (or a '${INPUT.runner}' other than custom)`);
+        }
+        return {
+            ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
+            workerId: workerId(get(INPUT.workerId).trim(), env),
+            workerIndex: workerIndex(get, c.workers),
+            shell: get(INPUT.shell).trim() || 'bash',
+            reportsDir: (0,external_node_path_namespaceObject.resolve)(get(INPUT.reportsDir).trim() || DEFAULT_REPORTS_DIR),
+        };
+    }
+    return {
+        ...c, mode: 'controller',
+        batchSize: inputs_int(get, INPUT.batchSize, 10, 1, 10_000),
+        batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : inputs_int(get, INPUT.batchDuration, 0),
+        maxAttempts: inputs_int(get, INPUT.maxAttempts, 3, 1, 100),
+        retries: inputs_int(get, INPUT.retries, 0, 0, 100),
+        batchTimeout: inputs_int(get, INPUT.batchTimeout, 0),
+        heartbeatTtl: inputs_int(get, INPUT.heartbeatTtl, 30, 1),
+        timeout: inputs_int(get, INPUT.timeout, 0),
+        maxFailures: inputs_int(get, INPUT.maxFailures, 0),
+        failOnFlaky: bool(get, INPUT.failOnFlaky, false),
+        timings: bool(get, INPUT.timings, true),
+        timingsOutput: get(INPUT.timingsOutput).trim(),
+        ttl: inputs_int(get, INPUT.ttl, 86400, 60),
+        reportOutput: get(INPUT.reportOutput).trim(),
+        junitOutput: get(INPUT.junitOutput).trim(),
+    };
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/queue/keys.ts
+// The Redis key layout (docs/protocol.md#key-layout): a run's keys, and a queue's stored timings. Every
+// key of a run shares one hash tag, so each Lua script touches a single slot (Redis Cluster) and runs
+// of different repositories or queues never meet.
+const keys_escape = (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+/**
+ * A queue or run name as a part of the hash tag. A hash tag ends at the first `}`, and `/` separates
+ * the parts, so both (and `%`, the escape itself) are percent-encoded: queue `a/b` with run `c` and
+ * queue `a` with run `b/c` must never share a key.
+ */
+function tagPart(s) {
+    return s.replace(/[%/{}]/g, keys_escape);
+}
+/** The repository as a part of the hash tag: `owner/name`, its one `/` kept (ACL key patterns use it). */
+function repoPart(s) {
+    return s.replace(/[%{}]/g, keys_escape);
+}
+function runKeys(repository, queue, run) {
+    const prefix = `shardless:{${repoPart(repository)}/${tagPart(queue)}/${tagPart(run)}}:`;
+    return {
+        prefix,
+        meta: `${prefix}meta`,
+        queue: `${prefix}queue`,
+        requeue: `${prefix}requeue`,
+        tests: `${prefix}tests`,
+        leases: `${prefix}leases`,
+        workers: `${prefix}workers`,
+        history: `${prefix}history`,
+        costs: `${prefix}costs`,
+        hbPrefix: `${prefix}hb:`,
+        controller: `${prefix}controller`,
+    };
+}
+/** The stored timings of a queue (src/sizing/timings.ts), kept outside the run's keys: they outlive its runs. */
+function timingsKeys(repository, queue) {
+    // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
+    const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
+    return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
+}
+/** The KEYS argument of a script (the order lib.lua names them), with the given heartbeat key. */
+function scriptKeys(k, hb) {
+    return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
+}
+
+;// CONCATENATED MODULE: ./src/queue/scripts.ts
+// Loads the Lua scripts (src/queue/lua; ncc copies each file named below into dist/) into an ioredis client.
+// defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
+
+const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort', 'verdict'];
+// One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
+const FILES = {
+    lib: __nccwpck_require__.ab + "lib.lua",
+    cost: __nccwpck_require__.ab + "cost.lua",
+    reset: __nccwpck_require__.ab + "reset.lua",
+    seed: __nccwpck_require__.ab + "seed.lua",
+    start: __nccwpck_require__.ab + "start.lua",
+    register: __nccwpck_require__.ab + "register.lua",
+    claim: __nccwpck_require__.ab + "claim.lua",
+    report: __nccwpck_require__.ab + "report.lua",
+    heartbeat: __nccwpck_require__.ab + "heartbeat.lua",
+    release: __nccwpck_require__.ab + "release.lua",
+    reap: __nccwpck_require__.ab + "reap.lua",
+    abort: __nccwpck_require__.ab + "abort.lua",
+    verdict: __nccwpck_require__.ab + "verdict.lua",
+};
+/** Helpers prepended, in this order, to every script: shared helpers, then the run's cost model. */
+const PRELUDE = ['lib', 'cost'];
+function source(name) {
+    return (0,external_node_fs_namespaceObject.readFileSync)(FILES[name], 'utf8');
+}
+let cached;
+/** lib.lua and cost.lua are prepended to each script: one copy of the shared helpers, one file per operation. */
+function scriptSources() {
+    if (!cached) {
+        const prelude = PRELUDE.map(source).join('\n');
+        cached = new Map(SCRIPT_NAMES.map((n) => [n, `${prelude}\n${source(n)}`]));
+    }
+    return cached;
+}
+function defineScripts(redis) {
+    for (const [name, lua] of scriptSources()) {
+        if (!(`sl_${name}` in redis))
+            redis.defineCommand(`sl_${name}`, { numberOfKeys: 9, lua });
+    }
+    return redis;
+}
+
+;// CONCATENATED MODULE: ./src/queue/records.ts
+/** Fields per HMGET, HSCAN COUNT and LRANGE: one large command would block Redis for every client. */
+const READ_CHUNK = 1000;
+const FINALS = new Set(['passed', 'failed', 'flaky', 'lost', 'skipped']);
+const RECORD = /^(.+)\|(\d+)\|(\d+)\|(\d+)\|(\d+)$/;
+/** A test's record from its packed form; null when it is not one (lib.lua fails a script on it). */
+function decodeTest(packed) {
+    const m = RECORD.exec(packed);
+    if (!m)
+        return null;
+    return { where: m[1], runs: Number(m[2]), attempts: Number(m[3]), fails: Number(m[4]), passes: Number(m[5]) };
+}
+function encodeTest(t) {
+    return `${t.where}|${t.runs}|${t.attempts}|${t.fails}|${t.passes}`;
+}
+/** A test's final status; null when it has none (not final yet, or no readable record). */
+function finalOf(t) {
+    return t && FINALS.has(t.where) ? t.where : null;
+}
+/** HMGET of any number of fields, READ_CHUNK at a time: the values in order (null for a missing field). */
+async function hmgetChunked(redis, key, fields) {
+    const out = [];
+    for (let i = 0; i < fields.length; i += READ_CHUNK)
+        out.push(...(await redis.hmget(key, ...fields.slice(i, i + READ_CHUNK))));
+    return out;
+}
+/** The records of the given tests in a tests hash: only the ids it lists, each null when unreadable. */
+async function readTests(redis, testsKey, ids) {
+    const vals = await hmgetChunked(redis, testsKey, ids);
+    const out = new Map();
+    ids.forEach((id, i) => {
+        const v = vals[i];
+        if (v !== null)
+            out.set(id, decodeTest(v));
+    });
+    return out;
+}
+/** cjson encodes an empty table as {}: read it as an empty list or object as needed. */
+function parseJson(s, empty) {
+    const v = JSON.parse(s);
+    if (Array.isArray(empty) && !Array.isArray(v))
+        return empty;
+    return v;
+}
+/** Every field of a hash, READ_CHUNK at a time (HSCAN): one HGETALL of a large hash blocks Redis. */
+async function scanHash(redis, key) {
+    const out = new Map(); // HSCAN may return a field twice
+    let cursor = '0';
+    do {
+        const [next, flat] = await redis.hscan(key, cursor, 'COUNT', READ_CHUNK);
+        for (let i = 0; i < flat.length; i += 2)
+            out.set(flat[i], flat[i + 1]);
+        cursor = next;
+    } while (cursor !== '0');
+    return out;
+}
+/** The leases 1..meta.seq (a lease's id is the seq that numbered it). */
+async function readLeases(redis, key, seq) {
+    const ids = Array.from({ length: seq }, (_, j) => String(j + 1));
+    const vals = await hmgetChunked(redis, key, ids);
+    const out = [];
+    ids.forEach((id, j) => {
+        const v = vals[j];
+        if (!v)
+            return;
+        const l = JSON.parse(v);
+        out.push({ id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st });
+    });
+    return out;
+}
+async function readHistory(redis, key) {
+    const history = [];
+    for (let i = 0;; i += READ_CHUNK) {
+        const part = await redis.lrange(key, i, i + READ_CHUNK - 1);
+        for (const s of part)
+            history.push(JSON.parse(s));
+        if (part.length < READ_CHUNK)
+            return history;
+    }
+}
+/** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
+async function readRun(redis, keys, queue, run, ids) {
+    const [meta, time] = await Promise.all([redis.hgetall(keys.meta), redis.time()]);
+    const workersRaw = await scanHash(redis, keys.workers);
+    const batches = await readLeases(redis, keys.leases, Number(meta.seq ?? 0));
+    const records = await readTests(redis, keys.tests, ids);
+    const tests = ids.map((id) => ({ id, status: finalOf(records.get(id)) }));
+    const history = await readHistory(redis, keys.history);
+    const workers = [...workersRaw]
+        .filter(([id]) => id !== '_')
+        .map(([id, v]) => {
+        const w = JSON.parse(v);
+        return { id, state: w.state, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
+    });
+    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    return {
+        queue, run, state: (meta.state ?? 'seeding'), abortReason: meta.reason ?? '',
+        seededAtMs: Number(meta.seededAt ?? meta.createdAt ?? nowMs),
+        completedAtMs: meta.completedAt ? Number(meta.completedAt) : null, nowMs, tests, history, workers, batches,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/queue/queue.ts
+// Typed calls of the Lua scripts (lua/), one Redis round trip each; reading a run's records back is
+// records.ts's.
+
+
+
+
+const SEED_CHUNK = 1000;
+class Queue {
+    keys;
+    instance;
+    redis;
+    /**
+     * `instance`: this process's token, kept in the worker record at register, so that a second live
+     * process given the same worker id is told apart from a restart of a dead one.
+     */
+    constructor(redis, keys, instance = (0,external_node_crypto_.randomUUID)()) {
+        this.keys = keys;
+        this.instance = instance;
+        this.redis = defineScripts(redis);
+    }
+    k(hb = this.keys.controller) {
+        return scriptKeys(this.keys, hb);
+    }
+    hb(worker) {
+        return this.keys.hbPrefix + worker;
+    }
+    async reset(epoch, ttl, settings) {
+        const pairs = Object.entries(settings).flatMap(([k, v]) => [k, String(v)]);
+        await this.redis.sl_reset(...this.k(), epoch, ttl, ...pairs);
+    }
+    /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms; a test missing from costs is unknown (it costs the run's guess). */
+    async seed(epoch, tests, costs = new Map()) {
+        const pipe = this.redis.pipeline();
+        for (let i = 0; i < tests.length; i += SEED_CHUNK) {
+            const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => {
+                const c = costs.get(id);
+                return [id, c === undefined ? '' : String(Math.round(c))];
+            });
+            pipe.sl_seed(...this.k(), epoch, ...args);
+        }
+        const res = (await pipe.exec()) ?? [];
+        for (const [err, reply] of res) {
+            if (err)
+                throw err;
+            if (reply === 'stale')
+                throw new Error('the run was reset by another controller while seeding');
+        }
+    }
+    async start(epoch) {
+        const r = await this.redis.sl_start(...this.k(), epoch);
+        if (r === 'stale')
+            throw new Error('the run was reset by another controller');
+        return Number(r);
+    }
+    /** Redis's clock, in ms (the scripts' time). */
+    async redisTimeMs() {
+        const [s, us] = await this.redis.time();
+        return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    }
+    /** Whether the run is complete or aborted and was reset before `ms` (Redis time). */
+    async finishedBefore(ms) {
+        const [state, createdAt] = await this.redis.hmget(this.keys.meta, 'state', 'createdAt');
+        return (state === 'complete' || state === 'aborted') && Number(createdAt) < ms;
+    }
+    async register(worker) {
+        const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker, this.instance));
+        if (!r)
+            return null;
+        if (r[0] === 'clash')
+            return { kind: 'clash', expiresInMs: Number(r[1]) };
+        return { kind: 'ok', epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
+    }
+    async claim(epoch, worker) {
+        const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker, this.instance));
+        const kind = String(r[0]);
+        if (kind === 'ok') {
+            return { kind, lease: String(r[1]), isolated: Number(r[2]) === 1, attempt: Number(r[3]), tests: r.slice(4).map(String) };
+        }
+        if (kind === 'done')
+            return { kind, state: String(r[1]), reason: String(r[2] ?? '') };
+        return { kind: kind };
+    }
+    async report(epoch, worker, lease, end, results) {
+        // No prototype: a test named __proto__ is a key like any other.
+        const obj = Object.create(null);
+        for (const [id, r] of results) {
+            const c = r.costMs !== undefined && Number.isFinite(r.costMs) && r.costMs >= 0 ? Math.round(r.costMs) : undefined;
+            obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined, c };
+        }
+        const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj)));
+        return { kind: r[0], finals: parseJson(r[1], {}) };
+    }
+    async heartbeat(epoch, worker) {
+        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller, this.instance));
+        if (r[0] === 'stale')
+            return { kind: 'stale' };
+        return { kind: r[0], state: r[1], reason: String(r[2] ?? ''), controllerAlive: Number(r[3]) === 1 };
+    }
+    /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */
+    async release(epoch, worker, lease, state) {
+        const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state, this.instance);
+        return r === 'stale' ? 0 : Number(r);
+    }
+    async reap(epoch, controllerTtlMs) {
+        const r = (await this.redis.sl_reap(...this.k(), epoch, this.keys.hbPrefix, controllerTtlMs));
+        if (r === 'stale' || !Array.isArray(r))
+            return null;
+        const n = (i) => Number(r[i]);
+        return {
+            state: String(r[0]), reason: String(r[1] ?? ''), total: n(2), done: n(3), queued: n(4),
+            requeued: n(5), running: n(6), live: n(7), nowMs: n(8), reaped: parseJson(String(r[9]), []),
+            workLeftMs: n(10) || 0, nextExpiryMs: r[11] === undefined ? -1 : n(11),
+        };
+    }
+    async abort(epoch, reason) {
+        return String(await this.redis.sl_abort(...this.k(), epoch, reason));
+    }
+    /** Records the run's verdict in its meta hash; false (nothing written) when the run is gone or was reset. */
+    async verdict(epoch, passed) {
+        return (await this.redis.sl_verdict(...this.k(), epoch, passed ? 'passed' : 'failed')) === 'OK';
+    }
+    /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
+    readRun(queue, run, ids) {
+        return readRun(this.redis, this.keys, queue, run, ids);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/queue/rerun.ts
+// Re-runs of a workflow (GITHUB_RUN_ATTEMPT > 1): the previous attempt's results, while Redis still
+// has them, decide what a later attempt runs.
+
+
+// Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
+const PASSED = new Set(['passed', 'flaky', 'skipped']);
+function previousKeys(cfg) {
+    if (!cfg.runIdDefaulted || cfg.runAttempt <= 1)
+        return null;
+    return runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${cfg.runAttempt - 1}`);
+}
+async function previousAttemptPassed(redis, cfg) {
+    const keys = previousKeys(cfg);
+    return keys ? (await redis.hget(keys.meta, 'result')) === 'passed' : false;
+}
+/**
+ * Tests that did not pass in the attempts before this one (failed, lost or never run), in the order
+ * given, or null when no earlier attempt's results are left (then everything runs). An attempt that
+ * was itself a re-run lists only what it re-ran, so the other ids are looked up further back.
+ */
+async function testsToRerun(redis, cfg, all) {
+    const again = new Set();
+    let pending = all;
+    let found = false;
+    for (let attempt = cfg.runAttempt - 1; attempt >= 1 && pending.length > 0; attempt--) {
+        const keys = runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${attempt}`);
+        if ((await redis.exists(keys.tests)) === 0)
+            break;
+        found = true;
+        const records = await readTests(redis, keys.tests, pending);
+        const unlisted = pending.filter((id) => !records.has(id));
+        for (const [id, rec] of records)
+            if (!PASSED.has(finalOf(rec) ?? ''))
+                again.add(id);
+        pending = unlisted;
+    }
+    if (!found)
+        return null;
+    // Listed by no attempt still in Redis: a new test, so it runs.
+    for (const id of pending)
+        again.add(id);
+    return all.filter((id) => again.has(id));
+}
+
+;// CONCATENATED MODULE: ./src/queue/index.ts
+// src/queue: everything of a run that lives in Redis, and nothing above it (it imports no controller,
+// worker or report code). The contract it keeps is docs/protocol.md.
+//   keys.ts     the key layout: a run's keys under one hash tag, a queue's stored timings
+//   lua/        the scripts, one per operation; lib.lua (shared helpers, the Lua side of the records)
+//               and cost.lua (the run's cost model) are prepended to each
+//   scripts.ts  loads lua/ into an ioredis client (EVALSHA, EVAL on NOSCRIPT)
+//   queue.ts    the typed calls of the scripts, one round trip each
+//   records.ts  the run's records read back (test record decode, chunked reads, readRun)
+//   redis.ts    connecting to Redis (TLS, cluster, the reconnect window)
+//   rerun.ts    a re-run attempt: the previous attempt's keys, verdict and the tests to run again
+//   wire.ts     what a client outside the bundle needs (the bench imports it from dist/queue)
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/report/json.ts
+function buildReport(data) {
+    const runsByTest = groupRuns(data.history);
+    const tests = data.tests.map(({ id, status }) => {
+        const runs = runsByTest.get(id) ?? [];
+        return { id, status: status ?? 'not-run', durationMs: testDuration(runs), runs };
+    });
+    const counts = countStatuses(tests);
+    return {
+        version: 1,
+        queue: data.queue,
+        run: data.run,
+        status: reportStatus(data, counts),
+        durationMs: Math.max(0, (data.completedAtMs ?? data.nowMs) - data.seededAtMs),
+        counts,
+        tests,
+        workers: data.workers.map((w) => ({
+            id: w.id,
+            batches: w.batches,
+            tests: w.tests,
+            busyMs: w.busyMs,
+            lostBatches: w.lostBatches,
+            state: w.state === 'dead' || w.state === 'cancelled' ? w.state : 'finished',
+        })),
+    };
+}
+function groupRuns(history) {
+    // sort() is stable, so entries recorded in the same millisecond keep their array order.
+    const sorted = [...history].sort((a, b) => a.e - b.e);
+    const byTest = new Map();
+    for (const h of sorted) {
+        // A run without a result has no runner time: show how long its batch ran until it was given up.
+        const noResult = h.o === 'lost' || h.o === 'timeout' || h.o === 'split';
+        const durationMs = noResult && !h.d ? Math.max(0, h.e - h.s) : h.d;
+        const run = { worker: h.w, batch: h.b, isolated: h.i, outcome: h.o, durationMs, message: h.m };
+        const list = byTest.get(h.t);
+        if (list)
+            list.push(run);
+        else
+            byTest.set(h.t, [run]);
+    }
+    return byTest;
+}
+/** Duration of the last run that produced a result: lost runs say nothing about the test itself. */
+function testDuration(runs) {
+    for (let i = runs.length - 1; i >= 0; i--) {
+        const o = runs[i].outcome;
+        if (o === 'passed' || o === 'failed' || o === 'skipped')
+            return runs[i].durationMs;
+    }
+    return 0;
+}
+function countStatuses(tests) {
+    const counts = { total: tests.length, passed: 0, failed: 0, flaky: 0, lost: 0, skipped: 0, notRun: 0 };
+    const key = {
+        passed: 'passed',
+        failed: 'failed',
+        flaky: 'flaky',
+        lost: 'lost',
+        skipped: 'skipped',
+        'not-run': 'notRun',
+    };
+    for (const t of tests)
+        counts[key[t.status]]++;
+    return counts;
+}
+function reportStatus(data, counts) {
+    if (data.state !== 'complete' || counts.notRun > 0)
+        return 'incomplete';
+    return counts.failed > 0 || counts.lost > 0 ? 'failed' : 'passed';
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+// The action's outputs of a finished run (names in src/names.ts OUTPUT), from its report.
+
+function reportOutputs(report, reportPath, junitPath) {
+    const c = report.counts;
+    const ids = (status) => report.tests
+        .filter((t) => t.status === status)
+        .map((t) => t.id)
+        .join('\n');
+    return {
+        [OUTPUT.total]: String(c.total),
+        [OUTPUT.passed]: String(c.passed),
+        [OUTPUT.failed]: String(c.failed),
+        [OUTPUT.flaky]: String(c.flaky),
+        [OUTPUT.lost]: String(c.lost),
+        [OUTPUT.skipped]: String(c.skipped),
+        [OUTPUT.notRun]: String(c.notRun),
+        [OUTPUT.failedTests]: ids('failed'),
+        [OUTPUT.flakyTests]: ids('flaky'),
+        [OUTPUT.lostTests]: ids('lost'),
+        [OUTPUT.report]: reportPath,
+        [OUTPUT.junit]: junitPath,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/format.ts
+/** Most characters of a failure's first line where one is shown. */
+const MAX_FIRST_LINE = 200;
+function lastRun(t, outcome) {
+    for (let i = t.runs.length - 1; i >= 0; i--)
+        if (t.runs[i].outcome === outcome)
+            return t.runs[i];
+    return undefined;
+}
+function format_cap(s, max) {
+    return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
+}
+/** Line breaks of any kind as spaces: a table cell, an output line or a title stays one line. */
+function format_oneLine(s) {
+    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
+}
+function format_firstLine(message) {
+    // A match rather than split(): messages can be long stack traces, and there may be many.
+    const line = /\S[^\r\n]*/.exec(message)?.[0] ?? '';
+    return format_cap(line.trim(), MAX_FIRST_LINE).replace(/\n/g, ' ');
+}
+function seconds(ms) {
+    return (Math.max(0, ms) / 1000).toFixed(3);
+}
+function fmtMs(ms) {
+    if (ms < 1000)
+        return `${Math.round(Math.max(0, ms))} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    const total = Math.floor(ms / 1000);
+    const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+    const pad = (n) => String(n).padStart(2, '0');
+    return h > 0 ? `${h}h ${pad(m)}m ${pad(s)}s` : `${m}m ${pad(s)}s`;
+}
+// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+/** Text without its ANSI colour and cursor sequences. */
+const withoutAnsi = (text) => text.replace(ANSI, '');
+
+;// CONCATENATED MODULE: ./src/report/exit.ts
+// Why the controller exits 1: one line naming what failed, was lost or did not run, or null for exit 0.
+
+const REASON_IDS = 5;
+/** null when the controller should exit 0; otherwise the one-line reason it exits 1. */
+function exitReason(report, data, failOnFlaky) {
+    const c = report.counts;
+    const flakyFails = failOnFlaky && c.flaky > 0;
+    if (report.status === 'passed' && !flakyFails)
+        return null;
+    const parts = [];
+    if (data.state === 'aborted')
+        parts.push(`run aborted: ${format_oneLine(data.abortReason) || 'no reason given'}`);
+    else if (data.state !== 'complete')
+        parts.push(`run did not complete (state ${data.state})`);
+    if (c.failed > 0 || c.lost > 0) {
+        const what = c.failed > 0 && c.lost > 0
+            ? `${tests(c.failed)} failed, ${c.lost} lost`
+            : c.failed > 0
+                ? `${tests(c.failed)} failed`
+                : `${tests(c.lost)} lost`;
+        parts.push(`${what}: ${idList(report, (s) => s === 'failed' || s === 'lost')}`);
+    }
+    if (c.notRun > 0)
+        parts.push(`${tests(c.notRun)} not run`);
+    if (flakyFails)
+        parts.push(`${tests(c.flaky)} flaky (fail-on-flaky): ${idList(report, (s) => s === 'flaky')}`);
+    return parts.join('; ');
+}
+function tests(n) {
+    return `${n} ${n === 1 ? 'test' : 'tests'}`;
+}
+function idList(report, pick) {
+    const ids = report.tests.filter((t) => pick(t.status)).map((t) => format_oneLine(t.id));
+    const shown = ids.slice(0, REASON_IDS).join(', ');
+    return ids.length > REASON_IDS ? `${shown}, … (${ids.length - REASON_IDS} more)` : shown;
+}
+
+;// CONCATENATED MODULE: ./src/report/fit.ts
+// Fitting the job summary under its size limit: each section (a Block) gets a share of the bytes, and
+// one that does not fit in full shows what fits and says how many items it left out.
+function truncationNote(b, left) {
+    return left > 0 ? `\n_…and ${left} more ${b.what} not shown._\n` : '';
+}
+/** Bytes of the block rendered in full. */
+function blockSize(b) {
+    let n = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.hidden));
+    for (const item of b.items)
+        n += bytes(item);
+    return n;
+}
+/** Renders a block within `budget` bytes, or '' when not even its frame fits. */
+function renderBlock(b, budget) {
+    if (blockSize(b) <= budget)
+        return b.head + b.items.join('') + b.tail + truncationNote(b, b.hidden);
+    // Reserve room for the longest note this block could need.
+    let used = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.items.length + b.hidden));
+    if (used > budget)
+        return '';
+    let shown = 0;
+    for (const item of b.items) {
+        const n = bytes(item);
+        if (used + n > budget)
+            break;
+        used += n;
+        shown++;
+    }
+    return b.head + b.items.slice(0, shown).join('') + b.tail + truncationNote(b, b.items.length - shown + b.hidden);
+}
+/** Splits `total` among blocks: small ones get all they need, big ones an equal part of the rest. */
+function share(needs, total) {
+    const out = needs.map(() => 0);
+    const order = needs.map((_, i) => i).sort((a, b) => needs[a] - needs[b]);
+    let left = Math.max(0, total);
+    order.forEach((i, k) => {
+        out[i] = Math.min(needs[i], Math.floor(left / (order.length - k)));
+        left -= out[i];
+    });
+    return out;
+}
+/** Last resort for a limit too small for the header: cut at a line end, which is a character boundary. */
+function fit_clampBytes(text, maxBytes, note = '\n_(summary truncated)_\n') {
+    if (bytes(text) <= maxBytes)
+        return text;
+    const room = maxBytes - bytes(note);
+    if (room <= 0)
+        return '';
+    const buf = Buffer.from(text, 'utf8').subarray(0, room);
+    return buf.subarray(0, buf.lastIndexOf(0x0a) + 1).toString('utf8') + note;
+}
+function bytes(s) {
+    return Buffer.byteLength(s, 'utf8');
+}
+
+;// CONCATENATED MODULE: ./src/report/sections.ts
+// What the job summary says, whatever its markup: its title, its tables' columns and cells, which tests
+// each section lists and the words of their lines. summary.ts writes it as GitHub markdown, text.ts as
+// terminal text; escaping, code spans and HTML are theirs (the `esc` and `code` arguments).
+
+const sections_NOT_RUN_CAP = 100;
+const SLOWEST = 10;
+const sections_MAX_MESSAGE = 20_000;
+const sections_HEADING = {
+    failed: 'Failed tests',
+    lost: 'Lost tests',
+    flaky: 'Flaky tests',
+    notRun: 'Not run',
+    workers: 'Workers',
+    slowest: 'Slowest tests',
+    timeline: 'Timeline',
+};
+const STATUS_LABEL = {
+    passed: '✅ passed',
+    failed: '❌ failed',
+    incomplete: '⚠️ incomplete',
+};
+function sections_title(report, esc) {
+    return `shardless: ${esc(report.queue)} ${esc(report.run)} — ${STATUS_LABEL[report.status]}`;
+}
+/** `bold` marks the labels. */
+function sections_wallTime(report, bold) {
+    return `${bold('Wall time:')} ${fmtMs(report.durationMs)} · ${bold('Workers:')} ${report.workers.length}`;
+}
+/** Why the run was aborted, or null when it was not. */
+function sections_abortReason(data, esc) {
+    return data.state === 'aborted' ? esc(data.abortReason) || 'no reason given' : null;
+}
+const sections_COUNTS = {
+    head: ['total', 'passed', 'failed', 'flaky', 'lost', 'skipped', 'not run'],
+    right: [true, true, true, true, true, true, true],
+};
+function sections_countCells(report) {
+    const c = report.counts;
+    return [c.total, c.passed, c.failed, c.flaky, c.lost, c.skipped, c.notRun].map(String);
+}
+const sections_WORKERS = {
+    head: ['worker', 'state', 'batches', 'tests', 'busy', 'utilisation', 'lost batches'],
+    right: [false, false, true, true, true, true, true],
+};
+/** A worker's row; its id as `code` renders it. */
+function sections_workerCells(w, wallMs, code) {
+    const use = wallMs > 0 ? `${Math.round((w.busyMs / wallMs) * 100)}%` : '—';
+    return [code(w.id), w.state, String(w.batches), String(w.tests), fmtMs(w.busyMs), use, String(w.lostBatches)];
+}
+const sections_SLOW = { head: ['test', 'duration', 'status'], right: [false, true, false] };
+/** The slowest tests' rows, slowest first. */
+function sections_slowestRows(report, code) {
+    return report.tests
+        .filter((t) => t.durationMs > 0)
+        .sort((a, b) => b.durationMs - a.durationMs)
+        .slice(0, SLOWEST)
+        .map((t) => [code(t.id), fmtMs(t.durationMs), t.status]);
+}
+function sections_withStatus(report, status) {
+    return report.tests.filter((t) => t.status === status);
+}
+/** The message of the test's last failed run. */
+function sections_failureOf(t) {
+    return lastRun(t, 'failed')?.message ?? '';
+}
+function sections_outcomes(t) {
+    return t.runs.map((r) => r.outcome).join(' → ');
+}
+/** After a failed test's first line: its runs, when there were several. */
+function sections_runsNote(t) {
+    return t.runs.length > 1 ? ` (${t.runs.length} runs: ${sections_outcomes(t)})` : '';
+}
+/** A line of a failed test's list of runs. */
+function sections_failedRunLine(r, i, esc) {
+    return `${i + 1}. ${r.outcome}, worker ${esc(r.worker)}, batch ${esc(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`;
+}
+/** A lost test's line, then one line per run (indented, without line ends). */
+function sections_lostLines(t, code) {
+    return [
+        `- ${code(t.id)} — ${t.runs.length} ${t.runs.length === 1 ? 'run' : 'runs'}`,
+        ...t.runs.map((r, i) => `  ${i + 1}. ${r.outcome} — worker ${code(r.worker)}, batch ${code(r.batch)}, ` +
+            `${r.isolated ? 'isolated' : 'not isolated'}, ${fmtMs(r.durationMs)}`),
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/report/escape.ts
+// Escaping for the places report text goes: HTML, markdown text and code spans, mermaid, XML.
+
+function html(s) {
+    return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+/**
+ * Plain text in the middle of a markdown line: escapes what could start emphasis, code, a link,
+ * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
+ */
+function mdText(s) {
+    return format_oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
+}
+/**
+ * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
+ * pipes (which GFM splits cells on even in code) need care.
+ */
+function mdCode(s, inTable = false) {
+    let text = format_oneLine(s);
+    if (inTable)
+        text = text.replace(/\|/g, '\\|');
+    if (text === '')
+        return '(empty)';
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = /^[\s`]|[\s`]$/.test(text) ? ' ' : '';
+    return `${fence}${pad}${text}${pad}${fence}`;
+}
+/** Mermaid gantt text: `:` `;` `#` and friends are syntax there, so they are replaced outright. */
+function mermaidText(s) {
+    return format_oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
+}
+// Characters XML 1.0 forbids: C0 controls but tab/LF/CR, U+FFFE/U+FFFF and lone surrogates.
+// (Spelled without the `u` flag, which makes this several times slower on large messages.)
+const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+function xmlText(s) {
+    return s
+        .replace(XML_INVALID, '')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\r/g, '&#13;');
+}
+/** Also escapes whitespace that attribute normalisation would otherwise turn into spaces. */
+function xmlAttr(s) {
+    return xmlText(s)
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;')
+        .replace(/\n/g, '&#10;')
+        .replace(/\t/g, '&#9;');
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+// The job summary (GITHUB_STEP_SUMMARY): GitHub markdown of a finished run, its sections cut to fit
+// the summary's size limit (fit.ts).
+
+
+
+
+const MAX_BARS = 300;
+const DROPPED_NOTE_ROOM = 200;
+function renderSummary(report, data, opts = {}) {
+    const maxBytes = opts.maxBytes ?? 1_000_000;
+    const top = summaryHeader(report, data);
+    const blocks = [
+        failedBlock(report),
+        lostBlock(report),
+        flakyBlock(report),
+        notRunBlock(report),
+        workersBlock(report),
+        slowestBlock(report),
+        ganttBlock(data, report.durationMs),
+    ].filter((b) => b.items.length + b.hidden > 0);
+    const needs = blocks.map(blockSize);
+    const allot = share(needs, maxBytes - bytes(top) - DROPPED_NOTE_ROOM);
+    const rendered = blocks.map((b, i) => renderBlock(b, allot[i]));
+    const dropped = blocks.filter((_, i) => rendered[i] === '').map((b) => b.what);
+    const note = dropped.length > 0 ? `\n_Left out to fit the summary size limit: ${dropped.join(', ')}._\n` : '';
+    return fit_clampBytes(top + rendered.join('') + note, maxBytes);
+}
+const bold = (s) => `**${s}**`;
+const row = (cells) => `| ${cells.join(' | ')} |\n`;
+const tableHead = (c) => row(c.head) + `|${c.right.map((r) => (r ? '---:' : '---')).join('|')}|\n`;
+const heading = (text) => `\n### ${text}\n\n`;
+const inTable = (s) => mdCode(s, true);
+function summaryHeader(report, data) {
+    let s = `## ${sections_title(report, mdText)}\n\n`;
+    s += tableHead(sections_COUNTS) + row(sections_countCells(report)) + '\n';
+    s += `${sections_wallTime(report, bold)}\n`;
+    const aborted = sections_abortReason(data, mdText);
+    if (aborted !== null)
+        s += `\n> ${bold('Run aborted:')} ${aborted}\n`;
+    return s;
+}
+function failedBlock(report) {
+    const items = sections_withStatus(report, 'failed').map((t) => {
+        const message = sections_failureOf(t);
+        const list = t.runs.map((r, i) => sections_failedRunLine(r, i, html)).join('\n');
+        // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
+        return (`<details><summary><code>${html(t.id)}</code> — ${html(format_firstLine(message))}${html(sections_runsNote(t))}</summary>\n\n` +
+            `<pre>\n${html(format_cap(message, sections_MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`);
+    });
+    return { head: heading(sections_HEADING.failed), items, tail: '', what: 'failed tests', hidden: 0 };
+}
+function lostBlock(report) {
+    const items = sections_withStatus(report, 'lost').map((t) => sections_lostLines(t, (s) => mdCode(s)).map((l) => `${l}\n`).join(''));
+    return { head: heading(sections_HEADING.lost), items, tail: '', what: 'lost tests', hidden: 0 };
+}
+function flakyBlock(report) {
+    const items = sections_withStatus(report, 'flaky').map((t) => {
+        const failure = format_firstLine(sections_failureOf(t));
+        return `- ${mdCode(t.id)} — ${sections_outcomes(t)}${failure ? `: ${mdText(failure)}` : ''}\n`;
+    });
+    return { head: heading(sections_HEADING.flaky), items, tail: '', what: 'flaky tests', hidden: 0 };
+}
+function notRunBlock(report) {
+    const ids = sections_withStatus(report, 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
+    return {
+        head: heading(sections_HEADING.notRun),
+        items: ids.slice(0, sections_NOT_RUN_CAP),
+        tail: '',
+        what: 'not-run tests',
+        hidden: Math.max(0, ids.length - sections_NOT_RUN_CAP),
+    };
+}
+function workersBlock(report) {
+    const items = report.workers.map((w) => row(sections_workerCells(w, report.durationMs, inTable)));
+    return { head: heading(sections_HEADING.workers) + tableHead(sections_WORKERS), items, tail: '', what: 'workers', hidden: 0 };
+}
+function slowestBlock(report) {
+    const items = sections_slowestRows(report, inTable).map(row);
+    return { head: heading(sections_HEADING.slowest) + tableHead(sections_SLOW), items, tail: '', what: 'slow tests', hidden: 0 };
+}
+function ganttBlock(data, wallMs) {
+    const timedOut = new Set(data.history.filter((h) => h.o === 'timeout').map((h) => h.b));
+    const troubled = (b) => b.state === 'reclaimed' || b.state === 'released' || timedOut.has(b.id);
+    // Troubled batches first, so that the bar cap never hides the ones a reader is looking for.
+    const chosen = [...data.batches]
+        .sort((a, b) => Number(troubled(b)) - Number(troubled(a)) || a.startMs - b.startMs)
+        .slice(0, MAX_BARS);
+    const byWorker = new Map(data.workers.map((w) => [w.id, []]));
+    for (const b of [...chosen].sort((x, y) => x.startMs - y.startMs)) {
+        const list = byWorker.get(b.worker);
+        if (list)
+            list.push(b);
+        else
+            byWorker.set(b.worker, [b]);
+    }
+    const rel = (ms) => Math.max(0, Math.round(ms - data.seededAtMs));
+    const items = [];
+    for (const [worker, batches] of byWorker) {
+        batches.forEach((b, i) => {
+            const start = rel(b.startMs);
+            const end = Math.max(start + 1, rel(b.state === 'active' ? data.nowMs : (b.endMs ?? data.nowMs)));
+            const tag = troubled(b) ? 'crit, ' : b.state === 'active' ? 'active, ' : '';
+            const label = `${b.tests.length} ${b.tests.length === 1 ? 'test' : 'tests'}${b.isolated ? ' isolated' : ''}`;
+            const section = i === 0 ? `  section ${mermaidText(worker)}\n` : '';
+            const why = b.state === 'done' && timedOut.has(b.id) ? 'timeout' : b.state;
+            items.push(`${section}  ${label} ${troubled(b) ? `(${why}) ` : ''}:${tag}${start}, ${end}\n`);
+        });
+    }
+    const axis = wallMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S';
+    return {
+        head: `${heading(sections_HEADING.timeline)}\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
+        items,
+        tail: '```\n',
+        what: 'batches',
+        hidden: data.batches.length - chosen.length,
+    };
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/report/junit-merged.ts
+// The merged JUnit (junit-output): one testcase per test of the run, its final status as the verdict and
+// its runs in system-out. (Reading the runners' JUnit is src/report/junit-read.ts, the worker's.)
+
+
+function renderJUnit(report) {
+    const c = report.counts;
+    const totals = `tests="${c.total}" failures="${c.failed}" errors="${c.lost}" ` +
+        `skipped="${c.skipped + c.notRun}" time="${seconds(report.durationMs)}"`;
+    return [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<testsuites name="shardless" ${totals}>`,
+        `  <testsuite name="${xmlAttr(`shardless ${report.queue}`)}" ${totals}>`,
+        ...report.tests.map(testcase),
+        '  </testsuite>',
+        '</testsuites>',
+        '',
+    ].join('\n');
+}
+function testcase(t) {
+    const id = xmlAttr(t.id);
+    const lines = [
+        `    <testcase name="${id}" classname="${id}" time="${seconds(t.durationMs)}">`,
+        '      <properties>',
+        `        <property name="shardless.status" value="${t.status}"/>`,
+        `        <property name="shardless.runs" value="${t.runs.length}"/>`,
+        '      </properties>',
+    ];
+    const verdict = testcaseVerdict(t);
+    if (verdict)
+        lines.push(`      ${verdict}`);
+    if (t.runs.length > 0)
+        lines.push(`      <system-out>${xmlText(describeRuns(t.runs))}</system-out>`);
+    lines.push('    </testcase>');
+    return lines.join('\n');
+}
+function testcaseVerdict(t) {
+    switch (t.status) {
+        case 'failed': {
+            const message = lastRun(t, 'failed')?.message ?? '';
+            return `<failure message="${xmlAttr(format_firstLine(message))}" type="failed">${xmlText(message)}</failure>`;
+        }
+        case 'lost': {
+            const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
+            return `<error type="lost" message="lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result"/>`;
+        }
+        case 'not-run':
+            return '<skipped message="not run"/>';
+        case 'skipped':
+            return '<skipped/>';
+        default:
+            return ''; // passed and flaky are passing testcases; flaky shows in its properties and runs
+    }
+}
+function describeRuns(runs) {
+    return runs
+        .map((r, i) => {
+        const head = `run ${i + 1}: ${r.outcome} on worker ${r.worker}, batch ${r.batch}` +
+            `${r.isolated ? ' (isolated)' : ''}, ${seconds(r.durationMs)} s`;
+        const body = r.message ? `\n  ${r.message.replace(/\n/g, '\n  ')}` : '';
+        return head + body;
+    })
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/write.ts
+// The report's files: the JSON report and, when asked for, the merged JUnit.
+
+
+
+/** Writes the JSON report and, when `junitPath` is set, the merged JUnit. */
+async function writeReport(report, reportPath, junitPath = '') {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportPath), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    if (junitPath) {
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(junitPath), { recursive: true });
+        await (0,promises_namespaceObject.writeFile)(junitPath, renderJUnit(report));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/annotations.ts
+// GitHub annotations for the tests that failed or were lost: one `error` per failed test (pointing at the
+// failure's file and line when JUnit said where it is), one `warning` per lost test. GitHub shows only
+// about ten annotations of a step, so the list is capped (failed first) and a notice says what was left out.
+
+
+
+
+const DEFAULT_MAX_ANNOTATIONS = 10;
+/** Lines of a failure message kept in its annotation. */
+const MESSAGE_LINES = 20;
+/** Bytes of a message, well under what the runner accepts for one annotation (its escaping adds some). */
+const MESSAGE_BYTES = 3_500;
+const TITLE_CHARS = 200;
+/** Writes the annotations through @actions/core, then a notice when some were left out. */
+function emitAnnotations(report, data, opts = {}) {
+    const { list, omitted } = annotations(report, data, opts);
+    for (const a of list) {
+        const props = { title: a.title };
+        if (a.file)
+            props.file = a.file;
+        if (a.file && a.startLine !== undefined)
+            props.startLine = a.startLine;
+        if (a.level === 'error')
+            error(a.message, props);
+        else
+            warning(a.message, props);
+    }
+    const n = omitted.failed + omitted.lost;
+    if (n === 0)
+        return;
+    const parts = [
+        omitted.failed > 0 ? `${omitted.failed} failed` : '',
+        omitted.lost > 0 ? `${omitted.lost} lost` : '',
+    ].filter(Boolean);
+    notice(`shardless: ${parts.join(' and ')} ${n === 1 ? 'test is' : 'tests are'} not annotated here ` +
+        `(GitHub shows only about ${DEFAULT_MAX_ANNOTATIONS} annotations per step); the job summary and the report list them all`, { title: `shardless: ${n} more ${n === 1 ? 'annotation' : 'annotations'} left out` });
+}
+/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
+function annotations(report, data, opts = {}) {
+    const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS));
+    const workspace = (0,external_node_path_namespaceObject.resolve)(opts.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd()));
+    const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, opts.workingDirectory ?? process.cwd());
+    const place = placer(workspace, workdir);
+    const failed = report.tests.filter((t) => t.status === 'failed');
+    const lost = report.tests.filter((t) => t.status === 'lost');
+    const shownFailed = failed.slice(0, max);
+    const shownLost = lost.slice(0, max - shownFailed.length);
+    const failures = shownFailed.length > 0 ? lastFailures(data.history) : new Map();
+    const list = [
+        ...shownFailed.map((t) => failedAnnotation(t, failures.get(t.id), place)),
+        ...shownLost.map((t) => lostAnnotation(t, place)),
+    ];
+    return { list, omitted: { failed: failed.length - shownFailed.length, lost: lost.length - shownLost.length } };
+}
+function failedAnnotation(t, h, place) {
+    const message = h?.m ?? lastRun(t, 'failed')?.message;
+    const text = firstLines(message ?? '');
+    const runs = t.runs.length;
+    const a = {
+        level: 'error',
+        message: text || `failed without a message (${runs} ${runs === 1 ? 'run' : 'runs'})`,
+        title: `shardless: ${titleId(t.id)} failed`,
+    };
+    const where = place(h?.f, h?.l, t.id);
+    if (where.file)
+        a.file = where.file;
+    if (where.file && where.line !== undefined)
+        a.startLine = where.line;
+    return a;
+}
+function lostAnnotation(t, place) {
+    const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
+    const runs = t.runs.map((r) => `${r.outcome} on worker ${format_oneLine(r.worker)}`).join(', ');
+    const a = {
+        level: 'warning',
+        message: cutBytes(`lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result${runs ? `\nruns: ${runs}` : ''}`, MESSAGE_BYTES),
+        title: `shardless: ${titleId(t.id)} lost`,
+    };
+    const where = place(undefined, undefined, t.id);
+    if (where.file)
+        a.file = where.file;
+    return a;
+}
+/** Each test's last failed run, in the report's run order (recording time, ties in array order). */
+function lastFailures(history) {
+    const out = new Map();
+    for (const h of history) {
+        if (h.o !== 'failed')
+            continue;
+        const prev = out.get(h.t);
+        if (!prev || h.e >= prev.e)
+            out.set(h.t, h);
+    }
+    return out;
+}
+/**
+ * JUnit files are relative to the working directory (the worker made absolute ones so); annotations
+ * want them relative to the repository root. Without a file, a test id naming an existing file is used.
+ */
+function placer(workspace, workdir) {
+    const fromRoot = (p) => {
+        const rel = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.resolve)(workdir, p));
+        if (rel === '' || rel === '..' || rel.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(rel))
+            return undefined; // outside the repository
+        return rel.split(external_node_path_namespaceObject.sep).join('/');
+    };
+    const existing = new Map();
+    const idFile = (id) => {
+        if (existing.has(id))
+            return existing.get(id);
+        let found;
+        // `path/to/test_x.py::test_y` (pytest) names its file before `::`.
+        for (const candidate of new Set([id, id.split('::')[0]])) {
+            if (!looksLikePath(candidate))
+                continue;
+            try {
+                if ((0,external_node_fs_namespaceObject.statSync)((0,external_node_path_namespaceObject.resolve)(workdir, candidate)).isFile()) {
+                    found = fromRoot(candidate);
+                    break;
+                }
+            }
+            catch {
+                // not a file
+            }
+        }
+        existing.set(id, found);
+        return found;
+    };
+    return (file, line, id) => {
+        const f = file && file.trim() && !/[\r\n\0]/.test(file) ? fromRoot(file.trim()) : idFile(id);
+        const l = Number.isInteger(line) && line > 0 ? line : undefined;
+        return f ? { file: f, line: l } : {};
+    };
+}
+function looksLikePath(s) {
+    return s.length > 0 && s.length < 4096 && s.trim() === s && !/[\0\r\n*?]/.test(s);
+}
+// ---------------------------------------------------------------------------------------------------
+// Text
+/** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
+function firstLines(message) {
+    const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
+    while (lines.length > 0 && lines[0].trim() === '')
+        lines.shift();
+    const kept = lines.slice(0, MESSAGE_LINES);
+    while (kept.length > 0 && kept.at(-1).trim() === '')
+        kept.pop();
+    let text = kept.map((l) => l.trimEnd()).join('\n');
+    const more = lines.slice(MESSAGE_LINES).some((l) => l.trim() !== '');
+    if (more)
+        text += '\n…';
+    return cutBytes(text, MESSAGE_BYTES);
+}
+/** Cuts at a character boundary so that the UTF-8 encoding fits in `max` bytes. */
+function cutBytes(s, max) {
+    if (Buffer.byteLength(s, 'utf8') <= max)
+        return s;
+    const mark = '\n… (cut)';
+    let out = Buffer.from(s, 'utf8').subarray(0, max - Buffer.byteLength(mark)).toString('utf8');
+    // A cut inside a multi-byte character decodes to U+FFFD at the end: drop it.
+    out = out.replace(/\uFFFD+$/, '');
+    return out + mark;
+}
+function titleId(id) {
+    const chars = Array.from(format_oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
+    return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
+}
+
+;// CONCATENATED MODULE: ./src/report/not-coordinated.ts
+// The summary of a run the controller could not coordinate (Redis unreachable): there is no report, so it
+// says why, and where the results are instead. As markdown for the job summary, as text for a terminal.
+
+
+
+function not_coordinated_heading(n, esc) {
+    return `shardless: ${esc(n.queue)} ${esc(n.run)} — ⚠️ not coordinated`;
+}
+function paragraphs(n, esc, code) {
+    return [
+        `The controller could not coordinate the run: ${esc(n.why)}.`,
+        `There is no report of the ${n.total} tests. The workers that cannot reach Redis either run a static share each ` +
+            `(${code(INPUT.workerIndex)} of ${code(INPUT.workers)}), and their exit codes and job summaries give the results.`,
+        n.fail
+            ? `This step fails (${code(`${INPUT.fallback}: fail`)}).`
+            : `This step does not fail (${code(`${INPUT.fallback}: static`)}); ${code(`${INPUT.fallback}: fail`)} would fail it.`,
+    ];
+}
+function renderNotCoordinated(n) {
+    return `## ${not_coordinated_heading(n, mdText)}\n\n${paragraphs(n, mdText, (s) => `\`${s}\``).join('\n\n')}\n`;
+}
+function not_coordinated_notCoordinatedText(n) {
+    const h = not_coordinated_heading(n, oneLine);
+    return `${h}\n${'='.repeat([...h].length)}\n\n${paragraphs(n, oneLine, (s) => s).join('\n\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/report/text.ts
+// The job summary as terminal text, from the run's data (the command line prints it where there is no
+// GITHUB_STEP_SUMMARY): the sections of summary.ts (sections.ts says what they hold) as plain lines and
+// aligned tables. The timeline, a chart, is left out. Also the counts line that ends the controller's log.
+
+
+
+
+const MAX_BYTES = 1_000_000;
+/** An id or a name on one line; an empty one said so. */
+const plain = (s) => oneLine(s) || '(empty)';
+const same = (s) => s;
+/** `shardless: N tests: ... ; report PATH`, the controller's last line but the reason it fails. */
+function countsLine(report, reportPath) {
+    const c = report.counts;
+    return `shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`;
+}
+function summaryText(s) {
+    if ('notCoordinated' in s)
+        return notCoordinatedText(s.notCoordinated);
+    const { report, data } = s;
+    const head = title(report, oneLine);
+    const out = [head, '='.repeat([...head].length), '', ...table(COUNTS, [countCells(report)]), '', wallTime(report, same)];
+    const aborted = abortReason(data, oneLine);
+    if (aborted !== null)
+        out.push('', `  Run aborted: ${aborted}`);
+    section(out, HEADING.failed, withStatus(report, 'failed').flatMap((t) => {
+        const message = failureOf(t);
+        const runs = t.runs.length > 1 ? ['', ...t.runs.map((r, i) => `    ${failedRunLine(r, i, same)}`)] : [];
+        return [`- ${plain(t.id)} — ${firstLine(message)}${runsNote(t)}`, '', ...indent(cap(message, MAX_MESSAGE)), ...runs, ''];
+    }));
+    section(out, HEADING.lost, withStatus(report, 'lost').flatMap((t) => lostLines(t, plain)));
+    section(out, HEADING.flaky, withStatus(report, 'flaky').map((t) => {
+        const failure = firstLine(failureOf(t));
+        return `- ${plain(t.id)} — ${outcomes(t)}${failure ? `: ${failure}` : ''}`;
+    }));
+    const notRun = withStatus(report, 'not-run');
+    const more = notRun.length - NOT_RUN_CAP;
+    section(out, HEADING.notRun, [...notRun.slice(0, NOT_RUN_CAP).map((t) => `- ${plain(t.id)}`), ...(more > 0 ? ['', `…and ${more} more not-run tests not shown.`] : [])]);
+    if (report.workers.length > 0)
+        section(out, HEADING.workers, table(WORKERS, report.workers.map((w) => workerCells(w, report.durationMs, plain))));
+    const slow = slowestRows(report, plain);
+    if (slow.length > 0)
+        section(out, HEADING.slowest, table(SLOW, slow));
+    const text = out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+    return clampBytes(`${text}\n`, MAX_BYTES, '\n(summary truncated)\n');
+}
+function section(out, heading, lines) {
+    if (lines.length > 0)
+        out.push('', `${heading}:`, '', ...lines);
+}
+function indent(block) {
+    return block.split(/\r?\n/).map((l) => `    ${l}`);
+}
+/** Columns padded to their widest cell, numbers right-aligned, a rule under the titles. */
+function table(c, rows) {
+    const len = (s) => [...s].length;
+    const width = c.head.map((h, j) => Math.max(len(h), ...rows.map((r) => len(r[j] ?? ''))));
+    const line = (r) => `  ${r.map((cell, j) => (c.right[j] ? cell.padStart(width[j] + cell.length - len(cell)) : cell.padEnd(width[j] + cell.length - len(cell)))).join('  ')}`.trimEnd();
+    return [line(c.head), `  ${width.map((w) => '-'.repeat(w)).join('  ')}`, ...rows.map(line)];
+}
+
+;// CONCATENATED MODULE: ./src/report/index.ts
+// src/report: what a run's results look like to the outside. It owns the JSON report (json.ts), the
+// action's outputs (outputs.ts), the reason the controller fails (exit.ts), the job summary: what it says
+// (sections.ts) written as markdown (summary.ts, fitted under its size limit by fit.ts) and as terminal
+// text (text.ts), and the summary of a run that was not coordinated (not-coordinated.ts); the merged
+// JUnit (junit-merged.ts), the files written (write.ts) and the annotations (annotations.ts). format.ts
+// and escape.ts are their shared formatting. All pure but write.ts and emitAnnotations. It imports
+// nothing of the controller, the worker, the queue or the command line: they import it.
+
+
+
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/internal-glob-options-helper.js
 
 /**
  * Returns a copy with defaults filled in.
@@ -41818,7 +43917,7 @@ function getOptions(copy) {
     return result;
 }
 //# sourceMappingURL=internal-glob-options-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path-helper.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/internal-path-helper.js
 
 
 const internal_path_helper_IS_WINDOWS = process.platform === 'win32';
@@ -41986,7 +44085,7 @@ function safeTrimTrailingSeparator(p) {
     return p.substr(0, p.length - 1);
 }
 //# sourceMappingURL=internal-path-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-match-kind.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/internal-match-kind.js
 /**
  * Indicates whether a pattern matches a path
  */
@@ -42002,7 +44101,7 @@ var MatchKind;
     MatchKind[MatchKind["All"] = 3] = "All";
 })(MatchKind || (MatchKind = {}));
 //# sourceMappingURL=internal-match-kind.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern-helper.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/internal-pattern-helper.js
 
 
 const internal_pattern_helper_IS_WINDOWS = process.platform === 'win32';
@@ -42072,7 +44171,7 @@ function internal_pattern_helper_partialMatch(patterns, itemPath) {
     return patterns.some(x => !x.negate && x.partialMatch(itemPath));
 }
 //# sourceMappingURL=internal-pattern-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/balanced-match/dist/esm/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/balanced-match/dist/esm/index.js
 const balanced = (a, b, str) => {
     const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
     const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
@@ -42127,7 +44226,7 @@ const range = (a, b, str) => {
     return result;
 };
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/brace-expansion/dist/esm/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/brace-expansion/dist/esm/index.js
 
 const escSlash = '\0SLASH' + Math.random().toFixed(16) + '\0';
 const escOpen = '\0OPEN' + Math.random().toFixed(16) + '\0';
@@ -42644,7 +44743,7 @@ function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTo
 }
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/minimatch/dist/esm/assert-valid-pattern.js
+;// CONCATENATED MODULE: ../../main/node_modules/minimatch/dist/esm/assert-valid-pattern.js
 const MAX_PATTERN_LENGTH = 1024 * 64;
 const assertValidPattern = (pattern) => {
     if (typeof pattern !== 'string') {
@@ -42655,7 +44754,7 @@ const assertValidPattern = (pattern) => {
     }
 };
 //# sourceMappingURL=assert-valid-pattern.js.map
-;// CONCATENATED MODULE: ./node_modules/minimatch/dist/esm/brace-expressions.js
+;// CONCATENATED MODULE: ../../main/node_modules/minimatch/dist/esm/brace-expressions.js
 // translate the various posix character classes into unicode properties
 // this works across all unicode locales
 // { <posix class>: [<translation>, /u flag required, negated]
@@ -42802,7 +44901,7 @@ const parseClass = (glob, position) => {
     return [comb, uflag, endPos - pos, true];
 };
 //# sourceMappingURL=brace-expressions.js.map
-;// CONCATENATED MODULE: ./node_modules/minimatch/dist/esm/unescape.js
+;// CONCATENATED MODULE: ../../main/node_modules/minimatch/dist/esm/unescape.js
 /**
  * Un-escape a string that has been escaped with {@link escape}.
  *
@@ -42837,7 +44936,7 @@ const unescape_unescape = (s, { windowsPathsNoEscape = false, magicalBraces = tr
             .replace(/\\([^/{}])/g, '$1');
 };
 //# sourceMappingURL=unescape.js.map
-;// CONCATENATED MODULE: ./node_modules/minimatch/dist/esm/ast.js
+;// CONCATENATED MODULE: ../../main/node_modules/minimatch/dist/esm/ast.js
 // parse a single path portion
 var _a;
 
@@ -43679,7 +45778,7 @@ class AST {
 }
 _a = AST;
 //# sourceMappingURL=ast.js.map
-;// CONCATENATED MODULE: ./node_modules/minimatch/dist/esm/escape.js
+;// CONCATENATED MODULE: ../../main/node_modules/minimatch/dist/esm/escape.js
 /**
  * Escape all magic characters in a glob pattern.
  *
@@ -43706,7 +45805,7 @@ const escape_escape = (s, { windowsPathsNoEscape = false, magicalBraces = false,
         : s.replace(/[?*()[\]\\]/g, '\\$&');
 };
 //# sourceMappingURL=escape.js.map
-;// CONCATENATED MODULE: ./node_modules/minimatch/dist/esm/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/minimatch/dist/esm/index.js
 
 
 
@@ -44821,7 +46920,7 @@ minimatch.Minimatch = Minimatch;
 minimatch.escape = escape_escape;
 minimatch.unescape = unescape_unescape;
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/internal-path.js
 
 
 
@@ -44909,7 +47008,7 @@ class Path {
     }
 }
 //# sourceMappingURL=internal-path.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/internal-pattern.js
 
 
 
@@ -45138,7 +47237,7 @@ class Pattern {
     }
 }
 //# sourceMappingURL=internal-pattern.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-search-state.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/internal-search-state.js
 class SearchState {
     constructor(path, level) {
         this.path = path;
@@ -45146,7 +47245,7 @@ class SearchState {
     }
 }
 //# sourceMappingURL=internal-search-state.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-globber.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/internal-globber.js
 var internal_globber_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -45370,7 +47469,7 @@ class DefaultGlobber {
 var external_stream_ = __nccwpck_require__(2203);
 // EXTERNAL MODULE: external "util"
 var external_util_ = __nccwpck_require__(9023);
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-hash-files.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/internal-hash-files.js
 var internal_hash_files_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -45447,7 +47546,7 @@ function hashFiles(globber_1, currentWorkspace_1) {
     });
 }
 //# sourceMappingURL=internal-hash-files.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/glob.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/glob/lib/glob.js
 var glob_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -45489,25 +47588,9 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
-;// CONCATENATED MODULE: ./src/batch.ts
-// Runs one batch of the user's command: renders the placeholders, gives it the SHARDLESS_* environment,
-// runs it as the leader of its own process group so that a timeout, a cancellation or its own exit can
-// take down every descendant, and collects the JUnit files it wrote.
+;// CONCATENATED MODULE: ./src/env.ts
+// The environment of a process shardless starts for a runner (a batch, a warm runner, a listing).
 
-
-
-
-
-/** Time between SIGTERM and SIGKILL on a timeout. */
-const KILL_GRACE_MS = 2000;
-/** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
-const MTIME_SLACK_MS = 1000;
-/** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
-const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
-/** How much of a batch's output BatchSpec.keepTail keeps. */
-const TAIL_BYTES = 8 * 1024;
-/** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
-const DRAIN_MS = 1000;
 /**
  * The action's own INPUT_* variables and the variables its Redis URL may come from (SHARDLESS_REDIS_URL,
  * REDIS_URL) stay out of the command: each may hold the queue's password.
@@ -45516,2348 +47599,8 @@ function withoutInputs(env) {
     const secret = new Set(Object.values(ENV));
     return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('INPUT_') && !secret.has(k)));
 }
-/** POSIX single-quote quoting: nothing inside '...' is special, so only ' itself needs care. */
-function shellQuote(s) {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-function renderCommand(command, tests, testsFile, junitPath) {
-    const quoted = tests.map(shellQuote).join(' ');
-    const values = {
-        [PLACEHOLDER.tests]: quoted,
-        [PLACEHOLDER.testsFile]: shellQuote(testsFile),
-        [PLACEHOLDER.junit]: shellQuote(junitPath),
-    };
-    const hasTests = command.includes(PLACEHOLDER.tests) || command.includes(PLACEHOLDER.testsFile);
-    // One pass, so that an id that looks like a placeholder is never expanded itself.
-    const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
-    const rendered = command.replace(re, (m) => values[m]);
-    return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
-}
-/** Signals a whole process group; never throws (the group may be gone already). */
-function killProcessGroup(pid, signal = 'SIGKILL') {
-    // -0 or -1 would signal our own group or every process we can reach.
-    if (!Number.isInteger(pid) || pid <= 1)
-        return;
-    try {
-        process.kill(-pid, signal);
-    }
-    catch {
-        // ESRCH: nothing left to kill.
-    }
-}
-/** Makes the batch's fresh folder (so the {junit} and costs paths are unique and not there yet) and its environment. */
-async function batchFiles(s) {
-    const tmpDir = external_node_path_default().resolve(s.tmpDir);
-    await external_node_fs_namespaceObject.promises.mkdir(tmpDir, { recursive: true });
-    const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
-    const testsFile = external_node_path_default().join(dir, 'tests.txt');
-    const junitPath = external_node_path_default().join(dir, 'junit.xml');
-    const costsPath = external_node_path_default().join(dir, 'costs.json');
-    await external_node_fs_namespaceObject.promises.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
-    const env = {
-        ...withoutInputs(s.env ?? process.env),
-        [CMD_ENV.tests]: s.tests.join('\n'),
-        [CMD_ENV.testsFile]: testsFile,
-        [CMD_ENV.junit]: junitPath,
-        [CMD_ENV.costs]: costsPath,
-        [CMD_ENV.worker]: s.workerId,
-        [CMD_ENV.batch]: s.batchId,
-        [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
-        [CMD_ENV.attempt]: String(s.attempt),
-    };
-    if (s.reportsDir) {
-        env[CMD_ENV.reportsDir] = external_node_path_default().resolve(s.reportsDir);
-        // Unique per worker and batch, and a file name that actions/upload-artifact takes (no ':' and such).
-        env[CMD_ENV.reportName] = `${s.workerId}-${external_node_path_default().basename(dir)}`.replace(/[^\w.-]/g, '_');
-    }
-    // A huge batch would make every spawn fail; the ids are still in the tests file.
-    if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
-        delete env[CMD_ENV.tests];
-        process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
-    }
-    return { dir, testsFile, junitPath, costsPath, env };
-}
-/** The batch's {junit} file, when the run wrote it. */
-async function written(files) {
-    return (await stamp(files.junitPath)) ? [files.junitPath] : [];
-}
-/**
- * After timeoutMs: onTimeout(), SIGTERM to the group, SIGKILL KILL_GRACE_MS later (that only matters when
- * the leader survives SIGTERM: its exit kills the rest). Returns the function that disarms both.
- */
-function armTimeout(pid, timeoutMs, onTimeout) {
-    let killTimer;
-    const timer = setTimeout(() => {
-        onTimeout();
-        killProcessGroup(pid, 'SIGTERM');
-        killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-    }, timeoutMs);
-    return () => {
-        clearTimeout(timer);
-        clearTimeout(killTimer);
-    };
-}
-class BatchRun {
-    spec;
-    child;
-    exited = false;
-    cancelled = false;
-    timedOut = false;
-    tail = '';
-    constructor(spec) {
-        this.spec = spec;
-    }
-    /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
-    cancel() {
-        if (this.exited)
-            return;
-        this.cancelled = true;
-        if (this.child?.pid)
-            killProcessGroup(this.child.pid, 'SIGKILL');
-    }
-    async start() {
-        const s = this.spec;
-        const cwd = external_node_path_default().resolve(s.cwd);
-        const junitGlob = s.junitGlob.trim();
-        const usesJUnit = s.command.includes(PLACEHOLDER.junit) || junitGlob !== '';
-        const files = await batchFiles(s);
-        const { dir, testsFile, junitPath, env } = files;
-        const script = renderCommand(s.command, s.tests, testsFile, junitPath);
-        let args = ['-c', script];
-        if (!fitsExec(script)) {
-            const scriptFile = external_node_path_default().join(dir, 'command.sh');
-            await external_node_fs_namespaceObject.promises.writeFile(scriptFile, script);
-            args = [scriptFile];
-        }
-        // Files matching the glob before the run are the previous batches' unless this one rewrites them.
-        const before = junitGlob ? await statGlob(junitGlob, cwd) : new Map();
-        const startMs = Date.now();
-        const { exitCode, signal } = this.cancelled
-            ? { exitCode: null, signal: null }
-            : await this.run(s.shell, args, cwd, env, s.timeoutMs);
-        const durationMs = this.child ? Date.now() - startMs : 0;
-        const junitFiles = await written(files);
-        if (junitGlob) {
-            for (const [file, st] of await statGlob(junitGlob, cwd)) {
-                const old = before.get(file);
-                const changed = !old || old.mtimeMs !== st.mtimeMs || old.size !== st.size;
-                if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file))
-                    junitFiles.push(file);
-            }
-        }
-        return {
-            exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail,
-            costsFile: files.costsPath,
-        };
-    }
-    run(shell, args, cwd, env, timeoutMs) {
-        return new Promise((resolve) => {
-            let disarm = () => { };
-            const finish = (exitCode, signal) => {
-                if (this.exited)
-                    return;
-                this.exited = true;
-                disarm();
-                resolve({ exitCode, signal });
-            };
-            const cannotRun = (err) => {
-                process.stderr.write(`shardless: cannot run the command with shell '${shell}': ${err.message}\n`);
-                finish(127, null);
-            };
-            let child;
-            try {
-                // detached: the shell leads its own process group, which is what gets killed.
-                const out = this.spec.keepTail ? 'pipe' : 'inherit';
-                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
-            }
-            catch (err) {
-                cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
-                return;
-            }
-            this.child = child;
-            const drained = this.streamKeepingTail(child);
-            child.on('error', (err) => {
-                if (child.pid === undefined)
-                    cannotRun(err); // ENOENT, EACCES: nothing was started
-            });
-            // 'exit', not 'close': descendants holding the inherited stdout would delay 'close' forever.
-            child.on('exit', (code, sig) => {
-                // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
-                if (child.pid)
-                    killProcessGroup(child.pid, 'SIGKILL');
-                disarm(); // it ended: no timeout while its last output drains
-                void drained.then(() => finish(code, sig));
-            });
-            if (child.pid && timeoutMs > 0)
-                disarm = armTimeout(child.pid, timeoutMs, () => (this.timedOut = true));
-        });
-    }
-    /**
-     * Streams the child's piped output on to ours, keeping its last TAIL_BYTES; resolves when both pipes
-     * closed, or DRAIN_MS after the exit (a process that left the group may hold them open).
-     */
-    streamKeepingTail(child) {
-        if (!this.spec.keepTail)
-            return Promise.resolve();
-        const pipes = [[child.stdout, process.stdout], [child.stderr, process.stderr]];
-        const closed = pipes.map(([from, to]) => new Promise((done) => {
-            if (!from)
-                return done();
-            from.on('data', (chunk) => {
-                to.write(chunk);
-                this.tail = (this.tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
-            });
-            from.on('close', done).on('error', done);
-        }));
-        return new Promise((done) => {
-            let late;
-            void Promise.all(closed).then(() => {
-                clearTimeout(late);
-                done();
-            });
-            child.on('exit', () => {
-                late = setTimeout(done, DRAIN_MS);
-            });
-        });
-    }
-}
-async function stamp(file) {
-    try {
-        const st = await external_node_fs_namespaceObject.promises.stat(file);
-        return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
-async function statGlob(patterns, cwd) {
-    const found = new Map();
-    try {
-        const globber = await create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
-        for (const file of await globber.glob()) {
-            const st = await stamp(file);
-            if (st)
-                found.set(file, st);
-        }
-    }
-    catch (err) {
-        process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${err.message}\n`);
-    }
-    return found;
-}
-/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
-function absolutePatterns(patterns, cwd) {
-    const root = globEscape(cwd);
-    return patterns
-        .split('\n')
-        .map((line) => {
-        const trimmed = line.trim();
-        if (!trimmed || trimmed.startsWith('#'))
-            return '';
-        const neg = /^!+/.exec(trimmed)?.[0] ?? '';
-        const p = trimmed.slice(neg.length).trim();
-        if (p === '~' || p.startsWith('~/') || external_node_path_default().isAbsolute(p))
-            return neg + p;
-        // path.resolve also folds the '..' segments that @actions/glob rejects.
-        return neg + external_node_path_default().resolve(root, p);
-    })
-        .filter(Boolean)
-        .join('\n');
-}
-/** Same escaping as @actions/glob's for a literal path (POSIX). */
-function globEscape(s) {
-    return s
-        .replace(/\\/g, '\\\\')
-        .replace(/(\[)(?=[^/]+\])/g, '[[]')
-        .replace(/\?/g, '[?]')
-        .replace(/\*/g, '[*]');
-}
-/** s matched literally in a RegExp, also between the slashes of a /regexp/ literal. */
-function escapeRegExp(s) {
-    return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
 
-;// CONCATENATED MODULE: ./src/presets.ts
-// Runner presets (input `runner`). For the worker, a preset gives the command that runs exactly the files
-// of a batch and writes JUnit XML whose testcases src/junit.ts maps back to those files. (The controller
-// has the runner itself list the tests: src/discovery.) A user's `tests`/`tests-file`/`tests-command` or
-// `command` still wins over the preset.
-//
-// Test ids are paths relative to working-directory (go-test: package import paths), which should be the
-// runner's root: where its config lives (vitest `root`, jest `rootDir`, pytest's ini file).
-//
-// Where a runner's own JUnit names no file (node --test on Node 20, cucumber-js), names it relative to
-// something else than the working directory (playwright: its testDir), or needs a package the user may
-// not have (jest: jest-junit), the worker writes a small reporter of ours into its temporary folder
-// (HELPERS below) and the command loads it from there. vitest's and jest's also get a reporter that
-// writes each file's whole measured cost ($SHARDLESS_COSTS, src/costs.ts) and a warm runner
-// (src/warm.ts); those helpers are files of src/preset-files, copied next to the bundle.
-
-
-
-
-
-
-const RUNNERS = ['custom', 'vitest', 'jest', 'mocha', 'node-test', 'playwright', 'cucumber-js', 'pytest', 'go-test', 'rspec'];
-function isRunner(name) {
-    return RUNNERS.includes(name);
-}
-const JS_SKIP = /^(node_modules|\.git)$/;
-/**
- * The runners' own reports (README, "Reports"): each batch's go to reports-dir/<kind>/<worker>-<batch><ext>,
- * a path the shell makes from the batch's environment. The warm runners make the same paths.
- */
-const REPORT_KINDS = { vitest: 'vitest', jest: 'jest-coverage', playwright: 'playwright' };
-const reportPath = (kind, ext = '') => `"$${CMD_ENV.reportsDir}/${kind}/$${CMD_ENV.reportName}${ext}"`;
-const base = (p) => external_node_path_namespaceObject.posix.basename(p);
-const helper = (b, name) => shellQuote((0,external_node_path_namespaceObject.join)(b.helperDir, name));
-/** runner-args, shell-quoted, with the space that separates them from what follows. */
-const args = (b) => b.args.map((a) => `${shellQuote(a)} `).join('');
-const PRESETS = {
-    // vitest takes file arguments as substring filters (`a.test.ts` also selects `data.test.ts`), so every
-    // other file whose path holds a batch file's name is excluded by its exact path.
-    vitest: {
-        // vitest drops the arguments after `--`: a file whose name starts with '-' is given as ./-name instead.
-        // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
-        command: (b) => `npx --no -- vitest run ${args(b)}--reporter=default --reporter=junit --outputFile.junit={junit} ` +
-            `--reporter=${helper(b, 'vitest-costs.mjs')} --reporter=blob --outputFile.blob=${reportPath(REPORT_KINDS.vitest, '.json')}` +
-            `${vitestExcludes(b)} ${notOptions(b.tests)} # files of {tests-file}`,
-        needs: { npm: ['vitest'] },
-        noTests: /No test files found/,
-        helpers: ['vitest-costs.mjs', 'vitest-junit.mjs', 'vitest-warm.mjs', 'warm.cjs', 'junit.cjs'],
-        warm: 'vitest-warm.mjs',
-    },
-    // --runTestsByPath: paths, not regular expressions. jest-junit is not needed: HELPERS' reporter.
-    jest: {
-        command: (b) => `npx --no -- jest ${args(b)}--ci --reporters=default --reporters=${helper(b, 'jest-junit.cjs')} ` +
-            `--reporters=${helper(b, 'jest-costs.cjs')} --coverageReporters=json --coverageDirectory=${reportPath(REPORT_KINDS.jest)} --runTestsByPath -- {tests}`,
-        needs: { npm: ['jest'] },
-        noTests: /No tests found/,
-        helpers: ['jest-junit.cjs', 'jest-costs.cjs', 'jest-warm.cjs', 'warm.cjs', 'junit.cjs'],
-        warm: 'jest-warm.cjs',
-    },
-    // mocha adds the `spec` of .mocharc/package.json to the files given: the negated --ignore keeps only
-    // the batch's. Its built-in xunit reporter writes each testcase's file.
-    mocha: {
-        command: (b) => `npx --no -- mocha ${args(b)}--reporter=xunit --reporter-option=output={junit} --ignore=${shellQuote(mochaKeepOnly(b.tests))} -- {tests}`,
-        needs: { npm: ['mocha'] },
-        noTests: /No test files found/,
-    },
-    // Node 20's junit reporter names no file: HELPERS' reporter does.
-    'node-test': {
-        command: (b) => `node --test ${args(b)}--test-reporter=spec --test-reporter-destination=stdout ` +
-            `--test-reporter=${helper(b, 'node-test-junit.mjs')} --test-reporter-destination={junit} -- {tests}`,
-        needs: {},
-        helpers: ['node-test-junit.mjs', 'junit.cjs'],
-    },
-    // File arguments are regular expressions over absolute paths: anchored ones select exactly. Its junit
-    // reporter names files relative to testDir: HELPERS' reporter writes absolute ones.
-    playwright: {
-        // (The comment keeps src/batch.ts from appending the ids, which it does to a command naming none.)
-        // Its blob reporter takes its file from the environment; given one, it removes no earlier batch's.
-        command: (b) => `PLAYWRIGHT_BLOB_OUTPUT_FILE=${reportPath(REPORT_KINDS.playwright, '.zip')} npx --no -- playwright test ${args(b)}` +
-            `--reporter=list,${helper(b, 'playwright-junit.mjs')},blob ${playwrightFiles(b)} # files of {tests-file}`,
-        needs: { npm: ['@playwright/test'] },
-        noTests: /No tests found/,
-        helpers: ['playwright-junit.mjs', 'junit.cjs'],
-    },
-    // cucumber-js adds a profile's `paths` to the files given: HELPERS' plugin keeps the batch's scenarios
-    // only (cucumber-js 12's --plugin). Its junit names features, not files: HELPERS' formatter does.
-    'cucumber-js': {
-        command: (b) => `npx --no -- cucumber-js ${args(b)}--plugin=${shellQuote((0,external_node_url_.pathToFileURL)((0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-batch-only.mjs')).href)} ` +
-            `--format=progress ${cucumberJUnitFormat(b)} -- {tests}`,
-        needs: { npm: ['@cucumber/cucumber'] },
-        noTests: /^0 scenarios$/m,
-        helpers: ['cucumber-batch-only.mjs', 'cucumber-junit.mjs', 'junit.cjs'],
-    },
-    // xunit1 adds a `file` attribute; --rootdir=. makes it relative to the working directory.
-    pytest: {
-        // pytest reads an argument starting with '-' as an option even after `--`: ./-name instead.
-        command: (b) => `python3 -m pytest ${args(b)}--rootdir=. -o junit_family=xunit1 --junitxml={junit} ${notOptions(b.tests)} # files of {tests-file}`,
-        needs: { bin: () => ['python3'] },
-        noTests: /no tests ran/,
-    },
-    // Ids are import paths of the packages that have tests; gotestsum names its testsuites after them.
-    'go-test': {
-        // runner-args go to go test (after gotestsum's --).
-        command: (b) => `gotestsum --format=testname --junitfile={junit} -- ${args(b)}{tests}`,
-        needs: { bin: () => ['go', 'gotestsum'] },
-    },
-    // The rspec_junit_formatter gem writes each testcase's file.
-    rspec: {
-        command: (b) => `${bundler(b.cwd) ? 'bundle exec ' : ''}rspec ${args(b)}--format progress --format RspecJunitFormatter --out {junit} -- {tests}`,
-        needs: { bin: (cwd) => [bundler(cwd) ? 'bundle' : 'rspec'] },
-        noTests: /No examples found|^0 examples, 0 failures/m,
-    },
-};
-/**
- * The batch's files as arguments that no runner reads as options (for runners where `--` does not do
- * that): a path starting with '-' is given as ./path, the same file. Shell-quoted.
- */
-function notOptions(tests) {
-    return tests.map((t) => shellQuote(t.startsWith('-') ? `./${t}` : t)).join(' ');
-}
-/** --format "<our formatter>":"{junit}", the quotes being cucumber-js's own (for paths holding colons). */
-function cucumberJUnitFormat(b) {
-    return `--format=${shellQuote(`"${(0,external_node_path_namespaceObject.join)(b.helperDir, 'cucumber-junit.mjs')}":"`)}{junit}'"'`;
-}
-/** Whether rspec runs through bundler (`bundle exec rspec`): a Gemfile in the working directory. */
-function bundler(cwd) {
-    return (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(cwd, 'Gemfile'));
-}
-// ---- walking the working directory ----
-/** The files under `cwd` that the listing matches, relative and sorted. */
-function listFiles(listing, cwd) {
-    const found = [];
-    const walk = (dir, rel) => {
-        let entries;
-        try {
-            entries = (0,external_node_fs_namespaceObject.readdirSync)(dir, { withFileTypes: true });
-        }
-        catch {
-            return; // unreadable folder: nothing from it
-        }
-        for (const e of entries) {
-            const path = rel ? `${rel}/${e.name}` : e.name;
-            if (e.isDirectory()) {
-                if (!listing.skipDir.test(e.name))
-                    walk((0,external_node_path_namespaceObject.join)(dir, e.name), path);
-            }
-            else if ((e.isFile() || (e.isSymbolicLink() && isFile((0,external_node_path_namespaceObject.join)(dir, e.name)))) && listing.match(path)) {
-                found.push(path);
-            }
-        }
-    };
-    walk(cwd, '');
-    return found.sort();
-}
-function isFile(path) {
-    try {
-        return (0,external_node_fs_namespaceObject.statSync)(path).isFile();
-    }
-    catch {
-        return false;
-    }
-}
-// ---- per-batch arguments (worker) ----
-const ALL_FILES = new Map();
-/** Every file under cwd but node_modules and .git, walked once per worker. */
-function allFiles(cwd) {
-    let files = ALL_FILES.get(cwd);
-    if (!files) {
-        files = listFiles({ match: () => true, skipDir: JS_SKIP }, cwd);
-        ALL_FILES.set(cwd, files);
-    }
-    return files;
-}
-/** picomatch's escape, for vitest's --exclude. */
-const picomatchEscape = (s) => s.replace(/[\\*?[\]{}()!+@|^$]/g, '\\$&');
-/**
- * ` --exclude <path>` for each file vitest's substring filters would add to the batch: a file whose
- * path holds the name of a batch file (case-insensitively, as vitest compares). Nothing when an id is
- * not a file (a folder, say), whose filter is then meant to select more.
- */
-function vitestExcludes(b) {
-    if (!b.tests.every((t) => isFile((0,external_node_path_namespaceObject.resolve)(b.cwd, t))))
-        return '';
-    const batch = new Set(b.tests.map((t) => external_node_path_namespaceObject.posix.normalize(t.replace(/^\.\//, ''))));
-    const names = [...new Set(b.tests.map((t) => base(t).toLowerCase()))];
-    const extra = allFiles(b.cwd).filter((f) => !batch.has(f) && names.some((n) => f.toLowerCase().includes(n)));
-    return extra.map((f) => ` --exclude=${shellQuote(picomatchEscape(f))}`).join('');
-}
-/**
- * mocha's --ignore pattern that ignores every file but the batch's (minimatch, whose `\` mocha makes a
- * path separator: a character that glob syntax or braces would read becomes `?`).
- */
-function mochaKeepOnly(tests) {
-    const literal = (t) => t.replace(/[\\*?[\]{}()!+@,#]/g, '?');
-    const files = [...new Set(tests.map(literal))];
-    return files.length === 1 ? `!${files[0]}` : `!{${files.join(',')}}`;
-}
-/** Playwright file filters `/^<absolute path>$/`, one per test, shell-quoted. */
-function playwrightFiles(b) {
-    let root = b.cwd;
-    try {
-        root = (0,external_node_fs_namespaceObject.realpathSync)(b.cwd); // playwright sees the real path, as process.cwd() gives it
-    }
-    catch {
-        // keep it as given
-    }
-    return b.tests.map((t) => shellQuote(`/^${escapeRegExp((0,external_node_path_namespaceObject.resolve)(root, t))}$/`)).join(' ');
-}
-// ---- what the command needs (worker) ----
-function npmPackageFound(pkg, cwd) {
-    for (let dir = (0,external_node_path_namespaceObject.resolve)(cwd);; dir = (0,external_node_path_namespaceObject.resolve)(dir, '..')) {
-        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(dir, 'node_modules', pkg, 'package.json')))
-            return true;
-        if (dir === (0,external_node_path_namespaceObject.resolve)(dir, '..'))
-            return false;
-    }
-}
-function programFound(name, env) {
-    return (env.PATH ?? '').split(external_node_path_namespaceObject.delimiter).some((dir) => dir !== '' && isFile((0,external_node_path_namespaceObject.join)(dir, name)));
-}
-/** Throws, naming what is missing and how to get it, when the preset's command cannot run here. */
-function checkNeeds(name, cwd, env = process.env) {
-    const { needs } = PRESETS[name];
-    for (const pkg of needs.npm ?? []) {
-        if (!npmPackageFound(pkg, cwd)) {
-            throw new Error(`runner '${name}' needs the npm package '${pkg}', which is not installed in ${cwd} or above ` +
-                `(run 'npm ci', or 'npm install --save-dev ${pkg}'; or give the worker a 'command')`);
-        }
-    }
-    for (const bin of needs.bin?.(cwd) ?? []) {
-        if (!programFound(bin, env)) {
-            throw new Error(`runner '${name}' needs '${bin}' on the PATH, which is not there${BIN_HINT[bin] ? ` (${BIN_HINT[bin]})` : ''}; or give the worker a 'command'`);
-        }
-    }
-}
-const BIN_HINT = {
-    gotestsum: "it writes the JUnit XML: 'go install gotest.tools/gotestsum@latest', or Debian's gotestsum package",
-    rspec: "with the rspec_junit_formatter gem, which writes the JUnit XML",
-    bundle: 'the Gemfile needs rspec and rspec_junit_formatter, which writes the JUnit XML',
-};
-/**
- * For a worker without `command`: checks that the preset can run here, writes its helpers into
- * helperDir, logs its command, and returns how to run a batch.
- */
-function usePreset(name, cwd, helperDir, runnerArgs = []) {
-    checkNeeds(name, cwd);
-    writeHelpers(name, helperDir);
-    const preset = PRESETS[name];
-    const render = (tests) => preset.command({ tests, cwd, helperDir, args: runnerArgs });
-    const warm = preset.warm && { script: (0,external_node_path_namespaceObject.join)(helperDir, preset.warm), args: runnerArgs };
-    info(`runner ${name}: ${warm ? `each batch runs in a warm ${name} (node ${warm.script}${runnerArgs.map((a) => ` ${shellQuote(a)}`).join('')}); ` +
-        'a batch of a requeued test runs alone as ' : 'each batch runs '}${render(['<file>'])}`);
-    return { render, ...(warm ? { warm } : {}) };
-}
-/** Writes the preset's helper files into `dir`. */
-function writeHelpers(name, dir) {
-    const files = PRESETS[name].helpers ?? [];
-    if (files.length === 0)
-        return;
-    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
-    for (const f of files)
-        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, f), helperSource(f));
-}
-// ---- helpers kept as files (src/preset-files), loaded like the Lua scripts ----
-// One literal URL per file, so that ncc sees each asset and copies it next to the bundle.
-const HELPER_FILES = {
-    'vitest-costs.mjs': __nccwpck_require__.ab + "vitest-costs.mjs",
-    'vitest-junit.mjs': __nccwpck_require__.ab + "vitest-junit.mjs",
-    'vitest-warm.mjs': __nccwpck_require__.ab + "vitest-warm.mjs",
-    'jest-costs.cjs': __nccwpck_require__.ab + "jest-costs.cjs",
-    'jest-warm.cjs': __nccwpck_require__.ab + "jest-warm.cjs",
-    'warm.cjs': __nccwpck_require__.ab + "warm.cjs",
-};
-/** A helper's text: a file of src/preset-files, or one of HELPERS below. */
-function helperSource(name) {
-    return name in HELPER_FILES ? (0,external_node_fs_namespaceObject.readFileSync)(HELPER_FILES[name], 'utf8') : HELPERS[name];
-}
-// ---- helpers: reporters that write JUnit XML with each testcase's file ----
-//
-// Plain JavaScript run by the test runner (Node 20+), with nothing to import but each other and node:fs.
-// A case: { file, name, classname?, seconds, outcome: 'passed' | 'failed' | 'skipped', message }.
-const JUNIT_CJS = String.raw `'use strict';
-// Written by shardless (runner presets): JUnit XML with a file attribute on every testcase.
-const { writeFileSync } = require('node:fs');
-const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
-const esc = (s) => String(s == null ? '' : s).replace(ANSI, '').replace(NOT_XML, '')
-  .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-function toJUnit(cases) {
-  const count = (o) => cases.filter((c) => c.outcome === o).length;
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>', '<testsuites>',
-    '<testsuite name="shardless" tests="' + cases.length + '" failures="' + count('failed') + '" skipped="' + count('skipped') + '">'];
-  for (const c of cases) {
-    const attrs = 'name="' + esc(c.name) + '" classname="' + esc(c.classname || c.file) + '" file="' + esc(c.file) +
-      '" time="' + (Number(c.seconds) > 0 ? Number(c.seconds).toFixed(3) : '0') + '"';
-    if (c.outcome === 'failed') {
-      const message = String(c.message || 'failed');
-      out.push('<testcase ' + attrs + '><failure message="' + esc(message.trim().split('\n')[0]) + '">' + esc(message) + '</failure></testcase>');
-    } else if (c.outcome === 'skipped') {
-      out.push('<testcase ' + attrs + '><skipped/></testcase>');
-    } else {
-      out.push('<testcase ' + attrs + '/>');
-    }
-  }
-  out.push('</testsuite>', '</testsuites>', '');
-  return out.join('\n');
-}
-
-function writeJUnit(cases) {
-  const path = process.env.SHARDLESS_JUNIT;
-  if (path) writeFileSync(path, toJUnit(cases));
-}
-
-module.exports = { toJUnit, writeJUnit };
-`;
-const NODE_TEST_MJS = String.raw `// Written by shardless (runner presets): a node --test reporter whose JUnit XML names each test's file.
-import { toJUnit } from './junit.cjs';
-
-export default async function* shardlessJUnit(source) {
-  const cases = [];
-  for await (const { type, data } of source) {
-    if (type !== 'test:pass' && type !== 'test:fail') continue;
-    const details = data.details || {};
-    const error = details.error && (details.error.cause || details.error);
-    // A suite is a case of its own only when it failed for itself (a hook), not through its tests.
-    if (details.type === 'suite' && (type === 'test:pass' || (details.error && details.error.failureType === 'subtestsFailed'))) continue;
-    const skipped = data.skip !== undefined || data.todo !== undefined;
-    cases.push({
-      file: data.file || '', name: data.name, seconds: (details.duration_ms || 0) / 1000,
-      outcome: type === 'test:fail' && !skipped ? 'failed' : skipped ? 'skipped' : 'passed',
-      message: error ? String((error && error.stack) || error.message || error) : '',
-    });
-  }
-  yield toJUnit(cases);
-}
-`;
-const JEST_CJS = String.raw `'use strict';
-// Written by shardless (runner presets): a jest reporter writing JUnit XML to $SHARDLESS_JUNIT.
-const { writeJUnit } = require('./junit.cjs');
-
-class ShardlessJUnit {
-  onRunComplete(_contexts, results) {
-    const cases = [];
-    for (const suite of results.testResults) {
-      const file = suite.testFilePath;
-      if (suite.testExecError || (suite.failureMessage && suite.testResults.length === 0)) {
-        cases.push({ file, name: 'test file', outcome: 'failed', seconds: 0,
-          message: suite.failureMessage || (suite.testExecError && suite.testExecError.message) || 'the test file failed to run' });
-      }
-      for (const t of suite.testResults) {
-        cases.push({
-          file, name: t.fullName || t.title, classname: t.ancestorTitles.join(' ') || file, seconds: (t.duration || 0) / 1000,
-          outcome: t.status === 'failed' ? 'failed' : t.status === 'passed' ? 'passed' : 'skipped',
-          message: (t.failureMessages || []).join('\n'),
-        });
-      }
-    }
-    writeJUnit(cases);
-  }
-}
-module.exports = ShardlessJUnit;
-`;
-const PLAYWRIGHT_MJS = String.raw `// Written by shardless (runner presets): a playwright reporter writing JUnit XML to $SHARDLESS_JUNIT,
-// with absolute file paths (playwright's own names them relative to testDir).
-import { writeJUnit } from './junit.cjs';
-
-export default class ShardlessJUnit {
-  constructor() {
-    this.results = new Map();
-    this.errors = [];
-  }
-  printsToStdio() {
-    return false;
-  }
-  onTestEnd(test, result) {
-    this.results.set(test, result); // the last retry's
-  }
-  onError(error) {
-    if (error.location && error.location.file) this.errors.push(error);
-  }
-  onEnd() {
-    const cases = [];
-    for (const [test, result] of this.results) {
-      const outcome = test.outcome(); // expected, unexpected, flaky or skipped
-      cases.push({
-        file: test.location.file, name: test.titlePath().slice(3).join(' › '), seconds: result.duration / 1000,
-        outcome: outcome === 'unexpected' ? 'failed' : outcome === 'skipped' ? 'skipped' : 'passed',
-        message: result.error ? result.error.stack || result.error.message || '' : '',
-      });
-    }
-    for (const e of this.errors) cases.push({ file: e.location.file, name: 'test file', outcome: 'failed', seconds: 0, message: e.stack || e.message || '' });
-    writeJUnit(cases);
-  }
-}
-`;
-const CUCUMBER_MJS = String.raw `// Written by shardless (runner presets): a cucumber-js formatter writing JUnit XML that names each
-// scenario's feature file (cucumber's own names the feature).
-import { toJUnit } from './junit.cjs';
-
-const RANK = { UNKNOWN: 0, PASSED: 1, SKIPPED: 2, PENDING: 3, UNDEFINED: 4, AMBIGUOUS: 5, FAILED: 6 };
-
-export default {
-  type: 'formatter',
-  formatter({ on, write }) {
-    const pickles = new Map();
-    const testCases = new Map();
-    const runs = new Map();
-    const cases = [];
-    on('message', (m) => {
-      if (m.pickle) pickles.set(m.pickle.id, m.pickle);
-      else if (m.testCase) testCases.set(m.testCase.id, m.testCase);
-      else if (m.testCaseStarted) runs.set(m.testCaseStarted.id, { testCaseId: m.testCaseStarted.testCaseId, status: 'UNKNOWN', seconds: 0, message: '' });
-      else if (m.testStepFinished) {
-        const run = runs.get(m.testStepFinished.testCaseStartedId);
-        const r = m.testStepFinished.testStepResult;
-        if (!run) return;
-        if ((RANK[r.status] || 0) > RANK[run.status]) {
-          run.status = r.status;
-          run.message = r.message || (r.exception && r.exception.message) || r.status.toLowerCase();
-        }
-        if (r.duration) run.seconds += r.duration.seconds + r.duration.nanos / 1e9;
-      } else if (m.testCaseFinished) {
-        const run = runs.get(m.testCaseFinished.testCaseStartedId);
-        if (!run || m.testCaseFinished.willBeRetried) return;
-        const testCase = testCases.get(run.testCaseId);
-        const pickle = testCase && pickles.get(testCase.pickleId);
-        if (!pickle) return;
-        cases.push({
-          file: pickle.uri, name: pickle.name, seconds: run.seconds, message: run.message,
-          outcome: RANK[run.status] >= RANK.PENDING ? 'failed' : run.status === 'SKIPPED' ? 'skipped' : 'passed',
-        });
-      } else if (m.parseError) {
-        cases.push({ file: (m.parseError.source && m.parseError.source.uri) || '', name: 'feature file', outcome: 'failed', seconds: 0, message: m.parseError.message });
-      } else if (m.testRunFinished) {
-        write(toJUnit(cases));
-      }
-    });
-  },
-};
-`;
-const CUCUMBER_BATCH_ONLY_MJS = String.raw `// Written by shardless (runner presets): a cucumber-js plugin that keeps the scenarios of the batch's
-// feature files only (cucumber-js adds the paths of the configuration's profile to those it is given).
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
-export default {
-  type: 'plugin',
-  coordinator({ transform, environment }) {
-    const file = environment.env.SHARDLESS_TESTS_FILE;
-    if (!file) return;
-    const cwd = environment.cwd;
-    const keep = new Set(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((t) => resolve(cwd, t.replace(/(:\d+)+$/, ''))));
-    transform('pickles:filter', (pickles) => pickles.filter((p) => keep.has(resolve(cwd, p.pickle.uri))));
-  },
-};
-`;
-const HELPERS = {
-    'junit.cjs': JUNIT_CJS,
-    'node-test-junit.mjs': NODE_TEST_MJS,
-    'jest-junit.cjs': JEST_CJS,
-    'playwright-junit.mjs': PLAYWRIGHT_MJS,
-    'cucumber-junit.mjs': CUCUMBER_MJS,
-    'cucumber-batch-only.mjs': CUCUMBER_BATCH_ONLY_MJS,
-};
-
-// EXTERNAL MODULE: ./node_modules/shell-quote/index.js
-var shell_quote = __nccwpck_require__(6591);
-;// CONCATENATED MODULE: ./src/runner-args.ts
-// The `runner-args` input: words added to a runner preset's command. They are split as a shell splits
-// them (quotes, backslashes) by shell-quote, but no shell ever runs them, so what a shell would do
-// beyond splitting (variables, operators, comments) is refused rather than silently taken literally.
-
-/** Why a runner-args value cannot be taken (the message goes after the input's name). */
-class RunnerArgsError extends Error {
-}
-/** The words of a runner-args value. */
-function parseRunnerArgs(raw) {
-    let entries;
-    try {
-        entries = (0,shell_quote.parse)(raw, (name) => {
-            throw new RunnerArgsError(`holds the variable $${name}: no shell runs it, so nothing is expanded (quote it with '...' to pass it as it is)`);
-        });
-    }
-    catch (e) {
-        if (e instanceof RunnerArgsError)
-            throw e;
-        throw new RunnerArgsError(`cannot be split into words (${e.message})`);
-    }
-    return entries.map((e) => {
-        if (typeof e === 'string')
-            return e;
-        // A glob reaches the runner as it is: runners match their own patterns (vitest --project 'unit*').
-        if ('op' in e && e.op === 'glob')
-            return e.pattern;
-        if ('comment' in e)
-            throw new RunnerArgsError(`holds a comment (#${e.comment}): quote the # to pass it`);
-        throw new RunnerArgsError(`holds the shell operator '${'op' in e ? String(e.op) : '?'}': no shell runs it (quote it to pass it as a word)`);
-    });
-}
-
-;// CONCATENATED MODULE: ./src/inputs.ts
-// Inputs and their validation. Every input has its default here too, so the entry point runs with
-// only the INPUT_* variables it needs (tests, act, local runs). Errors name the input.
-
-
-
-
-
-class InputError extends Error {
-}
-const defaultGetter = (name) => getInput(name);
-/** A value as an error message shows it: on one line (control characters escaped), and not too long. */
-function shown(raw) {
-    const one = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-    return one.length > 80 ? `${one.slice(0, 80)}…` : one;
-}
-function inputs_int(get, name, def, min = 0, max = Number.MAX_SAFE_INTEGER) {
-    const raw = get(name).trim();
-    if (raw === '')
-        return def;
-    if (!/^\d+$/.test(raw))
-        throw new InputError(`Input '${name}' must be a whole number, got '${shown(raw)}'`);
-    const n = Number(raw);
-    if (n < min || n > max)
-        throw new InputError(`Input '${name}' must be between ${min} and ${max}, got ${n}`);
-    return n;
-}
-function bool(get, name, def) {
-    const raw = get(name).trim().toLowerCase();
-    if (raw === '')
-        return def;
-    if (['true', 'yes', '1', 'on'].includes(raw))
-        return true;
-    if (['false', 'no', '0', 'off'].includes(raw))
-        return false;
-    throw new InputError(`Input '${name}' must be true or false, got '${shown(raw)}'`);
-}
-/** The URLs of a redis-url value: one, or (Redis Cluster) several separated by spaces or commas. */
-function splitUrls(value) {
-    return value.split(/[\s,]+/).filter(Boolean);
-}
-/** Returns the Redis URL after checking its form; its password is registered as a secret first. */
-function redisUrl(raw, env = process.env, cluster = false) {
-    const url = raw.trim() || env[ENV.redisUrl]?.trim() || env[ENV.redisUrlFallback]?.trim() || '';
-    const urls = splitUrls(url);
-    if (urls.length > 1) {
-        if (!cluster)
-            throw new InputError(`Input '${INPUT.redisUrl}' holds several URLs, which needs '${INPUT.redisCluster}: true'`);
-        for (const u of urls)
-            redisUrl(u, {}, false);
-        return url;
-    }
-    if (!url) {
-        throw new InputError(`Input '${INPUT.redisUrl}' is empty and neither ${ENV.redisUrl} nor ${ENV.redisUrlFallback} is set ` +
-            '(note: secrets are not passed to workflows triggered from forks)');
-    }
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        throw new InputError(`Input '${INPUT.redisUrl}' is not a valid URL (expected redis://[user:password@]host:port[/db])`);
-    }
-    if (parsed.password) {
-        core_setSecret(parsed.password);
-        try {
-            core_setSecret(decodeURIComponent(parsed.password));
-        }
-        catch {
-            throw new InputError(`Input '${INPUT.redisUrl}' has a password with a malformed %-escape`);
-        }
-    }
-    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-        throw new InputError(`Input '${INPUT.redisUrl}' must start with redis:// or rediss://, got '${parsed.protocol}//'`);
-    }
-    if (!parsed.hostname)
-        throw new InputError(`Input '${INPUT.redisUrl}' has no host`);
-    // ioredis turns TLS on for a lower-case rediss:// only.
-    return url.replace(/^[a-z]+:/i, (scheme) => scheme.toLowerCase());
-}
-/** The URL with its password replaced, for logs. */
-function maskUrl(url) {
-    const urls = splitUrls(url);
-    if (urls.length > 1)
-        return urls.map(maskUrl).join(' ');
-    try {
-        const u = new URL(url);
-        if (u.password)
-            u.password = '***';
-        return u.toString();
-    }
-    catch {
-        return '(unparsable URL)';
-    }
-}
-function runner(get) {
-    const raw = get(INPUT.runner).trim().toLowerCase() || 'custom';
-    if (!isRunner(raw))
-        throw new InputError(`Input '${INPUT.runner}' must be one of ${RUNNERS.join(', ')}, got '${shown(raw)}'`);
-    return raw;
-}
-function common(get, env) {
-    const mode = get(INPUT.mode).trim();
-    if (mode !== 'controller' && mode !== 'worker') {
-        throw new InputError(`Input '${INPUT.mode}' must be 'controller' or 'worker', got '${shown(mode)}'`);
-    }
-    const redisCluster = bool(get, INPUT.redisCluster, false);
-    const url = redisUrl(get(INPUT.redisUrl), env, redisCluster);
-    const queue = get(INPUT.queue).trim() || 'tests';
-    const githubRunId = env.GITHUB_RUN_ID ?? '';
-    const runAttempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1;
-    let runId = get(INPUT.runId).trim();
-    const runIdDefaulted = runId === '';
-    if (runIdDefaulted) {
-        if (!githubRunId)
-            throw new InputError(`Input '${INPUT.runId}' is required outside GitHub Actions (GITHUB_RUN_ID is not set)`);
-        runId = `${githubRunId}-${runAttempt}`;
-    }
-    return {
-        mode, redisUrl: url, redisCa: get(INPUT.redisCa).trim(), redisInsecure: bool(get, INPUT.redisInsecure, false), redisCluster,
-        queue, runId, runIdDefaulted, runIdReused: !runIdDefaulted || env.ACT === 'true', runAttempt, githubRunId,
-        repository: env.GITHUB_REPOSITORY ?? 'local',
-        workingDirectory: (0,external_node_path_namespaceObject.resolve)(get(INPUT.workingDirectory).trim() || '.'),
-        runner: runner(get),
-        runnerArgs: runnerArgs(get, runner(get)),
-        noWorkerTimeout: inputs_int(get, INPUT.noWorkerTimeout, 600, 1),
-        tests: get(INPUT.tests), testsFile: get(INPUT.testsFile).trim(), testsCommand: get(INPUT.testsCommand).trim(),
-        workers: inputs_int(get, INPUT.workers, 0, 0, 10_000),
-        timingsFile: get(INPUT.timingsFile).trim(),
-        fallback: fallback(get),
-    };
-}
-function fallback(get) {
-    const raw = get(INPUT.fallback).trim().toLowerCase() || 'static';
-    if (raw !== 'static' && raw !== 'fail')
-        throw new InputError(`Input '${INPUT.fallback}' must be static or fail, got '${shown(raw)}'`);
-    return raw;
-}
-/** worker-index: a place in a matrix of `workers` (0-based, as strategy.job-index). */
-function workerIndex(get, workers) {
-    const raw = get(INPUT.workerIndex).trim();
-    if (raw === '')
-        return null;
-    if (workers < 1)
-        throw new InputError(`Input '${INPUT.workerIndex}' needs '${INPUT.workers}' (the size of the matrix, e.g. \${{ strategy.job-total }})`);
-    return inputs_int(get, INPUT.workerIndex, 0, 0, workers - 1);
-}
-function workerId(given, env) {
-    // '_' is the sentinel field of the run's worker and lease hashes.
-    if (given === '_')
-        throw new InputError(`Input '${INPUT.workerId}' cannot be '_'`);
-    return given || `${env.RUNNER_NAME ?? 'worker'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-}
-function runnerArgs(get, runner) {
-    const raw = get(INPUT.runnerArgs).trim();
-    if (raw === '')
-        return [];
-    if (runner === 'custom')
-        throw new InputError(`Input '${INPUT.runnerArgs}' is for a runner preset, and '${INPUT.runner}' is custom`);
-    try {
-        return parseRunnerArgs(raw);
-    }
-    catch (e) {
-        if (e instanceof RunnerArgsError)
-            throw new InputError(`Input '${INPUT.runnerArgs}' ${e.message}, in '${shown(raw)}'`);
-        throw e;
-    }
-}
-function readInputs(get = defaultGetter, env = process.env) {
-    const c = common(get, env);
-    if (c.mode === 'worker') {
-        const command = get(INPUT.command).trim();
-        if (command && c.runnerArgs.length > 0) {
-            throw new InputError(`Input '${INPUT.runnerArgs}' goes into a runner preset's command, and this worker runs its '${INPUT.command}' (put the arguments there)`);
-        }
-        if (!command && c.runner === 'custom') {
-            throw new InputError(`Input '${INPUT.command}' is required in worker mode (or a '${INPUT.runner}' other than custom)`);
-        }
-        return {
-            ...c, mode: 'worker', command, junit: get(INPUT.junit).trim(),
-            workerId: workerId(get(INPUT.workerId).trim(), env),
-            workerIndex: workerIndex(get, c.workers),
-            shell: get(INPUT.shell).trim() || 'bash',
-            reportsDir: (0,external_node_path_namespaceObject.resolve)(get(INPUT.reportsDir).trim() || DEFAULT_REPORTS_DIR),
-        };
-    }
-    return {
-        ...c, mode: 'controller',
-        batchSize: inputs_int(get, INPUT.batchSize, 10, 1, 10_000),
-        batchDuration: get(INPUT.batchDuration).trim().toLowerCase() === 'auto' ? 'auto' : inputs_int(get, INPUT.batchDuration, 0),
-        maxAttempts: inputs_int(get, INPUT.maxAttempts, 3, 1, 100),
-        retries: inputs_int(get, INPUT.retries, 0, 0, 100),
-        batchTimeout: inputs_int(get, INPUT.batchTimeout, 0),
-        heartbeatTtl: inputs_int(get, INPUT.heartbeatTtl, 30, 1),
-        timeout: inputs_int(get, INPUT.timeout, 0),
-        maxFailures: inputs_int(get, INPUT.maxFailures, 0),
-        failOnFlaky: bool(get, INPUT.failOnFlaky, false),
-        timings: bool(get, INPUT.timings, true),
-        timingsOutput: get(INPUT.timingsOutput).trim(),
-        ttl: inputs_int(get, INPUT.ttl, 86400, 60),
-        reportOutput: get(INPUT.reportOutput).trim(),
-        junitOutput: get(INPUT.junitOutput).trim(),
-    };
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/queue/keys.ts
-// The Redis key layout (docs/protocol.md#key-layout): a run's keys, and a queue's stored timings. Every
-// key of a run shares one hash tag, so each Lua script touches a single slot (Redis Cluster) and runs
-// of different repositories or queues never meet.
-const keys_escape = (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
-/**
- * A queue or run name as a part of the hash tag. A hash tag ends at the first `}`, and `/` separates
- * the parts, so both (and `%`, the escape itself) are percent-encoded: queue `a/b` with run `c` and
- * queue `a` with run `b/c` must never share a key.
- */
-function tagPart(s) {
-    return s.replace(/[%/{}]/g, keys_escape);
-}
-/** The repository as a part of the hash tag: `owner/name`, its one `/` kept (ACL key patterns use it). */
-function repoPart(s) {
-    return s.replace(/[%{}]/g, keys_escape);
-}
-function runKeys(repository, queue, run) {
-    const prefix = `shardless:{${repoPart(repository)}/${tagPart(queue)}/${tagPart(run)}}:`;
-    return {
-        prefix,
-        meta: `${prefix}meta`,
-        queue: `${prefix}queue`,
-        requeue: `${prefix}requeue`,
-        tests: `${prefix}tests`,
-        leases: `${prefix}leases`,
-        workers: `${prefix}workers`,
-        history: `${prefix}history`,
-        costs: `${prefix}costs`,
-        hbPrefix: `${prefix}hb:`,
-        controller: `${prefix}controller`,
-    };
-}
-/** The stored timings of a queue (src/timings.ts), kept outside the run's keys: they outlive its runs. */
-function timingsKeys(repository, queue) {
-    // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
-    const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
-    return { costs: `shardless:timings:${tag}:costs`, meta: `shardless:timings:${tag}:meta` };
-}
-/** The KEYS argument of a script (the order lib.lua names them), with the given heartbeat key. */
-function scriptKeys(k, hb) {
-    return [k.meta, k.queue, k.requeue, k.tests, k.leases, k.workers, k.history, hb, k.costs];
-}
-
-;// CONCATENATED MODULE: ./src/queue/scripts.ts
-// Loads the Lua scripts (src/queue/lua; ncc copies each file named below into dist/) into an ioredis client.
-// defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis recovers.
-
-const SCRIPT_NAMES = ['reset', 'seed', 'start', 'register', 'claim', 'report', 'heartbeat', 'release', 'reap', 'abort', 'verdict'];
-// One literal URL per file, so that ncc sees each asset and rewrites its path in the bundle.
-const FILES = {
-    lib: __nccwpck_require__.ab + "lib.lua",
-    cost: __nccwpck_require__.ab + "cost.lua",
-    reset: __nccwpck_require__.ab + "reset.lua",
-    seed: __nccwpck_require__.ab + "seed.lua",
-    start: __nccwpck_require__.ab + "start.lua",
-    register: __nccwpck_require__.ab + "register.lua",
-    claim: __nccwpck_require__.ab + "claim.lua",
-    report: __nccwpck_require__.ab + "report.lua",
-    heartbeat: __nccwpck_require__.ab + "heartbeat.lua",
-    release: __nccwpck_require__.ab + "release.lua",
-    reap: __nccwpck_require__.ab + "reap.lua",
-    abort: __nccwpck_require__.ab + "abort.lua",
-    verdict: __nccwpck_require__.ab + "verdict.lua",
-};
-/** Helpers prepended, in this order, to every script: shared helpers, then the run's cost model. */
-const PRELUDE = ['lib', 'cost'];
-function source(name) {
-    return (0,external_node_fs_namespaceObject.readFileSync)(FILES[name], 'utf8');
-}
-let cached;
-/** lib.lua and cost.lua are prepended to each script: one copy of the shared helpers, one file per operation. */
-function scriptSources() {
-    if (!cached) {
-        const prelude = PRELUDE.map(source).join('\n');
-        cached = new Map(SCRIPT_NAMES.map((n) => [n, `${prelude}\n${source(n)}`]));
-    }
-    return cached;
-}
-function defineScripts(redis) {
-    for (const [name, lua] of scriptSources()) {
-        if (!(`sl_${name}` in redis))
-            redis.defineCommand(`sl_${name}`, { numberOfKeys: 9, lua });
-    }
-    return redis;
-}
-
-;// CONCATENATED MODULE: ./src/queue/records.ts
-/** Fields per HMGET, HSCAN COUNT and LRANGE: one large command would block Redis for every client. */
-const READ_CHUNK = 1000;
-const FINALS = new Set(['passed', 'failed', 'flaky', 'lost', 'skipped']);
-const RECORD = /^(.+)\|(\d+)\|(\d+)\|(\d+)\|(\d+)$/;
-/** A test's record from its packed form; null when it is not one (lib.lua fails a script on it). */
-function decodeTest(packed) {
-    const m = RECORD.exec(packed);
-    if (!m)
-        return null;
-    return { where: m[1], runs: Number(m[2]), attempts: Number(m[3]), fails: Number(m[4]), passes: Number(m[5]) };
-}
-function encodeTest(t) {
-    return `${t.where}|${t.runs}|${t.attempts}|${t.fails}|${t.passes}`;
-}
-/** A test's final status; null when it has none (not final yet, or no readable record). */
-function finalOf(t) {
-    return t && FINALS.has(t.where) ? t.where : null;
-}
-/** HMGET of any number of fields, READ_CHUNK at a time: the values in order (null for a missing field). */
-async function hmgetChunked(redis, key, fields) {
-    const out = [];
-    for (let i = 0; i < fields.length; i += READ_CHUNK)
-        out.push(...(await redis.hmget(key, ...fields.slice(i, i + READ_CHUNK))));
-    return out;
-}
-/** The records of the given tests in a tests hash: only the ids it lists, each null when unreadable. */
-async function readTests(redis, testsKey, ids) {
-    const vals = await hmgetChunked(redis, testsKey, ids);
-    const out = new Map();
-    ids.forEach((id, i) => {
-        const v = vals[i];
-        if (v !== null)
-            out.set(id, decodeTest(v));
-    });
-    return out;
-}
-/** cjson encodes an empty table as {}: read it as an empty list or object as needed. */
-function parseJson(s, empty) {
-    const v = JSON.parse(s);
-    if (Array.isArray(empty) && !Array.isArray(v))
-        return empty;
-    return v;
-}
-/** Every field of a hash, READ_CHUNK at a time (HSCAN): one HGETALL of a large hash blocks Redis. */
-async function scanHash(redis, key) {
-    const out = new Map(); // HSCAN may return a field twice
-    let cursor = '0';
-    do {
-        const [next, flat] = await redis.hscan(key, cursor, 'COUNT', READ_CHUNK);
-        for (let i = 0; i < flat.length; i += 2)
-            out.set(flat[i], flat[i + 1]);
-        cursor = next;
-    } while (cursor !== '0');
-    return out;
-}
-/** The leases 1..meta.seq (a lease's id is the seq that numbered it). */
-async function readLeases(redis, key, seq) {
-    const ids = Array.from({ length: seq }, (_, j) => String(j + 1));
-    const vals = await hmgetChunked(redis, key, ids);
-    const out = [];
-    ids.forEach((id, j) => {
-        const v = vals[j];
-        if (!v)
-            return;
-        const l = JSON.parse(v);
-        out.push({ id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st });
-    });
-    return out;
-}
-async function readHistory(redis, key) {
-    const history = [];
-    for (let i = 0;; i += READ_CHUNK) {
-        const part = await redis.lrange(key, i, i + READ_CHUNK - 1);
-        for (const s of part)
-            history.push(JSON.parse(s));
-        if (part.length < READ_CHUNK)
-            return history;
-    }
-}
-/** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
-async function readRun(redis, keys, queue, run, ids) {
-    const [meta, time] = await Promise.all([redis.hgetall(keys.meta), redis.time()]);
-    const workersRaw = await scanHash(redis, keys.workers);
-    const batches = await readLeases(redis, keys.leases, Number(meta.seq ?? 0));
-    const records = await readTests(redis, keys.tests, ids);
-    const tests = ids.map((id) => ({ id, status: finalOf(records.get(id)) }));
-    const history = await readHistory(redis, keys.history);
-    const workers = [...workersRaw]
-        .filter(([id]) => id !== '_')
-        .map(([id, v]) => {
-        const w = JSON.parse(v);
-        return { id, state: w.state, batches: w.batches, tests: w.tests, busyMs: w.busyMs, lostBatches: w.lostBatches };
-    });
-    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    return {
-        queue, run, state: (meta.state ?? 'seeding'), abortReason: meta.reason ?? '',
-        seededAtMs: Number(meta.seededAt ?? meta.createdAt ?? nowMs),
-        completedAtMs: meta.completedAt ? Number(meta.completedAt) : null, nowMs, tests, history, workers, batches,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/queue/queue.ts
-// Typed calls of the Lua scripts (lua/), one Redis round trip each; reading a run's records back is
-// records.ts's.
-
-
-
-
-const SEED_CHUNK = 1000;
-class Queue {
-    keys;
-    instance;
-    redis;
-    /**
-     * `instance`: this process's token, kept in the worker record at register, so that a second live
-     * process given the same worker id is told apart from a restart of a dead one.
-     */
-    constructor(redis, keys, instance = (0,external_node_crypto_.randomUUID)()) {
-        this.keys = keys;
-        this.instance = instance;
-        this.redis = defineScripts(redis);
-    }
-    k(hb = this.keys.controller) {
-        return scriptKeys(this.keys, hb);
-    }
-    hb(worker) {
-        return this.keys.hbPrefix + worker;
-    }
-    async reset(epoch, ttl, settings) {
-        const pairs = Object.entries(settings).flatMap(([k, v]) => [k, String(v)]);
-        await this.redis.sl_reset(...this.k(), epoch, ttl, ...pairs);
-    }
-    /** Seeds in order, in chunks sent as one pipeline, each test with its estimated cost in ms; a test missing from costs is unknown (it costs the run's guess). */
-    async seed(epoch, tests, costs = new Map()) {
-        const pipe = this.redis.pipeline();
-        for (let i = 0; i < tests.length; i += SEED_CHUNK) {
-            const args = tests.slice(i, i + SEED_CHUNK).flatMap((id) => {
-                const c = costs.get(id);
-                return [id, c === undefined ? '' : String(Math.round(c))];
-            });
-            pipe.sl_seed(...this.k(), epoch, ...args);
-        }
-        const res = (await pipe.exec()) ?? [];
-        for (const [err, reply] of res) {
-            if (err)
-                throw err;
-            if (reply === 'stale')
-                throw new Error('the run was reset by another controller while seeding');
-        }
-    }
-    async start(epoch) {
-        const r = await this.redis.sl_start(...this.k(), epoch);
-        if (r === 'stale')
-            throw new Error('the run was reset by another controller');
-        return Number(r);
-    }
-    /** Redis's clock, in ms (the scripts' time). */
-    async redisTimeMs() {
-        const [s, us] = await this.redis.time();
-        return Number(s) * 1000 + Math.floor(Number(us) / 1000);
-    }
-    /** Whether the run is complete or aborted and was reset before `ms` (Redis time). */
-    async finishedBefore(ms) {
-        const [state, createdAt] = await this.redis.hmget(this.keys.meta, 'state', 'createdAt');
-        return (state === 'complete' || state === 'aborted') && Number(createdAt) < ms;
-    }
-    async register(worker) {
-        const r = (await this.redis.sl_register(...this.k(this.hb(worker)), worker, this.instance));
-        if (!r)
-            return null;
-        if (r[0] === 'clash')
-            return { kind: 'clash', expiresInMs: Number(r[1]) };
-        return { kind: 'ok', epoch: r[0], state: r[1], reason: r[2], heartbeatTtl: Number(r[3]), batchTimeout: Number(r[4]), noWorkerTimeout: Number(r[5]) };
-    }
-    async claim(epoch, worker) {
-        const r = (await this.redis.sl_claim(...this.k(this.hb(worker)), epoch, worker, this.instance));
-        const kind = String(r[0]);
-        if (kind === 'ok') {
-            return { kind, lease: String(r[1]), isolated: Number(r[2]) === 1, attempt: Number(r[3]), tests: r.slice(4).map(String) };
-        }
-        if (kind === 'done')
-            return { kind, state: String(r[1]), reason: String(r[2] ?? '') };
-        return { kind: kind };
-    }
-    async report(epoch, worker, lease, end, results) {
-        // No prototype: a test named __proto__ is a key like any other.
-        const obj = Object.create(null);
-        for (const [id, r] of results) {
-            const c = r.costMs !== undefined && Number.isFinite(r.costMs) && r.costMs >= 0 ? Math.round(r.costMs) : undefined;
-            obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined, c };
-        }
-        const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj)));
-        return { kind: r[0], finals: parseJson(r[1], {}) };
-    }
-    async heartbeat(epoch, worker) {
-        const r = (await this.redis.sl_heartbeat(...this.k(this.hb(worker)), epoch, worker, this.keys.controller, this.instance));
-        if (r[0] === 'stale')
-            return { kind: 'stale' };
-        return { kind: r[0], state: r[1], reason: String(r[2] ?? ''), controllerAlive: Number(r[3]) === 1 };
-    }
-    /** Hands back the held lease (if any) and leaves the run. Returns the number of tests requeued. */
-    async release(epoch, worker, lease, state) {
-        const r = await this.redis.sl_release(...this.k(this.hb(worker)), epoch, worker, lease, state, this.instance);
-        return r === 'stale' ? 0 : Number(r);
-    }
-    async reap(epoch, controllerTtlMs) {
-        const r = (await this.redis.sl_reap(...this.k(), epoch, this.keys.hbPrefix, controllerTtlMs));
-        if (r === 'stale' || !Array.isArray(r))
-            return null;
-        const n = (i) => Number(r[i]);
-        return {
-            state: String(r[0]), reason: String(r[1] ?? ''), total: n(2), done: n(3), queued: n(4),
-            requeued: n(5), running: n(6), live: n(7), nowMs: n(8), reaped: parseJson(String(r[9]), []),
-            workLeftMs: n(10) || 0, nextExpiryMs: r[11] === undefined ? -1 : n(11),
-        };
-    }
-    async abort(epoch, reason) {
-        return String(await this.redis.sl_abort(...this.k(), epoch, reason));
-    }
-    /** Records the run's verdict in its meta hash; false (nothing written) when the run is gone or was reset. */
-    async verdict(epoch, passed) {
-        return (await this.redis.sl_verdict(...this.k(), epoch, passed ? 'passed' : 'failed')) === 'OK';
-    }
-    /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
-    readRun(queue, run, ids) {
-        return readRun(this.redis, this.keys, queue, run, ids);
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/ioredis/built/index.js
-var built = __nccwpck_require__(7796);
-;// CONCATENATED MODULE: ./src/queue/redis.ts
-// Connecting to Redis: a bounded first connection with a clear error, and reconnection within a
-// window (a restarted Redis), after which pending commands fail instead of hanging.
-
-
-
-
-
-/** Redis could not be reached in time (not a refused certificate or password): what a fallback covers. */
-class RedisUnreachableError extends InputError {
-}
-/** The connection gave up: Redis stayed unreachable past the reconnect window, and never comes back to it. */
-function gaveUp(redis) {
-    return redis?.status === 'end';
-}
-/** A window in ms: the default, or (the project's own tests) a shorter one from the environment. */
-function windowMs(name, def) {
-    const v = Number(process.env[name]);
-    return Number.isInteger(v) && v > 0 ? v : def;
-}
-function isCertificateError(code) {
-    return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/.test(code);
-}
-/** The certificate's issuer is not trusted: what a CA in redis-ca cures (an expired or misnamed one it does not). */
-function isUntrustedIssuer(code) {
-    return /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
-}
-/** TLS for rediss:// URLs: certificates are verified (Node's CAs, or redis-ca); redis-insecure opts out. */
-function tlsOptions(cfg) {
-    if (!cfg.redisUrl.startsWith('rediss:')) {
-        if (cfg.redisCa || cfg.redisInsecure)
-            warning(`Inputs '${INPUT.redisCa}' and '${INPUT.redisInsecure}' apply to rediss:// URLs only`);
-        return undefined;
-    }
-    const tls = {};
-    if (cfg.redisCa) {
-        try {
-            tls.ca = (0,external_node_fs_namespaceObject.readFileSync)(cfg.redisCa, 'utf8');
-        }
-        catch (e) {
-            throw new InputError(`Input '${INPUT.redisCa}': cannot read '${cfg.redisCa}' (${e.code ?? e.message})`);
-        }
-    }
-    if (cfg.redisInsecure) {
-        warning(`Input '${INPUT.redisInsecure}' is true: the Redis server's certificate is not verified`);
-        tls.rejectUnauthorized = false;
-    }
-    return tls;
-}
-async function connectRedis(cfg, opts = {}) {
-    const url = cfg.redisUrl;
-    const tls = tlsOptions(cfg);
-    const connectTimeoutMs = opts.connectTimeoutMs ?? windowMs(TEST_ENV.connectTimeoutMs, 10_000);
-    const retryWindowMs = opts.retryWindowMs ?? windowMs(TEST_ENV.reconnectWindowMs, 60_000);
-    let failingSince = 0;
-    let lastError = '';
-    let lastCode = '';
-    let everReady = false;
-    const retry = () => {
-        // An untrusted certificate will not become trusted by retrying.
-        if (!everReady && isCertificateError(lastCode))
-            return null;
-        const now = Date.now();
-        if (!failingSince)
-            failingSince = now;
-        if (now - failingSince > retryWindowMs)
-            return null;
-        return Math.min(200 + (now - failingSince) / 10, 1_000);
-    };
-    const common = {
-        ...(tls ? { tls } : {}),
-        connectionName: opts.name,
-        // No CLIENT SETINFO on connect (ioredis 5.10+): the ACL user of docs/redis-acl.md may not run it, and
-        // Redis 7.2+ and Valkey would log a NOPERM for every connection.
-        disableClientInfo: true,
-        maxRetriesPerRequest: null,
-        connectTimeout: 5_000,
-    };
-    let redis;
-    let host;
-    if (cfg.redisCluster) {
-        const nodes = splitUrls(url).map((u) => new URL(u));
-        const auth = nodes[0];
-        redis = new built.Cluster(nodes.map((n) => ({ host: n.hostname, port: Number(n.port || 6379) })), {
-            lazyConnect: true,
-            clusterRetryStrategy: retry,
-            redisOptions: {
-                ...common,
-                username: auth.username ? decodeURIComponent(auth.username) : undefined,
-                password: auth.password ? decodeURIComponent(auth.password) : undefined,
-            },
-        });
-        host = nodes.map((n) => `${n.hostname}:${n.port || 6379}`).join(', ');
-    }
-    else {
-        const single = new built.Redis(url, { ...common, lazyConnect: true, retryStrategy: retry });
-        redis = single;
-        host = `${single.options.host}:${single.options.port}`;
-    }
-    // Without a listener ioredis prints every failed reconnect; keep the last one for the error message.
-    redis.on('error', (e) => {
-        lastError = e.message;
-        lastCode = e.code ?? '';
-    });
-    redis.on('ready', () => {
-        failingSince = 0;
-        everReady = true;
-    });
-    let timer;
-    try {
-        await Promise.race([
-            redis.connect().catch(() => redis.ping()),
-            new Promise((_, reject) => {
-                timer = setTimeout(() => reject(new Error('timeout')), connectTimeoutMs);
-            }),
-        ]);
-        await redis.ping();
-    }
-    catch (e) {
-        redis.disconnect();
-        const why = (lastError || e.message) +
-            (isUntrustedIssuer(lastCode) ? `; give the CA of the server's certificate in '${INPUT.redisCa}'` : '');
-        // A refused certificate fails at once (see retry), not after the connect timeout.
-        const what = isCertificateError(lastCode) ? `the certificate of Redis at ${host} was refused` : `cannot connect to Redis at ${host} within ${connectTimeoutMs / 1000} s`;
-        const message = `Input '${INPUT.redisUrl}': ${what} (${why})`;
-        // A refused certificate or password is a mistake to fix, not an outage to work around.
-        const refused = isCertificateError(lastCode) || /WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(lastError);
-        throw refused ? new InputError(message) : new RedisUnreachableError(message);
-    }
-    finally {
-        clearTimeout(timer);
-    }
-    return redis;
-}
-async function closeRedis(redis) {
-    try {
-        await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1_000))]);
-    }
-    catch {
-        /* already closed */
-    }
-    redis.disconnect();
-}
-
-;// CONCATENATED MODULE: ./src/queue/index.ts
-// src/queue: everything of a run that lives in Redis, and nothing above it (it imports no controller,
-// worker or report code). The contract it keeps is docs/protocol.md.
-//   keys.ts     the key layout: a run's keys under one hash tag, a queue's stored timings
-//   lua/        the scripts, one per operation; lib.lua (shared helpers, the Lua side of the records)
-//               and cost.lua (the run's cost model) are prepended to each
-//   scripts.ts  loads lua/ into an ioredis client (EVALSHA, EVAL on NOSCRIPT)
-//   queue.ts    the typed calls of the scripts, one round trip each
-//   records.ts  the run's records read back (test record decode, chunked reads, readRun)
-//   redis.ts    connecting to Redis (TLS, cluster, the reconnect window)
-//   wire.ts     what a client outside the bundle needs (the bench imports it from dist/queue)
-
-
-
-
-
-;// CONCATENATED MODULE: ./src/report/json.ts
-function buildReport(data) {
-    const runsByTest = groupRuns(data.history);
-    const tests = data.tests.map(({ id, status }) => {
-        const runs = runsByTest.get(id) ?? [];
-        return { id, status: status ?? 'not-run', durationMs: testDuration(runs), runs };
-    });
-    const counts = countStatuses(tests);
-    return {
-        version: 1,
-        queue: data.queue,
-        run: data.run,
-        status: reportStatus(data, counts),
-        durationMs: Math.max(0, (data.completedAtMs ?? data.nowMs) - data.seededAtMs),
-        counts,
-        tests,
-        workers: data.workers.map((w) => ({
-            id: w.id,
-            batches: w.batches,
-            tests: w.tests,
-            busyMs: w.busyMs,
-            lostBatches: w.lostBatches,
-            state: w.state === 'dead' || w.state === 'cancelled' ? w.state : 'finished',
-        })),
-    };
-}
-function groupRuns(history) {
-    // sort() is stable, so entries recorded in the same millisecond keep their array order.
-    const sorted = [...history].sort((a, b) => a.e - b.e);
-    const byTest = new Map();
-    for (const h of sorted) {
-        // A run without a result has no runner time: show how long its batch ran until it was given up.
-        const noResult = h.o === 'lost' || h.o === 'timeout' || h.o === 'split';
-        const durationMs = noResult && !h.d ? Math.max(0, h.e - h.s) : h.d;
-        const run = { worker: h.w, batch: h.b, isolated: h.i, outcome: h.o, durationMs, message: h.m };
-        const list = byTest.get(h.t);
-        if (list)
-            list.push(run);
-        else
-            byTest.set(h.t, [run]);
-    }
-    return byTest;
-}
-/** Duration of the last run that produced a result: lost runs say nothing about the test itself. */
-function testDuration(runs) {
-    for (let i = runs.length - 1; i >= 0; i--) {
-        const o = runs[i].outcome;
-        if (o === 'passed' || o === 'failed' || o === 'skipped')
-            return runs[i].durationMs;
-    }
-    return 0;
-}
-function countStatuses(tests) {
-    const counts = { total: tests.length, passed: 0, failed: 0, flaky: 0, lost: 0, skipped: 0, notRun: 0 };
-    const key = {
-        passed: 'passed',
-        failed: 'failed',
-        flaky: 'flaky',
-        lost: 'lost',
-        skipped: 'skipped',
-        'not-run': 'notRun',
-    };
-    for (const t of tests)
-        counts[key[t.status]]++;
-    return counts;
-}
-function reportStatus(data, counts) {
-    if (data.state !== 'complete' || counts.notRun > 0)
-        return 'incomplete';
-    return counts.failed > 0 || counts.lost > 0 ? 'failed' : 'passed';
-}
-
-;// CONCATENATED MODULE: ./src/report/outputs.ts
-// The action's outputs of a finished run (names in src/names.ts OUTPUT), from its report.
-
-function reportOutputs(report, reportPath, junitPath) {
-    const c = report.counts;
-    const ids = (status) => report.tests
-        .filter((t) => t.status === status)
-        .map((t) => t.id)
-        .join('\n');
-    return {
-        [OUTPUT.total]: String(c.total),
-        [OUTPUT.passed]: String(c.passed),
-        [OUTPUT.failed]: String(c.failed),
-        [OUTPUT.flaky]: String(c.flaky),
-        [OUTPUT.lost]: String(c.lost),
-        [OUTPUT.skipped]: String(c.skipped),
-        [OUTPUT.notRun]: String(c.notRun),
-        [OUTPUT.failedTests]: ids('failed'),
-        [OUTPUT.flakyTests]: ids('flaky'),
-        [OUTPUT.lostTests]: ids('lost'),
-        [OUTPUT.report]: reportPath,
-        [OUTPUT.junit]: junitPath,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/report/format.ts
-/** Most characters of a failure's first line where one is shown. */
-const MAX_FIRST_LINE = 200;
-function lastRun(t, outcome) {
-    for (let i = t.runs.length - 1; i >= 0; i--)
-        if (t.runs[i].outcome === outcome)
-            return t.runs[i];
-    return undefined;
-}
-function format_cap(s, max) {
-    return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
-}
-/** Line breaks of any kind as spaces: a table cell, an output line or a title stays one line. */
-function format_oneLine(s) {
-    return s.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
-}
-function format_firstLine(message) {
-    // A match rather than split(): messages can be long stack traces, and there may be many.
-    const line = /\S[^\r\n]*/.exec(message)?.[0] ?? '';
-    return format_cap(line.trim(), MAX_FIRST_LINE).replace(/\n/g, ' ');
-}
-function seconds(ms) {
-    return (Math.max(0, ms) / 1000).toFixed(3);
-}
-function fmtMs(ms) {
-    if (ms < 1000)
-        return `${Math.round(Math.max(0, ms))} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    const total = Math.floor(ms / 1000);
-    const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
-    const pad = (n) => String(n).padStart(2, '0');
-    return h > 0 ? `${h}h ${pad(m)}m ${pad(s)}s` : `${m}m ${pad(s)}s`;
-}
-// ANSI colour and cursor sequences (runners colour their output), and C0 controls but tab and newline.
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
-/** Text without its ANSI colour and cursor sequences. */
-const withoutAnsi = (text) => text.replace(ANSI, '');
-
-;// CONCATENATED MODULE: ./src/report/exit.ts
-// Why the controller exits 1: one line naming what failed, was lost or did not run, or null for exit 0.
-
-const REASON_IDS = 5;
-/** null when the controller should exit 0; otherwise the one-line reason it exits 1. */
-function exitReason(report, data, failOnFlaky) {
-    const c = report.counts;
-    const flakyFails = failOnFlaky && c.flaky > 0;
-    if (report.status === 'passed' && !flakyFails)
-        return null;
-    const parts = [];
-    if (data.state === 'aborted')
-        parts.push(`run aborted: ${format_oneLine(data.abortReason) || 'no reason given'}`);
-    else if (data.state !== 'complete')
-        parts.push(`run did not complete (state ${data.state})`);
-    if (c.failed > 0 || c.lost > 0) {
-        const what = c.failed > 0 && c.lost > 0
-            ? `${tests(c.failed)} failed, ${c.lost} lost`
-            : c.failed > 0
-                ? `${tests(c.failed)} failed`
-                : `${tests(c.lost)} lost`;
-        parts.push(`${what}: ${idList(report, (s) => s === 'failed' || s === 'lost')}`);
-    }
-    if (c.notRun > 0)
-        parts.push(`${tests(c.notRun)} not run`);
-    if (flakyFails)
-        parts.push(`${tests(c.flaky)} flaky (fail-on-flaky): ${idList(report, (s) => s === 'flaky')}`);
-    return parts.join('; ');
-}
-function tests(n) {
-    return `${n} ${n === 1 ? 'test' : 'tests'}`;
-}
-function idList(report, pick) {
-    const ids = report.tests.filter((t) => pick(t.status)).map((t) => format_oneLine(t.id));
-    const shown = ids.slice(0, REASON_IDS).join(', ');
-    return ids.length > REASON_IDS ? `${shown}, … (${ids.length - REASON_IDS} more)` : shown;
-}
-
-;// CONCATENATED MODULE: ./src/report/fit.ts
-// Fitting the job summary under its size limit: each section (a Block) gets a share of the bytes, and
-// one that does not fit in full shows what fits and says how many items it left out.
-function truncationNote(b, left) {
-    return left > 0 ? `\n_…and ${left} more ${b.what} not shown._\n` : '';
-}
-/** Bytes of the block rendered in full. */
-function blockSize(b) {
-    let n = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.hidden));
-    for (const item of b.items)
-        n += bytes(item);
-    return n;
-}
-/** Renders a block within `budget` bytes, or '' when not even its frame fits. */
-function renderBlock(b, budget) {
-    if (blockSize(b) <= budget)
-        return b.head + b.items.join('') + b.tail + truncationNote(b, b.hidden);
-    // Reserve room for the longest note this block could need.
-    let used = bytes(b.head) + bytes(b.tail) + bytes(truncationNote(b, b.items.length + b.hidden));
-    if (used > budget)
-        return '';
-    let shown = 0;
-    for (const item of b.items) {
-        const n = bytes(item);
-        if (used + n > budget)
-            break;
-        used += n;
-        shown++;
-    }
-    return b.head + b.items.slice(0, shown).join('') + b.tail + truncationNote(b, b.items.length - shown + b.hidden);
-}
-/** Splits `total` among blocks: small ones get all they need, big ones an equal part of the rest. */
-function share(needs, total) {
-    const out = needs.map(() => 0);
-    const order = needs.map((_, i) => i).sort((a, b) => needs[a] - needs[b]);
-    let left = Math.max(0, total);
-    order.forEach((i, k) => {
-        out[i] = Math.min(needs[i], Math.floor(left / (order.length - k)));
-        left -= out[i];
-    });
-    return out;
-}
-/** Last resort for a limit too small for the header: cut at a line end, which is a character boundary. */
-function fit_clampBytes(text, maxBytes, note = '\n_(summary truncated)_\n') {
-    if (bytes(text) <= maxBytes)
-        return text;
-    const room = maxBytes - bytes(note);
-    if (room <= 0)
-        return '';
-    const buf = Buffer.from(text, 'utf8').subarray(0, room);
-    return buf.subarray(0, buf.lastIndexOf(0x0a) + 1).toString('utf8') + note;
-}
-function bytes(s) {
-    return Buffer.byteLength(s, 'utf8');
-}
-
-;// CONCATENATED MODULE: ./src/report/sections.ts
-// What the job summary says, whatever its markup: its title, its tables' columns and cells, which tests
-// each section lists and the words of their lines. summary.ts writes it as GitHub markdown, text.ts as
-// terminal text; escaping, code spans and HTML are theirs (the `esc` and `code` arguments).
-
-const sections_NOT_RUN_CAP = 100;
-const SLOWEST = 10;
-const sections_MAX_MESSAGE = 20_000;
-const sections_HEADING = {
-    failed: 'Failed tests',
-    lost: 'Lost tests',
-    flaky: 'Flaky tests',
-    notRun: 'Not run',
-    workers: 'Workers',
-    slowest: 'Slowest tests',
-    timeline: 'Timeline',
-};
-const STATUS_LABEL = {
-    passed: '✅ passed',
-    failed: '❌ failed',
-    incomplete: '⚠️ incomplete',
-};
-function sections_title(report, esc) {
-    return `shardless: ${esc(report.queue)} ${esc(report.run)} — ${STATUS_LABEL[report.status]}`;
-}
-/** `bold` marks the labels. */
-function sections_wallTime(report, bold) {
-    return `${bold('Wall time:')} ${fmtMs(report.durationMs)} · ${bold('Workers:')} ${report.workers.length}`;
-}
-/** Why the run was aborted, or null when it was not. */
-function sections_abortReason(data, esc) {
-    return data.state === 'aborted' ? esc(data.abortReason) || 'no reason given' : null;
-}
-const sections_COUNTS = {
-    head: ['total', 'passed', 'failed', 'flaky', 'lost', 'skipped', 'not run'],
-    right: [true, true, true, true, true, true, true],
-};
-function sections_countCells(report) {
-    const c = report.counts;
-    return [c.total, c.passed, c.failed, c.flaky, c.lost, c.skipped, c.notRun].map(String);
-}
-const sections_WORKERS = {
-    head: ['worker', 'state', 'batches', 'tests', 'busy', 'utilisation', 'lost batches'],
-    right: [false, false, true, true, true, true, true],
-};
-/** A worker's row; its id as `code` renders it. */
-function sections_workerCells(w, wallMs, code) {
-    const use = wallMs > 0 ? `${Math.round((w.busyMs / wallMs) * 100)}%` : '—';
-    return [code(w.id), w.state, String(w.batches), String(w.tests), fmtMs(w.busyMs), use, String(w.lostBatches)];
-}
-const sections_SLOW = { head: ['test', 'duration', 'status'], right: [false, true, false] };
-/** The slowest tests' rows, slowest first. */
-function sections_slowestRows(report, code) {
-    return report.tests
-        .filter((t) => t.durationMs > 0)
-        .sort((a, b) => b.durationMs - a.durationMs)
-        .slice(0, SLOWEST)
-        .map((t) => [code(t.id), fmtMs(t.durationMs), t.status]);
-}
-function sections_withStatus(report, status) {
-    return report.tests.filter((t) => t.status === status);
-}
-/** The message of the test's last failed run. */
-function sections_failureOf(t) {
-    return lastRun(t, 'failed')?.message ?? '';
-}
-function sections_outcomes(t) {
-    return t.runs.map((r) => r.outcome).join(' → ');
-}
-/** After a failed test's first line: its runs, when there were several. */
-function sections_runsNote(t) {
-    return t.runs.length > 1 ? ` (${t.runs.length} runs: ${sections_outcomes(t)})` : '';
-}
-/** A line of a failed test's list of runs. */
-function sections_failedRunLine(r, i, esc) {
-    return `${i + 1}. ${r.outcome}, worker ${esc(r.worker)}, batch ${esc(r.batch)}${r.isolated ? ', isolated' : ''}, ${fmtMs(r.durationMs)}`;
-}
-/** A lost test's line, then one line per run (indented, without line ends). */
-function sections_lostLines(t, code) {
-    return [
-        `- ${code(t.id)} — ${t.runs.length} ${t.runs.length === 1 ? 'run' : 'runs'}`,
-        ...t.runs.map((r, i) => `  ${i + 1}. ${r.outcome} — worker ${code(r.worker)}, batch ${code(r.batch)}, ` +
-            `${r.isolated ? 'isolated' : 'not isolated'}, ${fmtMs(r.durationMs)}`),
-    ];
-}
-
-;// CONCATENATED MODULE: ./src/report/escape.ts
-// Escaping for the places report text goes: HTML, markdown text and code spans, mermaid, XML.
-
-function html(s) {
-    return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-/**
- * Plain text in the middle of a markdown line: escapes what could start emphasis, code, a link,
- * HTML, an entity or a table cell (backslash escapes work on any ASCII punctuation).
- */
-function mdText(s) {
-    return format_oneLine(s).replace(/[\\`*_[\]<>|~&]/g, '\\$&');
-}
-/**
- * A code span: its content is literal, so only backticks (a longer fence) and, inside a table,
- * pipes (which GFM splits cells on even in code) need care.
- */
-function mdCode(s, inTable = false) {
-    let text = format_oneLine(s);
-    if (inTable)
-        text = text.replace(/\|/g, '\\|');
-    if (text === '')
-        return '(empty)';
-    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-    const fence = '`'.repeat(longest + 1);
-    const pad = /^[\s`]|[\s`]$/.test(text) ? ' ' : '';
-    return `${fence}${pad}${text}${pad}${fence}`;
-}
-/** Mermaid gantt text: `:` `;` `#` and friends are syntax there, so they are replaced outright. */
-function mermaidText(s) {
-    return format_oneLine(s).replace(/[:;#`<>"'%{}[\]\\]/g, '_').trim() || '_';
-}
-// Characters XML 1.0 forbids: C0 controls but tab/LF/CR, U+FFFE/U+FFFF and lone surrogates.
-// (Spelled without the `u` flag, which makes this several times slower on large messages.)
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-function xmlText(s) {
-    return s
-        .replace(XML_INVALID, '')
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\r/g, '&#13;');
-}
-/** Also escapes whitespace that attribute normalisation would otherwise turn into spaces. */
-function xmlAttr(s) {
-    return xmlText(s)
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&apos;')
-        .replace(/\n/g, '&#10;')
-        .replace(/\t/g, '&#9;');
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-// The job summary (GITHUB_STEP_SUMMARY): GitHub markdown of a finished run, its sections cut to fit
-// the summary's size limit (fit.ts).
-
-
-
-
-const MAX_BARS = 300;
-const DROPPED_NOTE_ROOM = 200;
-function renderSummary(report, data, opts = {}) {
-    const maxBytes = opts.maxBytes ?? 1_000_000;
-    const top = summaryHeader(report, data);
-    const blocks = [
-        failedBlock(report),
-        lostBlock(report),
-        flakyBlock(report),
-        notRunBlock(report),
-        workersBlock(report),
-        slowestBlock(report),
-        ganttBlock(data, report.durationMs),
-    ].filter((b) => b.items.length + b.hidden > 0);
-    const needs = blocks.map(blockSize);
-    const allot = share(needs, maxBytes - bytes(top) - DROPPED_NOTE_ROOM);
-    const rendered = blocks.map((b, i) => renderBlock(b, allot[i]));
-    const dropped = blocks.filter((_, i) => rendered[i] === '').map((b) => b.what);
-    const note = dropped.length > 0 ? `\n_Left out to fit the summary size limit: ${dropped.join(', ')}._\n` : '';
-    return fit_clampBytes(top + rendered.join('') + note, maxBytes);
-}
-const bold = (s) => `**${s}**`;
-const row = (cells) => `| ${cells.join(' | ')} |\n`;
-const tableHead = (c) => row(c.head) + `|${c.right.map((r) => (r ? '---:' : '---')).join('|')}|\n`;
-const heading = (text) => `\n### ${text}\n\n`;
-const inTable = (s) => mdCode(s, true);
-function summaryHeader(report, data) {
-    let s = `## ${sections_title(report, mdText)}\n\n`;
-    s += tableHead(sections_COUNTS) + row(sections_countCells(report)) + '\n';
-    s += `${sections_wallTime(report, bold)}\n`;
-    const aborted = sections_abortReason(data, mdText);
-    if (aborted !== null)
-        s += `\n> ${bold('Run aborted:')} ${aborted}\n`;
-    return s;
-}
-function failedBlock(report) {
-    const items = sections_withStatus(report, 'failed').map((t) => {
-        const message = sections_failureOf(t);
-        const list = t.runs.map((r, i) => sections_failedRunLine(r, i, html)).join('\n');
-        // An HTML block: its content is not parsed as markdown, so HTML escaping is all it needs.
-        return (`<details><summary><code>${html(t.id)}</code> — ${html(format_firstLine(message))}${html(sections_runsNote(t))}</summary>\n\n` +
-            `<pre>\n${html(format_cap(message, sections_MAX_MESSAGE))}\n</pre>\n\n${t.runs.length > 1 ? `<pre>\n${list}\n</pre>\n\n` : ''}</details>\n\n`);
-    });
-    return { head: heading(sections_HEADING.failed), items, tail: '', what: 'failed tests', hidden: 0 };
-}
-function lostBlock(report) {
-    const items = sections_withStatus(report, 'lost').map((t) => sections_lostLines(t, (s) => mdCode(s)).map((l) => `${l}\n`).join(''));
-    return { head: heading(sections_HEADING.lost), items, tail: '', what: 'lost tests', hidden: 0 };
-}
-function flakyBlock(report) {
-    const items = sections_withStatus(report, 'flaky').map((t) => {
-        const failure = format_firstLine(sections_failureOf(t));
-        return `- ${mdCode(t.id)} — ${sections_outcomes(t)}${failure ? `: ${mdText(failure)}` : ''}\n`;
-    });
-    return { head: heading(sections_HEADING.flaky), items, tail: '', what: 'flaky tests', hidden: 0 };
-}
-function notRunBlock(report) {
-    const ids = sections_withStatus(report, 'not-run').map((t) => `- ${mdCode(t.id)}\n`);
-    return {
-        head: heading(sections_HEADING.notRun),
-        items: ids.slice(0, sections_NOT_RUN_CAP),
-        tail: '',
-        what: 'not-run tests',
-        hidden: Math.max(0, ids.length - sections_NOT_RUN_CAP),
-    };
-}
-function workersBlock(report) {
-    const items = report.workers.map((w) => row(sections_workerCells(w, report.durationMs, inTable)));
-    return { head: heading(sections_HEADING.workers) + tableHead(sections_WORKERS), items, tail: '', what: 'workers', hidden: 0 };
-}
-function slowestBlock(report) {
-    const items = sections_slowestRows(report, inTable).map(row);
-    return { head: heading(sections_HEADING.slowest) + tableHead(sections_SLOW), items, tail: '', what: 'slow tests', hidden: 0 };
-}
-function ganttBlock(data, wallMs) {
-    const timedOut = new Set(data.history.filter((h) => h.o === 'timeout').map((h) => h.b));
-    const troubled = (b) => b.state === 'reclaimed' || b.state === 'released' || timedOut.has(b.id);
-    // Troubled batches first, so that the bar cap never hides the ones a reader is looking for.
-    const chosen = [...data.batches]
-        .sort((a, b) => Number(troubled(b)) - Number(troubled(a)) || a.startMs - b.startMs)
-        .slice(0, MAX_BARS);
-    const byWorker = new Map(data.workers.map((w) => [w.id, []]));
-    for (const b of [...chosen].sort((x, y) => x.startMs - y.startMs)) {
-        const list = byWorker.get(b.worker);
-        if (list)
-            list.push(b);
-        else
-            byWorker.set(b.worker, [b]);
-    }
-    const rel = (ms) => Math.max(0, Math.round(ms - data.seededAtMs));
-    const items = [];
-    for (const [worker, batches] of byWorker) {
-        batches.forEach((b, i) => {
-            const start = rel(b.startMs);
-            const end = Math.max(start + 1, rel(b.state === 'active' ? data.nowMs : (b.endMs ?? data.nowMs)));
-            const tag = troubled(b) ? 'crit, ' : b.state === 'active' ? 'active, ' : '';
-            const label = `${b.tests.length} ${b.tests.length === 1 ? 'test' : 'tests'}${b.isolated ? ' isolated' : ''}`;
-            const section = i === 0 ? `  section ${mermaidText(worker)}\n` : '';
-            const why = b.state === 'done' && timedOut.has(b.id) ? 'timeout' : b.state;
-            items.push(`${section}  ${label} ${troubled(b) ? `(${why}) ` : ''}:${tag}${start}, ${end}\n`);
-        });
-    }
-    const axis = wallMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S';
-    return {
-        head: `${heading(sections_HEADING.timeline)}\`\`\`mermaid\ngantt\n  dateFormat x\n  axisFormat ${axis}\n  todayMarker off\n`,
-        items,
-        tail: '```\n',
-        what: 'batches',
-        hidden: data.batches.length - chosen.length,
-    };
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/report/junit-merged.ts
-// The merged JUnit (junit-output): one testcase per test of the run, its final status as the verdict and
-// its runs in system-out. (Reading the runners' JUnit is src/junit.ts, the worker's.)
-
-
-function renderJUnit(report) {
-    const c = report.counts;
-    const totals = `tests="${c.total}" failures="${c.failed}" errors="${c.lost}" ` +
-        `skipped="${c.skipped + c.notRun}" time="${seconds(report.durationMs)}"`;
-    return [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        `<testsuites name="shardless" ${totals}>`,
-        `  <testsuite name="${xmlAttr(`shardless ${report.queue}`)}" ${totals}>`,
-        ...report.tests.map(testcase),
-        '  </testsuite>',
-        '</testsuites>',
-        '',
-    ].join('\n');
-}
-function testcase(t) {
-    const id = xmlAttr(t.id);
-    const lines = [
-        `    <testcase name="${id}" classname="${id}" time="${seconds(t.durationMs)}">`,
-        '      <properties>',
-        `        <property name="shardless.status" value="${t.status}"/>`,
-        `        <property name="shardless.runs" value="${t.runs.length}"/>`,
-        '      </properties>',
-    ];
-    const verdict = testcaseVerdict(t);
-    if (verdict)
-        lines.push(`      ${verdict}`);
-    if (t.runs.length > 0)
-        lines.push(`      <system-out>${xmlText(describeRuns(t.runs))}</system-out>`);
-    lines.push('    </testcase>');
-    return lines.join('\n');
-}
-function testcaseVerdict(t) {
-    switch (t.status) {
-        case 'failed': {
-            const message = lastRun(t, 'failed')?.message ?? '';
-            return `<failure message="${xmlAttr(format_firstLine(message))}" type="failed">${xmlText(message)}</failure>`;
-        }
-        case 'lost': {
-            const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
-            return `<error type="lost" message="lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result"/>`;
-        }
-        case 'not-run':
-            return '<skipped message="not run"/>';
-        case 'skipped':
-            return '<skipped/>';
-        default:
-            return ''; // passed and flaky are passing testcases; flaky shows in its properties and runs
-    }
-}
-function describeRuns(runs) {
-    return runs
-        .map((r, i) => {
-        const head = `run ${i + 1}: ${r.outcome} on worker ${r.worker}, batch ${r.batch}` +
-            `${r.isolated ? ' (isolated)' : ''}, ${seconds(r.durationMs)} s`;
-        const body = r.message ? `\n  ${r.message.replace(/\n/g, '\n  ')}` : '';
-        return head + body;
-    })
-        .join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/report/write.ts
-// The report's files: the JSON report and, when asked for, the merged JUnit.
-
-
-
-/** Writes the JSON report and, when `junitPath` is set, the merged JUnit. */
-async function writeReport(report, reportPath, junitPath = '') {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(reportPath), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-    if (junitPath) {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(junitPath), { recursive: true });
-        await (0,promises_namespaceObject.writeFile)(junitPath, renderJUnit(report));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report/annotations.ts
-// GitHub annotations for the tests that failed or were lost: one `error` per failed test (pointing at the
-// failure's file and line when JUnit said where it is), one `warning` per lost test. GitHub shows only
-// about ten annotations of a step, so the list is capped (failed first) and a notice says what was left out.
-
-
-
-
-const DEFAULT_MAX_ANNOTATIONS = 10;
-/** Lines of a failure message kept in its annotation. */
-const MESSAGE_LINES = 20;
-/** Bytes of a message, well under what the runner accepts for one annotation (its escaping adds some). */
-const MESSAGE_BYTES = 3_500;
-const TITLE_CHARS = 200;
-/** Writes the annotations through @actions/core, then a notice when some were left out. */
-function emitAnnotations(report, data, opts = {}) {
-    const { list, omitted } = annotations(report, data, opts);
-    for (const a of list) {
-        const props = { title: a.title };
-        if (a.file)
-            props.file = a.file;
-        if (a.file && a.startLine !== undefined)
-            props.startLine = a.startLine;
-        if (a.level === 'error')
-            error(a.message, props);
-        else
-            warning(a.message, props);
-    }
-    const n = omitted.failed + omitted.lost;
-    if (n === 0)
-        return;
-    const parts = [
-        omitted.failed > 0 ? `${omitted.failed} failed` : '',
-        omitted.lost > 0 ? `${omitted.lost} lost` : '',
-    ].filter(Boolean);
-    notice(`shardless: ${parts.join(' and ')} ${n === 1 ? 'test is' : 'tests are'} not annotated here ` +
-        `(GitHub shows only about ${DEFAULT_MAX_ANNOTATIONS} annotations per step); the job summary and the report list them all`, { title: `shardless: ${n} more ${n === 1 ? 'annotation' : 'annotations'} left out` });
-}
-/** The annotations of a run, failed tests before lost ones, at most `max`; `omitted` says how many more there were. */
-function annotations(report, data, opts = {}) {
-    const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS));
-    const workspace = (0,external_node_path_namespaceObject.resolve)(opts.workspace ?? (process.env.GITHUB_WORKSPACE || process.cwd()));
-    const workdir = (0,external_node_path_namespaceObject.resolve)(workspace, opts.workingDirectory ?? process.cwd());
-    const place = placer(workspace, workdir);
-    const failed = report.tests.filter((t) => t.status === 'failed');
-    const lost = report.tests.filter((t) => t.status === 'lost');
-    const shownFailed = failed.slice(0, max);
-    const shownLost = lost.slice(0, max - shownFailed.length);
-    const failures = shownFailed.length > 0 ? lastFailures(data.history) : new Map();
-    const list = [
-        ...shownFailed.map((t) => failedAnnotation(t, failures.get(t.id), place)),
-        ...shownLost.map((t) => lostAnnotation(t, place)),
-    ];
-    return { list, omitted: { failed: failed.length - shownFailed.length, lost: lost.length - shownLost.length } };
-}
-function failedAnnotation(t, h, place) {
-    const message = h?.m ?? lastRun(t, 'failed')?.message;
-    const text = firstLines(message ?? '');
-    const runs = t.runs.length;
-    const a = {
-        level: 'error',
-        message: text || `failed without a message (${runs} ${runs === 1 ? 'run' : 'runs'})`,
-        title: `shardless: ${titleId(t.id)} failed`,
-    };
-    const where = place(h?.f, h?.l, t.id);
-    if (where.file)
-        a.file = where.file;
-    if (where.file && where.line !== undefined)
-        a.startLine = where.line;
-    return a;
-}
-function lostAnnotation(t, place) {
-    const n = t.runs.filter((r) => r.outcome === 'lost' || r.outcome === 'timeout').length;
-    const runs = t.runs.map((r) => `${r.outcome} on worker ${format_oneLine(r.worker)}`).join(', ');
-    const a = {
-        level: 'warning',
-        message: cutBytes(`lost after ${n} ${n === 1 ? 'run' : 'runs'} without a result${runs ? `\nruns: ${runs}` : ''}`, MESSAGE_BYTES),
-        title: `shardless: ${titleId(t.id)} lost`,
-    };
-    const where = place(undefined, undefined, t.id);
-    if (where.file)
-        a.file = where.file;
-    return a;
-}
-/** Each test's last failed run, in the report's run order (recording time, ties in array order). */
-function lastFailures(history) {
-    const out = new Map();
-    for (const h of history) {
-        if (h.o !== 'failed')
-            continue;
-        const prev = out.get(h.t);
-        if (!prev || h.e >= prev.e)
-            out.set(h.t, h);
-    }
-    return out;
-}
-/**
- * JUnit files are relative to the working directory (the worker made absolute ones so); annotations
- * want them relative to the repository root. Without a file, a test id naming an existing file is used.
- */
-function placer(workspace, workdir) {
-    const fromRoot = (p) => {
-        const rel = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.resolve)(workdir, p));
-        if (rel === '' || rel === '..' || rel.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(rel))
-            return undefined; // outside the repository
-        return rel.split(external_node_path_namespaceObject.sep).join('/');
-    };
-    const existing = new Map();
-    const idFile = (id) => {
-        if (existing.has(id))
-            return existing.get(id);
-        let found;
-        // `path/to/test_x.py::test_y` (pytest) names its file before `::`.
-        for (const candidate of new Set([id, id.split('::')[0]])) {
-            if (!looksLikePath(candidate))
-                continue;
-            try {
-                if ((0,external_node_fs_namespaceObject.statSync)((0,external_node_path_namespaceObject.resolve)(workdir, candidate)).isFile()) {
-                    found = fromRoot(candidate);
-                    break;
-                }
-            }
-            catch {
-                // not a file
-            }
-        }
-        existing.set(id, found);
-        return found;
-    };
-    return (file, line, id) => {
-        const f = file && file.trim() && !/[\r\n\0]/.test(file) ? fromRoot(file.trim()) : idFile(id);
-        const l = Number.isInteger(line) && line > 0 ? line : undefined;
-        return f ? { file: f, line: l } : {};
-    };
-}
-function looksLikePath(s) {
-    return s.length > 0 && s.length < 4096 && s.trim() === s && !/[\0\r\n*?]/.test(s);
-}
-// ---------------------------------------------------------------------------------------------------
-// Text
-/** The first lines of a failure message, without colours or blank edges, under MESSAGE_BYTES. */
-function firstLines(message) {
-    const lines = message.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').split('\n');
-    while (lines.length > 0 && lines[0].trim() === '')
-        lines.shift();
-    const kept = lines.slice(0, MESSAGE_LINES);
-    while (kept.length > 0 && kept.at(-1).trim() === '')
-        kept.pop();
-    let text = kept.map((l) => l.trimEnd()).join('\n');
-    const more = lines.slice(MESSAGE_LINES).some((l) => l.trim() !== '');
-    if (more)
-        text += '\n…';
-    return cutBytes(text, MESSAGE_BYTES);
-}
-/** Cuts at a character boundary so that the UTF-8 encoding fits in `max` bytes. */
-function cutBytes(s, max) {
-    if (Buffer.byteLength(s, 'utf8') <= max)
-        return s;
-    const mark = '\n… (cut)';
-    let out = Buffer.from(s, 'utf8').subarray(0, max - Buffer.byteLength(mark)).toString('utf8');
-    // A cut inside a multi-byte character decodes to U+FFFD at the end: drop it.
-    out = out.replace(/\uFFFD+$/, '');
-    return out + mark;
-}
-function titleId(id) {
-    const chars = Array.from(format_oneLine(id).replace(CONTROL, '')); // code points: never half a surrogate pair
-    return chars.length > TITLE_CHARS ? `${chars.slice(0, TITLE_CHARS - 1).join('')}…` : chars.join('');
-}
-
-;// CONCATENATED MODULE: ./src/report/not-coordinated.ts
-// The summary of a run the controller could not coordinate (Redis unreachable): there is no report, so it
-// says why, and where the results are instead. As markdown for the job summary, as text for a terminal.
-
-
-
-function not_coordinated_heading(n, esc) {
-    return `shardless: ${esc(n.queue)} ${esc(n.run)} — ⚠️ not coordinated`;
-}
-function paragraphs(n, esc, code) {
-    return [
-        `The controller could not coordinate the run: ${esc(n.why)}.`,
-        `There is no report of the ${n.total} tests. The workers that cannot reach Redis either run a static share each ` +
-            `(${code(INPUT.workerIndex)} of ${code(INPUT.workers)}), and their exit codes and job summaries give the results.`,
-        n.fail
-            ? `This step fails (${code(`${INPUT.fallback}: fail`)}).`
-            : `This step does not fail (${code(`${INPUT.fallback}: static`)}); ${code(`${INPUT.fallback}: fail`)} would fail it.`,
-    ];
-}
-function renderNotCoordinated(n) {
-    return `## ${not_coordinated_heading(n, mdText)}\n\n${paragraphs(n, mdText, (s) => `\`${s}\``).join('\n\n')}\n`;
-}
-function not_coordinated_notCoordinatedText(n) {
-    const h = not_coordinated_heading(n, oneLine);
-    return `${h}\n${'='.repeat([...h].length)}\n\n${paragraphs(n, oneLine, (s) => s).join('\n\n')}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/report/text.ts
-// The job summary as terminal text, from the run's data (the command line prints it where there is no
-// GITHUB_STEP_SUMMARY): the sections of summary.ts (sections.ts says what they hold) as plain lines and
-// aligned tables. The timeline, a chart, is left out. Also the counts line that ends the controller's log.
-
-
-
-
-const MAX_BYTES = 1_000_000;
-/** An id or a name on one line; an empty one said so. */
-const plain = (s) => oneLine(s) || '(empty)';
-const same = (s) => s;
-/** `shardless: N tests: ... ; report PATH`, the controller's last line but the reason it fails. */
-function countsLine(report, reportPath) {
-    const c = report.counts;
-    return `shardless: ${c.total} tests: ${c.passed} passed, ${c.failed} failed, ${c.flaky} flaky, ${c.lost} lost, ${c.skipped} skipped, ${c.notRun} not run; report ${reportPath}`;
-}
-function summaryText(s) {
-    if ('notCoordinated' in s)
-        return notCoordinatedText(s.notCoordinated);
-    const { report, data } = s;
-    const head = title(report, oneLine);
-    const out = [head, '='.repeat([...head].length), '', ...table(COUNTS, [countCells(report)]), '', wallTime(report, same)];
-    const aborted = abortReason(data, oneLine);
-    if (aborted !== null)
-        out.push('', `  Run aborted: ${aborted}`);
-    section(out, HEADING.failed, withStatus(report, 'failed').flatMap((t) => {
-        const message = failureOf(t);
-        const runs = t.runs.length > 1 ? ['', ...t.runs.map((r, i) => `    ${failedRunLine(r, i, same)}`)] : [];
-        return [`- ${plain(t.id)} — ${firstLine(message)}${runsNote(t)}`, '', ...indent(cap(message, MAX_MESSAGE)), ...runs, ''];
-    }));
-    section(out, HEADING.lost, withStatus(report, 'lost').flatMap((t) => lostLines(t, plain)));
-    section(out, HEADING.flaky, withStatus(report, 'flaky').map((t) => {
-        const failure = firstLine(failureOf(t));
-        return `- ${plain(t.id)} — ${outcomes(t)}${failure ? `: ${failure}` : ''}`;
-    }));
-    const notRun = withStatus(report, 'not-run');
-    const more = notRun.length - NOT_RUN_CAP;
-    section(out, HEADING.notRun, [...notRun.slice(0, NOT_RUN_CAP).map((t) => `- ${plain(t.id)}`), ...(more > 0 ? ['', `…and ${more} more not-run tests not shown.`] : [])]);
-    if (report.workers.length > 0)
-        section(out, HEADING.workers, table(WORKERS, report.workers.map((w) => workerCells(w, report.durationMs, plain))));
-    const slow = slowestRows(report, plain);
-    if (slow.length > 0)
-        section(out, HEADING.slowest, table(SLOW, slow));
-    const text = out.join('\n').replace(/\n{3,}/g, '\n\n').trim();
-    return clampBytes(`${text}\n`, MAX_BYTES, '\n(summary truncated)\n');
-}
-function section(out, heading, lines) {
-    if (lines.length > 0)
-        out.push('', `${heading}:`, '', ...lines);
-}
-function indent(block) {
-    return block.split(/\r?\n/).map((l) => `    ${l}`);
-}
-/** Columns padded to their widest cell, numbers right-aligned, a rule under the titles. */
-function table(c, rows) {
-    const len = (s) => [...s].length;
-    const width = c.head.map((h, j) => Math.max(len(h), ...rows.map((r) => len(r[j] ?? ''))));
-    const line = (r) => `  ${r.map((cell, j) => (c.right[j] ? cell.padStart(width[j] + cell.length - len(cell)) : cell.padEnd(width[j] + cell.length - len(cell)))).join('  ')}`.trimEnd();
-    return [line(c.head), `  ${width.map((w) => '-'.repeat(w)).join('  ')}`, ...rows.map(line)];
-}
-
-;// CONCATENATED MODULE: ./src/report/index.ts
-// src/report: what a run's results look like to the outside. It owns the JSON report (json.ts), the
-// action's outputs (outputs.ts), the reason the controller fails (exit.ts), the job summary: what it says
-// (sections.ts) written as markdown (summary.ts, fitted under its size limit by fit.ts) and as terminal
-// text (text.ts), and the summary of a run that was not coordinated (not-coordinated.ts); the merged
-// JUnit (junit-merged.ts), the files written (write.ts) and the annotations (annotations.ts). format.ts
-// and escape.ts are their shared formatting. All pure but write.ts and emitAnnotations. It imports
-// nothing of the controller, the worker, the queue or the command line: they import it.
-
-
-
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./src/rerun.ts
-// Re-runs of a workflow (GITHUB_RUN_ATTEMPT > 1): the previous attempt's results, while Redis still
-// has them, decide what a later attempt runs.
-
-// Final statuses that need no re-run; anything else (failed, lost, never finished) runs again.
-const PASSED = new Set(['passed', 'flaky', 'skipped']);
-function previousKeys(cfg) {
-    if (!cfg.runIdDefaulted || cfg.runAttempt <= 1)
-        return null;
-    return runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${cfg.runAttempt - 1}`);
-}
-async function previousAttemptPassed(redis, cfg) {
-    const keys = previousKeys(cfg);
-    return keys ? (await redis.hget(keys.meta, 'result')) === 'passed' : false;
-}
-/**
- * Tests that did not pass in the attempts before this one (failed, lost or never run), in the order
- * given, or null when no earlier attempt's results are left (then everything runs). An attempt that
- * was itself a re-run lists only what it re-ran, so the other ids are looked up further back.
- */
-async function testsToRerun(redis, cfg, all) {
-    const again = new Set();
-    let pending = all;
-    let found = false;
-    for (let attempt = cfg.runAttempt - 1; attempt >= 1 && pending.length > 0; attempt--) {
-        const keys = runKeys(cfg.repository, cfg.queue, `${cfg.githubRunId}-${attempt}`);
-        if ((await redis.exists(keys.tests)) === 0)
-            break;
-        found = true;
-        const records = await readTests(redis, keys.tests, pending);
-        const unlisted = pending.filter((id) => !records.has(id));
-        for (const [id, rec] of records)
-            if (!PASSED.has(finalOf(rec) ?? ''))
-                again.add(id);
-        pending = unlisted;
-    }
-    if (!found)
-        return null;
-    // Listed by no attempt still in Redis: a new test, so it runs.
-    for (const id of pending)
-        again.add(id);
-    return all.filter((id) => again.has(id));
-}
-
-;// CONCATENATED MODULE: ./src/discovery/run.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/run.ts
 // Runs a runner's listing command (controller): in the user's working directory, its output read and
 // never echoed, and its own error shown, with the runner named, when it cannot list.
 
@@ -47952,7 +47695,7 @@ function sortedUnique(ids) {
     return [...new Set(ids.filter((id) => id !== ''))].sort();
 }
 
-;// CONCATENATED MODULE: ./src/discovery/cucumber.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/cucumber.ts
 // cucumber-js lists the scenarios of its own configuration (profiles, paths, tags, names) through its
 // API, loadConfiguration and loadSources, in a small script run by the user's node in the working
 // directory: no formatter runs, so no report file is written. Feature files that fail to parse are
@@ -47973,7 +47716,7 @@ function discoverCucumber(cwd, args) {
     return listByScript('cucumber-js', 'list-cucumber.mjs', SCRIPT, cwd, args);
 }
 
-;// CONCATENATED MODULE: ./src/discovery/go.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/go.ts
 // go-test: the ids are the import paths of the packages that have tests, as go list gives them. Of
 // the args, the build tags reach go list (they decide which test files exist); the rest are go test's.
 
@@ -47995,7 +47738,7 @@ async function discoverGo(cwd, args) {
     return sortedUnique(out.stdout.split(/\r?\n/).map((l) => l.trim()));
 }
 
-;// CONCATENATED MODULE: ./src/discovery/jest.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/jest.ts
 // jest lists the files of its own configuration (roots, testMatch, testRegex, projects): --listTests.
 
 
@@ -48007,7 +47750,7 @@ function discoverJest(cwd, args) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/discovery/mocha.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/mocha.ts
 // mocha lists through its own option loading (.mocharc.*, package.json `mocha`, MOCHA_OPTIONS and the
 // args: spec, extension, ignore, recursive) and file collection, in a small script run by the user's
 // node in the working directory, so that the user's mocha decides.
@@ -48045,7 +47788,7 @@ function discoverMocha(cwd, args) {
     return listByScript('mocha', 'list-mocha.cjs', mocha_SCRIPT, cwd, args);
 }
 
-;// CONCATENATED MODULE: ./src/discovery/node-test.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/node-test.ts
 // node --test has no listing of its own: its default patterns, for the `node` on the PATH (the one
 // that runs the batches). Node 20: **/*.test.?(c|m)js, **/*-test.?(c|m)js, **/*_test.?(c|m)js,
 // **/test-*.?(c|m)js, **/test.?(c|m)js and **/test/**/*.?(c|m)js, node_modules skipped. A Node that
@@ -48077,7 +47820,7 @@ async function discoverNodeTest(cwd, args) {
     return listFiles({ match: nodeTestMatcher(typescript), skipDir: /^(node_modules|\.git)$/ }, cwd);
 }
 
-;// CONCATENATED MODULE: ./src/discovery/playwright.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/playwright.ts
 // playwright lists the tests of its own configuration (testDir, testMatch, projects): --list, with its
 // JSON reporter writing to a file (its list reporter still prints to stdout).
 
@@ -48096,7 +47839,7 @@ function discoverPlaywright(cwd, args) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/discovery/pytest.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/pytest.ts
 // pytest lists what it collects under its own configuration (python_files, testpaths, addopts,
 // conftest.py): --collect-only. Its ids are relative to --rootdir, the working directory as in batches.
 
@@ -48119,7 +47862,7 @@ async function discoverPytest(cwd, args) {
     return fileIds(cwd, pytestFiles(out.stdout));
 }
 
-;// CONCATENATED MODULE: ./src/discovery/rspec.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/rspec.ts
 // rspec lists the examples of its own configuration (.rspec, --pattern, --exclude-pattern, filters):
 // --dry-run with its JSON formatter, written to a file (the user's formatters may print to stdout).
 
@@ -48137,7 +47880,7 @@ function discoverRspec(cwd, args) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/discovery/vitest.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/vitest.ts
 // vitest lists the files of its own configuration (include, exclude, projects): `vitest list --filesOnly`.
 
 
@@ -48151,7 +47894,7 @@ function discoverVitest(cwd, args) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/discovery/index.ts
+;// CONCATENATED MODULE: ./src/presets/discovery/index.ts
 
 
 
@@ -48182,7 +47925,7 @@ async function discoverTests(runner, cwd, args = []) {
     return ids;
 }
 
-;// CONCATENATED MODULE: ./src/testlist.ts
+;// CONCATENATED MODULE: ./src/presets/testlist.ts
 // Listing the tests of a run from `tests` (ids and globs), `tests-file` and `tests-command`.
 
 
@@ -48262,7 +48005,7 @@ async function listTests(src) {
     return unique;
 }
 
-;// CONCATENATED MODULE: ./src/costmodel.ts
+;// CONCATENATED MODULE: ./src/sizing/costmodel.ts
 /** Weight of the newest observation in the moving average. */
 const ALPHA = 0.5;
 /** An observation this far (a factor) from the old value replaces it: the old one was wrong, or the test changed. */
@@ -48510,10 +48253,10 @@ function plan(cfg, ids, t) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/timings.ts
+;// CONCATENATED MODULE: ./src/sizing/timings.ts
 // The stored timings of a queue: what each test costs and the per-batch start cost, as the cost model
-// (src/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL. Timings in
-// files (timings-output, timings-file): src/timings-file.ts.
+// (src/sizing/costmodel.ts) learnt them, kept per queue outside the run's keys with a long TTL. Timings in
+// files (timings-output, timings-file): src/sizing/timings-file.ts.
 
 /** The history of a queue outlives the runs that feed it. */
 const TIMINGS_TTL_S = 30 * 86_400;
@@ -48558,7 +48301,7 @@ async function saveTimings(redis, repository, queue, t, only) {
     await pipe.exec();
 }
 
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/util.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/util.js
 
 
 const nameStartChar = ':A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
@@ -48620,7 +48363,7 @@ const DANGEROUS_PROPERTY_NAMES = [
 ];
 
 const criticalProperties = ["__proto__", "constructor", "prototype"];
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/xmlparser/OptionsBuilder.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/xmlparser/OptionsBuilder.js
 
 
 
@@ -48785,7 +48528,7 @@ const buildOptions = function (options) {
   //console.debug(built.processEntities)
   return built;
 };
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/xmlparser/xmlNode.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/xmlparser/xmlNode.js
 
 
 let METADATA_SYMBOL;
@@ -48841,7 +48584,7 @@ class XmlNode {
   }
 }
 
-;// CONCATENATED MODULE: ./node_modules/xml-naming/src/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/xml-naming/src/index.js
 /**
  * xml-naming
  * Validates XML Name productions as defined in the XML 1.0 and 1.1 specifications.
@@ -49224,7 +48967,7 @@ const sanitize = (str, production = 'name', { replacement = '_', asciiOnly = fal
 
   return result || replacement;
 };
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/xmlparser/DocTypeReader.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/xmlparser/DocTypeReader.js
 
 
 class DocTypeReader {
@@ -49651,7 +49394,7 @@ function validateEntityName(name, xmlVersion) {
     else
         throw new Error(`Invalid entity name ${name}`);
 }
-;// CONCATENATED MODULE: ./node_modules/anynum/digitTable.js
+;// CONCATENATED MODULE: ../../main/node_modules/anynum/digitTable.js
 /**
  * Flat lookup table: maps Unicode code point → ASCII digit (0-9).
  * Only decimal digit characters (Unicode category Nd) are included.
@@ -49769,7 +49512,7 @@ for (const zero of SCRIPT_ZEROS) {
 
 
 
-;// CONCATENATED MODULE: ./node_modules/anynum/anynum.js
+;// CONCATENATED MODULE: ../../main/node_modules/anynum/anynum.js
 
 
 
@@ -49905,7 +49648,7 @@ function anynum(str) {
 
 
 /* harmony default export */ const anynum_anynum = (anynum);
-;// CONCATENATED MODULE: ./node_modules/strnum/strnum.js
+;// CONCATENATED MODULE: ../../main/node_modules/strnum/strnum.js
 const hexRegex = /^[-+]?0x[a-fA-F0-9]+$/;
 const binRegex = /^0b[01]+$/;
 const octRegex = /^0o[0-7]+$/;
@@ -50083,7 +49826,7 @@ function handleInfinity(str, num, options) {
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/ignoreAttributes.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/ignoreAttributes.js
 function getIgnoreAttributesFn(ignoreAttributes) {
     if (typeof ignoreAttributes === 'function') {
         return ignoreAttributes
@@ -50102,7 +49845,7 @@ function getIgnoreAttributesFn(ignoreAttributes) {
     }
     return () => false
 }
-;// CONCATENATED MODULE: ./node_modules/path-expression-matcher/src/Matcher.js
+;// CONCATENATED MODULE: ../../main/node_modules/path-expression-matcher/src/Matcher.js
 
 
 /**
@@ -50767,7 +50510,7 @@ class Matcher {
   }
 }
 
-;// CONCATENATED MODULE: ./node_modules/path-expression-matcher/src/Expression.js
+;// CONCATENATED MODULE: ../../main/node_modules/path-expression-matcher/src/Expression.js
 /**
  * Expression - Parses and stores a tag pattern expression
  * 
@@ -51000,7 +50743,7 @@ class Expression {
     return this.pattern;
   }
 }
-;// CONCATENATED MODULE: ./node_modules/path-expression-matcher/src/ExpressionSet.js
+;// CONCATENATED MODULE: ../../main/node_modules/path-expression-matcher/src/ExpressionSet.js
 /**
  * ExpressionSet - An indexed collection of Expressions for efficient bulk matching
  *
@@ -51227,7 +50970,7 @@ class ExpressionSet {
   }
 }
 
-;// CONCATENATED MODULE: ./node_modules/@nodable/entities/src/entities.js
+;// CONCATENATED MODULE: ../../main/node_modules/@nodable/entities/src/entities.js
 // ---------------------------------------------------------------------------
 // Complete HTML5 named entity reference
 // Organized by logical categories for easy maintenance and selective importing
@@ -52367,7 +52110,7 @@ const COMMON_HTML = {
 // Note: NUMERIC_ENTITIES (&#NNN; / &#xHH;) are handled by the scanner directly
 // via String.fromCodePoint() without any map lookup.
 // ---------------------------------------------------------------------------
-;// CONCATENATED MODULE: ./node_modules/@nodable/entities/src/EntityDecoder.js
+;// CONCATENATED MODULE: ../../main/node_modules/@nodable/entities/src/EntityDecoder.js
 // ---------------------------------------------------------------------------
 // Built-in named entity map  (name → replacement string)
 // No regex, no {regex,val} objects — just flat key/value pairs.
@@ -53012,7 +52755,7 @@ class EntityDecoder {
     return this._applyNCRAction(effective, token, cp);
   }
 }
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/contexts/sql.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/contexts/sql.js
 /**
  * SQL context patterns — high-precision rules only.
  *
@@ -53109,7 +52852,7 @@ const SQL_PATTERNS = [
 
 /* harmony default export */ const sql = (SQL_PATTERNS);
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/contexts/sql-strict.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/contexts/sql-strict.js
 /**
  * SQL-STRICT context patterns.
  *
@@ -53158,7 +52901,7 @@ const SQL_STRICT_PATTERNS = [...sql, ...SQL_STRICT_EXTRA];
 
 /* harmony default export */ const sql_strict = (SQL_STRICT_PATTERNS);
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/util/decode-entities.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/util/decode-entities.js
 /**
  * Decode the HTML character references that matter for markup-context
  * detection.
@@ -53208,7 +52951,7 @@ function decodeEntities(input) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/contexts/html.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/contexts/html.js
 /**
  * HTML context patterns.
  *
@@ -53312,7 +53055,7 @@ const HTML_PATTERNS = [
 
 /* harmony default export */ const contexts_html = (HTML_PATTERNS);
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/contexts/xml.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/contexts/xml.js
 /**
  * XML context patterns.
  *
@@ -53393,7 +53136,7 @@ const XML_PATTERNS = [
 
 /* harmony default export */ const xml = (XML_PATTERNS);
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/contexts/svg.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/contexts/svg.js
 /**
  * SVG context patterns.
  *
@@ -53476,7 +53219,7 @@ const SVG_PATTERNS = [
 
 /* harmony default export */ const svg = (SVG_PATTERNS);
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/contexts/shell.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/contexts/shell.js
 /**
  * SHELL context patterns.
  *
@@ -53583,7 +53326,7 @@ const SHELL_PATTERNS = [
 
 /* harmony default export */ const shell = (SHELL_PATTERNS);
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/contexts/redos.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/contexts/redos.js
 /**
  * REDOS context patterns.
  *
@@ -53645,7 +53388,7 @@ const REDOS_PATTERNS = [
 
 /* harmony default export */ const redos = (REDOS_PATTERNS);
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/contexts/nosql.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/contexts/nosql.js
 /**
  * NOSQL context patterns.
  *
@@ -53761,7 +53504,7 @@ const NOSQL_PATTERNS = [
 
 /* harmony default export */ const nosql = (NOSQL_PATTERNS);
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/contexts/log.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/contexts/log.js
 /**
  * LOG context patterns.
  *
@@ -53861,7 +53604,7 @@ const LOG_PATTERNS = [
 
 /* harmony default export */ const log = (LOG_PATTERNS);
 
-;// CONCATENATED MODULE: ./node_modules/is-unsafe/src/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unsafe/src/index.js
 /**
  * is-unsafe v2
  *
@@ -54155,7 +53898,7 @@ function allUnsafe(value, context) {
 
 /* harmony default export */ const src = ((/* unused pure expression or super */ null && (isUnsafe)));
 
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/xmlparser/OrderedObjParser.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/xmlparser/OrderedObjParser.js
 
 ///@ts-check
 
@@ -55069,7 +54812,7 @@ function sanitizeName(name, options) {
   }
   return name;
 }
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/xmlparser/node2json.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/xmlparser/node2json.js
 
 
 
@@ -55247,7 +54990,7 @@ function isLeafTag(obj, options) {
 
   return false;
 }
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/validator.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/validator.js
 
 
 
@@ -55765,7 +55508,7 @@ function getLineNumberForPosition(xmlData, index) {
 function getPositionFromMatch(match) {
   return match.startIndex + match[1].length;
 }
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/xmlparser/XMLParser.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/xmlparser/XMLParser.js
 /* global Uint8Array */
 
 
@@ -55843,7 +55586,7 @@ class XMLParser {
         return XmlNode.getMetaDataSymbol();
     }
 }
-;// CONCATENATED MODULE: ./node_modules/fast-xml-parser/src/fxp.js
+;// CONCATENATED MODULE: ../../main/node_modules/fast-xml-parser/src/fxp.js
 
 
 
@@ -55854,7 +55597,7 @@ const XMLValidator = {
   validate: validator_validate
 }
 
-;// CONCATENATED MODULE: ./src/junit.ts
+;// CONCATENATED MODULE: ./src/report/junit-read.ts
 // Reading a batch's per-test results from JUnit XML (README, "Results of a batch").
 //
 // JUnit files are written by arbitrary test tools and may be missing, truncated or hostile, so nothing
@@ -55900,20 +55643,20 @@ function attr(node, key) {
     return typeof v === 'string' ? decode(v).trim() : '';
 }
 /** Text of an element that the parser gave as '' / 'text' / { '#text', '@' }. */
-function junit_text(node) {
+function junit_read_text(node) {
     if (typeof node === 'string')
         return decode(node).trim();
     const t = isNode(node) ? node['#text'] : undefined;
     return typeof t === 'string' || typeof t === 'number' ? decode(String(t)).trim() : '';
 }
 /** Reporters write seconds as '0.5', sometimes '1,234.5'; anything odd counts as 0. */
-function junit_seconds(s) {
+function junit_read_seconds(s) {
     const n = Number(s.replace(/,/g, ''));
     return s !== '' && Number.isFinite(n) && n > 0 ? n : 0;
 }
 function failureMessage(el) {
     const message = attr(el, 'message');
-    const body = junit_text(el);
+    const body = junit_read_text(el);
     // Many reporters repeat the message as the first line of the text.
     let combined = message && body ? `${message}\n${body}` : message || body;
     if (message && body.startsWith(message))
@@ -55932,7 +55675,7 @@ function toCase(tc, suites) {
         ...(Number.isInteger(line) && line > 0 ? { line } : {}),
         suites,
         outcome: bad.length > 0 ? 'failed' : skipped ? 'skipped' : 'passed',
-        seconds: junit_seconds(attr(tc, 'time')),
+        seconds: junit_read_seconds(attr(tc, 'time')),
         message: bad.length > 0 ? failureMessage(bad[0]) : '',
     };
 }
@@ -56069,7 +55812,7 @@ function readJUnitFiles(files, testIds, workingDirectory) {
     return { results, warnings };
 }
 
-;// CONCATENATED MODULE: ./src/timings-file.ts
+;// CONCATENATED MODULE: ./src/sizing/timings-file.ts
 // Timings kept in files, so that they outlive Redis (actions/cache, an artifact): `timings-output` writes
 // the learnt costs of a run as JSON, `timings-file` reads that JSON or the JUnit XML of an earlier run.
 //
@@ -56194,11 +55937,10 @@ async function timingsFromFiles(t, pattern, ids, cwd) {
     return { ...t, costs, startMs, ...(measured === undefined ? {} : { measured }) };
 }
 
-;// CONCATENATED MODULE: ./src/controller.ts
+;// CONCATENATED MODULE: ./src/controller/controller.ts
 // The controller: reset the run under a fresh epoch, seed the queue, publish the settings, then tick
 // (reap dead workers, log progress) until the run is complete, timed out, workerless or cancelled;
 // finally write the report, the summary and the outputs.
-
 
 
 
@@ -56403,7 +56145,7 @@ async function control(cfg, redis, all, hooks) {
         }
     }
     const reason = exitReason(report, data, cfg.failOnFlaky);
-    // The verdict a later attempt reads (src/rerun.ts); not written into a run reset or expired meanwhile.
+    // The verdict a later attempt reads (src/queue/rerun.ts); not written into a run reset or expired meanwhile.
     await queue.verdict(epoch, reason === null);
     for (const [name, value] of Object.entries(reportOutputs(report, reportPath, junitPath)))
         setOutput(name, value);
@@ -56424,69 +56166,306 @@ async function control(cfg, redis, all, hooks) {
     return 0;
 }
 
-;// CONCATENATED MODULE: ./src/costs.ts
-// Reading a batch's costs file (CMD_ENV.costs): `{ "<file path>": ms }`, written by a preset's reporter,
-// the whole cost of each test file as the runner measured it (environment, import, collection, set-up
-// and tests), which JUnit's per-test times leave out. Paths map to the batch's ids as JUnit's do
-// (src/junit.ts: relative to the working directory). Like JUnit, the file is the runner's output: a
-// missing file is silence, a bad one a warning, and nothing here throws.
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/worker/process.ts
+// The process a batch runs as: the leader of its own process group, so that a timeout, a cancellation or
+// its own exit takes down every descendant; and what Linux lets a spawn carry.
+/** Time between SIGTERM and SIGKILL on a timeout. */
+const KILL_GRACE_MS = 2000;
+/** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
+const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
+/** Signals a whole process group; never throws (the group may be gone already). */
+function killProcessGroup(pid, signal = 'SIGKILL') {
+    // -0 or -1 would signal our own group or every process we can reach.
+    if (!Number.isInteger(pid) || pid <= 1)
+        return;
+    try {
+        process.kill(-pid, signal);
+    }
+    catch {
+        // ESRCH: nothing left to kill.
+    }
+}
+/**
+ * After timeoutMs: onTimeout(), SIGTERM to the group, SIGKILL KILL_GRACE_MS later (that only matters when
+ * the leader survives SIGTERM: its exit kills the rest). Returns the function that disarms both.
+ */
+function armTimeout(pid, timeoutMs, onTimeout) {
+    let killTimer;
+    const timer = setTimeout(() => {
+        onTimeout();
+        killProcessGroup(pid, 'SIGTERM');
+        killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+    }, timeoutMs);
+    return () => {
+        clearTimeout(timer);
+        clearTimeout(killTimer);
+    };
+}
+
+;// CONCATENATED MODULE: ./src/worker/batch-files.ts
+// What a batch is given before it runs: its own fresh folder, the tests file, the {junit} and costs paths
+// (unique, and not there yet), and the command's environment (the SHARDLESS_* variables).
 
 
-const costs_MAX_FILE_BYTES = 10 * 1024 * 1024;
-/** Above a day, a cost is a unit mistake (seconds for ms, a timestamp), not a measure. */
-const MAX_COST_MS = 24 * 3600 * 1000;
-/** The costs a batch's reporter wrote for the batch's ids (none when the file is absent). */
-function readCosts(file, testIds, workingDirectory) {
-    const costs = new Map();
-    if (!file)
-        return { costs, warnings: [] };
-    let text;
+
+
+
+/** Makes the batch's fresh folder (so the {junit} and costs paths are unique and not there yet) and its environment. */
+async function batchFiles(s) {
+    const tmpDir = external_node_path_default().resolve(s.tmpDir);
+    await external_node_fs_namespaceObject.promises.mkdir(tmpDir, { recursive: true });
+    const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
+    const testsFile = external_node_path_default().join(dir, 'tests.txt');
+    const junitPath = external_node_path_default().join(dir, 'junit.xml');
+    const costsPath = external_node_path_default().join(dir, 'costs.json');
+    await external_node_fs_namespaceObject.promises.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
+    const env = {
+        ...withoutInputs(s.env ?? process.env),
+        [CMD_ENV.tests]: s.tests.join('\n'),
+        [CMD_ENV.testsFile]: testsFile,
+        [CMD_ENV.junit]: junitPath,
+        [CMD_ENV.costs]: costsPath,
+        [CMD_ENV.worker]: s.workerId,
+        [CMD_ENV.batch]: s.batchId,
+        [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
+        [CMD_ENV.attempt]: String(s.attempt),
+    };
+    if (s.reportsDir) {
+        env[CMD_ENV.reportsDir] = external_node_path_default().resolve(s.reportsDir);
+        // Unique per worker and batch, and a file name that actions/upload-artifact takes (no ':' and such).
+        env[CMD_ENV.reportName] = `${s.workerId}-${external_node_path_default().basename(dir)}`.replace(/[^\w.-]/g, '_');
+    }
+    // A huge batch would make every spawn fail; the ids are still in the tests file.
+    if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
+        delete env[CMD_ENV.tests];
+        process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
+    }
+    return { dir, testsFile, junitPath, costsPath, env };
+}
+
+;// CONCATENATED MODULE: ./src/worker/junit-files.ts
+// What a batch wrote: its {junit} file, and the files matching the junit glob (relative to the batch's
+// cwd) with the stamps that tell a file this batch wrote or changed from a previous batch's.
+
+
+
+/** The batch's {junit} file, when the run wrote it. */
+async function written(files) {
+    return (await stamp(files.junitPath)) ? [files.junitPath] : [];
+}
+async function stamp(file) {
     try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+        const st = await external_node_fs_namespaceObject.promises.stat(file);
+        return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
     }
-    catch (e) {
-        const code = e.code;
-        return { costs, warnings: code === 'ENOENT' ? [] : [`${file}: cannot read the costs file (${code ?? e})`] };
+    catch {
+        return undefined;
     }
-    if (text.length > costs_MAX_FILE_BYTES)
-        return { costs, warnings: [`${file}: costs file larger than 10 MB; ignored`] };
-    let data;
+}
+/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
+async function statGlob(patterns, cwd) {
+    const found = new Map();
     try {
-        data = JSON.parse(text);
-    }
-    catch (e) {
-        return { costs, warnings: [`${file}: costs file is not JSON (${e.message.slice(0, 200)})`] };
-    }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        return { costs, warnings: [`${file}: costs file is not an object of { "<file>": ms }`] };
-    }
-    const norm = normaliser(workingDirectory);
-    const ids = new Map();
-    for (const id of testIds)
-        ids.set(norm(id), [...(ids.get(norm(id)) ?? []), id]);
-    let bad = 0;
-    for (const [path, ms] of Object.entries(data)) {
-        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_COST_MS) {
-            bad++;
-            continue;
+        const globber = await create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
+        for (const file of await globber.glob()) {
+            const st = await stamp(file);
+            if (st)
+                found.set(file, st);
         }
-        // Two keys naming one file (an absolute and a relative path) add up, as the runs they measured do.
-        for (const id of ids.get(norm(path)) ?? [])
-            costs.set(id, (costs.get(id) ?? 0) + Math.round(ms));
     }
-    const warnings = bad > 0 ? [`${file}: ${bad} cost${bad === 1 ? ' is not a' : 's are not'} number of ms from 0 to a day; left out`] : [];
-    return { costs, warnings };
+    catch (err) {
+        process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${err.message}\n`);
+    }
+    return found;
 }
-/** Sets costMs on the results of the ids that have a measured cost. */
-function applyCosts(results, costs) {
-    for (const [id, r] of results) {
-        const ms = costs.get(id);
-        if (ms !== undefined)
-            r.costMs = ms;
+/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
+function absolutePatterns(patterns, cwd) {
+    const root = globEscape(cwd);
+    return patterns
+        .split('\n')
+        .map((line) => {
+        const trimmed = line.trim();
+        if (!trimmed || trimmed.startsWith('#'))
+            return '';
+        const neg = /^!+/.exec(trimmed)?.[0] ?? '';
+        const p = trimmed.slice(neg.length).trim();
+        if (p === '~' || p.startsWith('~/') || external_node_path_default().isAbsolute(p))
+            return neg + p;
+        // path.resolve also folds the '..' segments that @actions/glob rejects.
+        return neg + external_node_path_default().resolve(root, p);
+    })
+        .filter(Boolean)
+        .join('\n');
+}
+/** Same escaping as @actions/glob's for a literal path (POSIX). */
+function globEscape(s) {
+    return s
+        .replace(/\\/g, '\\\\')
+        .replace(/(\[)(?=[^/]+\])/g, '[[]')
+        .replace(/\?/g, '[?]')
+        .replace(/\*/g, '[*]');
+}
+
+;// CONCATENATED MODULE: ./src/worker/batch.ts
+// Runs one batch of the user's command: renders the placeholders, runs it with the batch's files and
+// SHARDLESS_* environment (batch-files.ts) as the leader of its own process group (process.ts), keeps the
+// end of its output when asked, and collects the JUnit files it wrote (junit-files.ts).
+
+
+
+
+
+
+
+
+
+/** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
+const MTIME_SLACK_MS = 1000;
+/** How much of a batch's output BatchSpec.keepTail keeps. */
+const TAIL_BYTES = 8 * 1024;
+/** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
+const DRAIN_MS = 1000;
+function renderCommand(command, tests, testsFile, junitPath) {
+    const quoted = tests.map(shellQuote).join(' ');
+    const values = {
+        [PLACEHOLDER.tests]: quoted,
+        [PLACEHOLDER.testsFile]: shellQuote(testsFile),
+        [PLACEHOLDER.junit]: shellQuote(junitPath),
+    };
+    const hasTests = command.includes(PLACEHOLDER.tests) || command.includes(PLACEHOLDER.testsFile);
+    // One pass, so that an id that looks like a placeholder is never expanded itself.
+    const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
+    const rendered = command.replace(re, (m) => values[m]);
+    return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
+}
+class BatchRun {
+    spec;
+    child;
+    exited = false;
+    cancelled = false;
+    timedOut = false;
+    tail = '';
+    constructor(spec) {
+        this.spec = spec;
+    }
+    /** Kills the batch's whole process tree at once (the worker must exit within seconds). */
+    cancel() {
+        if (this.exited)
+            return;
+        this.cancelled = true;
+        if (this.child?.pid)
+            killProcessGroup(this.child.pid, 'SIGKILL');
+    }
+    async start() {
+        const s = this.spec;
+        const cwd = external_node_path_default().resolve(s.cwd);
+        const junitGlob = s.junitGlob.trim();
+        const usesJUnit = s.command.includes(PLACEHOLDER.junit) || junitGlob !== '';
+        const files = await batchFiles(s);
+        const { dir, testsFile, junitPath, env } = files;
+        const script = renderCommand(s.command, s.tests, testsFile, junitPath);
+        let args = ['-c', script];
+        if (!fitsExec(script)) {
+            const scriptFile = external_node_path_default().join(dir, 'command.sh');
+            await external_node_fs_namespaceObject.promises.writeFile(scriptFile, script);
+            args = [scriptFile];
+        }
+        // Files matching the glob before the run are the previous batches' unless this one rewrites them.
+        const before = junitGlob ? await statGlob(junitGlob, cwd) : new Map();
+        const startMs = Date.now();
+        const { exitCode, signal } = this.cancelled
+            ? { exitCode: null, signal: null }
+            : await this.run(s.shell, args, cwd, env, s.timeoutMs);
+        const durationMs = this.child ? Date.now() - startMs : 0;
+        const junitFiles = await written(files);
+        if (junitGlob) {
+            for (const [file, st] of await statGlob(junitGlob, cwd)) {
+                const old = before.get(file);
+                const changed = !old || old.mtimeMs !== st.mtimeMs || old.size !== st.size;
+                if (changed && st.mtimeMs >= startMs - MTIME_SLACK_MS && !junitFiles.includes(file))
+                    junitFiles.push(file);
+            }
+        }
+        return {
+            exitCode, signal, timedOut: this.timedOut, cancelled: this.cancelled, junitFiles, usesJUnit, durationMs, outputTail: this.tail,
+            costsFile: files.costsPath,
+        };
+    }
+    run(shell, args, cwd, env, timeoutMs) {
+        return new Promise((resolve) => {
+            let disarm = () => { };
+            const finish = (exitCode, signal) => {
+                if (this.exited)
+                    return;
+                this.exited = true;
+                disarm();
+                resolve({ exitCode, signal });
+            };
+            const cannotRun = (err) => {
+                process.stderr.write(`shardless: cannot run the command with shell '${shell}': ${err.message}\n`);
+                finish(127, null);
+            };
+            let child;
+            try {
+                // detached: the shell leads its own process group, which is what gets killed.
+                const out = this.spec.keepTail ? 'pipe' : 'inherit';
+                child = (0,external_node_child_process_namespaceObject.spawn)(shell, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
+            }
+            catch (err) {
+                cannotRun(err); // e.g. E2BIG, or a NUL byte in an argument
+                return;
+            }
+            this.child = child;
+            const drained = this.streamKeepingTail(child);
+            child.on('error', (err) => {
+                if (child.pid === undefined)
+                    cannotRun(err); // ENOENT, EACCES: nothing was started
+            });
+            // 'exit', not 'close': descendants holding the inherited stdout would delay 'close' forever.
+            child.on('exit', (code, sig) => {
+                // Nothing the batch started may outlive it: background jobs, orphans, SIGTERM-ignorers.
+                if (child.pid)
+                    killProcessGroup(child.pid, 'SIGKILL');
+                disarm(); // it ended: no timeout while its last output drains
+                void drained.then(() => finish(code, sig));
+            });
+            if (child.pid && timeoutMs > 0)
+                disarm = armTimeout(child.pid, timeoutMs, () => (this.timedOut = true));
+        });
+    }
+    /**
+     * Streams the child's piped output on to ours, keeping its last TAIL_BYTES; resolves when both pipes
+     * closed, or DRAIN_MS after the exit (a process that left the group may hold them open).
+     */
+    streamKeepingTail(child) {
+        if (!this.spec.keepTail)
+            return Promise.resolve();
+        const pipes = [[child.stdout, process.stdout], [child.stderr, process.stderr]];
+        const closed = pipes.map(([from, to]) => new Promise((done) => {
+            if (!from)
+                return done();
+            from.on('data', (chunk) => {
+                to.write(chunk);
+                this.tail = (this.tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
+            });
+            from.on('close', done).on('error', done);
+        }));
+        return new Promise((done) => {
+            let late;
+            void Promise.all(closed).then(() => {
+                clearTimeout(late);
+                done();
+            });
+            child.on('exit', () => {
+                late = setTimeout(done, DRAIN_MS);
+            });
+        });
     }
 }
 
-;// CONCATENATED MODULE: ./src/split.ts
+;// CONCATENATED MODULE: ./src/sizing/split.ts
 // The static split of the fallback (Redis unreachable): each worker computes every share from the same
 // test list, so the shares are identical on every worker, and each runs its own without the others.
 
@@ -56521,10 +56500,10 @@ function staticShares(ids, workers, timings) {
     return shares;
 }
 
-;// CONCATENATED MODULE: ./src/fallback.ts
+;// CONCATENATED MODULE: ./src/worker/fallback.ts
 // The fallback: Redis cannot be reached (at the start, or past the reconnect window mid-run), so the
 // worker runs its own static share of the suite instead of claiming from the queue. Every worker lists
-// the tests as the controller does and computes the same split (src/split.ts); worker-index picks its
+// the tests as the controller does and computes the same split (src/sizing/split.ts); worker-index picks its
 // share. Results come from the same batch machinery as a claimed batch; the exit code and the job summary
 // report them. What this guarantees, and what it cannot, is in README.md, "When Redis is down".
 
@@ -56636,7 +56615,339 @@ function fallbackSummary(f) {
     return s;
 }
 
-;// CONCATENATED MODULE: ./src/warm.ts
+;// CONCATENATED MODULE: ./src/worker/idle.ts
+// Waiting with back-off: for the controller to start the run (membership.ts), and while the queue has no
+// batch for this worker (worker.ts).
+const IDLE_MIN_MS = 100;
+const IDLE_MAX_MS = 1_000;
+const idle_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+;// CONCATENATED MODULE: ./src/worker/membership.ts
+// A worker's membership of its run: connects to Redis, waits for the controller to start the run and
+// registers (under worker-id, or with a suffix while another live worker holds it), heartbeats from this
+// (parent) process, and notices what the heartbeat says: a lease reclaimed, a run restarted or gone, an
+// aborted run, a controller that stopped heartbeating. The worker's loop rejoins on them.
+
+
+
+
+/** Watching a worker-id held by another instance: how often, and how much later expiry means a refresh. */
+const CLASH_POLL_MS = 250;
+const CLASH_SLACK_MS = 100;
+class Membership {
+    cfg;
+    worker;
+    queue;
+    redis;
+    epoch = '';
+    /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
+    id;
+    /** The controller's heartbeat-ttl, published through Redis: set at register (joined), before the heartbeats start. */
+    heartbeatTtl = 0;
+    batchTimeout = 0;
+    /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
+    noWorkerTimeout;
+    reclaimed = false;
+    /** Set when the worker must give up (its controller is gone); the loop stops on it. */
+    fatal = '';
+    controllerMissingSince = 0;
+    hbTimer;
+    constructor(cfg, worker) {
+        this.cfg = cfg;
+        this.worker = worker;
+        this.noWorkerTimeout = cfg.noWorkerTimeout;
+        this.id = cfg.workerId;
+    }
+    joined(reg) {
+        this.epoch = reg.epoch;
+        this.heartbeatTtl = reg.heartbeatTtl;
+        this.batchTimeout = reg.batchTimeout;
+        if (reg.noWorkerTimeout > 0)
+            this.noWorkerTimeout = reg.noWorkerTimeout;
+    }
+    /** Connects, joins the run and starts the heartbeats. False: nothing to do (re-run). */
+    async start() {
+        const { cfg } = this;
+        this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
+        this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
+        info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
+        if (!(await this.join()))
+            return false;
+        // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
+        this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
+        return true;
+    }
+    stopHeartbeats() {
+        clearInterval(this.hbTimer);
+    }
+    /** Waits for the controller to reset the run, then registers. False: nothing to do (re-run). */
+    async join() {
+        const { cfg } = this;
+        const started = Date.now();
+        // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
+        const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
+        let said = '';
+        let idle = IDLE_MIN_MS;
+        for (;;) {
+            const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
+            // A run id used again (act, a retried controller): a run that finished before this worker started
+            // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
+            // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
+            const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
+            const reg = earlier ? null : await this.register();
+            if (reg) {
+                this.joined(reg);
+                return true;
+            }
+            // A re-run attempt (default run id) whose previous attempt passed: its controller is not re-run.
+            if (cfg.runIdDefaulted && cfg.runAttempt > 1 && (await previousAttemptPassed(this.redis, cfg))) {
+                notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
+                return false;
+            }
+            const why = earlier
+                ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
+                : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
+            if (why !== said) {
+                info(why);
+                said = why;
+            }
+            if (waitedOut) {
+                throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
+            }
+            await idle_sleep(idle);
+            idle = Math.min(idle * 2, IDLE_MAX_MS);
+        }
+    }
+    /**
+     * Registers under this.id. An id that another live worker holds (two jobs given one worker-id) is not
+     * taken over: its heartbeat key either runs out (a previous process of this worker, dead: the id is
+     * taken over) or is refreshed (a live twin: this worker takes the id with a suffix, -2, -3, ...).
+     */
+    async register() {
+        let watched; // when the holder's heartbeat key expires, as first seen
+        for (let n = 1;;) {
+            const reg = await this.queue.register(this.id);
+            if (reg?.kind !== 'clash')
+                return reg;
+            const expiresAt = Date.now() + reg.expiresInMs;
+            if (n === 1 && (watched === undefined || expiresAt <= watched + CLASH_SLACK_MS)) {
+                watched ??= expiresAt;
+                await idle_sleep(CLASH_POLL_MS);
+                continue;
+            }
+            const next = `${this.cfg.workerId}-${++n}`;
+            warning(`worker-id ${this.id} is in use by another live worker (two jobs given the same worker-id?): this worker runs as ${next}`);
+            this.id = next;
+        }
+    }
+    async rejoin() {
+        const reg = await this.register();
+        if (!reg)
+            throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
+        if (reg.epoch !== this.epoch)
+            warning(`run ${this.cfg.runId} was restarted by its controller; rejoining`);
+        this.joined(reg);
+        this.reclaimed = false;
+    }
+    async heartbeat() {
+        if (this.worker.stopping())
+            return;
+        try {
+            const hb = await this.queue.heartbeat(this.epoch, this.id);
+            if (hb.kind === 'reclaimed' && !this.reclaimed) {
+                this.reclaimed = true;
+                warning(`worker ${this.id} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
+            }
+            if (hb.kind === 'stale') {
+                // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
+                if ((await this.redis.exists(this.queue.keys.meta)) === 0 && !this.fatal) {
+                    this.fatal = `the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`;
+                }
+                this.worker.batch()?.cancel();
+                return;
+            }
+            const run = this.worker.batch();
+            if (hb.state === 'aborted' && run) {
+                warning(`run aborted (${hb.reason}): stopping the batch`);
+                run.cancel();
+            }
+            this.watchController(hb.state === 'running' && !hb.controllerAlive);
+        }
+        catch (e) {
+            warning(`heartbeat failed: ${e.message}`);
+        }
+    }
+    /** A run whose controller stopped heartbeating would never complete: give up after no-worker-timeout. */
+    watchController(missing) {
+        if (!missing) {
+            this.controllerMissingSince = 0;
+            return;
+        }
+        const now = Date.now();
+        if (!this.controllerMissingSince)
+            this.controllerMissingSince = now;
+        if (now - this.controllerMissingSince > this.noWorkerTimeout * 1000 && !this.fatal) {
+            this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.noWorkerTimeout} s ago (no-worker-timeout)`;
+            this.worker.batch()?.cancel();
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/worker/costs.ts
+// Reading a batch's costs file (CMD_ENV.costs): `{ "<file path>": ms }`, written by a preset's reporter,
+// the whole cost of each test file as the runner measured it (environment, import, collection, set-up
+// and tests), which JUnit's per-test times leave out. Paths map to the batch's ids as JUnit's do
+// (src/report/junit-read.ts: relative to the working directory). Like JUnit, the file is the runner's output: a
+// missing file is silence, a bad one a warning, and nothing here throws.
+
+
+const costs_MAX_FILE_BYTES = 10 * 1024 * 1024;
+/** Above a day, a cost is a unit mistake (seconds for ms, a timestamp), not a measure. */
+const MAX_COST_MS = 24 * 3600 * 1000;
+/** The costs a batch's reporter wrote for the batch's ids (none when the file is absent). */
+function readCosts(file, testIds, workingDirectory) {
+    const costs = new Map();
+    if (!file)
+        return { costs, warnings: [] };
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+    }
+    catch (e) {
+        const code = e.code;
+        return { costs, warnings: code === 'ENOENT' ? [] : [`${file}: cannot read the costs file (${code ?? e})`] };
+    }
+    if (text.length > costs_MAX_FILE_BYTES)
+        return { costs, warnings: [`${file}: costs file larger than 10 MB; ignored`] };
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (e) {
+        return { costs, warnings: [`${file}: costs file is not JSON (${e.message.slice(0, 200)})`] };
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+        return { costs, warnings: [`${file}: costs file is not an object of { "<file>": ms }`] };
+    }
+    const norm = normaliser(workingDirectory);
+    const ids = new Map();
+    for (const id of testIds)
+        ids.set(norm(id), [...(ids.get(norm(id)) ?? []), id]);
+    let bad = 0;
+    for (const [path, ms] of Object.entries(data)) {
+        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_COST_MS) {
+            bad++;
+            continue;
+        }
+        // Two keys naming one file (an absolute and a relative path) add up, as the runs they measured do.
+        for (const id of ids.get(norm(path)) ?? [])
+            costs.set(id, (costs.get(id) ?? 0) + Math.round(ms));
+    }
+    const warnings = bad > 0 ? [`${file}: ${bad} cost${bad === 1 ? ' is not a' : 's are not'} number of ms from 0 to a day; left out`] : [];
+    return { costs, warnings };
+}
+/** Sets costMs on the results of the ids that have a measured cost. */
+function applyCosts(results, costs) {
+    for (const [id, r] of results) {
+        const ms = costs.get(id);
+        if (ms !== undefined)
+            r.costMs = ms;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/presets/index.ts
+// src/presets: the test runners shardless knows. presets.ts says, per runner, how a batch runs and what
+// it needs; files/ holds the reporters and warm runners the presets load (real files, copied next to the
+// bundle); discovery/ asks each runner which test files it would run; testlist.ts gathers a run's tests
+// (tests, tests-file, tests-command or the runner's own listing); runner-args.ts splits runner-args.
+
+
+
+
+;// CONCATENATED MODULE: ./src/worker/results.ts
+// The results of a batch: what it wrote (its JUnit files, the runner's own costs) or, without JUnit, its
+// exit code, turned into a result per test and how the batch ended; and a preset's runner that said it
+// found no test, whose tests fail with its words.
+
+
+
+
+
+const MESSAGE_MAX = 4_000;
+/** Ids in a warning: the first few, and how many more. */
+function someIds(ids, max = 10) {
+    return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
+}
+/** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
+function batchResults(out, tests, cwd) {
+    const read = resultsOf(out, tests, cwd);
+    const { costs, warnings } = readCosts(out.costsFile, tests, cwd);
+    for (const w of warnings)
+        warning(w);
+    applyCosts(read.results, costs);
+    return read;
+}
+/**
+ * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
+ * test without one has no result (even when none of the batch's has one: a report of other files
+ * is no pass); with no JUnit file at all, the exit code rule.
+ */
+function resultsOf(out, tests, cwd) {
+    if (out.junitFiles.length > 0) {
+        const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
+        for (const w of warnings)
+            warning(w);
+        for (const r of results.values()) {
+            r.message = r.message.slice(0, MESSAGE_MAX);
+            r.timed = true;
+        }
+        const missing = tests.filter((id) => !results.has(id));
+        if (missing.length > 0 && !out.timedOut && !out.signal) {
+            warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
+                `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
+        }
+        return { results, end: out.timedOut ? 'timed-out' : out.signal || out.exitCode === null ? 'killed' : 'finished' };
+    }
+    if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
+        warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
+    }
+    const results = new Map();
+    if (out.timedOut)
+        return { results, end: 'timed-out' };
+    if (out.signal || out.exitCode === null)
+        return { results, end: 'killed' };
+    const each = Math.round(out.durationMs / tests.length);
+    if (out.exitCode === 0) {
+        for (const id of tests)
+            results.set(id, { outcome: 'passed', durationMs: each, message: '' });
+        return { results, end: 'finished' };
+    }
+    if (tests.length === 1) {
+        results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
+        return { results, end: 'finished' };
+    }
+    return { results, end: 'split' };
+}
+/**
+ * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
+ * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
+ * would requeue them until lost).
+ */
+function runnerFoundNoTests(runner, outputTail, tests, results) {
+    const text = withoutAnsi(outputTail);
+    const found = PRESETS[runner].noTests?.exec(text);
+    if (!found)
+        return;
+    const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
+    for (const id of tests) {
+        const r = results.get(id);
+        if (r?.timed)
+            continue; // the runner's own result for it
+        results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/worker/warm.ts
 // A warm runner: one long-lived test-runner process per worker (a preset's `warm` helper, run by node),
 // which runs batch after batch without starting the runner again (vitest keeps its Vite server and
 // transform cache, jest its loaded modules). The worker's promises hold as for a command:
@@ -56645,6 +56956,9 @@ function fallbackSummary(f) {
 // - a runner that dies takes only its batch (its exit is the batch's outcome), and the next batch starts
 //   a new one;
 // - heartbeats stay the worker's own; results are still read per test from the batch's JUnit file.
+
+
+
 
 
 
@@ -56771,10 +57085,10 @@ class WarmBatch {
     }
 }
 
-;// CONCATENATED MODULE: ./src/worker.ts
-// The worker: register, heartbeat from this (parent) process, claim a batch, run it, report, loop
-// until the controller marks the run complete or aborted. On SIGINT/SIGTERM: kill the batch's process
-// group, hand its tests back, leave, exit 1 within 5 s.
+;// CONCATENATED MODULE: ./src/worker/worker.ts
+// The worker: join the run (membership.ts: register, heartbeat from this parent process), claim a batch,
+// run it, report its results (results.ts), loop until the controller marks the run complete or aborted.
+// On SIGINT/SIGTERM: kill the batch's process group, hand its tests back, leave, exit 1 within 5 s.
 
 
 
@@ -56789,16 +57103,7 @@ class WarmBatch {
 
 
 
-
-
-const IDLE_MIN_MS = 100;
-const IDLE_MAX_MS = 1_000;
 const EXIT_DEADLINE_MS = 4_500;
-const MESSAGE_MAX = 4_000;
-/** Watching a worker-id held by another instance: how often, and how much later expiry means a refresh. */
-const CLASH_POLL_MS = 250;
-const CLASH_SLACK_MS = 100;
-const worker_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Lines holding test ids, with workflow commands off: an id must never act as `::command::` or `##[...]`. */
 function logIds(lines) {
     const token = (0,external_node_crypto_.randomUUID)();
@@ -56808,97 +57113,12 @@ function logIds(lines) {
         info(l.replaceAll('##[', '#\u200b#['));
     info(`::${token}::`);
 }
-/** Ids in a warning: the first few, and how many more. */
-function someIds(ids, max = 10) {
-    return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
-}
-/** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
-function batchResults(out, tests, cwd) {
-    const read = resultsOf(out, tests, cwd);
-    const { costs, warnings } = readCosts(out.costsFile, tests, cwd);
-    for (const w of warnings)
-        warning(w);
-    applyCosts(read.results, costs);
-    return read;
-}
-/**
- * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
- * test without one has no result (even when none of the batch's has one: a report of other files
- * is no pass); with no JUnit file at all, the exit code rule.
- */
-function resultsOf(out, tests, cwd) {
-    if (out.junitFiles.length > 0) {
-        const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
-        for (const w of warnings)
-            warning(w);
-        for (const r of results.values()) {
-            r.message = r.message.slice(0, MESSAGE_MAX);
-            r.timed = true;
-        }
-        const missing = tests.filter((id) => !results.has(id));
-        if (missing.length > 0 && !out.timedOut && !out.signal) {
-            warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
-                `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
-        }
-        return { results, end: out.timedOut ? 'timed-out' : out.signal || out.exitCode === null ? 'killed' : 'finished' };
-    }
-    if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
-        warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
-    }
-    const results = new Map();
-    if (out.timedOut)
-        return { results, end: 'timed-out' };
-    if (out.signal || out.exitCode === null)
-        return { results, end: 'killed' };
-    const each = Math.round(out.durationMs / tests.length);
-    if (out.exitCode === 0) {
-        for (const id of tests)
-            results.set(id, { outcome: 'passed', durationMs: each, message: '' });
-        return { results, end: 'finished' };
-    }
-    if (tests.length === 1) {
-        results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
-        return { results, end: 'finished' };
-    }
-    return { results, end: 'split' };
-}
-/**
- * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
- * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
- * would requeue them until lost).
- */
-function runnerFoundNoTests(runner, outputTail, tests, results) {
-    const text = withoutAnsi(outputTail);
-    const found = PRESETS[runner].noTests?.exec(text);
-    if (!found)
-        return;
-    const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
-    for (const id of tests) {
-        const r = results.get(id);
-        if (r?.timed)
-            continue; // the runner's own result for it
-        results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
-    }
-}
 class Worker {
     cfg;
-    queue;
-    redis;
-    epoch = '';
-    /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
-    id;
-    /** The controller's heartbeat-ttl, published through Redis: set at register (joined), before the heartbeats start. */
-    heartbeatTtl = 0;
-    batchTimeout = 0;
-    /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
-    noWorkerTimeout;
+    /** Redis, the run's queue, this worker's id and epoch in it, its heartbeats (src/worker/membership.ts). */
+    member;
     current = null;
     stopping = false;
-    reclaimed = false;
-    /** Set when the worker must give up (its controller is gone); the loop stops on it. */
-    fatal = '';
-    controllerMissingSince = 0;
-    hbTimer;
     batches = 0;
     testsRun = 0;
     bad = new Map();
@@ -56908,19 +57128,11 @@ class Worker {
     tmp = '';
     /** Without a `command`: the runner preset's, rendered for each batch's files. */
     preset;
-    /** The preset's warm runner, which runs the batches but those of requeued tests (src/warm.ts). */
+    /** The preset's warm runner, which runs the batches but those of requeued tests (src/worker/warm.ts). */
     warm;
     constructor(cfg) {
         this.cfg = cfg;
-        this.noWorkerTimeout = cfg.noWorkerTimeout;
-        this.id = cfg.workerId;
-    }
-    joined(reg) {
-        this.epoch = reg.epoch;
-        this.heartbeatTtl = reg.heartbeatTtl;
-        this.batchTimeout = reg.batchTimeout;
-        if (reg.noWorkerTimeout > 0)
-            this.noWorkerTimeout = reg.noWorkerTimeout;
+        this.member = new Membership(cfg, { stopping: () => this.stopping, batch: () => this.current?.run });
     }
     async main() {
         const { cfg } = this;
@@ -56936,12 +57148,12 @@ class Worker {
                 return await this.coordinated();
             }
             catch (e) {
-                // Redis unreachable at the start, or past the reconnect window: the static share (src/fallback.ts).
-                if (this.stopping || !(e instanceof RedisUnreachableError || gaveUp(this.redis)))
+                // Redis unreachable at the start, or past the reconnect window: the static share (src/worker/fallback.ts).
+                if (this.stopping || !(e instanceof RedisUnreachableError || gaveUp(this.member.redis)))
                     throw e;
-                clearInterval(this.hbTimer);
+                this.member.stopHeartbeats();
                 const why = e instanceof RedisUnreachableError ? e.message : `it stayed unreachable past the reconnect window (${e.message})`;
-                return await runFallback(cfg, why, this.id, this.ranHere, async (label, tests, isolated, attempt) => {
+                return await runFallback(cfg, why, this.member.id, this.ranHere, async (label, tests, isolated, attempt) => {
                     const ran = await this.execute(label, tests, isolated, attempt);
                     this.current = null;
                     return ran;
@@ -56949,145 +57161,29 @@ class Worker {
             }
         }
         finally {
-            clearInterval(this.hbTimer);
+            this.member.stopHeartbeats();
             this.warm?.stop();
             (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
-            if (!this.stopping && this.redis)
-                await closeRedis(this.redis);
+            if (!this.stopping && this.member.redis)
+                await closeRedis(this.member.redis);
         }
     }
     /** The run through the queue. */
     async coordinated() {
-        const { cfg } = this;
-        this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
-        this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
-        info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
-        if (!(await this.join()))
+        if (!(await this.member.start()))
             return 0;
-        // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
-        this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
         return await this.loop();
-    }
-    /** Waits for the controller to reset the run, then registers. False: nothing to do (re-run). */
-    async join() {
-        const { cfg } = this;
-        const started = Date.now();
-        // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
-        const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
-        let said = '';
-        let idle = IDLE_MIN_MS;
-        for (;;) {
-            const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
-            // A run id used again (act, a retried controller): a run that finished before this worker started
-            // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
-            // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
-            const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
-            const reg = earlier ? null : await this.register();
-            if (reg) {
-                this.joined(reg);
-                return true;
-            }
-            // A re-run attempt (default run id) whose previous attempt passed: its controller is not re-run.
-            if (cfg.runIdDefaulted && cfg.runAttempt > 1 && (await previousAttemptPassed(this.redis, cfg))) {
-                notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
-                return false;
-            }
-            const why = earlier
-                ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
-                : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
-            if (why !== said) {
-                info(why);
-                said = why;
-            }
-            if (waitedOut) {
-                throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
-            }
-            await worker_sleep(idle);
-            idle = Math.min(idle * 2, IDLE_MAX_MS);
-        }
-    }
-    /**
-     * Registers under this.id. An id that another live worker holds (two jobs given one worker-id) is not
-     * taken over: its heartbeat key either runs out (a previous process of this worker, dead: the id is
-     * taken over) or is refreshed (a live twin: this worker takes the id with a suffix, -2, -3, ...).
-     */
-    async register() {
-        let watched; // when the holder's heartbeat key expires, as first seen
-        for (let n = 1;;) {
-            const reg = await this.queue.register(this.id);
-            if (reg?.kind !== 'clash')
-                return reg;
-            const expiresAt = Date.now() + reg.expiresInMs;
-            if (n === 1 && (watched === undefined || expiresAt <= watched + CLASH_SLACK_MS)) {
-                watched ??= expiresAt;
-                await worker_sleep(CLASH_POLL_MS);
-                continue;
-            }
-            const next = `${this.cfg.workerId}-${++n}`;
-            warning(`worker-id ${this.id} is in use by another live worker (two jobs given the same worker-id?): this worker runs as ${next}`);
-            this.id = next;
-        }
-    }
-    async rejoin() {
-        const reg = await this.register();
-        if (!reg)
-            throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
-        if (reg.epoch !== this.epoch)
-            warning(`run ${this.cfg.runId} was restarted by its controller; rejoining`);
-        this.joined(reg);
-        this.reclaimed = false;
-    }
-    async heartbeat() {
-        if (this.stopping)
-            return;
-        try {
-            const hb = await this.queue.heartbeat(this.epoch, this.id);
-            if (hb.kind === 'reclaimed' && !this.reclaimed) {
-                this.reclaimed = true;
-                warning(`worker ${this.id} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
-            }
-            if (hb.kind === 'stale') {
-                // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
-                if ((await this.redis.exists(this.queue.keys.meta)) === 0 && !this.fatal) {
-                    this.fatal = `the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`;
-                }
-                this.current?.run.cancel();
-                return;
-            }
-            if (hb.state === 'aborted' && this.current) {
-                warning(`run aborted (${hb.reason}): stopping the batch`);
-                this.current.run.cancel();
-            }
-            this.watchController(hb.state === 'running' && !hb.controllerAlive);
-        }
-        catch (e) {
-            warning(`heartbeat failed: ${e.message}`);
-        }
-    }
-    /** A run whose controller stopped heartbeating would never complete: give up after no-worker-timeout. */
-    watchController(missing) {
-        if (!missing) {
-            this.controllerMissingSince = 0;
-            return;
-        }
-        const now = Date.now();
-        if (!this.controllerMissingSince)
-            this.controllerMissingSince = now;
-        if (now - this.controllerMissingSince > this.noWorkerTimeout * 1000 && !this.fatal) {
-            this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.noWorkerTimeout} s ago (no-worker-timeout)`;
-            this.current?.run.cancel();
-        }
     }
     async loop() {
         let idle = IDLE_MIN_MS;
         for (;;) {
             if (this.stopping)
                 return new Promise(() => { }); // the signal handler exits
-            if (this.fatal) {
-                await this.queue.release(this.epoch, this.id, '', 'cancelled');
-                throw new Error(this.fatal);
+            if (this.member.fatal) {
+                await this.member.queue.release(this.member.epoch, this.member.id, '', 'cancelled');
+                throw new Error(this.member.fatal);
             }
-            const c = await this.queue.claim(this.epoch, this.id);
+            const c = await this.member.queue.claim(this.member.epoch, this.member.id);
             if (c.kind === 'ok') {
                 idle = IDLE_MIN_MS;
                 await this.runBatch(c.lease, c.tests, c.isolated, c.attempt);
@@ -57096,12 +57192,12 @@ class Worker {
             if (c.kind === 'done')
                 return this.finish(c.state, c.reason);
             if (c.kind === 'stale') {
-                await this.rejoin();
+                await this.member.rejoin();
                 continue;
             }
-            if (this.reclaimed)
-                await this.rejoin();
-            await worker_sleep(idle);
+            if (this.member.reclaimed)
+                await this.member.rejoin();
+            await idle_sleep(idle);
             idle = Math.min(idle * 2, IDLE_MAX_MS);
         }
     }
@@ -57111,7 +57207,7 @@ class Worker {
         startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
         logIds(tests.map((t) => `  - ${t}`));
         const setup = {
-            tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp, reportsDir: cfg.reportsDir,
+            tests, workerId: this.member.id, batchId: lease, isolated, attempt, timeoutMs: this.member.batchTimeout * 1000, tmpDir: this.tmp, reportsDir: cfg.reportsDir,
         };
         // A requeued test runs alone in a fresh process: whatever the warm runner carried over cannot be why.
         const run = this.warm && !isolated
@@ -57146,11 +57242,11 @@ class Worker {
         const { out, results, end } = ran;
         let reply;
         try {
-            reply = await this.queue.report(this.epoch, this.id, lease, end, results);
+            reply = await this.member.queue.report(this.member.epoch, this.member.id, lease, end, results);
         }
         catch (e) {
             // Redis is gone with these results: they count as run here (the fallback does not run them again).
-            if (gaveUp(this.redis))
+            if (gaveUp(this.member.redis))
                 for (const [id, r] of results)
                     this.ranHere.set(id, r.outcome);
             throw e;
@@ -57158,7 +57254,7 @@ class Worker {
         this.current = null;
         this.batches++;
         this.testsRun += tests.length;
-        const how = out.timedOut ? `timed out after ${this.batchTimeout} s` : out.signal ? `killed by ${out.signal}` : `exit ${out.exitCode}`;
+        const how = out.timedOut ? `timed out after ${this.member.batchTimeout} s` : out.signal ? `killed by ${out.signal}` : `exit ${out.exitCode}`;
         info(`batch ${lease}: ${how} in ${(out.durationMs / 1000).toFixed(1)} s${reply.kind === 'fenced' ? ' (lease was reclaimed: late results kept only for tests not re-run yet)' : ''}`);
         logIds(tests.map((t) => {
             const r = results.get(t);
@@ -57173,7 +57269,7 @@ class Worker {
         if (reply.kind === 'unknown')
             warning(`batch ${lease} is unknown to Redis (it lost its last writes: restarted from older data?); rejoining`);
         if (reply.kind !== 'ok')
-            await this.rejoin();
+            await this.member.rejoin();
     }
     outputs() {
         setOutput(OUTPUT.batches, String(this.batches));
@@ -57181,9 +57277,9 @@ class Worker {
         setOutput(OUTPUT.failed, String(this.bad.size));
     }
     async finish(state, reason) {
-        await this.queue.release(this.epoch, this.id, '', 'finished');
+        await this.member.queue.release(this.member.epoch, this.member.id, '', 'finished');
         this.outputs();
-        info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
+        info(`worker ${this.member.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
         if (state === 'aborted') {
             setFailed(`run aborted by the controller: ${reason}`);
             return 1;
@@ -57200,16 +57296,16 @@ class Worker {
             if (this.stopping)
                 return;
             this.stopping = true;
-            clearInterval(this.hbTimer);
+            this.member.stopHeartbeats();
             setTimeout(() => process.exit(1), EXIT_DEADLINE_MS).unref();
             const cur = this.current;
             cur?.run.cancel();
             this.warm?.stop();
             void (async () => {
                 // In the fallback there is no queue to hand anything back to.
-                if (this.queue && !gaveUp(this.redis)) {
+                if (this.member.queue && !gaveUp(this.member.redis)) {
                     try {
-                        const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
+                        const n = await this.member.queue.release(this.member.epoch, this.member.id, cur?.lease ?? '', 'cancelled');
                         info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
                     }
                     catch (e) {
@@ -57218,9 +57314,9 @@ class Worker {
                 }
                 this.outputs();
                 (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
-                setFailed(`worker ${this.id} cancelled by ${sig}`);
-                if (this.redis)
-                    await closeRedis(this.redis);
+                setFailed(`worker ${this.member.id} cancelled by ${sig}`);
+                if (this.member.redis)
+                    await closeRedis(this.member.redis);
                 process.exit(1);
             })();
         };
@@ -57232,9 +57328,10 @@ function runWorker(cfg) {
     return new Worker(cfg).main();
 }
 
-;// CONCATENATED MODULE: ./src/index.ts
-// Entry point of the action (dist/index.js): read the inputs, run the controller or a worker, and exit
-// with its status. Any error is one line naming its cause.
+;// CONCATENATED MODULE: ./src/action/index.ts
+// src/action: the GitHub Action. index.ts reads the inputs (inputs.ts checks every one up front, with
+// errors that name it), runs the controller or a worker, and exits with its status; version.ts is the
+// package's version. Any error is one line naming its cause.
 
 
 
@@ -57243,8 +57340,18 @@ async function main() {
     const cfg = readInputs();
     return cfg.mode === 'controller' ? runController(cfg) : runWorker(cfg);
 }
-main().then((code) => process.exit(code), (e) => {
-    setFailed(e instanceof Error ? e.message : String(e));
-    process.exit(1);
-});
+/** Runs the action and exits the process with its status. */
+function run() {
+    return main().then((code) => process.exit(code), (e) => {
+        setFailed(e instanceof Error ? e.message : String(e));
+        process.exit(1);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/index.ts
+// The action's entry (dist/index.js). The layout of src/: action and cli on top (the two ways in), then
+// controller and worker, then queue (Redis), sizing (the cost model), presets (runners) and report;
+// config.ts, names.ts, types.ts and errors.ts are the vocabulary they share.
+
+void run();
 

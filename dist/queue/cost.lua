@@ -1,5 +1,5 @@
 -- cost.lua: the run's cost model and the sizing rule of adaptive batches, prepended after lib.lua to
--- every script (src/scripts.ts). Not a script by itself. src/costmodel.ts is the other half (what the
+-- every script (src/scripts.ts). Not a script by itself. src/sizing/costmodel.ts is the other half (what the
 -- controller seeds, and what it learns after a run); docs/benchmarks.md "The cost model" has the
 -- equations.
 --

@@ -98,7 +98,7 @@ function runKeys(repository, queue, run) {
         controller: `${prefix}controller`,
     };
 }
-/** The stored timings of a queue (src/timings.ts), kept outside the run's keys: they outlive its runs. */
+/** The stored timings of a queue (src/sizing/timings.ts), kept outside the run's keys: they outlive its runs. */
 function timingsKeys(repository, queue) {
     // A literal prefix no run key has (runs are shardless:{...}), so no run id can collide with it.
     const tag = `{${repoPart(repository)}/${tagPart(queue)}}`;
