@@ -16,7 +16,7 @@ import { Queue, runKeys } from './queue.mjs';
 import { pass, sleep, startRedis, table } from './lib.mjs';
 
 const HEARTBEAT_TTL_S = 30;
-const IDLE_MS = 100; // the worker's first back-off when the queue is empty (src/worker/worker.ts IDLE_MIN_MS)
+const IDLE_MS = 100; // the worker's first back-off when the queue is empty (src/worker/idle.ts IDLE_MIN_MS)
 
 // ---------------------------------------------------------------- child: a group of workers
 async function child() {

@@ -12,7 +12,7 @@ export default class ShardlessVitestJUnit {
     this.notFound = [];
   }
   onTestRunEnd(testModules) {
-    // Worded as the worker words a cold run's "No test files found" (src/worker/worker.ts runnerFoundNoTests).
+    // Worded as the worker words a cold run's "No test files found" (src/worker/results.ts runnerFoundNoTests).
     const cases = this.notFound.map(({ file, id }) => ({
       file, name: 'test file', outcome: 'failed', seconds: 0,
       message: `vitest found no test to run in ${id}; it is not a test file of the vitest configuration (or of the projects selected)`,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BatchOutcome } from '../src/worker/batch.js';
-import { batchResults } from '../src/worker/worker.js';
+import { batchResults } from '../src/worker/results.js';
 
 let wd: string;
 let printed: string[];

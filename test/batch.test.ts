@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { BatchRun, killProcessGroup, renderCommand, shellQuote, type BatchSpec } from '../src/worker/batch.js';
+import { BatchRun, renderCommand, shellQuote, type BatchSpec } from '../src/worker/batch.js';
+import { killProcessGroup } from '../src/worker/process.js';
 import { waitFor } from './helpers/redis-server.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'shardless-batch-test-'));

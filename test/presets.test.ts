@@ -15,7 +15,7 @@ import { mochaKeepOnly } from '../src/presets/runners/mocha.js';
 import { playwrightFiles } from '../src/presets/runners/playwright.js';
 import { vitestExcludes } from '../src/presets/runners/vitest.js';
 import { listTests } from '../src/presets/testlist.js';
-import { runnerFoundNoTests } from '../src/worker/worker.js';
+import { runnerFoundNoTests } from '../src/worker/results.js';
 import { ROOT } from './helpers/action.js';
 import { MISSING, PYTHON_PATH, requireInstalled, skipMissing } from './helpers/toolchains.js';
 

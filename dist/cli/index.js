@@ -69510,41 +69510,13 @@ async function control(cfg, redis, all, hooks) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/worker/batch.ts
-// Runs one batch of the user's command: renders the placeholders, gives it the SHARDLESS_* environment,
-// runs it as the leader of its own process group so that a timeout, a cancellation or its own exit can
-// take down every descendant, and collects the JUnit files it wrote.
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/worker/process.ts
+// The process a batch runs as: the leader of its own process group, so that a timeout, a cancellation or
+// its own exit takes down every descendant; and what Linux lets a spawn carry.
 /** Time between SIGTERM and SIGKILL on a timeout. */
 const KILL_GRACE_MS = 2000;
-/** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
-const MTIME_SLACK_MS = 1000;
 /** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
 const fitsExec = (s) => Buffer.byteLength(s) < 128 * 1024;
-/** How much of a batch's output BatchSpec.keepTail keeps. */
-const TAIL_BYTES = 8 * 1024;
-/** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
-const DRAIN_MS = 1000;
-function renderCommand(command, tests, testsFile, junitPath) {
-    const quoted = tests.map(shellQuote).join(' ');
-    const values = {
-        [PLACEHOLDER.tests]: quoted,
-        [PLACEHOLDER.testsFile]: shellQuote(testsFile),
-        [PLACEHOLDER.junit]: shellQuote(junitPath),
-    };
-    const hasTests = command.includes(PLACEHOLDER.tests) || command.includes(PLACEHOLDER.testsFile);
-    // One pass, so that an id that looks like a placeholder is never expanded itself.
-    const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
-    const rendered = command.replace(re, (m) => values[m]);
-    return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
-}
 /** Signals a whole process group; never throws (the group may be gone already). */
 function killProcessGroup(pid, signal = 'SIGKILL') {
     // -0 or -1 would signal our own group or every process we can reach.
@@ -69557,6 +69529,31 @@ function killProcessGroup(pid, signal = 'SIGKILL') {
         // ESRCH: nothing left to kill.
     }
 }
+/**
+ * After timeoutMs: onTimeout(), SIGTERM to the group, SIGKILL KILL_GRACE_MS later (that only matters when
+ * the leader survives SIGTERM: its exit kills the rest). Returns the function that disarms both.
+ */
+function armTimeout(pid, timeoutMs, onTimeout) {
+    let killTimer;
+    const timer = setTimeout(() => {
+        onTimeout();
+        killProcessGroup(pid, 'SIGTERM');
+        killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+    }, timeoutMs);
+    return () => {
+        clearTimeout(timer);
+        clearTimeout(killTimer);
+    };
+}
+
+;// CONCATENATED MODULE: ./src/worker/batch-files.ts
+// What a batch is given before it runs: its own fresh folder, the tests file, the {junit} and costs paths
+// (unique, and not there yet), and the command's environment (the SHARDLESS_* variables).
+
+
+
+
+
 /** Makes the batch's fresh folder (so the {junit} and costs paths are unique and not there yet) and its environment. */
 async function batchFiles(s) {
     const tmpDir = external_node_path_default().resolve(s.tmpDir);
@@ -69589,25 +69586,101 @@ async function batchFiles(s) {
     }
     return { dir, testsFile, junitPath, costsPath, env };
 }
+
+;// CONCATENATED MODULE: ./src/worker/junit-files.ts
+// What a batch wrote: its {junit} file, and the files matching the junit glob (relative to the batch's
+// cwd) with the stamps that tell a file this batch wrote or changed from a previous batch's.
+
+
+
 /** The batch's {junit} file, when the run wrote it. */
 async function written(files) {
     return (await stamp(files.junitPath)) ? [files.junitPath] : [];
 }
-/**
- * After timeoutMs: onTimeout(), SIGTERM to the group, SIGKILL KILL_GRACE_MS later (that only matters when
- * the leader survives SIGTERM: its exit kills the rest). Returns the function that disarms both.
- */
-function armTimeout(pid, timeoutMs, onTimeout) {
-    let killTimer;
-    const timer = setTimeout(() => {
-        onTimeout();
-        killProcessGroup(pid, 'SIGTERM');
-        killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-    }, timeoutMs);
-    return () => {
-        clearTimeout(timer);
-        clearTimeout(killTimer);
+async function stamp(file) {
+    try {
+        const st = await external_node_fs_namespaceObject.promises.stat(file);
+        return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
+async function statGlob(patterns, cwd) {
+    const found = new Map();
+    try {
+        const globber = await create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
+        for (const file of await globber.glob()) {
+            const st = await stamp(file);
+            if (st)
+                found.set(file, st);
+        }
+    }
+    catch (err) {
+        process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${err.message}\n`);
+    }
+    return found;
+}
+/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
+function absolutePatterns(patterns, cwd) {
+    const root = globEscape(cwd);
+    return patterns
+        .split('\n')
+        .map((line) => {
+        const trimmed = line.trim();
+        if (!trimmed || trimmed.startsWith('#'))
+            return '';
+        const neg = /^!+/.exec(trimmed)?.[0] ?? '';
+        const p = trimmed.slice(neg.length).trim();
+        if (p === '~' || p.startsWith('~/') || external_node_path_default().isAbsolute(p))
+            return neg + p;
+        // path.resolve also folds the '..' segments that @actions/glob rejects.
+        return neg + external_node_path_default().resolve(root, p);
+    })
+        .filter(Boolean)
+        .join('\n');
+}
+/** Same escaping as @actions/glob's for a literal path (POSIX). */
+function globEscape(s) {
+    return s
+        .replace(/\\/g, '\\\\')
+        .replace(/(\[)(?=[^/]+\])/g, '[[]')
+        .replace(/\?/g, '[?]')
+        .replace(/\*/g, '[*]');
+}
+
+;// CONCATENATED MODULE: ./src/worker/batch.ts
+// Runs one batch of the user's command: renders the placeholders, runs it with the batch's files and
+// SHARDLESS_* environment (batch-files.ts) as the leader of its own process group (process.ts), keeps the
+// end of its output when asked, and collects the JUnit files it wrote (junit-files.ts).
+
+
+
+
+
+
+
+
+
+/** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
+const MTIME_SLACK_MS = 1000;
+/** How much of a batch's output BatchSpec.keepTail keeps. */
+const TAIL_BYTES = 8 * 1024;
+/** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
+const DRAIN_MS = 1000;
+function renderCommand(command, tests, testsFile, junitPath) {
+    const quoted = tests.map(shellQuote).join(' ');
+    const values = {
+        [PLACEHOLDER.tests]: quoted,
+        [PLACEHOLDER.testsFile]: shellQuote(testsFile),
+        [PLACEHOLDER.junit]: shellQuote(junitPath),
     };
+    const hasTests = command.includes(PLACEHOLDER.tests) || command.includes(PLACEHOLDER.testsFile);
+    // One pass, so that an id that looks like a placeholder is never expanded itself.
+    const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
+    const rendered = command.replace(re, (m) => values[m]);
+    return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
 }
 class BatchRun {
     spec;
@@ -69731,120 +69804,6 @@ class BatchRun {
                 late = setTimeout(done, DRAIN_MS);
             });
         });
-    }
-}
-async function stamp(file) {
-    try {
-        const st = await external_node_fs_namespaceObject.promises.stat(file);
-        return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
-async function statGlob(patterns, cwd) {
-    const found = new Map();
-    try {
-        const globber = await create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
-        for (const file of await globber.glob()) {
-            const st = await stamp(file);
-            if (st)
-                found.set(file, st);
-        }
-    }
-    catch (err) {
-        process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${err.message}\n`);
-    }
-    return found;
-}
-/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
-function absolutePatterns(patterns, cwd) {
-    const root = globEscape(cwd);
-    return patterns
-        .split('\n')
-        .map((line) => {
-        const trimmed = line.trim();
-        if (!trimmed || trimmed.startsWith('#'))
-            return '';
-        const neg = /^!+/.exec(trimmed)?.[0] ?? '';
-        const p = trimmed.slice(neg.length).trim();
-        if (p === '~' || p.startsWith('~/') || external_node_path_default().isAbsolute(p))
-            return neg + p;
-        // path.resolve also folds the '..' segments that @actions/glob rejects.
-        return neg + external_node_path_default().resolve(root, p);
-    })
-        .filter(Boolean)
-        .join('\n');
-}
-/** Same escaping as @actions/glob's for a literal path (POSIX). */
-function globEscape(s) {
-    return s
-        .replace(/\\/g, '\\\\')
-        .replace(/(\[)(?=[^/]+\])/g, '[[]')
-        .replace(/\?/g, '[?]')
-        .replace(/\*/g, '[*]');
-}
-
-;// CONCATENATED MODULE: ./src/worker/costs.ts
-// Reading a batch's costs file (CMD_ENV.costs): `{ "<file path>": ms }`, written by a preset's reporter,
-// the whole cost of each test file as the runner measured it (environment, import, collection, set-up
-// and tests), which JUnit's per-test times leave out. Paths map to the batch's ids as JUnit's do
-// (src/report/junit-read.ts: relative to the working directory). Like JUnit, the file is the runner's output: a
-// missing file is silence, a bad one a warning, and nothing here throws.
-
-
-const costs_MAX_FILE_BYTES = 10 * 1024 * 1024;
-/** Above a day, a cost is a unit mistake (seconds for ms, a timestamp), not a measure. */
-const MAX_COST_MS = 24 * 3600 * 1000;
-/** The costs a batch's reporter wrote for the batch's ids (none when the file is absent). */
-function readCosts(file, testIds, workingDirectory) {
-    const costs = new Map();
-    if (!file)
-        return { costs, warnings: [] };
-    let text;
-    try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
-    }
-    catch (e) {
-        const code = e.code;
-        return { costs, warnings: code === 'ENOENT' ? [] : [`${file}: cannot read the costs file (${code ?? e})`] };
-    }
-    if (text.length > costs_MAX_FILE_BYTES)
-        return { costs, warnings: [`${file}: costs file larger than 10 MB; ignored`] };
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (e) {
-        return { costs, warnings: [`${file}: costs file is not JSON (${e.message.slice(0, 200)})`] };
-    }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        return { costs, warnings: [`${file}: costs file is not an object of { "<file>": ms }`] };
-    }
-    const norm = normaliser(workingDirectory);
-    const ids = new Map();
-    for (const id of testIds)
-        ids.set(norm(id), [...(ids.get(norm(id)) ?? []), id]);
-    let bad = 0;
-    for (const [path, ms] of Object.entries(data)) {
-        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_COST_MS) {
-            bad++;
-            continue;
-        }
-        // Two keys naming one file (an absolute and a relative path) add up, as the runs they measured do.
-        for (const id of ids.get(norm(path)) ?? [])
-            costs.set(id, (costs.get(id) ?? 0) + Math.round(ms));
-    }
-    const warnings = bad > 0 ? [`${file}: ${bad} cost${bad === 1 ? ' is not a' : 's are not'} number of ms from 0 to a day; left out`] : [];
-    return { costs, warnings };
-}
-/** Sets costMs on the results of the ids that have a measured cost. */
-function applyCosts(results, costs) {
-    for (const [id, r] of results) {
-        const ms = costs.get(id);
-        if (ms !== undefined)
-            r.costMs = ms;
     }
 }
 
@@ -69998,6 +69957,343 @@ function fallbackSummary(f) {
     return s;
 }
 
+;// CONCATENATED MODULE: ./src/worker/idle.ts
+// Waiting with back-off: for the controller to start the run (membership.ts), and while the queue has no
+// batch for this worker (worker.ts).
+const IDLE_MIN_MS = 100;
+const IDLE_MAX_MS = 1_000;
+const idle_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+;// CONCATENATED MODULE: ./src/worker/membership.ts
+// A worker's membership of its run: connects to Redis, waits for the controller to start the run and
+// registers (under worker-id, or with a suffix while another live worker holds it), heartbeats from this
+// (parent) process, and notices what the heartbeat says: a lease reclaimed, a run restarted or gone, an
+// aborted run, a controller that stopped heartbeating. The worker's loop rejoins on them.
+
+
+
+
+/** Watching a worker-id held by another instance: how often, and how much later expiry means a refresh. */
+const CLASH_POLL_MS = 250;
+const CLASH_SLACK_MS = 100;
+class Membership {
+    cfg;
+    worker;
+    queue;
+    redis;
+    epoch = '';
+    /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
+    id;
+    /** The controller's heartbeat-ttl, published through Redis: set at register (joined), before the heartbeats start. */
+    heartbeatTtl = 0;
+    batchTimeout = 0;
+    /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
+    noWorkerTimeout;
+    reclaimed = false;
+    /** Set when the worker must give up (its controller is gone); the loop stops on it. */
+    fatal = '';
+    controllerMissingSince = 0;
+    hbTimer;
+    constructor(cfg, worker) {
+        this.cfg = cfg;
+        this.worker = worker;
+        this.noWorkerTimeout = cfg.noWorkerTimeout;
+        this.id = cfg.workerId;
+    }
+    joined(reg) {
+        this.epoch = reg.epoch;
+        this.heartbeatTtl = reg.heartbeatTtl;
+        this.batchTimeout = reg.batchTimeout;
+        if (reg.noWorkerTimeout > 0)
+            this.noWorkerTimeout = reg.noWorkerTimeout;
+    }
+    /** Connects, joins the run and starts the heartbeats. False: nothing to do (re-run). */
+    async start() {
+        const { cfg } = this;
+        this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
+        this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
+        info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
+        if (!(await this.join()))
+            return false;
+        // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
+        this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
+        return true;
+    }
+    stopHeartbeats() {
+        clearInterval(this.hbTimer);
+    }
+    /** Waits for the controller to reset the run, then registers. False: nothing to do (re-run). */
+    async join() {
+        const { cfg } = this;
+        const started = Date.now();
+        // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
+        const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
+        let said = '';
+        let idle = IDLE_MIN_MS;
+        for (;;) {
+            const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
+            // A run id used again (act, a retried controller): a run that finished before this worker started
+            // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
+            // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
+            const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
+            const reg = earlier ? null : await this.register();
+            if (reg) {
+                this.joined(reg);
+                return true;
+            }
+            // A re-run attempt (default run id) whose previous attempt passed: its controller is not re-run.
+            if (cfg.runIdDefaulted && cfg.runAttempt > 1 && (await previousAttemptPassed(this.redis, cfg))) {
+                notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
+                return false;
+            }
+            const why = earlier
+                ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
+                : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
+            if (why !== said) {
+                info(why);
+                said = why;
+            }
+            if (waitedOut) {
+                throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
+            }
+            await idle_sleep(idle);
+            idle = Math.min(idle * 2, IDLE_MAX_MS);
+        }
+    }
+    /**
+     * Registers under this.id. An id that another live worker holds (two jobs given one worker-id) is not
+     * taken over: its heartbeat key either runs out (a previous process of this worker, dead: the id is
+     * taken over) or is refreshed (a live twin: this worker takes the id with a suffix, -2, -3, ...).
+     */
+    async register() {
+        let watched; // when the holder's heartbeat key expires, as first seen
+        for (let n = 1;;) {
+            const reg = await this.queue.register(this.id);
+            if (reg?.kind !== 'clash')
+                return reg;
+            const expiresAt = Date.now() + reg.expiresInMs;
+            if (n === 1 && (watched === undefined || expiresAt <= watched + CLASH_SLACK_MS)) {
+                watched ??= expiresAt;
+                await idle_sleep(CLASH_POLL_MS);
+                continue;
+            }
+            const next = `${this.cfg.workerId}-${++n}`;
+            warning(`worker-id ${this.id} is in use by another live worker (two jobs given the same worker-id?): this worker runs as ${next}`);
+            this.id = next;
+        }
+    }
+    async rejoin() {
+        const reg = await this.register();
+        if (!reg)
+            throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
+        if (reg.epoch !== this.epoch)
+            warning(`run ${this.cfg.runId} was restarted by its controller; rejoining`);
+        this.joined(reg);
+        this.reclaimed = false;
+    }
+    async heartbeat() {
+        if (this.worker.stopping())
+            return;
+        try {
+            const hb = await this.queue.heartbeat(this.epoch, this.id);
+            if (hb.kind === 'reclaimed' && !this.reclaimed) {
+                this.reclaimed = true;
+                warning(`worker ${this.id} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
+            }
+            if (hb.kind === 'stale') {
+                // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
+                if ((await this.redis.exists(this.queue.keys.meta)) === 0 && !this.fatal) {
+                    this.fatal = `the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`;
+                }
+                this.worker.batch()?.cancel();
+                return;
+            }
+            const run = this.worker.batch();
+            if (hb.state === 'aborted' && run) {
+                warning(`run aborted (${hb.reason}): stopping the batch`);
+                run.cancel();
+            }
+            this.watchController(hb.state === 'running' && !hb.controllerAlive);
+        }
+        catch (e) {
+            warning(`heartbeat failed: ${e.message}`);
+        }
+    }
+    /** A run whose controller stopped heartbeating would never complete: give up after no-worker-timeout. */
+    watchController(missing) {
+        if (!missing) {
+            this.controllerMissingSince = 0;
+            return;
+        }
+        const now = Date.now();
+        if (!this.controllerMissingSince)
+            this.controllerMissingSince = now;
+        if (now - this.controllerMissingSince > this.noWorkerTimeout * 1000 && !this.fatal) {
+            this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.noWorkerTimeout} s ago (no-worker-timeout)`;
+            this.worker.batch()?.cancel();
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/worker/costs.ts
+// Reading a batch's costs file (CMD_ENV.costs): `{ "<file path>": ms }`, written by a preset's reporter,
+// the whole cost of each test file as the runner measured it (environment, import, collection, set-up
+// and tests), which JUnit's per-test times leave out. Paths map to the batch's ids as JUnit's do
+// (src/report/junit-read.ts: relative to the working directory). Like JUnit, the file is the runner's output: a
+// missing file is silence, a bad one a warning, and nothing here throws.
+
+
+const costs_MAX_FILE_BYTES = 10 * 1024 * 1024;
+/** Above a day, a cost is a unit mistake (seconds for ms, a timestamp), not a measure. */
+const MAX_COST_MS = 24 * 3600 * 1000;
+/** The costs a batch's reporter wrote for the batch's ids (none when the file is absent). */
+function readCosts(file, testIds, workingDirectory) {
+    const costs = new Map();
+    if (!file)
+        return { costs, warnings: [] };
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+    }
+    catch (e) {
+        const code = e.code;
+        return { costs, warnings: code === 'ENOENT' ? [] : [`${file}: cannot read the costs file (${code ?? e})`] };
+    }
+    if (text.length > costs_MAX_FILE_BYTES)
+        return { costs, warnings: [`${file}: costs file larger than 10 MB; ignored`] };
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (e) {
+        return { costs, warnings: [`${file}: costs file is not JSON (${e.message.slice(0, 200)})`] };
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+        return { costs, warnings: [`${file}: costs file is not an object of { "<file>": ms }`] };
+    }
+    const norm = normaliser(workingDirectory);
+    const ids = new Map();
+    for (const id of testIds)
+        ids.set(norm(id), [...(ids.get(norm(id)) ?? []), id]);
+    let bad = 0;
+    for (const [path, ms] of Object.entries(data)) {
+        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_COST_MS) {
+            bad++;
+            continue;
+        }
+        // Two keys naming one file (an absolute and a relative path) add up, as the runs they measured do.
+        for (const id of ids.get(norm(path)) ?? [])
+            costs.set(id, (costs.get(id) ?? 0) + Math.round(ms));
+    }
+    const warnings = bad > 0 ? [`${file}: ${bad} cost${bad === 1 ? ' is not a' : 's are not'} number of ms from 0 to a day; left out`] : [];
+    return { costs, warnings };
+}
+/** Sets costMs on the results of the ids that have a measured cost. */
+function applyCosts(results, costs) {
+    for (const [id, r] of results) {
+        const ms = costs.get(id);
+        if (ms !== undefined)
+            r.costMs = ms;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/presets/index.ts
+// src/presets: the test runners shardless knows. runners/ has one file per runner: how a batch runs (its
+// command, the helpers it loads, what it needs); presets.ts gathers them into PRESETS and uses one for a
+// worker; types.ts says what a preset is; command.ts holds the pieces commands share; helpers.ts loads
+// files/, the reporters and warm runners the presets load (real files, copied next to the bundle);
+// discovery/ asks each runner which test files it would run; testlist.ts gathers a run's tests (tests,
+// tests-file, tests-command or the runner's own listing); listing.ts walks the working directory;
+// runner-args.ts splits runner-args.
+// To add a runner: runners/<name>.ts and discovery/<name>.ts (with any reporter in files/), then its name
+// in RUNNERS (types.ts), PRESETS (presets.ts) and DISCOVER (discovery/index.ts).
+
+
+
+
+;// CONCATENATED MODULE: ./src/worker/results.ts
+// The results of a batch: what it wrote (its JUnit files, the runner's own costs) or, without JUnit, its
+// exit code, turned into a result per test and how the batch ended; and a preset's runner that said it
+// found no test, whose tests fail with its words.
+
+
+
+
+
+const MESSAGE_MAX = 4_000;
+/** Ids in a warning: the first few, and how many more. */
+function someIds(ids, max = 10) {
+    return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
+}
+/** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
+function batchResults(out, tests, cwd) {
+    const read = resultsOf(out, tests, cwd);
+    const { costs, warnings } = readCosts(out.costsFile, tests, cwd);
+    for (const w of warnings)
+        warning(w);
+    applyCosts(read.results, costs);
+    return read;
+}
+/**
+ * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
+ * test without one has no result (even when none of the batch's has one: a report of other files
+ * is no pass); with no JUnit file at all, the exit code rule.
+ */
+function resultsOf(out, tests, cwd) {
+    if (out.junitFiles.length > 0) {
+        const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
+        for (const w of warnings)
+            warning(w);
+        for (const r of results.values()) {
+            r.message = r.message.slice(0, MESSAGE_MAX);
+            r.timed = true;
+        }
+        const missing = tests.filter((id) => !results.has(id));
+        if (missing.length > 0 && !out.timedOut && !out.signal) {
+            warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
+                `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
+        }
+        return { results, end: out.timedOut ? 'timed-out' : out.signal || out.exitCode === null ? 'killed' : 'finished' };
+    }
+    if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
+        warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
+    }
+    const results = new Map();
+    if (out.timedOut)
+        return { results, end: 'timed-out' };
+    if (out.signal || out.exitCode === null)
+        return { results, end: 'killed' };
+    const each = Math.round(out.durationMs / tests.length);
+    if (out.exitCode === 0) {
+        for (const id of tests)
+            results.set(id, { outcome: 'passed', durationMs: each, message: '' });
+        return { results, end: 'finished' };
+    }
+    if (tests.length === 1) {
+        results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
+        return { results, end: 'finished' };
+    }
+    return { results, end: 'split' };
+}
+/**
+ * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
+ * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
+ * would requeue them until lost).
+ */
+function runnerFoundNoTests(runner, outputTail, tests, results) {
+    const text = withoutAnsi(outputTail);
+    const found = PRESETS[runner].noTests?.exec(text);
+    if (!found)
+        return;
+    const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
+    for (const id of tests) {
+        const r = results.get(id);
+        if (r?.timed)
+            continue; // the runner's own result for it
+        results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/worker/warm.ts
 // A warm runner: one long-lived test-runner process per worker (a preset's `warm` helper, run by node),
 // which runs batch after batch without starting the runner again (vitest keeps its Vite server and
@@ -70007,6 +70303,9 @@ function fallbackSummary(f) {
 // - a runner that dies takes only its batch (its exit is the batch's outcome), and the next batch starts
 //   a new one;
 // - heartbeats stay the worker's own; results are still read per test from the batch's JUnit file.
+
+
+
 
 
 
@@ -70134,9 +70433,9 @@ class WarmBatch {
 }
 
 ;// CONCATENATED MODULE: ./src/worker/worker.ts
-// The worker: register, heartbeat from this (parent) process, claim a batch, run it, report, loop
-// until the controller marks the run complete or aborted. On SIGINT/SIGTERM: kill the batch's process
-// group, hand its tests back, leave, exit 1 within 5 s.
+// The worker: join the run (membership.ts: register, heartbeat from this parent process), claim a batch,
+// run it, report its results (results.ts), loop until the controller marks the run complete or aborted.
+// On SIGINT/SIGTERM: kill the batch's process group, hand its tests back, leave, exit 1 within 5 s.
 
 
 
@@ -70151,16 +70450,7 @@ class WarmBatch {
 
 
 
-
-
-const IDLE_MIN_MS = 100;
-const IDLE_MAX_MS = 1_000;
 const EXIT_DEADLINE_MS = 4_500;
-const MESSAGE_MAX = 4_000;
-/** Watching a worker-id held by another instance: how often, and how much later expiry means a refresh. */
-const CLASH_POLL_MS = 250;
-const CLASH_SLACK_MS = 100;
-const worker_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Lines holding test ids, with workflow commands off: an id must never act as `::command::` or `##[...]`. */
 function logIds(lines) {
     const token = (0,external_node_crypto_.randomUUID)();
@@ -70170,97 +70460,12 @@ function logIds(lines) {
         info(l.replaceAll('##[', '#\u200b#['));
     info(`::${token}::`);
 }
-/** Ids in a warning: the first few, and how many more. */
-function someIds(ids, max = 10) {
-    return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
-}
-/** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
-function batchResults(out, tests, cwd) {
-    const read = resultsOf(out, tests, cwd);
-    const { costs, warnings } = readCosts(out.costsFile, tests, cwd);
-    for (const w of warnings)
-        warning(w);
-    applyCosts(read.results, costs);
-    return read;
-}
-/**
- * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
- * test without one has no result (even when none of the batch's has one: a report of other files
- * is no pass); with no JUnit file at all, the exit code rule.
- */
-function resultsOf(out, tests, cwd) {
-    if (out.junitFiles.length > 0) {
-        const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
-        for (const w of warnings)
-            warning(w);
-        for (const r of results.values()) {
-            r.message = r.message.slice(0, MESSAGE_MAX);
-            r.timed = true;
-        }
-        const missing = tests.filter((id) => !results.has(id));
-        if (missing.length > 0 && !out.timedOut && !out.signal) {
-            warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
-                `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
-        }
-        return { results, end: out.timedOut ? 'timed-out' : out.signal || out.exitCode === null ? 'killed' : 'finished' };
-    }
-    if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
-        warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
-    }
-    const results = new Map();
-    if (out.timedOut)
-        return { results, end: 'timed-out' };
-    if (out.signal || out.exitCode === null)
-        return { results, end: 'killed' };
-    const each = Math.round(out.durationMs / tests.length);
-    if (out.exitCode === 0) {
-        for (const id of tests)
-            results.set(id, { outcome: 'passed', durationMs: each, message: '' });
-        return { results, end: 'finished' };
-    }
-    if (tests.length === 1) {
-        results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
-        return { results, end: 'finished' };
-    }
-    return { results, end: 'split' };
-}
-/**
- * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
- * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
- * would requeue them until lost).
- */
-function runnerFoundNoTests(runner, outputTail, tests, results) {
-    const text = withoutAnsi(outputTail);
-    const found = PRESETS[runner].noTests?.exec(text);
-    if (!found)
-        return;
-    const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
-    for (const id of tests) {
-        const r = results.get(id);
-        if (r?.timed)
-            continue; // the runner's own result for it
-        results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
-    }
-}
 class Worker {
     cfg;
-    queue;
-    redis;
-    epoch = '';
-    /** The worker id in use: worker-id, or worker-id with a suffix when another live worker holds it. */
-    id;
-    /** The controller's heartbeat-ttl, published through Redis: set at register (joined), before the heartbeats start. */
-    heartbeatTtl = 0;
-    batchTimeout = 0;
-    /** The controller's no-worker-timeout, published through Redis; the worker's own input until then. */
-    noWorkerTimeout;
+    /** Redis, the run's queue, this worker's id and epoch in it, its heartbeats (src/worker/membership.ts). */
+    member;
     current = null;
     stopping = false;
-    reclaimed = false;
-    /** Set when the worker must give up (its controller is gone); the loop stops on it. */
-    fatal = '';
-    controllerMissingSince = 0;
-    hbTimer;
     batches = 0;
     testsRun = 0;
     bad = new Map();
@@ -70274,15 +70479,7 @@ class Worker {
     warm;
     constructor(cfg) {
         this.cfg = cfg;
-        this.noWorkerTimeout = cfg.noWorkerTimeout;
-        this.id = cfg.workerId;
-    }
-    joined(reg) {
-        this.epoch = reg.epoch;
-        this.heartbeatTtl = reg.heartbeatTtl;
-        this.batchTimeout = reg.batchTimeout;
-        if (reg.noWorkerTimeout > 0)
-            this.noWorkerTimeout = reg.noWorkerTimeout;
+        this.member = new Membership(cfg, { stopping: () => this.stopping, batch: () => this.current?.run });
     }
     async main() {
         const { cfg } = this;
@@ -70299,11 +70496,11 @@ class Worker {
             }
             catch (e) {
                 // Redis unreachable at the start, or past the reconnect window: the static share (src/worker/fallback.ts).
-                if (this.stopping || !(e instanceof RedisUnreachableError || gaveUp(this.redis)))
+                if (this.stopping || !(e instanceof RedisUnreachableError || gaveUp(this.member.redis)))
                     throw e;
-                clearInterval(this.hbTimer);
+                this.member.stopHeartbeats();
                 const why = e instanceof RedisUnreachableError ? e.message : `it stayed unreachable past the reconnect window (${e.message})`;
-                return await runFallback(cfg, why, this.id, this.ranHere, async (label, tests, isolated, attempt) => {
+                return await runFallback(cfg, why, this.member.id, this.ranHere, async (label, tests, isolated, attempt) => {
                     const ran = await this.execute(label, tests, isolated, attempt);
                     this.current = null;
                     return ran;
@@ -70311,145 +70508,29 @@ class Worker {
             }
         }
         finally {
-            clearInterval(this.hbTimer);
+            this.member.stopHeartbeats();
             this.warm?.stop();
             (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
-            if (!this.stopping && this.redis)
-                await closeRedis(this.redis);
+            if (!this.stopping && this.member.redis)
+                await closeRedis(this.member.redis);
         }
     }
     /** The run through the queue. */
     async coordinated() {
-        const { cfg } = this;
-        this.redis = await connectRedis(cfg, { name: `shardless-worker-${cfg.workerId}` });
-        this.queue = new Queue(this.redis, runKeys(cfg.repository, cfg.queue, cfg.runId));
-        info(`shardless worker ${cfg.workerId}: run ${cfg.runId}, queue ${cfg.queue}, Redis ${maskUrl(cfg.redisUrl)}`);
-        if (!(await this.join()))
+        if (!(await this.member.start()))
             return 0;
-        // A third of the TTL keeps the worker alive; at most 2 s so an aborted run stops its batch promptly.
-        this.hbTimer = setInterval(() => void this.heartbeat(), Math.min(2_000, Math.max(200, (this.heartbeatTtl * 1000) / 3)));
         return await this.loop();
-    }
-    /** Waits for the controller to reset the run, then registers. False: nothing to do (re-run). */
-    async join() {
-        const { cfg } = this;
-        const started = Date.now();
-        // This worker's start by Redis's clock, which also stamps a run's reset (meta createdAt).
-        const since = cfg.runIdReused ? await this.queue.redisTimeMs() : 0;
-        let said = '';
-        let idle = IDLE_MIN_MS;
-        for (;;) {
-            const waitedOut = Date.now() - started > cfg.noWorkerTimeout * 1000;
-            // A run id used again (act, a retried controller): a run that finished before this worker started
-            // is an earlier one, about to be reset by this worker's controller. After no-worker-timeout it is
-            // taken as this worker's own (a worker that came after its run ended), as it would be anyway.
-            const earlier = since > 0 && !waitedOut && (await this.queue.finishedBefore(since));
-            const reg = earlier ? null : await this.register();
-            if (reg) {
-                this.joined(reg);
-                return true;
-            }
-            // A re-run attempt (default run id) whose previous attempt passed: its controller is not re-run.
-            if (cfg.runIdDefaulted && cfg.runAttempt > 1 && (await previousAttemptPassed(this.redis, cfg))) {
-                notice(`shardless: attempt ${cfg.runAttempt - 1} of this run passed, so its controller is not re-run; nothing to do`);
-                return false;
-            }
-            const why = earlier
-                ? `Run ${cfg.runId} in Redis finished before this worker started: waiting for the controller to start it again (up to ${cfg.noWorkerTimeout} s)...`
-                : `Waiting for the controller to start run ${cfg.runId} (up to ${cfg.noWorkerTimeout} s)...`;
-            if (why !== said) {
-                info(why);
-                said = why;
-            }
-            if (waitedOut) {
-                throw new Error(`the controller did not start run ${cfg.runId} within no-worker-timeout (${cfg.noWorkerTimeout} s)`);
-            }
-            await worker_sleep(idle);
-            idle = Math.min(idle * 2, IDLE_MAX_MS);
-        }
-    }
-    /**
-     * Registers under this.id. An id that another live worker holds (two jobs given one worker-id) is not
-     * taken over: its heartbeat key either runs out (a previous process of this worker, dead: the id is
-     * taken over) or is refreshed (a live twin: this worker takes the id with a suffix, -2, -3, ...).
-     */
-    async register() {
-        let watched; // when the holder's heartbeat key expires, as first seen
-        for (let n = 1;;) {
-            const reg = await this.queue.register(this.id);
-            if (reg?.kind !== 'clash')
-                return reg;
-            const expiresAt = Date.now() + reg.expiresInMs;
-            if (n === 1 && (watched === undefined || expiresAt <= watched + CLASH_SLACK_MS)) {
-                watched ??= expiresAt;
-                await worker_sleep(CLASH_POLL_MS);
-                continue;
-            }
-            const next = `${this.cfg.workerId}-${++n}`;
-            warning(`worker-id ${this.id} is in use by another live worker (two jobs given the same worker-id?): this worker runs as ${next}`);
-            this.id = next;
-        }
-    }
-    async rejoin() {
-        const reg = await this.register();
-        if (!reg)
-            throw new Error(`the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`);
-        if (reg.epoch !== this.epoch)
-            warning(`run ${this.cfg.runId} was restarted by its controller; rejoining`);
-        this.joined(reg);
-        this.reclaimed = false;
-    }
-    async heartbeat() {
-        if (this.stopping)
-            return;
-        try {
-            const hb = await this.queue.heartbeat(this.epoch, this.id);
-            if (hb.kind === 'reclaimed' && !this.reclaimed) {
-                this.reclaimed = true;
-                warning(`worker ${this.id} was presumed dead (no heartbeat for ${this.heartbeatTtl} s); its batch was handed to others, and it rejoins after this batch`);
-            }
-            if (hb.kind === 'stale') {
-                // The run was restarted (new epoch: this batch's results would be fenced) or its state is gone.
-                if ((await this.redis.exists(this.queue.keys.meta)) === 0 && !this.fatal) {
-                    this.fatal = `the state of run ${this.cfg.runId} disappeared from Redis (restarted without persistence, or its keys were deleted)`;
-                }
-                this.current?.run.cancel();
-                return;
-            }
-            if (hb.state === 'aborted' && this.current) {
-                warning(`run aborted (${hb.reason}): stopping the batch`);
-                this.current.run.cancel();
-            }
-            this.watchController(hb.state === 'running' && !hb.controllerAlive);
-        }
-        catch (e) {
-            warning(`heartbeat failed: ${e.message}`);
-        }
-    }
-    /** A run whose controller stopped heartbeating would never complete: give up after no-worker-timeout. */
-    watchController(missing) {
-        if (!missing) {
-            this.controllerMissingSince = 0;
-            return;
-        }
-        const now = Date.now();
-        if (!this.controllerMissingSince)
-            this.controllerMissingSince = now;
-        if (now - this.controllerMissingSince > this.noWorkerTimeout * 1000 && !this.fatal) {
-            this.fatal = `the controller of run ${this.cfg.runId} stopped heartbeating more than ${this.noWorkerTimeout} s ago (no-worker-timeout)`;
-            this.current?.run.cancel();
-        }
     }
     async loop() {
         let idle = IDLE_MIN_MS;
         for (;;) {
             if (this.stopping)
                 return new Promise(() => { }); // the signal handler exits
-            if (this.fatal) {
-                await this.queue.release(this.epoch, this.id, '', 'cancelled');
-                throw new Error(this.fatal);
+            if (this.member.fatal) {
+                await this.member.queue.release(this.member.epoch, this.member.id, '', 'cancelled');
+                throw new Error(this.member.fatal);
             }
-            const c = await this.queue.claim(this.epoch, this.id);
+            const c = await this.member.queue.claim(this.member.epoch, this.member.id);
             if (c.kind === 'ok') {
                 idle = IDLE_MIN_MS;
                 await this.runBatch(c.lease, c.tests, c.isolated, c.attempt);
@@ -70458,12 +70539,12 @@ class Worker {
             if (c.kind === 'done')
                 return this.finish(c.state, c.reason);
             if (c.kind === 'stale') {
-                await this.rejoin();
+                await this.member.rejoin();
                 continue;
             }
-            if (this.reclaimed)
-                await this.rejoin();
-            await worker_sleep(idle);
+            if (this.member.reclaimed)
+                await this.member.rejoin();
+            await idle_sleep(idle);
             idle = Math.min(idle * 2, IDLE_MAX_MS);
         }
     }
@@ -70473,7 +70554,7 @@ class Worker {
         startGroup(`shardless batch ${lease}: ${tests.length} test${tests.length === 1 ? '' : 's'}${isolated ? ' (isolated)' : ''}, attempt ${attempt}`);
         logIds(tests.map((t) => `  - ${t}`));
         const setup = {
-            tests, workerId: this.id, batchId: lease, isolated, attempt, timeoutMs: this.batchTimeout * 1000, tmpDir: this.tmp, reportsDir: cfg.reportsDir,
+            tests, workerId: this.member.id, batchId: lease, isolated, attempt, timeoutMs: this.member.batchTimeout * 1000, tmpDir: this.tmp, reportsDir: cfg.reportsDir,
         };
         // A requeued test runs alone in a fresh process: whatever the warm runner carried over cannot be why.
         const run = this.warm && !isolated
@@ -70508,11 +70589,11 @@ class Worker {
         const { out, results, end } = ran;
         let reply;
         try {
-            reply = await this.queue.report(this.epoch, this.id, lease, end, results);
+            reply = await this.member.queue.report(this.member.epoch, this.member.id, lease, end, results);
         }
         catch (e) {
             // Redis is gone with these results: they count as run here (the fallback does not run them again).
-            if (gaveUp(this.redis))
+            if (gaveUp(this.member.redis))
                 for (const [id, r] of results)
                     this.ranHere.set(id, r.outcome);
             throw e;
@@ -70520,7 +70601,7 @@ class Worker {
         this.current = null;
         this.batches++;
         this.testsRun += tests.length;
-        const how = out.timedOut ? `timed out after ${this.batchTimeout} s` : out.signal ? `killed by ${out.signal}` : `exit ${out.exitCode}`;
+        const how = out.timedOut ? `timed out after ${this.member.batchTimeout} s` : out.signal ? `killed by ${out.signal}` : `exit ${out.exitCode}`;
         info(`batch ${lease}: ${how} in ${(out.durationMs / 1000).toFixed(1)} s${reply.kind === 'fenced' ? ' (lease was reclaimed: late results kept only for tests not re-run yet)' : ''}`);
         logIds(tests.map((t) => {
             const r = results.get(t);
@@ -70535,7 +70616,7 @@ class Worker {
         if (reply.kind === 'unknown')
             warning(`batch ${lease} is unknown to Redis (it lost its last writes: restarted from older data?); rejoining`);
         if (reply.kind !== 'ok')
-            await this.rejoin();
+            await this.member.rejoin();
     }
     outputs() {
         setOutput(OUTPUT.batches, String(this.batches));
@@ -70543,9 +70624,9 @@ class Worker {
         setOutput(OUTPUT.failed, String(this.bad.size));
     }
     async finish(state, reason) {
-        await this.queue.release(this.epoch, this.id, '', 'finished');
+        await this.member.queue.release(this.member.epoch, this.member.id, '', 'finished');
         this.outputs();
-        info(`worker ${this.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
+        info(`worker ${this.member.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
         if (state === 'aborted') {
             setFailed(`run aborted by the controller: ${reason}`);
             return 1;
@@ -70562,16 +70643,16 @@ class Worker {
             if (this.stopping)
                 return;
             this.stopping = true;
-            clearInterval(this.hbTimer);
+            this.member.stopHeartbeats();
             setTimeout(() => process.exit(1), EXIT_DEADLINE_MS).unref();
             const cur = this.current;
             cur?.run.cancel();
             this.warm?.stop();
             void (async () => {
                 // In the fallback there is no queue to hand anything back to.
-                if (this.queue && !gaveUp(this.redis)) {
+                if (this.member.queue && !gaveUp(this.member.redis)) {
                     try {
-                        const n = await this.queue.release(this.epoch, this.id, cur?.lease ?? '', 'cancelled');
+                        const n = await this.member.queue.release(this.member.epoch, this.member.id, cur?.lease ?? '', 'cancelled');
                         info(`handed ${n} test${n === 1 ? '' : 's'} back to the queue`);
                     }
                     catch (e) {
@@ -70580,9 +70661,9 @@ class Worker {
                 }
                 this.outputs();
                 (0,external_node_fs_namespaceObject.rmSync)(this.tmp, { recursive: true, force: true });
-                setFailed(`worker ${this.id} cancelled by ${sig}`);
-                if (this.redis)
-                    await closeRedis(this.redis);
+                setFailed(`worker ${this.member.id} cancelled by ${sig}`);
+                if (this.member.redis)
+                    await closeRedis(this.member.redis);
                 process.exit(1);
             })();
         };

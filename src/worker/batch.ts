@@ -1,16 +1,17 @@
-// Runs one batch of the user's command: renders the placeholders, gives it the SHARDLESS_* environment,
-// runs it as the leader of its own process group so that a timeout, a cancellation or its own exit can
-// take down every descendant, and collects the JUnit files it wrote.
+// Runs one batch of the user's command: renders the placeholders, runs it with the batch's files and
+// SHARDLESS_* environment (batch-files.ts) as the leader of its own process group (process.ts), keeps the
+// end of its output when asked, and collects the JUnit files it wrote (junit-files.ts).
 
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as glob from '@actions/glob';
-import { CMD_ENV, ENV, PLACEHOLDER } from '../names.js';
+import { PLACEHOLDER } from '../names.js';
 import { escapeRegExp, shellQuote } from '../text.js';
-import { withoutInputs } from '../env.js';
+import { batchFiles } from './batch-files.js';
+import { statGlob, written, type Stamp } from './junit-files.js';
+import { armTimeout, fitsExec, killProcessGroup } from './process.js';
 
-export { escapeRegExp, shellQuote, withoutInputs };
+export { shellQuote };
 
 export interface BatchSpec {
   /** The user's command, with placeholders {tests} {tests-file} {junit}. */
@@ -57,23 +58,8 @@ export interface BatchOutcome {
 /** What a batch gets from the worker: the ids, where it writes its results, and its environment. */
 export type BatchSetup = Pick<BatchSpec, 'tests' | 'workerId' | 'batchId' | 'isolated' | 'attempt' | 'tmpDir' | 'env' | 'reportsDir'>;
 
-export interface BatchFiles {
-  /** The batch's own fresh folder. */
-  dir: string;
-  testsFile: string;
-  junitPath: string;
-  /** Where a preset's reporter writes `{ "<file>": ms }`, the cost of each file as the runner measured it. */
-  costsPath: string;
-  /** The command's environment: the base one without INPUT_*, and the SHARDLESS_* variables. */
-  env: NodeJS.ProcessEnv;
-}
-
-/** Time between SIGTERM and SIGKILL on a timeout. */
-const KILL_GRACE_MS = 2000;
 /** Coarse file-system clocks can stamp a file slightly before Date.now() said the batch started. */
 const MTIME_SLACK_MS = 1000;
-/** Linux caps each argv or environment string at 128 KiB (MAX_ARG_STRLEN): spawn fails with E2BIG. */
-const fitsExec = (s: string): boolean => Buffer.byteLength(s) < 128 * 1024;
 /** How much of a batch's output BatchSpec.keepTail keeps. */
 const TAIL_BYTES = 8 * 1024;
 /** After the command's exit, how long its output may still take to arrive (a killed group closes it). */
@@ -91,72 +77,6 @@ export function renderCommand(command: string, tests: string[], testsFile: strin
   const re = new RegExp(Object.keys(values).map(escapeRegExp).join('|'), 'g');
   const rendered = command.replace(re, (m) => values[m]);
   return hasTests || tests.length === 0 ? rendered : `${rendered} ${quoted}`;
-}
-
-/** Signals a whole process group; never throws (the group may be gone already). */
-export function killProcessGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
-  // -0 or -1 would signal our own group or every process we can reach.
-  if (!Number.isInteger(pid) || pid <= 1) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: nothing left to kill.
-  }
-}
-
-/** Makes the batch's fresh folder (so the {junit} and costs paths are unique and not there yet) and its environment. */
-export async function batchFiles(s: BatchSetup): Promise<BatchFiles> {
-  const tmpDir = path.resolve(s.tmpDir);
-  await fs.mkdir(tmpDir, { recursive: true });
-  const dir = await fs.mkdtemp(path.join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
-  const testsFile = path.join(dir, 'tests.txt');
-  const junitPath = path.join(dir, 'junit.xml');
-  const costsPath = path.join(dir, 'costs.json');
-  await fs.writeFile(testsFile, s.tests.map((t) => `${t}\n`).join(''));
-  const env: NodeJS.ProcessEnv = {
-    ...withoutInputs(s.env ?? process.env),
-    [CMD_ENV.tests]: s.tests.join('\n'),
-    [CMD_ENV.testsFile]: testsFile,
-    [CMD_ENV.junit]: junitPath,
-    [CMD_ENV.costs]: costsPath,
-    [CMD_ENV.worker]: s.workerId,
-    [CMD_ENV.batch]: s.batchId,
-    [CMD_ENV.isolated]: s.isolated ? 'true' : 'false',
-    [CMD_ENV.attempt]: String(s.attempt),
-  };
-  if (s.reportsDir) {
-    env[CMD_ENV.reportsDir] = path.resolve(s.reportsDir);
-    // Unique per worker and batch, and a file name that actions/upload-artifact takes (no ':' and such).
-    env[CMD_ENV.reportName] = `${s.workerId}-${path.basename(dir)}`.replace(/[^\w.-]/g, '_');
-  }
-  // A huge batch would make every spawn fail; the ids are still in the tests file.
-  if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
-    delete env[CMD_ENV.tests];
-    process.stderr.write(`shardless: ${CMD_ENV.tests} too large for the environment, left unset; use ${CMD_ENV.testsFile}\n`);
-  }
-  return { dir, testsFile, junitPath, costsPath, env };
-}
-
-/** The batch's {junit} file, when the run wrote it. */
-export async function written(files: BatchFiles): Promise<string[]> {
-  return (await stamp(files.junitPath)) ? [files.junitPath] : [];
-}
-
-/**
- * After timeoutMs: onTimeout(), SIGTERM to the group, SIGKILL KILL_GRACE_MS later (that only matters when
- * the leader survives SIGTERM: its exit kills the rest). Returns the function that disarms both.
- */
-export function armTimeout(pid: number, timeoutMs: number, onTimeout: () => void): () => void {
-  let killTimer: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    onTimeout();
-    killProcessGroup(pid, 'SIGTERM');
-    killTimer = setTimeout(() => killProcessGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-  }, timeoutMs);
-  return () => {
-    clearTimeout(timer);
-    clearTimeout(killTimer);
-  };
 }
 
 export class BatchRun {
@@ -287,58 +207,3 @@ export class BatchRun {
   }
 }
 
-interface Stamp {
-  mtimeMs: number;
-  size: number;
-}
-
-async function stamp(file: string): Promise<Stamp | undefined> {
-  try {
-    const st = await fs.stat(file);
-    return st.isFile() ? { mtimeMs: st.mtimeMs, size: st.size } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Files matching the glob (relative to cwd), with their stamps. A bad glob matches nothing, loudly. */
-async function statGlob(patterns: string, cwd: string): Promise<Map<string, Stamp>> {
-  const found = new Map<string, Stamp>();
-  try {
-    const globber = await glob.create(absolutePatterns(patterns, cwd), { matchDirectories: false, implicitDescendants: false });
-    for (const file of await globber.glob()) {
-      const st = await stamp(file);
-      if (st) found.set(file, st);
-    }
-  } catch (err) {
-    process.stderr.write(`shardless: cannot match the junit glob '${patterns}': ${(err as Error).message}\n`);
-  }
-  return found;
-}
-
-/** @actions/glob resolves relative patterns against process.cwd(); ours are relative to the batch's cwd. */
-function absolutePatterns(patterns: string, cwd: string): string {
-  const root = globEscape(cwd);
-  return patterns
-    .split('\n')
-    .map((line) => {
-      const trimmed = line.trim();
-      if (!trimmed || trimmed.startsWith('#')) return '';
-      const neg = /^!+/.exec(trimmed)?.[0] ?? '';
-      const p = trimmed.slice(neg.length).trim();
-      if (p === '~' || p.startsWith('~/') || path.isAbsolute(p)) return neg + p;
-      // path.resolve also folds the '..' segments that @actions/glob rejects.
-      return neg + path.resolve(root, p);
-    })
-    .filter(Boolean)
-    .join('\n');
-}
-
-/** Same escaping as @actions/glob's for a literal path (POSIX). */
-function globEscape(s: string): string {
-  return s
-    .replace(/\\/g, '\\\\')
-    .replace(/(\[)(?=[^/]+\])/g, '[[]')
-    .replace(/\?/g, '[?]')
-    .replace(/\*/g, '[*]');
-}

@@ -9,7 +9,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { CMD_ENV } from '../names.js';
-import { armTimeout, batchFiles, killProcessGroup, withoutInputs, written, type BatchOutcome, type BatchSetup } from './batch.js';
+import { withoutInputs } from '../env.js';
+import type { BatchOutcome, BatchSetup } from './batch.js';
+import { batchFiles } from './batch-files.js';
+import { written } from './junit-files.js';
+import { armTimeout, killProcessGroup } from './process.js';
 
 export interface WarmSpec {
   /** The runner's script, run as `node script ...args`. */
