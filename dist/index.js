@@ -8366,6 +8366,4069 @@ __exportStar(__nccwpck_require__(4314), exports);
 
 /***/ }),
 
+/***/ 9377:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+/**
+ * istanbul-lib-coverage exports an API that allows you to create and manipulate
+ * file coverage, coverage maps (a set of file coverage objects) and summary
+ * coverage objects. File coverage for the same file can be merged as can
+ * entire coverage maps.
+ *
+ * @module Exports
+ */
+const { FileCoverage } = __nccwpck_require__(3862);
+const { CoverageMap } = __nccwpck_require__(692);
+const { CoverageSummary } = __nccwpck_require__(1370);
+
+module.exports = {
+    /**
+     * creates a coverage summary object
+     * @param {Object} obj an argument with the same semantics
+     *  as the one passed to the `CoverageSummary` constructor
+     * @returns {CoverageSummary}
+     */
+    createCoverageSummary(obj) {
+        if (obj && obj instanceof CoverageSummary) {
+            return obj;
+        }
+        return new CoverageSummary(obj);
+    },
+    /**
+     * creates a CoverageMap object
+     * @param {Object} obj optional - an argument with the same semantics
+     *  as the one passed to the CoverageMap constructor.
+     * @returns {CoverageMap}
+     */
+    createCoverageMap(obj) {
+        if (obj && obj instanceof CoverageMap) {
+            return obj;
+        }
+        return new CoverageMap(obj);
+    },
+    /**
+     * creates a FileCoverage object
+     * @param {Object} obj optional - an argument with the same semantics
+     *  as the one passed to the FileCoverage constructor.
+     * @returns {FileCoverage}
+     */
+    createFileCoverage(obj) {
+        if (obj && obj instanceof FileCoverage) {
+            return obj;
+        }
+        return new FileCoverage(obj);
+    }
+};
+
+/** classes exported for reuse */
+module.exports.classes = {
+    /**
+     * the file coverage constructor
+     */
+    FileCoverage
+};
+
+
+/***/ }),
+
+/***/ 692:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+const { FileCoverage } = __nccwpck_require__(3862);
+const { CoverageSummary } = __nccwpck_require__(1370);
+
+function maybeConstruct(obj, klass) {
+    if (obj instanceof klass) {
+        return obj;
+    }
+
+    return new klass(obj);
+}
+
+function loadMap(source) {
+    const data = Object.create(null);
+    if (!source) {
+        return data;
+    }
+
+    Object.entries(source).forEach(([k, cov]) => {
+        data[k] = maybeConstruct(cov, FileCoverage);
+    });
+
+    return data;
+}
+
+/** CoverageMap is a map of `FileCoverage` objects keyed by file paths. */
+class CoverageMap {
+    /**
+     * @constructor
+     * @param {Object} [obj=undefined] obj A coverage map from which to initialize this
+     * map's contents. This can be the raw global coverage object.
+     */
+    constructor(obj) {
+        if (obj instanceof CoverageMap) {
+            this.data = obj.data;
+        } else {
+            this.data = loadMap(obj);
+        }
+    }
+
+    /**
+     * merges a second coverage map into this one
+     * @param {CoverageMap} obj - a CoverageMap or its raw data. Coverage is merged
+     *  correctly for the same files and additional file coverage keys are created
+     *  as needed.
+     */
+    merge(obj) {
+        const other = maybeConstruct(obj, CoverageMap);
+        Object.values(other.data).forEach(fc => {
+            this.addFileCoverage(fc);
+        });
+    }
+
+    /**
+     * filter the coveragemap based on the callback provided
+     * @param {Function (filename)} callback - Returns true if the path
+     *  should be included in the coveragemap. False if it should be
+     *  removed.
+     */
+    filter(callback) {
+        Object.keys(this.data).forEach(k => {
+            if (!callback(k)) {
+                delete this.data[k];
+            }
+        });
+    }
+
+    /**
+     * returns a JSON-serializable POJO for this coverage map
+     * @returns {Object}
+     */
+    toJSON() {
+        return this.data;
+    }
+
+    /**
+     * returns an array for file paths for which this map has coverage
+     * @returns {Array{string}} - array of files
+     */
+    files() {
+        return Object.keys(this.data);
+    }
+
+    /**
+     * returns the file coverage for the specified file.
+     * @param {String} file
+     * @returns {FileCoverage}
+     */
+    fileCoverageFor(file) {
+        const fc = this.data[file];
+        if (!fc) {
+            throw new Error(`No file coverage available for: ${file}`);
+        }
+        return fc;
+    }
+
+    /**
+     * adds a file coverage object to this map. If the path for the object,
+     * already exists in the map, it is merged with the existing coverage
+     * otherwise a new key is added to the map.
+     * @param {FileCoverage} fc the file coverage to add
+     */
+    addFileCoverage(fc) {
+        const cov = new FileCoverage(fc);
+        const { path } = cov;
+        if (this.data[path]) {
+            this.data[path].merge(cov);
+        } else {
+            this.data[path] = cov;
+        }
+    }
+
+    /**
+     * returns the coverage summary for all the file coverage objects in this map.
+     * @returns {CoverageSummary}
+     */
+    getCoverageSummary() {
+        const ret = new CoverageSummary();
+        Object.values(this.data).forEach(fc => {
+            ret.merge(fc.toSummary());
+        });
+
+        return ret;
+    }
+}
+
+module.exports = {
+    CoverageMap
+};
+
+
+/***/ }),
+
+/***/ 1370:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+const percent = __nccwpck_require__(4024);
+const dataProperties = __nccwpck_require__(8515);
+
+function blankSummary() {
+    const empty = () => ({
+        total: 0,
+        covered: 0,
+        skipped: 0,
+        pct: 'Unknown'
+    });
+
+    return {
+        lines: empty(),
+        statements: empty(),
+        functions: empty(),
+        branches: empty(),
+        branchesTrue: empty()
+    };
+}
+
+// asserts that a data object "looks like" a summary coverage object
+function assertValidSummary(obj) {
+    const valid =
+        obj && obj.lines && obj.statements && obj.functions && obj.branches;
+    if (!valid) {
+        throw new Error(
+            'Invalid summary coverage object, missing keys, found:' +
+                Object.keys(obj).join(',')
+        );
+    }
+}
+
+/**
+ * CoverageSummary provides a summary of code coverage . It exposes 4 properties,
+ * `lines`, `statements`, `branches`, and `functions`. Each of these properties
+ * is an object that has 4 keys `total`, `covered`, `skipped` and `pct`.
+ * `pct` is a percentage number (0-100).
+ */
+class CoverageSummary {
+    /**
+     * @constructor
+     * @param {Object|CoverageSummary} [obj=undefined] an optional data object or
+     * another coverage summary to initialize this object with.
+     */
+    constructor(obj) {
+        if (!obj) {
+            this.data = blankSummary();
+        } else if (obj instanceof CoverageSummary) {
+            this.data = obj.data;
+        } else {
+            this.data = obj;
+        }
+        assertValidSummary(this.data);
+    }
+
+    /**
+     * merges a second summary coverage object into this one
+     * @param {CoverageSummary} obj - another coverage summary object
+     */
+    merge(obj) {
+        const keys = [
+            'lines',
+            'statements',
+            'branches',
+            'functions',
+            'branchesTrue'
+        ];
+        keys.forEach(key => {
+            if (obj[key]) {
+                this[key].total += obj[key].total;
+                this[key].covered += obj[key].covered;
+                this[key].skipped += obj[key].skipped;
+                this[key].pct = percent(this[key].covered, this[key].total);
+            }
+        });
+
+        return this;
+    }
+
+    /**
+     * returns a POJO that is JSON serializable. May be used to get the raw
+     * summary object.
+     */
+    toJSON() {
+        return this.data;
+    }
+
+    /**
+     * return true if summary has no lines of code
+     */
+    isEmpty() {
+        return this.lines.total === 0;
+    }
+}
+
+dataProperties(CoverageSummary, [
+    'lines',
+    'statements',
+    'functions',
+    'branches',
+    'branchesTrue'
+]);
+
+module.exports = {
+    CoverageSummary
+};
+
+
+/***/ }),
+
+/***/ 8515:
+/***/ ((module) => {
+
+
+
+module.exports = function dataProperties(klass, properties) {
+    properties.forEach(p => {
+        Object.defineProperty(klass.prototype, p, {
+            enumerable: true,
+            get() {
+                return this.data[p];
+            }
+        });
+    });
+};
+
+
+/***/ }),
+
+/***/ 3862:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+const percent = __nccwpck_require__(4024);
+const dataProperties = __nccwpck_require__(8515);
+const { CoverageSummary } = __nccwpck_require__(1370);
+
+// returns a data object that represents empty coverage
+function emptyCoverage(filePath, reportLogic) {
+    const cov = {
+        path: filePath,
+        statementMap: {},
+        fnMap: {},
+        branchMap: {},
+        s: {},
+        f: {},
+        b: {}
+    };
+    if (reportLogic) cov.bT = {};
+    return cov;
+}
+
+// asserts that a data object "looks like" a coverage object
+function assertValidObject(obj) {
+    const valid =
+        obj &&
+        obj.path &&
+        obj.statementMap &&
+        obj.fnMap &&
+        obj.branchMap &&
+        obj.s &&
+        obj.f &&
+        obj.b;
+    if (!valid) {
+        throw new Error(
+            'Invalid file coverage object, missing keys, found:' +
+                Object.keys(obj).join(',')
+        );
+    }
+}
+
+const keyFromLoc = ({ start, end }) =>
+    `${start.line}|${start.column}|${end.line}|${end.column}`;
+
+const isObj = o => !!o && typeof o === 'object';
+const isLineCol = o =>
+    isObj(o) && typeof o.line === 'number' && typeof o.column === 'number';
+const isLoc = o => isObj(o) && isLineCol(o.start) && isLineCol(o.end);
+const getLoc = o => (isLoc(o) ? o : isLoc(o.loc) ? o.loc : null);
+
+// When merging, we can have a case where two ranges cover
+// the same block of code with `hits=1`, and each carve out a
+// different range with `hits=0` to indicate it's uncovered.
+// Find the nearest container so that we can properly indicate
+// that both sections are hit.
+// Returns null if no containing item is found.
+const findNearestContainer = (item, map) => {
+    const itemLoc = getLoc(item);
+    if (!itemLoc) return null;
+    // the B item is not an identified range in the A set, BUT
+    // it may be contained by an identified A range. If so, then
+    // any hit of that containing A range counts as a hit of this
+    // B range as well. We have to find the *narrowest* containing
+    // range to be accurate, since ranges can be hit and un-hit
+    // in a nested fashion.
+    let nearestContainingItem = null;
+    let containerDistance = null;
+    let containerKey = null;
+    for (const [i, mapItem] of Object.entries(map)) {
+        const mapLoc = getLoc(mapItem);
+        if (!mapLoc) continue;
+        // contained if all of line distances are > 0
+        // or line distance is 0 and col dist is >= 0
+        const distance = [
+            itemLoc.start.line - mapLoc.start.line,
+            itemLoc.start.column - mapLoc.start.column,
+            mapLoc.end.line - itemLoc.end.line,
+            mapLoc.end.column - itemLoc.end.column
+        ];
+        if (
+            distance[0] < 0 ||
+            distance[2] < 0 ||
+            (distance[0] === 0 && distance[1] < 0) ||
+            (distance[2] === 0 && distance[3] < 0)
+        ) {
+            continue;
+        }
+        if (nearestContainingItem === null) {
+            containerDistance = distance;
+            nearestContainingItem = mapItem;
+            containerKey = i;
+            continue;
+        }
+        // closer line more relevant than closer column
+        const closerBefore =
+            distance[0] < containerDistance[0] ||
+            (distance[0] === 0 && distance[1] < containerDistance[1]);
+        const closerAfter =
+            distance[2] < containerDistance[2] ||
+            (distance[2] === 0 && distance[3] < containerDistance[3]);
+        if (closerBefore || closerAfter) {
+            // closer
+            containerDistance = distance;
+            nearestContainingItem = mapItem;
+            containerKey = i;
+        }
+    }
+    return containerKey;
+};
+
+// either add two numbers, or all matching entries in a number[]
+const addHits = (aHits, bHits) => {
+    if (typeof aHits === 'number' && typeof bHits === 'number') {
+        return aHits + bHits;
+    } else if (Array.isArray(aHits) && Array.isArray(bHits)) {
+        return aHits.map((a, i) => (a || 0) + (bHits[i] || 0));
+    }
+    return null;
+};
+
+const addNearestContainerHits = (item, itemHits, map, mapHits) => {
+    const container = findNearestContainer(item, map);
+    if (container) {
+        return addHits(itemHits, mapHits[container]);
+    } else {
+        return itemHits;
+    }
+};
+
+const mergeProp = (aHits, aMap, bHits, bMap, itemKey = keyFromLoc) => {
+    const aItems = {};
+    for (const [key, itemHits] of Object.entries(aHits)) {
+        const item = aMap[key];
+        aItems[itemKey(item)] = [itemHits, item];
+    }
+    const bItems = {};
+    for (const [key, itemHits] of Object.entries(bHits)) {
+        const item = bMap[key];
+        bItems[itemKey(item)] = [itemHits, item];
+    }
+    const mergedItems = {};
+    for (const [key, aValue] of Object.entries(aItems)) {
+        let aItemHits = aValue[0];
+        const aItem = aValue[1];
+        const bValue = bItems[key];
+        if (!bValue) {
+            // not an identified range in b, but might be contained by one
+            aItemHits = addNearestContainerHits(aItem, aItemHits, bMap, bHits);
+        } else {
+            // is an identified range in b, so add the hits together
+            aItemHits = addHits(aItemHits, bValue[0]);
+        }
+        mergedItems[key] = [aItemHits, aItem];
+    }
+    // now find the items in b that are not in a. already added matches.
+    for (const [key, bValue] of Object.entries(bItems)) {
+        let bItemHits = bValue[0];
+        const bItem = bValue[1];
+        if (mergedItems[key]) continue;
+        // not an identified range in b, but might be contained by one
+        bItemHits = addNearestContainerHits(bItem, bItemHits, aMap, aHits);
+        mergedItems[key] = [bItemHits, bItem];
+    }
+
+    const hits = {};
+    const map = {};
+
+    Object.values(mergedItems).forEach(([itemHits, item], i) => {
+        hits[i] = itemHits;
+        map[i] = item;
+    });
+
+    return [hits, map];
+};
+
+/**
+ * provides a read-only view of coverage for a single file.
+ * The deep structure of this object is documented elsewhere. It has the following
+ * properties:
+ *
+ * * `path` - the file path for which coverage is being tracked
+ * * `statementMap` - map of statement locations keyed by statement index
+ * * `fnMap` - map of function metadata keyed by function index
+ * * `branchMap` - map of branch metadata keyed by branch index
+ * * `s` - hit counts for statements
+ * * `f` - hit count for functions
+ * * `b` - hit count for branches
+ */
+class FileCoverage {
+    /**
+     * @constructor
+     * @param {Object|FileCoverage|String} pathOrObj is a string that initializes
+     * and empty coverage object with the specified file path or a data object that
+     * has all the required properties for a file coverage object.
+     */
+    constructor(pathOrObj, reportLogic = false) {
+        if (!pathOrObj) {
+            throw new Error(
+                'Coverage must be initialized with a path or an object'
+            );
+        }
+        if (typeof pathOrObj === 'string') {
+            this.data = emptyCoverage(pathOrObj, reportLogic);
+        } else if (pathOrObj instanceof FileCoverage) {
+            this.data = pathOrObj.data;
+        } else if (typeof pathOrObj === 'object') {
+            this.data = pathOrObj;
+        } else {
+            throw new Error('Invalid argument to coverage constructor');
+        }
+        assertValidObject(this.data);
+    }
+
+    /**
+     * returns computed line coverage from statement coverage.
+     * This is a map of hits keyed by line number in the source.
+     */
+    getLineCoverage() {
+        const statementMap = this.data.statementMap;
+        const statements = this.data.s;
+        const lineMap = Object.create(null);
+
+        Object.entries(statements).forEach(([st, count]) => {
+            /* istanbul ignore if: is this even possible? */
+            if (!statementMap[st]) {
+                return;
+            }
+            const { line } = statementMap[st].start;
+            const prevVal = lineMap[line];
+            if (prevVal === undefined || prevVal < count) {
+                lineMap[line] = count;
+            }
+        });
+        return lineMap;
+    }
+
+    /**
+     * returns an array of uncovered line numbers.
+     * @returns {Array} an array of line numbers for which no hits have been
+     *  collected.
+     */
+    getUncoveredLines() {
+        const lc = this.getLineCoverage();
+        const ret = [];
+        Object.entries(lc).forEach(([l, hits]) => {
+            if (hits === 0) {
+                ret.push(l);
+            }
+        });
+        return ret;
+    }
+
+    /**
+     * returns a map of branch coverage by source line number.
+     * @returns {Object} an object keyed by line number. Each object
+     * has a `covered`, `total` and `coverage` (percentage) property.
+     */
+    getBranchCoverageByLine() {
+        const branchMap = this.branchMap;
+        const branches = this.b;
+        const ret = {};
+        Object.entries(branchMap).forEach(([k, map]) => {
+            const line = map.line || map.loc.start.line;
+            const branchData = branches[k];
+            ret[line] = ret[line] || [];
+            ret[line].push(...branchData);
+        });
+        Object.entries(ret).forEach(([k, dataArray]) => {
+            const covered = dataArray.filter(item => item > 0);
+            const coverage = (covered.length / dataArray.length) * 100;
+            ret[k] = {
+                covered: covered.length,
+                total: dataArray.length,
+                coverage
+            };
+        });
+        return ret;
+    }
+
+    /**
+     * return a JSON-serializable POJO for this file coverage object
+     */
+    toJSON() {
+        return this.data;
+    }
+
+    /**
+     * merges a second coverage object into this one, updating hit counts
+     * @param {FileCoverage} other - the coverage object to be merged into this one.
+     *  Note that the other object should have the same structure as this one (same file).
+     */
+    merge(other) {
+        if (other.all === true) {
+            return;
+        }
+
+        if (this.all === true) {
+            this.data = other.data;
+            return;
+        }
+
+        let [hits, map] = mergeProp(
+            this.s,
+            this.statementMap,
+            other.s,
+            other.statementMap
+        );
+        this.data.s = hits;
+        this.data.statementMap = map;
+
+        const keyFromLocProp = x => keyFromLoc(x.loc);
+        const keyFromLocationsProp = x => keyFromLoc(x.locations[0]);
+
+        [hits, map] = mergeProp(
+            this.f,
+            this.fnMap,
+            other.f,
+            other.fnMap,
+            keyFromLocProp
+        );
+        this.data.f = hits;
+        this.data.fnMap = map;
+
+        [hits, map] = mergeProp(
+            this.b,
+            this.branchMap,
+            other.b,
+            other.branchMap,
+            keyFromLocationsProp
+        );
+        this.data.b = hits;
+        this.data.branchMap = map;
+
+        // Tracking additional information about branch truthiness
+        // can be optionally enabled:
+        if (this.bT && other.bT) {
+            [hits, map] = mergeProp(
+                this.bT,
+                this.branchMap,
+                other.bT,
+                other.branchMap,
+                keyFromLocationsProp
+            );
+            this.data.bT = hits;
+        }
+    }
+
+    computeSimpleTotals(property) {
+        let stats = this[property];
+
+        if (typeof stats === 'function') {
+            stats = stats.call(this);
+        }
+
+        const ret = {
+            total: Object.keys(stats).length,
+            covered: Object.values(stats).filter(v => !!v).length,
+            skipped: 0
+        };
+        ret.pct = percent(ret.covered, ret.total);
+        return ret;
+    }
+
+    computeBranchTotals(property) {
+        const stats = this[property];
+        const ret = { total: 0, covered: 0, skipped: 0 };
+
+        Object.values(stats).forEach(branches => {
+            ret.covered += branches.filter(hits => hits > 0).length;
+            ret.total += branches.length;
+        });
+        ret.pct = percent(ret.covered, ret.total);
+        return ret;
+    }
+
+    /**
+     * resets hit counts for all statements, functions and branches
+     * in this coverage object resulting in zero coverage.
+     */
+    resetHits() {
+        const statements = this.s;
+        const functions = this.f;
+        const branches = this.b;
+        const branchesTrue = this.bT;
+        Object.keys(statements).forEach(s => {
+            statements[s] = 0;
+        });
+        Object.keys(functions).forEach(f => {
+            functions[f] = 0;
+        });
+        Object.keys(branches).forEach(b => {
+            branches[b].fill(0);
+        });
+        // Tracking additional information about branch truthiness
+        // can be optionally enabled:
+        if (branchesTrue) {
+            Object.keys(branchesTrue).forEach(bT => {
+                branchesTrue[bT].fill(0);
+            });
+        }
+    }
+
+    /**
+     * returns a CoverageSummary for this file coverage object
+     * @returns {CoverageSummary}
+     */
+    toSummary() {
+        const ret = {};
+        ret.lines = this.computeSimpleTotals('getLineCoverage');
+        ret.functions = this.computeSimpleTotals('f', 'fnMap');
+        ret.statements = this.computeSimpleTotals('s', 'statementMap');
+        ret.branches = this.computeBranchTotals('b');
+        // Tracking additional information about branch truthiness
+        // can be optionally enabled:
+        if (this.bT) {
+            ret.branchesTrue = this.computeBranchTotals('bT');
+        }
+        return new CoverageSummary(ret);
+    }
+}
+
+// expose coverage data attributes
+dataProperties(FileCoverage, [
+    'path',
+    'statementMap',
+    'fnMap',
+    'branchMap',
+    's',
+    'f',
+    'b',
+    'bT',
+    'all'
+]);
+
+module.exports = {
+    FileCoverage,
+    // exported for testing
+    findNearestContainer,
+    addHits,
+    addNearestContainerHits
+};
+
+
+/***/ }),
+
+/***/ 4024:
+/***/ ((module) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+module.exports = function percent(covered, total) {
+    let tmp;
+    if (total > 0) {
+        tmp = (1000 * 100 * covered) / total;
+        return Math.floor(tmp / 10) / 100;
+    } else {
+        return 100.0;
+    }
+};
+
+
+/***/ }),
+
+/***/ 4761:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+/**
+ * @module Exports
+ */
+
+const Context = __nccwpck_require__(4126);
+const watermarks = __nccwpck_require__(6410);
+const ReportBase = __nccwpck_require__(8405);
+
+module.exports = {
+    /**
+     * returns a reporting context for the supplied options
+     * @param {Object} [opts=null] opts
+     * @returns {Context}
+     */
+    createContext(opts) {
+        return new Context(opts);
+    },
+
+    /**
+     * returns the default watermarks that would be used when not
+     * overridden
+     * @returns {Object} an object with `statements`, `functions`, `branches`,
+     *  and `line` keys. Each value is a 2 element array that has the low and
+     *  high watermark as percentages.
+     */
+    getDefaultWatermarks() {
+        return watermarks.getDefault();
+    },
+
+    /**
+     * Base class for all reports
+     */
+    ReportBase
+};
+
+
+/***/ }),
+
+/***/ 4126:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+const fs = __nccwpck_require__(9896);
+const FileWriter = __nccwpck_require__(2571);
+const XMLWriter = __nccwpck_require__(3490);
+const tree = __nccwpck_require__(9841);
+const watermarks = __nccwpck_require__(6410);
+const SummarizerFactory = __nccwpck_require__(9547);
+
+function defaultSourceLookup(path) {
+    try {
+        return fs.readFileSync(path, 'utf8');
+    } catch (ex) {
+        throw new Error(`Unable to lookup source: ${path} (${ex.message})`);
+    }
+}
+
+function normalizeWatermarks(specified = {}) {
+    Object.entries(watermarks.getDefault()).forEach(([k, value]) => {
+        const specValue = specified[k];
+        if (!Array.isArray(specValue) || specValue.length !== 2) {
+            specified[k] = value;
+        }
+    });
+
+    return specified;
+}
+
+/**
+ * A reporting context that is passed to report implementations
+ * @param {Object} [opts=null] opts options
+ * @param {String} [opts.dir='coverage'] opts.dir the reporting directory
+ * @param {Object} [opts.watermarks=null] opts.watermarks watermarks for
+ *  statements, lines, branches and functions
+ * @param {Function} [opts.sourceFinder=fsLookup] opts.sourceFinder a
+ *  function that returns source code given a file path. Defaults to
+ *  filesystem lookups based on path.
+ * @constructor
+ */
+class Context {
+    constructor(opts) {
+        this.dir = opts.dir || 'coverage';
+        this.watermarks = normalizeWatermarks(opts.watermarks);
+        this.sourceFinder = opts.sourceFinder || defaultSourceLookup;
+        this._summarizerFactory = new SummarizerFactory(
+            opts.coverageMap,
+            opts.defaultSummarizer
+        );
+        this.data = {};
+    }
+
+    /**
+     * returns a FileWriter implementation for reporting use. Also available
+     * as the `writer` property on the context.
+     * @returns {Writer}
+     */
+    getWriter() {
+        return this.writer;
+    }
+
+    /**
+     * returns the source code for the specified file path or throws if
+     * the source could not be found.
+     * @param {String} filePath the file path as found in a file coverage object
+     * @returns {String} the source code
+     */
+    getSource(filePath) {
+        return this.sourceFinder(filePath);
+    }
+
+    /**
+     * returns the coverage class given a coverage
+     * types and a percentage value.
+     * @param {String} type - the coverage type, one of `statements`, `functions`,
+     *  `branches`, or `lines`
+     * @param {Number} value - the percentage value
+     * @returns {String} one of `high`, `medium` or `low`
+     */
+    classForPercent(type, value) {
+        const watermarks = this.watermarks[type];
+        if (!watermarks) {
+            return 'unknown';
+        }
+        if (value < watermarks[0]) {
+            return 'low';
+        }
+        if (value >= watermarks[1]) {
+            return 'high';
+        }
+        return 'medium';
+    }
+
+    /**
+     * returns an XML writer for the supplied content writer
+     * @param {ContentWriter} contentWriter the content writer to which the returned XML writer
+     *  writes data
+     * @returns {XMLWriter}
+     */
+    getXMLWriter(contentWriter) {
+        return new XMLWriter(contentWriter);
+    }
+
+    /**
+     * returns a full visitor given a partial one.
+     * @param {Object} partialVisitor a partial visitor only having the functions of
+     *  interest to the caller. These functions are called with a scope that is the
+     *  supplied object.
+     * @returns {Visitor}
+     */
+    getVisitor(partialVisitor) {
+        return new tree.Visitor(partialVisitor);
+    }
+
+    getTree(name = 'defaultSummarizer') {
+        return this._summarizerFactory[name];
+    }
+}
+
+Object.defineProperty(Context.prototype, 'writer', {
+    enumerable: true,
+    get() {
+        if (!this.data.writer) {
+            this.data.writer = new FileWriter(this.dir);
+        }
+        return this.data.writer;
+    }
+});
+
+module.exports = Context;
+
+
+/***/ }),
+
+/***/ 2571:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+const path = __nccwpck_require__(6928);
+const fs = __nccwpck_require__(9896);
+const mkdirp = __nccwpck_require__(6512);
+const supportsColor = __nccwpck_require__(8011);
+
+/**
+ * Base class for writing content
+ * @class ContentWriter
+ * @constructor
+ */
+class ContentWriter {
+    /**
+     * returns the colorized version of a string. Typically,
+     * content writers that write to files will return the
+     * same string and ones writing to a tty will wrap it in
+     * appropriate escape sequences.
+     * @param {String} str the string to colorize
+     * @param {String} clazz one of `high`, `medium` or `low`
+     * @returns {String} the colorized form of the string
+     */
+    colorize(str /*, clazz*/) {
+        return str;
+    }
+
+    /**
+     * writes a string appended with a newline to the destination
+     * @param {String} str the string to write
+     */
+    println(str) {
+        this.write(`${str}\n`);
+    }
+
+    /**
+     * closes this content writer. Should be called after all writes are complete.
+     */
+    close() {}
+}
+
+/**
+ * a content writer that writes to a file
+ * @param {Number} fd - the file descriptor
+ * @extends ContentWriter
+ * @constructor
+ */
+class FileContentWriter extends ContentWriter {
+    constructor(fd) {
+        super();
+
+        this.fd = fd;
+    }
+
+    write(str) {
+        fs.writeSync(this.fd, str);
+    }
+
+    close() {
+        fs.closeSync(this.fd);
+    }
+}
+
+// allow stdout to be captured for tests.
+let capture = false;
+let output = '';
+
+/**
+ * a content writer that writes to the console
+ * @extends ContentWriter
+ * @constructor
+ */
+class ConsoleWriter extends ContentWriter {
+    write(str) {
+        if (capture) {
+            output += str;
+        } else {
+            process.stdout.write(str);
+        }
+    }
+
+    colorize(str, clazz) {
+        const colors = {
+            low: '31;1',
+            medium: '33;1',
+            high: '32;1'
+        };
+
+        /* istanbul ignore next: different modes for CI and local */
+        if (supportsColor.stdout && colors[clazz]) {
+            return `\u001b[${colors[clazz]}m${str}\u001b[0m`;
+        }
+        return str;
+    }
+}
+
+/**
+ * utility for writing files under a specific directory
+ * @class FileWriter
+ * @param {String} baseDir the base directory under which files should be written
+ * @constructor
+ */
+class FileWriter {
+    constructor(baseDir) {
+        if (!baseDir) {
+            throw new Error('baseDir must be specified');
+        }
+        this.baseDir = baseDir;
+    }
+
+    /**
+     * static helpers for capturing stdout report output;
+     * super useful for tests!
+     */
+    static startCapture() {
+        capture = true;
+    }
+
+    static stopCapture() {
+        capture = false;
+    }
+
+    static getOutput() {
+        return output;
+    }
+
+    static resetOutput() {
+        output = '';
+    }
+
+    /**
+     * returns a FileWriter that is rooted at the supplied subdirectory
+     * @param {String} subdir the subdirectory under which to root the
+     *  returned FileWriter
+     * @returns {FileWriter}
+     */
+    writerForDir(subdir) {
+        if (path.isAbsolute(subdir)) {
+            throw new Error(
+                `Cannot create subdir writer for absolute path: ${subdir}`
+            );
+        }
+        return new FileWriter(`${this.baseDir}/${subdir}`);
+    }
+
+    /**
+     * copies a file from a source directory to a destination name
+     * @param {String} source path to source file
+     * @param {String} dest relative path to destination file
+     * @param {String} [header=undefined] optional text to prepend to destination
+     *  (e.g., an "this file is autogenerated" comment, copyright notice, etc.)
+     */
+    copyFile(source, dest, header) {
+        if (path.isAbsolute(dest)) {
+            throw new Error(`Cannot write to absolute path: ${dest}`);
+        }
+        dest = path.resolve(this.baseDir, dest);
+        mkdirp.sync(path.dirname(dest));
+        let contents;
+        if (header) {
+            contents = header + fs.readFileSync(source, 'utf8');
+        } else {
+            contents = fs.readFileSync(source);
+        }
+        fs.writeFileSync(dest, contents);
+    }
+
+    /**
+     * returns a content writer for writing content to the supplied file.
+     * @param {String|null} file the relative path to the file or the special
+     *  values `"-"` or `null` for writing to the console
+     * @returns {ContentWriter}
+     */
+    writeFile(file) {
+        if (file === null || file === '-') {
+            return new ConsoleWriter();
+        }
+        if (path.isAbsolute(file)) {
+            throw new Error(`Cannot write to absolute path: ${file}`);
+        }
+        file = path.resolve(this.baseDir, file);
+        mkdirp.sync(path.dirname(file));
+        return new FileContentWriter(fs.openSync(file, 'w'));
+    }
+}
+
+module.exports = FileWriter;
+
+
+/***/ }),
+
+/***/ 1666:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+const path = __nccwpck_require__(6928);
+let parsePath = path.parse;
+let SEP = path.sep;
+const origParser = parsePath;
+const origSep = SEP;
+
+function makeRelativeNormalizedPath(str, sep) {
+    const parsed = parsePath(str);
+    let root = parsed.root;
+    let dir;
+    let file = parsed.base;
+    let quoted;
+    let pos;
+
+    // handle a weird windows case separately
+    if (sep === '\\') {
+        pos = root.indexOf(':\\');
+        if (pos >= 0) {
+            root = root.substring(0, pos + 2);
+        }
+    }
+    dir = parsed.dir.substring(root.length);
+
+    if (str === '') {
+        return [];
+    }
+
+    if (sep !== '/') {
+        quoted = new RegExp(sep.replace(/\W/g, '\\$&'), 'g');
+        dir = dir.replace(quoted, '/');
+        file = file.replace(quoted, '/'); // excessively paranoid?
+    }
+
+    if (dir !== '') {
+        dir = `${dir}/${file}`;
+    } else {
+        dir = file;
+    }
+    if (dir.substring(0, 1) === '/') {
+        dir = dir.substring(1);
+    }
+    dir = dir.split(/\/+/);
+    return dir;
+}
+
+class Path {
+    constructor(strOrArray) {
+        if (Array.isArray(strOrArray)) {
+            this.v = strOrArray;
+        } else if (typeof strOrArray === 'string') {
+            this.v = makeRelativeNormalizedPath(strOrArray, SEP);
+        } else {
+            throw new Error(
+                `Invalid Path argument must be string or array:${strOrArray}`
+            );
+        }
+    }
+
+    toString() {
+        return this.v.join('/');
+    }
+
+    hasParent() {
+        return this.v.length > 0;
+    }
+
+    parent() {
+        if (!this.hasParent()) {
+            throw new Error('Unable to get parent for 0 elem path');
+        }
+        const p = this.v.slice();
+        p.pop();
+        return new Path(p);
+    }
+
+    elements() {
+        return this.v.slice();
+    }
+
+    name() {
+        return this.v.slice(-1)[0];
+    }
+
+    contains(other) {
+        let i;
+        if (other.length > this.length) {
+            return false;
+        }
+        for (i = 0; i < other.length; i += 1) {
+            if (this.v[i] !== other.v[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    ancestorOf(other) {
+        return other.contains(this) && other.length !== this.length;
+    }
+
+    descendantOf(other) {
+        return this.contains(other) && other.length !== this.length;
+    }
+
+    commonPrefixPath(other) {
+        const len = this.length > other.length ? other.length : this.length;
+        let i;
+        const ret = [];
+
+        for (i = 0; i < len; i += 1) {
+            if (this.v[i] === other.v[i]) {
+                ret.push(this.v[i]);
+            } else {
+                break;
+            }
+        }
+        return new Path(ret);
+    }
+
+    static compare(a, b) {
+        const al = a.length;
+        const bl = b.length;
+
+        if (al < bl) {
+            return -1;
+        }
+
+        if (al > bl) {
+            return 1;
+        }
+
+        const astr = a.toString();
+        const bstr = b.toString();
+        return astr < bstr ? -1 : astr > bstr ? 1 : 0;
+    }
+}
+
+['push', 'pop', 'shift', 'unshift', 'splice'].forEach(fn => {
+    Object.defineProperty(Path.prototype, fn, {
+        value(...args) {
+            return this.v[fn](...args);
+        }
+    });
+});
+
+Object.defineProperty(Path.prototype, 'length', {
+    enumerable: true,
+    get() {
+        return this.v.length;
+    }
+});
+
+module.exports = Path;
+Path.tester = {
+    setParserAndSep(p, sep) {
+        parsePath = p;
+        SEP = sep;
+    },
+    reset() {
+        parsePath = origParser;
+        SEP = origSep;
+    }
+};
+
+
+/***/ }),
+
+/***/ 8405:
+/***/ ((module) => {
+
+
+
+// TODO: switch to class private field when targetting node.js 12
+const _summarizer = Symbol('ReportBase.#summarizer');
+
+class ReportBase {
+    constructor(opts = {}) {
+        this[_summarizer] = opts.summarizer;
+    }
+
+    execute(context) {
+        context.getTree(this[_summarizer]).visit(this, context);
+    }
+}
+
+module.exports = ReportBase;
+
+
+/***/ }),
+
+/***/ 9547:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+const coverage = __nccwpck_require__(9377);
+const Path = __nccwpck_require__(1666);
+const { BaseNode, BaseTree } = __nccwpck_require__(9841);
+
+class ReportNode extends BaseNode {
+    constructor(path, fileCoverage) {
+        super();
+
+        this.path = path;
+        this.parent = null;
+        this.fileCoverage = fileCoverage;
+        this.children = [];
+    }
+
+    static createRoot(children) {
+        const root = new ReportNode(new Path([]));
+
+        children.forEach(child => {
+            root.addChild(child);
+        });
+
+        return root;
+    }
+
+    addChild(child) {
+        child.parent = this;
+        this.children.push(child);
+    }
+
+    asRelative(p) {
+        if (p.substring(0, 1) === '/') {
+            return p.substring(1);
+        }
+        return p;
+    }
+
+    getQualifiedName() {
+        return this.asRelative(this.path.toString());
+    }
+
+    getRelativeName() {
+        const parent = this.getParent();
+        const myPath = this.path;
+        let relPath;
+        let i;
+        const parentPath = parent ? parent.path : new Path([]);
+        if (parentPath.ancestorOf(myPath)) {
+            relPath = new Path(myPath.elements());
+            for (i = 0; i < parentPath.length; i += 1) {
+                relPath.shift();
+            }
+            return this.asRelative(relPath.toString());
+        }
+        return this.asRelative(this.path.toString());
+    }
+
+    getParent() {
+        return this.parent;
+    }
+
+    getChildren() {
+        return this.children;
+    }
+
+    isSummary() {
+        return !this.fileCoverage;
+    }
+
+    getFileCoverage() {
+        return this.fileCoverage;
+    }
+
+    getCoverageSummary(filesOnly) {
+        const cacheProp = `c_${filesOnly ? 'files' : 'full'}`;
+        let summary;
+
+        if (Object.prototype.hasOwnProperty.call(this, cacheProp)) {
+            return this[cacheProp];
+        }
+
+        if (!this.isSummary()) {
+            summary = this.getFileCoverage().toSummary();
+        } else {
+            let count = 0;
+            summary = coverage.createCoverageSummary();
+            this.getChildren().forEach(child => {
+                if (filesOnly && child.isSummary()) {
+                    return;
+                }
+                count += 1;
+                summary.merge(child.getCoverageSummary(filesOnly));
+            });
+            if (count === 0 && filesOnly) {
+                summary = null;
+            }
+        }
+        this[cacheProp] = summary;
+        return summary;
+    }
+}
+
+class ReportTree extends BaseTree {
+    constructor(root, childPrefix) {
+        super(root);
+
+        const maybePrefix = node => {
+            if (childPrefix && !node.isRoot()) {
+                node.path.unshift(childPrefix);
+            }
+        };
+        this.visit({
+            onDetail: maybePrefix,
+            onSummary(node) {
+                maybePrefix(node);
+                node.children.sort((a, b) => {
+                    const astr = a.path.toString();
+                    const bstr = b.path.toString();
+                    return astr < bstr
+                        ? -1
+                        : astr > bstr
+                        ? 1
+                        : /* istanbul ignore next */ 0;
+                });
+            }
+        });
+    }
+}
+
+function findCommonParent(paths) {
+    return paths.reduce(
+        (common, path) => common.commonPrefixPath(path),
+        paths[0] || new Path([])
+    );
+}
+
+function findOrCreateParent(parentPath, nodeMap, created = () => {}) {
+    let parent = nodeMap[parentPath.toString()];
+
+    if (!parent) {
+        parent = new ReportNode(parentPath);
+        nodeMap[parentPath.toString()] = parent;
+        created(parentPath, parent);
+    }
+
+    return parent;
+}
+
+function toDirParents(list) {
+    const nodeMap = Object.create(null);
+    list.forEach(o => {
+        const parent = findOrCreateParent(o.path.parent(), nodeMap);
+        parent.addChild(new ReportNode(o.path, o.fileCoverage));
+    });
+
+    return Object.values(nodeMap);
+}
+
+function addAllPaths(topPaths, nodeMap, path, node) {
+    const parent = findOrCreateParent(
+        path.parent(),
+        nodeMap,
+        (parentPath, parent) => {
+            if (parentPath.hasParent()) {
+                addAllPaths(topPaths, nodeMap, parentPath, parent);
+            } else {
+                topPaths.push(parent);
+            }
+        }
+    );
+
+    parent.addChild(node);
+}
+
+function foldIntoOneDir(node, parent) {
+    const { children } = node;
+    if (children.length === 1 && !children[0].fileCoverage) {
+        children[0].parent = parent;
+        return foldIntoOneDir(children[0], parent);
+    }
+    node.children = children.map(child => foldIntoOneDir(child, node));
+    return node;
+}
+
+function pkgSummaryPrefix(dirParents, commonParent) {
+    if (!dirParents.some(dp => dp.path.length === 0)) {
+        return;
+    }
+
+    if (commonParent.length === 0) {
+        return 'root';
+    }
+
+    return commonParent.name();
+}
+
+class SummarizerFactory {
+    constructor(coverageMap, defaultSummarizer = 'pkg') {
+        this._coverageMap = coverageMap;
+        this._defaultSummarizer = defaultSummarizer;
+        this._initialList = coverageMap.files().map(filePath => ({
+            filePath,
+            path: new Path(filePath),
+            fileCoverage: coverageMap.fileCoverageFor(filePath)
+        }));
+        this._commonParent = findCommonParent(
+            this._initialList.map(o => o.path.parent())
+        );
+        if (this._commonParent.length > 0) {
+            this._initialList.forEach(o => {
+                o.path.splice(0, this._commonParent.length);
+            });
+        }
+    }
+
+    get defaultSummarizer() {
+        return this[this._defaultSummarizer];
+    }
+
+    get flat() {
+        if (!this._flat) {
+            this._flat = new ReportTree(
+                ReportNode.createRoot(
+                    this._initialList.map(
+                        node => new ReportNode(node.path, node.fileCoverage)
+                    )
+                )
+            );
+        }
+
+        return this._flat;
+    }
+
+    _createPkg() {
+        const dirParents = toDirParents(this._initialList);
+        if (dirParents.length === 1) {
+            return new ReportTree(dirParents[0]);
+        }
+
+        return new ReportTree(
+            ReportNode.createRoot(dirParents),
+            pkgSummaryPrefix(dirParents, this._commonParent)
+        );
+    }
+
+    get pkg() {
+        if (!this._pkg) {
+            this._pkg = this._createPkg();
+        }
+
+        return this._pkg;
+    }
+
+    _createNested() {
+        const nodeMap = Object.create(null);
+        const topPaths = [];
+        this._initialList.forEach(o => {
+            const node = new ReportNode(o.path, o.fileCoverage);
+            addAllPaths(topPaths, nodeMap, o.path, node);
+        });
+
+        const topNodes = topPaths.map(node => foldIntoOneDir(node));
+        if (topNodes.length === 1) {
+            return new ReportTree(topNodes[0]);
+        }
+
+        return new ReportTree(ReportNode.createRoot(topNodes));
+    }
+
+    get nested() {
+        if (!this._nested) {
+            this._nested = this._createNested();
+        }
+
+        return this._nested;
+    }
+}
+
+module.exports = SummarizerFactory;
+
+
+/***/ }),
+
+/***/ 9841:
+/***/ ((module) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+/**
+ * An object with methods that are called during the traversal of the coverage tree.
+ * A visitor has the following methods that are called during tree traversal.
+ *
+ *   * `onStart(root, state)` - called before traversal begins
+ *   * `onSummary(node, state)` - called for every summary node
+ *   * `onDetail(node, state)` - called for every detail node
+ *   * `onSummaryEnd(node, state)` - called after all children have been visited for
+ *      a summary node.
+ *   * `onEnd(root, state)` - called after traversal ends
+ *
+ * @param delegate - a partial visitor that only implements the methods of interest
+ *  The visitor object supplies the missing methods as noops. For example, reports
+ *  that only need the final coverage summary need implement `onStart` and nothing
+ *  else. Reports that use only detailed coverage information need implement `onDetail`
+ *  and nothing else.
+ * @constructor
+ */
+class Visitor {
+    constructor(delegate) {
+        this.delegate = delegate;
+    }
+}
+
+['Start', 'End', 'Summary', 'SummaryEnd', 'Detail']
+    .map(k => `on${k}`)
+    .forEach(fn => {
+        Object.defineProperty(Visitor.prototype, fn, {
+            writable: true,
+            value(node, state) {
+                if (typeof this.delegate[fn] === 'function') {
+                    this.delegate[fn](node, state);
+                }
+            }
+        });
+    });
+
+class CompositeVisitor extends Visitor {
+    constructor(visitors) {
+        super();
+
+        if (!Array.isArray(visitors)) {
+            visitors = [visitors];
+        }
+        this.visitors = visitors.map(v => {
+            if (v instanceof Visitor) {
+                return v;
+            }
+            return new Visitor(v);
+        });
+    }
+}
+
+['Start', 'Summary', 'SummaryEnd', 'Detail', 'End']
+    .map(k => `on${k}`)
+    .forEach(fn => {
+        Object.defineProperty(CompositeVisitor.prototype, fn, {
+            value(node, state) {
+                this.visitors.forEach(v => {
+                    v[fn](node, state);
+                });
+            }
+        });
+    });
+
+class BaseNode {
+    isRoot() {
+        return !this.getParent();
+    }
+
+    /**
+     * visit all nodes depth-first from this node down. Note that `onStart`
+     * and `onEnd` are never called on the visitor even if the current
+     * node is the root of the tree.
+     * @param visitor a full visitor that is called during tree traversal
+     * @param state optional state that is passed around
+     */
+    visit(visitor, state) {
+        if (this.isSummary()) {
+            visitor.onSummary(this, state);
+        } else {
+            visitor.onDetail(this, state);
+        }
+
+        this.getChildren().forEach(child => {
+            child.visit(visitor, state);
+        });
+
+        if (this.isSummary()) {
+            visitor.onSummaryEnd(this, state);
+        }
+    }
+}
+
+/**
+ * abstract base class for a coverage tree.
+ * @constructor
+ */
+class BaseTree {
+    constructor(root) {
+        this.root = root;
+    }
+
+    /**
+     * returns the root node of the tree
+     */
+    getRoot() {
+        return this.root;
+    }
+
+    /**
+     * visits the tree depth-first with the supplied partial visitor
+     * @param visitor - a potentially partial visitor
+     * @param state - the state to be passed around during tree traversal
+     */
+    visit(visitor, state) {
+        if (!(visitor instanceof Visitor)) {
+            visitor = new Visitor(visitor);
+        }
+        visitor.onStart(this.getRoot(), state);
+        this.getRoot().visit(visitor, state);
+        visitor.onEnd(this.getRoot(), state);
+    }
+}
+
+module.exports = {
+    BaseTree,
+    BaseNode,
+    Visitor,
+    CompositeVisitor
+};
+
+
+/***/ }),
+
+/***/ 6410:
+/***/ ((module) => {
+
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+module.exports = {
+    getDefault() {
+        return {
+            statements: [50, 80],
+            functions: [50, 80],
+            branches: [50, 80],
+            lines: [50, 80]
+        };
+    }
+};
+
+
+/***/ }),
+
+/***/ 3490:
+/***/ ((module) => {
+
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+const INDENT = '  ';
+
+function attrString(attrs) {
+    return Object.entries(attrs || {})
+        .map(([k, v]) => ` ${k}="${v}"`)
+        .join('');
+}
+
+/**
+ * a utility class to produce well-formed, indented XML
+ * @param {ContentWriter} contentWriter the content writer that this utility wraps
+ * @constructor
+ */
+class XMLWriter {
+    constructor(contentWriter) {
+        this.cw = contentWriter;
+        this.stack = [];
+    }
+
+    indent(str) {
+        return this.stack.map(() => INDENT).join('') + str;
+    }
+
+    /**
+     * writes the opening XML tag with the supplied attributes
+     * @param {String} name tag name
+     * @param {Object} [attrs=null] attrs attributes for the tag
+     */
+    openTag(name, attrs) {
+        const str = this.indent(`<${name + attrString(attrs)}>`);
+        this.cw.println(str);
+        this.stack.push(name);
+    }
+
+    /**
+     * closes an open XML tag.
+     * @param {String} name - tag name to close. This must match the writer's
+     *  notion of the tag that is currently open.
+     */
+    closeTag(name) {
+        if (this.stack.length === 0) {
+            throw new Error(`Attempt to close tag ${name} when not opened`);
+        }
+        const stashed = this.stack.pop();
+        const str = `</${name}>`;
+
+        if (stashed !== name) {
+            throw new Error(
+                `Attempt to close tag ${name} when ${stashed} was the one open`
+            );
+        }
+        this.cw.println(this.indent(str));
+    }
+
+    /**
+     * writes a tag and its value opening and closing it at the same time
+     * @param {String} name tag name
+     * @param {Object} [attrs=null] attrs tag attributes
+     * @param {String} [content=null] content optional tag content
+     */
+    inlineTag(name, attrs, content) {
+        let str = '<' + name + attrString(attrs);
+        if (content) {
+            str += `>${content}</${name}>`;
+        } else {
+            str += '/>';
+        }
+        str = this.indent(str);
+        this.cw.println(str);
+    }
+
+    /**
+     * closes all open tags and ends the document
+     */
+    closeAll() {
+        this.stack
+            .slice()
+            .reverse()
+            .forEach(name => {
+                this.closeTag(name);
+            });
+    }
+}
+
+module.exports = XMLWriter;
+
+
+/***/ }),
+
+/***/ 8011:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+const os = __nccwpck_require__(857);
+const tty = __nccwpck_require__(2018);
+const hasFlag = __nccwpck_require__(3813);
+
+const {env} = process;
+
+let forceColor;
+if (hasFlag('no-color') ||
+	hasFlag('no-colors') ||
+	hasFlag('color=false') ||
+	hasFlag('color=never')) {
+	forceColor = 0;
+} else if (hasFlag('color') ||
+	hasFlag('colors') ||
+	hasFlag('color=true') ||
+	hasFlag('color=always')) {
+	forceColor = 1;
+}
+
+if ('FORCE_COLOR' in env) {
+	if (env.FORCE_COLOR === 'true') {
+		forceColor = 1;
+	} else if (env.FORCE_COLOR === 'false') {
+		forceColor = 0;
+	} else {
+		forceColor = env.FORCE_COLOR.length === 0 ? 1 : Math.min(parseInt(env.FORCE_COLOR, 10), 3);
+	}
+}
+
+function translateLevel(level) {
+	if (level === 0) {
+		return false;
+	}
+
+	return {
+		level,
+		hasBasic: true,
+		has256: level >= 2,
+		has16m: level >= 3
+	};
+}
+
+function supportsColor(haveStream, streamIsTTY) {
+	if (forceColor === 0) {
+		return 0;
+	}
+
+	if (hasFlag('color=16m') ||
+		hasFlag('color=full') ||
+		hasFlag('color=truecolor')) {
+		return 3;
+	}
+
+	if (hasFlag('color=256')) {
+		return 2;
+	}
+
+	if (haveStream && !streamIsTTY && forceColor === undefined) {
+		return 0;
+	}
+
+	const min = forceColor || 0;
+
+	if (env.TERM === 'dumb') {
+		return min;
+	}
+
+	if (process.platform === 'win32') {
+		// Windows 10 build 10586 is the first Windows release that supports 256 colors.
+		// Windows 10 build 14931 is the first release that supports 16m/TrueColor.
+		const osRelease = os.release().split('.');
+		if (
+			Number(osRelease[0]) >= 10 &&
+			Number(osRelease[2]) >= 10586
+		) {
+			return Number(osRelease[2]) >= 14931 ? 3 : 2;
+		}
+
+		return 1;
+	}
+
+	if ('CI' in env) {
+		if (['TRAVIS', 'CIRCLECI', 'APPVEYOR', 'GITLAB_CI', 'GITHUB_ACTIONS', 'BUILDKITE'].some(sign => sign in env) || env.CI_NAME === 'codeship') {
+			return 1;
+		}
+
+		return min;
+	}
+
+	if ('TEAMCITY_VERSION' in env) {
+		return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
+	}
+
+	if (env.COLORTERM === 'truecolor') {
+		return 3;
+	}
+
+	if ('TERM_PROGRAM' in env) {
+		const version = parseInt((env.TERM_PROGRAM_VERSION || '').split('.')[0], 10);
+
+		switch (env.TERM_PROGRAM) {
+			case 'iTerm.app':
+				return version >= 3 ? 3 : 2;
+			case 'Apple_Terminal':
+				return 2;
+			// No default
+		}
+	}
+
+	if (/-256(color)?$/i.test(env.TERM)) {
+		return 2;
+	}
+
+	if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
+		return 1;
+	}
+
+	if ('COLORTERM' in env) {
+		return 1;
+	}
+
+	return min;
+}
+
+function getSupportLevel(stream) {
+	const level = supportsColor(stream, stream && stream.isTTY);
+	return translateLevel(level);
+}
+
+module.exports = {
+	supportsColor: getSupportLevel,
+	stdout: translateLevel(supportsColor(true, tty.isatty(1))),
+	stderr: translateLevel(supportsColor(true, tty.isatty(2)))
+};
+
+
+/***/ }),
+
+/***/ 8168:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+const { ReportBase } = __nccwpck_require__(4761);
+
+class CloverReport extends ReportBase {
+    constructor(opts) {
+        super();
+
+        this.cw = null;
+        this.xml = null;
+        this.file = opts.file || 'clover.xml';
+    }
+
+    onStart(root, context) {
+        this.cw = context.writer.writeFile(this.file);
+        this.xml = context.getXMLWriter(this.cw);
+        this.writeRootStats(root, context);
+    }
+
+    onEnd() {
+        this.xml.closeAll();
+        this.cw.close();
+    }
+
+    getTreeStats(node, context) {
+        const state = {
+            packages: 0,
+            files: 0,
+            classes: 0
+        };
+        const visitor = {
+            onSummary(node, state) {
+                const metrics = node.getCoverageSummary(true);
+                if (metrics) {
+                    state.packages += 1;
+                }
+            },
+            onDetail(node, state) {
+                state.classes += 1;
+                state.files += 1;
+            }
+        };
+        node.visit(context.getVisitor(visitor), state);
+        return state;
+    }
+
+    writeRootStats(node, context) {
+        this.cw.println('<?xml version="1.0" encoding="UTF-8"?>');
+        this.xml.openTag('coverage', {
+            generated: Date.now().toString(),
+            clover: '3.2.0'
+        });
+
+        this.xml.openTag('project', {
+            timestamp: Date.now().toString(),
+            name: 'All files'
+        });
+
+        const metrics = node.getCoverageSummary();
+        this.xml.inlineTag('metrics', {
+            statements: metrics.lines.total,
+            coveredstatements: metrics.lines.covered,
+            conditionals: metrics.branches.total,
+            coveredconditionals: metrics.branches.covered,
+            methods: metrics.functions.total,
+            coveredmethods: metrics.functions.covered,
+            elements:
+                metrics.lines.total +
+                metrics.branches.total +
+                metrics.functions.total,
+            coveredelements:
+                metrics.lines.covered +
+                metrics.branches.covered +
+                metrics.functions.covered,
+            complexity: 0,
+            loc: metrics.lines.total,
+            ncloc: metrics.lines.total, // what? copied as-is from old report
+            ...this.getTreeStats(node, context)
+        });
+    }
+
+    writeMetrics(metrics) {
+        this.xml.inlineTag('metrics', {
+            statements: metrics.lines.total,
+            coveredstatements: metrics.lines.covered,
+            conditionals: metrics.branches.total,
+            coveredconditionals: metrics.branches.covered,
+            methods: metrics.functions.total,
+            coveredmethods: metrics.functions.covered
+        });
+    }
+
+    onSummary(node) {
+        if (node.isRoot()) {
+            return;
+        }
+        const metrics = node.getCoverageSummary(true);
+        if (!metrics) {
+            return;
+        }
+
+        this.xml.openTag('package', {
+            name: asJavaPackage(node)
+        });
+        this.writeMetrics(metrics);
+    }
+
+    onSummaryEnd(node) {
+        if (node.isRoot()) {
+            return;
+        }
+        this.xml.closeTag(this.xml.stack[this.xml.stack.length - 1]);
+    }
+
+    onDetail(node) {
+        const fileCoverage = node.getFileCoverage();
+        const metrics = node.getCoverageSummary();
+        const branchByLine = fileCoverage.getBranchCoverageByLine();
+
+        this.xml.openTag('file', {
+            name: asClassName(node),
+            path: fileCoverage.path
+        });
+
+        this.writeMetrics(metrics);
+
+        const lines = fileCoverage.getLineCoverage();
+        Object.entries(lines).forEach(([k, count]) => {
+            const attrs = {
+                num: k,
+                count,
+                type: 'stmt'
+            };
+            const branchDetail = branchByLine[k];
+
+            if (branchDetail) {
+                attrs.type = 'cond';
+                attrs.truecount = branchDetail.covered;
+                attrs.falsecount = branchDetail.total - branchDetail.covered;
+            }
+            this.xml.inlineTag('line', attrs);
+        });
+
+        this.xml.closeTag('file');
+    }
+}
+
+function asJavaPackage(node) {
+    return node
+        .getRelativeName()
+        .replace(/\//g, '.')
+        .replace(/\\/g, '.')
+        .replace(/\.$/, '');
+}
+
+function asClassName(node) {
+    return node.getRelativeName().replace(/.*[\\/]/, '');
+}
+
+module.exports = CloverReport;
+
+
+/***/ }),
+
+/***/ 3790:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+const path = __nccwpck_require__(6928);
+const { escape } = __nccwpck_require__(6019);
+const { ReportBase } = __nccwpck_require__(4761);
+
+class CoberturaReport extends ReportBase {
+    constructor(opts) {
+        super();
+
+        opts = opts || {};
+
+        this.cw = null;
+        this.xml = null;
+        this.timestamp = opts.timestamp || Date.now().toString();
+        this.projectRoot = opts.projectRoot || process.cwd();
+        this.file = opts.file || 'cobertura-coverage.xml';
+    }
+
+    onStart(root, context) {
+        this.cw = context.writer.writeFile(this.file);
+        this.xml = context.getXMLWriter(this.cw);
+        this.writeRootStats(root);
+    }
+
+    onEnd() {
+        this.xml.closeAll();
+        this.cw.close();
+    }
+
+    writeRootStats(node) {
+        const metrics = node.getCoverageSummary();
+        this.cw.println('<?xml version="1.0" ?>');
+        this.cw.println(
+            '<!DOCTYPE coverage SYSTEM "http://cobertura.sourceforge.net/xml/coverage-04.dtd">'
+        );
+        this.xml.openTag('coverage', {
+            'lines-valid': metrics.lines.total,
+            'lines-covered': metrics.lines.covered,
+            'line-rate': metrics.lines.pct / 100.0,
+            'branches-valid': metrics.branches.total,
+            'branches-covered': metrics.branches.covered,
+            'branch-rate': metrics.branches.pct / 100.0,
+            timestamp: this.timestamp,
+            complexity: '0',
+            version: '0.1'
+        });
+        this.xml.openTag('sources');
+        this.xml.inlineTag('source', null, this.projectRoot);
+        this.xml.closeTag('sources');
+        this.xml.openTag('packages');
+    }
+
+    onSummary(node) {
+        const metrics = node.getCoverageSummary(true);
+        if (!metrics) {
+            return;
+        }
+        this.xml.openTag('package', {
+            name: node.isRoot() ? 'main' : escape(asJavaPackage(node)),
+            'line-rate': metrics.lines.pct / 100.0,
+            'branch-rate': metrics.branches.pct / 100.0
+        });
+        this.xml.openTag('classes');
+    }
+
+    onSummaryEnd(node) {
+        const metrics = node.getCoverageSummary(true);
+        if (!metrics) {
+            return;
+        }
+        this.xml.closeTag('classes');
+        this.xml.closeTag('package');
+    }
+
+    onDetail(node) {
+        const fileCoverage = node.getFileCoverage();
+        const metrics = node.getCoverageSummary();
+        const branchByLine = fileCoverage.getBranchCoverageByLine();
+
+        this.xml.openTag('class', {
+            name: escape(asClassName(node)),
+            filename: path.relative(this.projectRoot, fileCoverage.path),
+            'line-rate': metrics.lines.pct / 100.0,
+            'branch-rate': metrics.branches.pct / 100.0
+        });
+
+        this.xml.openTag('methods');
+        const fnMap = fileCoverage.fnMap;
+        Object.entries(fnMap).forEach(([k, { name, decl }]) => {
+            const hits = fileCoverage.f[k];
+            this.xml.openTag('method', {
+                name: escape(name),
+                hits,
+                signature: '()V' //fake out a no-args void return
+            });
+            this.xml.openTag('lines');
+            //Add the function definition line and hits so that jenkins cobertura plugin records method hits
+            this.xml.inlineTag('line', {
+                number: decl.start.line,
+                hits
+            });
+            this.xml.closeTag('lines');
+            this.xml.closeTag('method');
+        });
+        this.xml.closeTag('methods');
+
+        this.xml.openTag('lines');
+        const lines = fileCoverage.getLineCoverage();
+        Object.entries(lines).forEach(([k, hits]) => {
+            const attrs = {
+                number: k,
+                hits,
+                branch: 'false'
+            };
+            const branchDetail = branchByLine[k];
+
+            if (branchDetail) {
+                attrs.branch = true;
+                attrs['condition-coverage'] =
+                    branchDetail.coverage +
+                    '% (' +
+                    branchDetail.covered +
+                    '/' +
+                    branchDetail.total +
+                    ')';
+            }
+            this.xml.inlineTag('line', attrs);
+        });
+
+        this.xml.closeTag('lines');
+        this.xml.closeTag('class');
+    }
+}
+
+function asJavaPackage(node) {
+    return node
+        .getRelativeName()
+        .replace(/\//g, '.')
+        .replace(/\\/g, '.')
+        .replace(/\.$/, '');
+}
+
+function asClassName(node) {
+    return node.getRelativeName().replace(/.*[\\/]/, '');
+}
+
+module.exports = CoberturaReport;
+
+
+/***/ }),
+
+/***/ 7024:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+
+const InsertionText = __nccwpck_require__(1293);
+const lt = '\u0001';
+const gt = '\u0002';
+const RE_LT = /</g;
+const RE_GT = />/g;
+const RE_AMP = /&/g;
+// eslint-disable-next-line
+var RE_lt = /\u0001/g;
+// eslint-disable-next-line
+var RE_gt = /\u0002/g;
+
+function title(str) {
+    return ' title="' + str + '" ';
+}
+
+function customEscape(text) {
+    text = String(text);
+    return text
+        .replace(RE_AMP, '&amp;')
+        .replace(RE_LT, '&lt;')
+        .replace(RE_GT, '&gt;')
+        .replace(RE_lt, '<')
+        .replace(RE_gt, '>');
+}
+
+function annotateLines(fileCoverage, structuredText) {
+    const lineStats = fileCoverage.getLineCoverage();
+    if (!lineStats) {
+        return;
+    }
+    Object.entries(lineStats).forEach(([lineNumber, count]) => {
+        if (structuredText[lineNumber]) {
+            structuredText[lineNumber].covered = count > 0 ? 'yes' : 'no';
+            structuredText[lineNumber].hits = count;
+        }
+    });
+}
+
+function annotateStatements(fileCoverage, structuredText) {
+    const statementStats = fileCoverage.s;
+    const statementMeta = fileCoverage.statementMap;
+    Object.entries(statementStats).forEach(([stName, count]) => {
+        const meta = statementMeta[stName];
+        const type = count > 0 ? 'yes' : 'no';
+        const startCol = meta.start.column;
+        let endCol = meta.end.column + 1;
+        const startLine = meta.start.line;
+        const endLine = meta.end.line;
+        const openSpan =
+            lt +
+            'span class="' +
+            (meta.skip ? 'cstat-skip' : 'cstat-no') +
+            '"' +
+            title('statement not covered') +
+            gt;
+        const closeSpan = lt + '/span' + gt;
+        let text;
+
+        if (type === 'no' && structuredText[startLine]) {
+            if (endLine !== startLine) {
+                endCol = structuredText[startLine].text.originalLength();
+            }
+            text = structuredText[startLine].text;
+            text.wrap(
+                startCol,
+                openSpan,
+                startCol < endCol ? endCol : text.originalLength(),
+                closeSpan
+            );
+        }
+    });
+}
+
+function annotateFunctions(fileCoverage, structuredText) {
+    const fnStats = fileCoverage.f;
+    const fnMeta = fileCoverage.fnMap;
+    if (!fnStats) {
+        return;
+    }
+    Object.entries(fnStats).forEach(([fName, count]) => {
+        const meta = fnMeta[fName];
+        const type = count > 0 ? 'yes' : 'no';
+        // Some versions of the instrumenter in the wild populate 'func'
+        // but not 'decl':
+        const decl = meta.decl || meta.loc;
+        const startCol = decl.start.column;
+        let endCol = decl.end.column + 1;
+        const startLine = decl.start.line;
+        const endLine = decl.end.line;
+        const openSpan =
+            lt +
+            'span class="' +
+            (meta.skip ? 'fstat-skip' : 'fstat-no') +
+            '"' +
+            title('function not covered') +
+            gt;
+        const closeSpan = lt + '/span' + gt;
+        let text;
+
+        if (type === 'no' && structuredText[startLine]) {
+            if (endLine !== startLine) {
+                endCol = structuredText[startLine].text.originalLength();
+            }
+            text = structuredText[startLine].text;
+            text.wrap(
+                startCol,
+                openSpan,
+                startCol < endCol ? endCol : text.originalLength(),
+                closeSpan
+            );
+        }
+    });
+}
+
+function annotateBranches(fileCoverage, structuredText) {
+    const branchStats = fileCoverage.b;
+    const branchMeta = fileCoverage.branchMap;
+    if (!branchStats) {
+        return;
+    }
+
+    Object.entries(branchStats).forEach(([branchName, branchArray]) => {
+        const sumCount = branchArray.reduce((p, n) => p + n, 0);
+        const metaArray = branchMeta[branchName].locations;
+        let i;
+        let count;
+        let meta;
+        let startCol;
+        let endCol;
+        let startLine;
+        let endLine;
+        let openSpan;
+        let closeSpan;
+        let text;
+
+        // only highlight if partial branches are missing or if there is a
+        // single uncovered branch.
+        if (sumCount > 0 || (sumCount === 0 && branchArray.length === 1)) {
+            // Need to recover the metaArray placeholder item to count an implicit else
+            if (
+                // Check if the branch is a conditional if branch.
+                branchMeta[branchName].type === 'if' &&
+                // Check if the branch has an implicit else.
+                branchArray.length === 2 &&
+                // Check if the implicit else branch is unaccounted for.
+                metaArray.length === 1 &&
+                // Check if the implicit else branch is uncovered.
+                branchArray[1] === 0
+            ) {
+                metaArray[1] = {
+                    start: {},
+                    end: {}
+                };
+            }
+
+            for (
+                i = 0;
+                i < branchArray.length && i < metaArray.length;
+                i += 1
+            ) {
+                count = branchArray[i];
+                meta = metaArray[i];
+                startCol = meta.start.column;
+                endCol = meta.end.column + 1;
+                startLine = meta.start.line;
+                endLine = meta.end.line;
+                openSpan =
+                    lt +
+                    'span class="branch-' +
+                    i +
+                    ' ' +
+                    (meta.skip ? 'cbranch-skip' : 'cbranch-no') +
+                    '"' +
+                    title('branch not covered') +
+                    gt;
+                closeSpan = lt + '/span' + gt;
+
+                // If the branch is an implicit else from an if statement,
+                // then the coverage report won't show a statistic.
+                // Therefore, the previous branch will be used to report that
+                // there is no coverage on that implicit branch.
+                if (
+                    count === 0 &&
+                    startLine === undefined &&
+                    branchMeta[branchName].type === 'if'
+                ) {
+                    const prevMeta = metaArray[i - 1];
+                    startCol = prevMeta.start.column;
+                    endCol = prevMeta.end.column + 1;
+                    startLine = prevMeta.start.line;
+                    endLine = prevMeta.end.line;
+                }
+
+                if (count === 0 && structuredText[startLine]) {
+                    //skip branches taken
+                    if (endLine !== startLine) {
+                        endCol = structuredText[
+                            startLine
+                        ].text.originalLength();
+                    }
+                    text = structuredText[startLine].text;
+                    if (branchMeta[branchName].type === 'if') {
+                        // 'if' is a special case
+                        // since the else branch might not be visible, being nonexistent
+                        text.insertAt(
+                            startCol,
+                            lt +
+                                'span class="' +
+                                (meta.skip
+                                    ? 'skip-if-branch'
+                                    : 'missing-if-branch') +
+                                '"' +
+                                title(
+                                    (i === 0 ? 'if' : 'else') +
+                                        ' path not taken'
+                                ) +
+                                gt +
+                                (i === 0 ? 'I' : 'E') +
+                                lt +
+                                '/span' +
+                                gt,
+                            true,
+                            false
+                        );
+                    } else {
+                        text.wrap(
+                            startCol,
+                            openSpan,
+                            startCol < endCol ? endCol : text.originalLength(),
+                            closeSpan
+                        );
+                    }
+                }
+            }
+        }
+    });
+}
+
+function annotateSourceCode(fileCoverage, sourceStore) {
+    let codeArray;
+    let lineCoverageArray;
+    try {
+        const sourceText = sourceStore.getSource(fileCoverage.path);
+        const code = sourceText.split(/(?:\r?\n)|\r/);
+        let count = 0;
+        const structured = code.map(str => {
+            count += 1;
+            return {
+                line: count,
+                covered: 'neutral',
+                hits: 0,
+                text: new InsertionText(str, true)
+            };
+        });
+        structured.unshift({
+            line: 0,
+            covered: null,
+            text: new InsertionText('')
+        });
+        annotateLines(fileCoverage, structured);
+        //note: order is important, since statements typically result in spanning the whole line and doing branches late
+        //causes mismatched tags
+        annotateBranches(fileCoverage, structured);
+        annotateFunctions(fileCoverage, structured);
+        annotateStatements(fileCoverage, structured);
+        structured.shift();
+
+        codeArray = structured.map(
+            item => customEscape(item.text.toString()) || '&nbsp;'
+        );
+
+        lineCoverageArray = structured.map(item => ({
+            covered: item.covered,
+            hits: item.hits > 0 ? item.hits + 'x' : '&nbsp;'
+        }));
+
+        return {
+            annotatedCode: codeArray,
+            lineCoverage: lineCoverageArray,
+            maxLines: structured.length
+        };
+    } catch (ex) {
+        codeArray = [ex.message];
+        lineCoverageArray = [{ covered: 'no', hits: 0 }];
+        String(ex.stack || '')
+            .split(/\r?\n/)
+            .forEach(line => {
+                codeArray.push(line);
+                lineCoverageArray.push({ covered: 'no', hits: 0 });
+            });
+        return {
+            annotatedCode: codeArray,
+            lineCoverage: lineCoverageArray,
+            maxLines: codeArray.length
+        };
+    }
+}
+
+module.exports = annotateSourceCode;
+
+
+/***/ }),
+
+/***/ 3784:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+const fs = __nccwpck_require__(9896);
+const path = __nccwpck_require__(6928);
+const html = __nccwpck_require__(6019);
+const { ReportBase } = __nccwpck_require__(4761);
+const annotator = __nccwpck_require__(7024);
+
+function htmlHead(details) {
+    return `
+<head>
+    <title>Code coverage report for ${html.escape(details.entity)}</title>
+    <meta charset="utf-8" />
+    <link rel="stylesheet" href="${html.escape(details.prettify.css)}" />
+    <link rel="stylesheet" href="${html.escape(details.base.css)}" />
+    <link rel="shortcut icon" type="image/x-icon" href="${html.escape(
+        details.favicon
+    )}" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <style type='text/css'>
+        .coverage-summary .sorter {
+            background-image: url(${html.escape(details.sorter.image)});
+        }
+    </style>
+</head>
+    `;
+}
+
+function headerTemplate(details) {
+    function metricsTemplate({ pct, covered, total }, kind) {
+        return `
+            <div class='fl pad1y space-right2'>
+                <span class="strong">${pct}% </span>
+                <span class="quiet">${kind}</span>
+                <span class='fraction'>${covered}/${total}</span>
+            </div>
+        `;
+    }
+
+    function skipTemplate(metrics) {
+        const statements = metrics.statements.skipped;
+        const branches = metrics.branches.skipped;
+        const functions = metrics.functions.skipped;
+
+        const countLabel = (c, label, plural) =>
+            c === 0 ? [] : `${c} ${label}${c === 1 ? '' : plural}`;
+        const skips = [].concat(
+            countLabel(statements, 'statement', 's'),
+            countLabel(functions, 'function', 's'),
+            countLabel(branches, 'branch', 'es')
+        );
+
+        if (skips.length === 0) {
+            return '';
+        }
+
+        return `
+            <div class='fl pad1y'>
+                <span class="strong">${skips.join(', ')}</span>
+                <span class="quiet">Ignored</span>  &nbsp;&nbsp;&nbsp;&nbsp;
+            </div>
+        `;
+    }
+
+    return `
+<!doctype html>
+<html lang="en">
+${htmlHead(details)}
+<body>
+<div class='wrapper'>
+    <div class='pad1'>
+        <h1>${details.pathHtml}</h1>
+        <div class='clearfix'>
+            ${metricsTemplate(details.metrics.statements, 'Statements')}
+            ${metricsTemplate(details.metrics.branches, 'Branches')}
+            ${metricsTemplate(details.metrics.functions, 'Functions')}
+            ${metricsTemplate(details.metrics.lines, 'Lines')}
+            ${skipTemplate(details.metrics)}
+        </div>
+        <p class="quiet">
+            Press <em>n</em> or <em>j</em> to go to the next uncovered block, <em>b</em>, <em>p</em> or <em>k</em> for the previous block.
+        </p>
+        <template id="filterTemplate">
+            <div class="quiet">
+                Filter:
+                <input type="search" id="fileSearch">
+            </div>
+        </template>
+    </div>
+    <div class='status-line ${details.reportClass}'></div>
+    `;
+}
+
+function footerTemplate(details) {
+    return `
+                <div class='push'></div><!-- for sticky footer -->
+            </div><!-- /wrapper -->
+            <div class='footer quiet pad2 space-top1 center small'>
+                Code coverage generated by
+                <a href="https://istanbul.js.org/" target="_blank" rel="noopener noreferrer">istanbul</a>
+                at ${html.escape(details.datetime)}
+            </div>
+        <script src="${html.escape(details.prettify.js)}"></script>
+        <script>
+            window.onload = function () {
+                prettyPrint();
+            };
+        </script>
+        <script src="${html.escape(details.sorter.js)}"></script>
+        <script src="${html.escape(details.blockNavigation.js)}"></script>
+    </body>
+</html>
+    `;
+}
+
+function detailTemplate(data) {
+    const lineNumbers = new Array(data.maxLines).fill().map((_, i) => i + 1);
+    const lineLink = num =>
+        `<a name='L${num}'></a><a href='#L${num}'>${num}</a>`;
+    const lineCount = line =>
+        `<span class="cline-any cline-${line.covered}">${line.hits}</span>`;
+
+    /* This is rendered in a `<pre>`, need control of all whitespace. */
+    return [
+        '<tr>',
+        `<td class="line-count quiet">${lineNumbers
+            .map(lineLink)
+            .join('\n')}</td>`,
+        `<td class="line-coverage quiet">${data.lineCoverage
+            .map(lineCount)
+            .join('\n')}</td>`,
+        `<td class="text"><pre class="prettyprint lang-js">${data.annotatedCode.join(
+            '\n'
+        )}</pre></td>`,
+        '</tr>'
+    ].join('');
+}
+const summaryTableHeader = [
+    '<div class="pad1">',
+    '<table class="coverage-summary">',
+    '<thead>',
+    '<tr>',
+    '   <th data-col="file" data-fmt="html" data-html="true" class="file">File</th>',
+    '   <th data-col="pic" data-type="number" data-fmt="html" data-html="true" class="pic"></th>',
+    '   <th data-col="statements" data-type="number" data-fmt="pct" class="pct">Statements</th>',
+    '   <th data-col="statements_raw" data-type="number" data-fmt="html" class="abs"></th>',
+    '   <th data-col="branches" data-type="number" data-fmt="pct" class="pct">Branches</th>',
+    '   <th data-col="branches_raw" data-type="number" data-fmt="html" class="abs"></th>',
+    '   <th data-col="functions" data-type="number" data-fmt="pct" class="pct">Functions</th>',
+    '   <th data-col="functions_raw" data-type="number" data-fmt="html" class="abs"></th>',
+    '   <th data-col="lines" data-type="number" data-fmt="pct" class="pct">Lines</th>',
+    '   <th data-col="lines_raw" data-type="number" data-fmt="html" class="abs"></th>',
+    '</tr>',
+    '</thead>',
+    '<tbody>'
+].join('\n');
+
+function summaryLineTemplate(details) {
+    const { reportClasses, metrics, file, output } = details;
+    const percentGraph = pct => {
+        if (!isFinite(pct)) {
+            return '';
+        }
+
+        const cls = ['cover-fill'];
+        if (pct === 100) {
+            cls.push('cover-full');
+        }
+
+        pct = Math.floor(pct);
+        return [
+            `<div class="${cls.join(' ')}" style="width: ${pct}%"></div>`,
+            `<div class="cover-empty" style="width: ${100 - pct}%"></div>`
+        ].join('');
+    };
+    const summaryType = (type, showGraph = false) => {
+        const info = metrics[type];
+        const reportClass = reportClasses[type];
+        const result = [
+            `<td data-value="${info.pct}" class="pct ${reportClass}">${info.pct}%</td>`,
+            `<td data-value="${info.total}" class="abs ${reportClass}">${info.covered}/${info.total}</td>`
+        ];
+        if (showGraph) {
+            result.unshift(
+                `<td data-value="${info.pct}" class="pic ${reportClass}">`,
+                `<div class="chart">${percentGraph(info.pct)}</div>`,
+                `</td>`
+            );
+        }
+
+        return result;
+    };
+
+    return []
+        .concat(
+            '<tr>',
+            `<td class="file ${
+                reportClasses.statements
+            }" data-value="${html.escape(file)}"><a href="${html.escape(
+                output
+            )}">${html.escape(file)}</a></td>`,
+            summaryType('statements', true),
+            summaryType('branches'),
+            summaryType('functions'),
+            summaryType('lines'),
+            '</tr>\n'
+        )
+        .join('\n\t');
+}
+
+const summaryTableFooter = ['</tbody>', '</table>', '</div>'].join('\n');
+const emptyClasses = {
+    statements: 'empty',
+    lines: 'empty',
+    functions: 'empty',
+    branches: 'empty'
+};
+
+const standardLinkMapper = {
+    getPath(node) {
+        if (typeof node === 'string') {
+            return node;
+        }
+        let filePath = node.getQualifiedName();
+        if (node.isSummary()) {
+            if (filePath !== '') {
+                filePath += '/index.html';
+            } else {
+                filePath = 'index.html';
+            }
+        } else {
+            filePath += '.html';
+        }
+        return filePath;
+    },
+
+    relativePath(source, target) {
+        const targetPath = this.getPath(target);
+        const sourcePath = path.dirname(this.getPath(source));
+        return path.posix.relative(sourcePath, targetPath);
+    },
+
+    assetPath(node, name) {
+        return this.relativePath(this.getPath(node), name);
+    }
+};
+
+function fixPct(metrics) {
+    Object.keys(emptyClasses).forEach(key => {
+        metrics[key].pct = 0;
+    });
+    return metrics;
+}
+
+class HtmlReport extends ReportBase {
+    constructor(opts) {
+        super();
+
+        this.verbose = opts.verbose;
+        this.linkMapper = opts.linkMapper || standardLinkMapper;
+        this.subdir = opts.subdir || '';
+        this.date = new Date().toISOString();
+        this.skipEmpty = opts.skipEmpty;
+    }
+
+    getBreadcrumbHtml(node) {
+        let parent = node.getParent();
+        const nodePath = [];
+
+        while (parent) {
+            nodePath.push(parent);
+            parent = parent.getParent();
+        }
+
+        const linkPath = nodePath.map(ancestor => {
+            const target = this.linkMapper.relativePath(node, ancestor);
+            const name = ancestor.getRelativeName() || 'All files';
+            return '<a href="' + target + '">' + name + '</a>';
+        });
+
+        linkPath.reverse();
+        return linkPath.length > 0
+            ? linkPath.join(' / ') + ' ' + node.getRelativeName()
+            : 'All files';
+    }
+
+    fillTemplate(node, templateData, context) {
+        const linkMapper = this.linkMapper;
+        const summary = node.getCoverageSummary();
+        templateData.entity = node.getQualifiedName() || 'All files';
+        templateData.metrics = summary;
+        templateData.reportClass = context.classForPercent(
+            'statements',
+            summary.statements.pct
+        );
+        templateData.pathHtml = this.getBreadcrumbHtml(node);
+        templateData.base = {
+            css: linkMapper.assetPath(node, 'base.css')
+        };
+        templateData.sorter = {
+            js: linkMapper.assetPath(node, 'sorter.js'),
+            image: linkMapper.assetPath(node, 'sort-arrow-sprite.png')
+        };
+        templateData.blockNavigation = {
+            js: linkMapper.assetPath(node, 'block-navigation.js')
+        };
+        templateData.prettify = {
+            js: linkMapper.assetPath(node, 'prettify.js'),
+            css: linkMapper.assetPath(node, 'prettify.css')
+        };
+        templateData.favicon = linkMapper.assetPath(node, 'favicon.png');
+    }
+
+    getTemplateData() {
+        return { datetime: this.date };
+    }
+
+    getWriter(context) {
+        if (!this.subdir) {
+            return context.writer;
+        }
+        return context.writer.writerForDir(this.subdir);
+    }
+
+    onStart(root, context) {
+        const assetHeaders = {
+            '.js': '/* eslint-disable */\n'
+        };
+
+        ['.', 'vendor'].forEach(subdir => {
+            const writer = this.getWriter(context);
+            const srcDir = __nccwpck_require__.ab + "assets/" + subdir;
+            fs.readdirSync(srcDir).forEach(f => {
+                const resolvedSource = path.resolve(srcDir, f);
+                const resolvedDestination = '.';
+                const stat = fs.statSync(resolvedSource);
+                let dest;
+
+                if (stat.isFile()) {
+                    dest = resolvedDestination + '/' + f;
+                    if (this.verbose) {
+                        console.log('Write asset: ' + dest);
+                    }
+                    writer.copyFile(
+                        resolvedSource,
+                        dest,
+                        assetHeaders[path.extname(f)]
+                    );
+                }
+            });
+        });
+    }
+
+    onSummary(node, context) {
+        const linkMapper = this.linkMapper;
+        const templateData = this.getTemplateData();
+        const children = node.getChildren();
+        const skipEmpty = this.skipEmpty;
+
+        this.fillTemplate(node, templateData, context);
+        const cw = this.getWriter(context).writeFile(linkMapper.getPath(node));
+        cw.write(headerTemplate(templateData));
+        cw.write(summaryTableHeader);
+        children.forEach(child => {
+            const metrics = child.getCoverageSummary();
+            const isEmpty = metrics.isEmpty();
+            if (skipEmpty && isEmpty) {
+                return;
+            }
+            const reportClasses = isEmpty
+                ? emptyClasses
+                : {
+                      statements: context.classForPercent(
+                          'statements',
+                          metrics.statements.pct
+                      ),
+                      lines: context.classForPercent(
+                          'lines',
+                          metrics.lines.pct
+                      ),
+                      functions: context.classForPercent(
+                          'functions',
+                          metrics.functions.pct
+                      ),
+                      branches: context.classForPercent(
+                          'branches',
+                          metrics.branches.pct
+                      )
+                  };
+            const data = {
+                metrics: isEmpty ? fixPct(metrics) : metrics,
+                reportClasses,
+                file: child.getRelativeName(),
+                output: linkMapper.relativePath(node, child)
+            };
+            cw.write(summaryLineTemplate(data) + '\n');
+        });
+        cw.write(summaryTableFooter);
+        cw.write(footerTemplate(templateData));
+        cw.close();
+    }
+
+    onDetail(node, context) {
+        const linkMapper = this.linkMapper;
+        const templateData = this.getTemplateData();
+
+        this.fillTemplate(node, templateData, context);
+        const cw = this.getWriter(context).writeFile(linkMapper.getPath(node));
+        cw.write(headerTemplate(templateData));
+        cw.write('<pre><table class="coverage">\n');
+        cw.write(detailTemplate(annotator(node.getFileCoverage(), context)));
+        cw.write('</table></pre>\n');
+        cw.write(footerTemplate(templateData));
+        cw.close();
+    }
+}
+
+module.exports = HtmlReport;
+
+
+/***/ }),
+
+/***/ 1293:
+/***/ ((module) => {
+
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+function InsertionText(text, consumeBlanks) {
+    this.text = text;
+    this.origLength = text.length;
+    this.offsets = [];
+    this.consumeBlanks = consumeBlanks;
+    this.startPos = this.findFirstNonBlank();
+    this.endPos = this.findLastNonBlank();
+}
+
+const WHITE_RE = /[ \f\n\r\t\v\u00A0\u2028\u2029]/;
+
+InsertionText.prototype = {
+    findFirstNonBlank() {
+        let pos = -1;
+        const text = this.text;
+        const len = text.length;
+        let i;
+        for (i = 0; i < len; i += 1) {
+            if (!text.charAt(i).match(WHITE_RE)) {
+                pos = i;
+                break;
+            }
+        }
+        return pos;
+    },
+    findLastNonBlank() {
+        const text = this.text;
+        const len = text.length;
+        let pos = text.length + 1;
+        let i;
+        for (i = len - 1; i >= 0; i -= 1) {
+            if (!text.charAt(i).match(WHITE_RE)) {
+                pos = i;
+                break;
+            }
+        }
+        return pos;
+    },
+    originalLength() {
+        return this.origLength;
+    },
+
+    insertAt(col, str, insertBefore, consumeBlanks) {
+        consumeBlanks =
+            typeof consumeBlanks === 'undefined'
+                ? this.consumeBlanks
+                : consumeBlanks;
+        col = col > this.originalLength() ? this.originalLength() : col;
+        col = col < 0 ? 0 : col;
+
+        if (consumeBlanks) {
+            if (col <= this.startPos) {
+                col = 0;
+            }
+            if (col > this.endPos) {
+                col = this.origLength;
+            }
+        }
+
+        const len = str.length;
+        const offset = this.findOffset(col, len, insertBefore);
+        const realPos = col + offset;
+        const text = this.text;
+        this.text = text.substring(0, realPos) + str + text.substring(realPos);
+        return this;
+    },
+
+    findOffset(pos, len, insertBefore) {
+        const offsets = this.offsets;
+        let offsetObj;
+        let cumulativeOffset = 0;
+        let i;
+
+        for (i = 0; i < offsets.length; i += 1) {
+            offsetObj = offsets[i];
+            if (
+                offsetObj.pos < pos ||
+                (offsetObj.pos === pos && !insertBefore)
+            ) {
+                cumulativeOffset += offsetObj.len;
+            }
+            if (offsetObj.pos >= pos) {
+                break;
+            }
+        }
+        if (offsetObj && offsetObj.pos === pos) {
+            offsetObj.len += len;
+        } else {
+            offsets.splice(i, 0, { pos, len });
+        }
+        return cumulativeOffset;
+    },
+
+    wrap(startPos, startText, endPos, endText, consumeBlanks) {
+        this.insertAt(startPos, startText, true, consumeBlanks);
+        this.insertAt(endPos, endText, false, consumeBlanks);
+        return this;
+    },
+
+    wrapLine(startText, endText) {
+        this.wrap(0, startText, this.originalLength(), endText);
+    },
+
+    toString() {
+        return this.text;
+    }
+};
+
+module.exports = InsertionText;
+
+
+/***/ }),
+
+/***/ 3394:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+const { ReportBase } = __nccwpck_require__(4761);
+
+class JsonSummaryReport extends ReportBase {
+    constructor(opts) {
+        super();
+
+        this.file = opts.file || 'coverage-summary.json';
+        this.contentWriter = null;
+        this.first = true;
+    }
+
+    onStart(root, context) {
+        this.contentWriter = context.writer.writeFile(this.file);
+        this.contentWriter.write('{');
+    }
+
+    writeSummary(filePath, sc) {
+        const cw = this.contentWriter;
+        if (this.first) {
+            this.first = false;
+        } else {
+            cw.write(',');
+        }
+        cw.write(JSON.stringify(filePath));
+        cw.write(': ');
+        cw.write(JSON.stringify(sc));
+        cw.println('');
+    }
+
+    onSummary(node) {
+        if (!node.isRoot()) {
+            return;
+        }
+        this.writeSummary('total', node.getCoverageSummary());
+    }
+
+    onDetail(node) {
+        this.writeSummary(
+            node.getFileCoverage().path,
+            node.getCoverageSummary()
+        );
+    }
+
+    onEnd() {
+        const cw = this.contentWriter;
+        cw.println('}');
+        cw.close();
+    }
+}
+
+module.exports = JsonSummaryReport;
+
+
+/***/ }),
+
+/***/ 6167:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+const { ReportBase } = __nccwpck_require__(4761);
+
+class JsonReport extends ReportBase {
+    constructor(opts) {
+        super();
+
+        this.file = opts.file || 'coverage-final.json';
+        this.first = true;
+    }
+
+    onStart(root, context) {
+        this.contentWriter = context.writer.writeFile(this.file);
+        this.contentWriter.write('{');
+    }
+
+    onDetail(node) {
+        const fc = node.getFileCoverage();
+        const key = fc.path;
+        const cw = this.contentWriter;
+
+        if (this.first) {
+            this.first = false;
+        } else {
+            cw.write(',');
+        }
+        cw.write(JSON.stringify(key));
+        cw.write(': ');
+        cw.write(JSON.stringify(fc));
+        cw.println('');
+    }
+
+    onEnd() {
+        const cw = this.contentWriter;
+        cw.println('}');
+        cw.close();
+    }
+}
+
+module.exports = JsonReport;
+
+
+/***/ }),
+
+/***/ 5041:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+const { ReportBase } = __nccwpck_require__(4761);
+const LcovOnlyReport = __nccwpck_require__(9335);
+const HtmlReport = __nccwpck_require__(3784);
+
+class LcovReport extends ReportBase {
+    constructor(opts) {
+        super();
+        this.lcov = new LcovOnlyReport({ file: 'lcov.info', ...opts });
+        this.html = new HtmlReport({ subdir: 'lcov-report' });
+    }
+}
+
+['Start', 'End', 'Summary', 'SummaryEnd', 'Detail'].forEach(what => {
+    const meth = 'on' + what;
+    LcovReport.prototype[meth] = function(...args) {
+        const lcov = this.lcov;
+        const html = this.html;
+
+        if (lcov[meth]) {
+            lcov[meth](...args);
+        }
+        if (html[meth]) {
+            html[meth](...args);
+        }
+    };
+});
+
+module.exports = LcovReport;
+
+
+/***/ }),
+
+/***/ 9335:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+const { ReportBase } = __nccwpck_require__(4761);
+
+class LcovOnlyReport extends ReportBase {
+    constructor(opts) {
+        super();
+        opts = opts || {};
+        this.file = opts.file || 'lcov.info';
+        this.projectRoot = opts.projectRoot || process.cwd();
+        this.contentWriter = null;
+    }
+
+    onStart(root, context) {
+        this.contentWriter = context.writer.writeFile(this.file);
+    }
+
+    onDetail(node) {
+        const fc = node.getFileCoverage();
+        const writer = this.contentWriter;
+        const functions = fc.f;
+        const functionMap = fc.fnMap;
+        const lines = fc.getLineCoverage();
+        const branches = fc.b;
+        const branchMap = fc.branchMap;
+        const summary = node.getCoverageSummary();
+        const path = __nccwpck_require__(6928);
+
+        writer.println('TN:');
+        const fileName = path.relative(this.projectRoot, fc.path);
+        writer.println('SF:' + fileName);
+
+        Object.values(functionMap).forEach(meta => {
+            // Some versions of the instrumenter in the wild populate 'loc'
+            // but not 'decl':
+            const decl = meta.decl || meta.loc;
+            writer.println('FN:' + [decl.start.line, meta.name].join(','));
+        });
+        writer.println('FNF:' + summary.functions.total);
+        writer.println('FNH:' + summary.functions.covered);
+
+        Object.entries(functionMap).forEach(([key, meta]) => {
+            const stats = functions[key];
+            writer.println('FNDA:' + [stats, meta.name].join(','));
+        });
+
+        Object.entries(lines).forEach(entry => {
+            writer.println('DA:' + entry.join(','));
+        });
+        writer.println('LF:' + summary.lines.total);
+        writer.println('LH:' + summary.lines.covered);
+
+        Object.entries(branches).forEach(([key, branchArray]) => {
+            const meta = branchMap[key];
+            if (meta) {
+                const { line } = meta.loc.start;
+                branchArray.forEach((b, i) => {
+                    writer.println('BRDA:' + [line, key, i, b].join(','));
+                });
+            } else {
+                console.warn('Missing coverage entries in', fileName, key);
+            }
+        });
+        writer.println('BRF:' + summary.branches.total);
+        writer.println('BRH:' + summary.branches.covered);
+        writer.println('end_of_record');
+    }
+
+    onEnd() {
+        this.contentWriter.close();
+    }
+}
+
+module.exports = LcovOnlyReport;
+
+
+/***/ }),
+
+/***/ 283:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE file for terms.
+ */
+
+const { ReportBase } = __nccwpck_require__(4761);
+
+class TextSummaryReport extends ReportBase {
+    constructor(opts) {
+        super();
+
+        opts = opts || {};
+        this.file = opts.file || null;
+    }
+
+    onStart(node, context) {
+        const summary = node.getCoverageSummary();
+        const cw = context.writer.writeFile(this.file);
+        const printLine = function(key) {
+            const str = lineForKey(summary, key);
+            const clazz = context.classForPercent(key, summary[key].pct);
+            cw.println(cw.colorize(str, clazz));
+        };
+
+        cw.println('');
+        cw.println(
+            '=============================== Coverage summary ==============================='
+        );
+        printLine('statements');
+        printLine('branches');
+        printLine('functions');
+        printLine('lines');
+        cw.println(
+            '================================================================================'
+        );
+        cw.close();
+    }
+}
+
+function lineForKey(summary, key) {
+    const metrics = summary[key];
+
+    key = key.substring(0, 1).toUpperCase() + key.substring(1);
+    if (key.length < 12) {
+        key += '                   '.substring(0, 12 - key.length);
+    }
+    const result = [
+        key,
+        ':',
+        metrics.pct + '%',
+        '(',
+        metrics.covered + '/' + metrics.total,
+        ')'
+    ].join(' ');
+    const skipped = metrics.skipped;
+    if (skipped > 0) {
+        return result + ', ' + skipped + ' ignored';
+    }
+    return result;
+}
+
+module.exports = TextSummaryReport;
+
+
+/***/ }),
+
+/***/ 5858:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/*
+ Copyright 2012-2015, Yahoo Inc.
+ Copyrights licensed under the New BSD License. See the accompanying LICENSE
+ file for terms.
+ */
+
+const { ReportBase } = __nccwpck_require__(4761);
+
+const NAME_COL = 4;
+const PCT_COLS = 7;
+const MISSING_COL = 17;
+const TAB_SIZE = 1;
+const DELIM = ' | ';
+
+function padding(num, ch) {
+    let str = '';
+    let i;
+    ch = ch || ' ';
+    for (i = 0; i < num; i += 1) {
+        str += ch;
+    }
+    return str;
+}
+
+function fill(str, width, right, tabs) {
+    tabs = tabs || 0;
+    str = String(str);
+
+    const leadingSpaces = tabs * TAB_SIZE;
+    const remaining = width - leadingSpaces;
+    const leader = padding(leadingSpaces);
+    let fmtStr = '';
+
+    if (remaining > 0) {
+        const strlen = str.length;
+        let fillStr;
+
+        if (remaining >= strlen) {
+            fillStr = padding(remaining - strlen);
+        } else {
+            fillStr = '...';
+            const length = remaining - fillStr.length;
+
+            str = str.substring(strlen - length);
+            right = true;
+        }
+        fmtStr = right ? fillStr + str : str + fillStr;
+    }
+
+    return leader + fmtStr;
+}
+
+function formatName(name, maxCols, level) {
+    return fill(name, maxCols, false, level);
+}
+
+function formatPct(pct, width) {
+    return fill(pct, width || PCT_COLS, true, 0);
+}
+
+function nodeMissing(node) {
+    if (node.isSummary()) {
+        return '';
+    }
+
+    const metrics = node.getCoverageSummary();
+    const isEmpty = metrics.isEmpty();
+    const lines = isEmpty ? 0 : metrics.lines.pct;
+
+    let coveredLines;
+
+    const fileCoverage = node.getFileCoverage();
+    if (lines === 100) {
+        const branches = fileCoverage.getBranchCoverageByLine();
+        coveredLines = Object.entries(branches).map(([key, { coverage }]) => [
+            key,
+            coverage === 100
+        ]);
+    } else {
+        coveredLines = Object.entries(fileCoverage.getLineCoverage());
+    }
+
+    let newRange = true;
+    const ranges = coveredLines
+        .reduce((acum, [line, hit]) => {
+            if (hit) newRange = true;
+            else {
+                line = parseInt(line);
+                if (newRange) {
+                    acum.push([line]);
+                    newRange = false;
+                } else acum[acum.length - 1][1] = line;
+            }
+
+            return acum;
+        }, [])
+        .map(range => {
+            const { length } = range;
+
+            if (length === 1) return range[0];
+
+            return `${range[0]}-${range[1]}`;
+        });
+
+    return [].concat(...ranges).join(',');
+}
+
+function nodeName(node) {
+    return node.getRelativeName() || 'All files';
+}
+
+function depthFor(node) {
+    let ret = 0;
+    node = node.getParent();
+    while (node) {
+        ret += 1;
+        node = node.getParent();
+    }
+    return ret;
+}
+
+function nullDepthFor() {
+    return 0;
+}
+
+function findWidth(node, context, nodeExtractor, depthFor = nullDepthFor) {
+    let last = 0;
+    function compareWidth(node) {
+        last = Math.max(
+            last,
+            TAB_SIZE * depthFor(node) + nodeExtractor(node).length
+        );
+    }
+    const visitor = {
+        onSummary: compareWidth,
+        onDetail: compareWidth
+    };
+    node.visit(context.getVisitor(visitor));
+    return last;
+}
+
+function makeLine(nameWidth, missingWidth) {
+    const name = padding(nameWidth, '-');
+    const pct = padding(PCT_COLS, '-');
+    const elements = [];
+
+    elements.push(name);
+    elements.push(pct);
+    elements.push(padding(PCT_COLS + 1, '-'));
+    elements.push(pct);
+    elements.push(pct);
+    elements.push(padding(missingWidth, '-'));
+    return elements.join(DELIM.replace(/ /g, '-')) + '-';
+}
+
+function tableHeader(maxNameCols, missingWidth) {
+    const elements = [];
+    elements.push(formatName('File', maxNameCols, 0));
+    elements.push(formatPct('% Stmts'));
+    elements.push(formatPct('% Branch', PCT_COLS + 1));
+    elements.push(formatPct('% Funcs'));
+    elements.push(formatPct('% Lines'));
+    elements.push(formatName('Uncovered Line #s', missingWidth));
+    return elements.join(DELIM) + ' ';
+}
+
+function isFull(metrics) {
+    return (
+        metrics.statements.pct === 100 &&
+        metrics.branches.pct === 100 &&
+        metrics.functions.pct === 100 &&
+        metrics.lines.pct === 100
+    );
+}
+
+function tableRow(
+    node,
+    context,
+    colorizer,
+    maxNameCols,
+    level,
+    skipEmpty,
+    skipFull,
+    missingWidth
+) {
+    const name = nodeName(node);
+    const metrics = node.getCoverageSummary();
+    const isEmpty = metrics.isEmpty();
+    if (skipEmpty && isEmpty) {
+        return '';
+    }
+    if (skipFull && isFull(metrics)) {
+        return '';
+    }
+
+    const mm = {
+        statements: isEmpty ? 0 : metrics.statements.pct,
+        branches: isEmpty ? 0 : metrics.branches.pct,
+        functions: isEmpty ? 0 : metrics.functions.pct,
+        lines: isEmpty ? 0 : metrics.lines.pct
+    };
+    const colorize = isEmpty
+        ? function(str) {
+              return str;
+          }
+        : function(str, key) {
+              return colorizer(str, context.classForPercent(key, mm[key]));
+          };
+    const elements = [];
+
+    elements.push(colorize(formatName(name, maxNameCols, level), 'statements'));
+    elements.push(colorize(formatPct(mm.statements), 'statements'));
+    elements.push(colorize(formatPct(mm.branches, PCT_COLS + 1), 'branches'));
+    elements.push(colorize(formatPct(mm.functions), 'functions'));
+    elements.push(colorize(formatPct(mm.lines), 'lines'));
+    elements.push(
+        colorizer(
+            formatName(nodeMissing(node), missingWidth),
+            mm.lines === 100 ? 'medium' : 'low'
+        )
+    );
+
+    return elements.join(DELIM) + ' ';
+}
+
+class TextReport extends ReportBase {
+    constructor(opts) {
+        super(opts);
+
+        opts = opts || {};
+        const { maxCols } = opts;
+
+        this.file = opts.file || null;
+        this.maxCols = maxCols != null ? maxCols : process.stdout.columns || 80;
+        this.cw = null;
+        this.skipEmpty = opts.skipEmpty;
+        this.skipFull = opts.skipFull;
+    }
+
+    onStart(root, context) {
+        this.cw = context.writer.writeFile(this.file);
+        this.nameWidth = Math.max(
+            NAME_COL,
+            findWidth(root, context, nodeName, depthFor)
+        );
+        this.missingWidth = Math.max(
+            MISSING_COL,
+            findWidth(root, context, nodeMissing)
+        );
+
+        if (this.maxCols > 0) {
+            const pct_cols = DELIM.length + 4 * (PCT_COLS + DELIM.length) + 2;
+
+            const maxRemaining = this.maxCols - (pct_cols + MISSING_COL);
+            if (this.nameWidth > maxRemaining) {
+                this.nameWidth = maxRemaining;
+                this.missingWidth = MISSING_COL;
+            } else if (this.nameWidth < maxRemaining) {
+                const maxRemaining = this.maxCols - (this.nameWidth + pct_cols);
+                if (this.missingWidth > maxRemaining) {
+                    this.missingWidth = maxRemaining;
+                }
+            }
+        }
+        const line = makeLine(this.nameWidth, this.missingWidth);
+        this.cw.println(line);
+        this.cw.println(tableHeader(this.nameWidth, this.missingWidth));
+        this.cw.println(line);
+    }
+
+    onSummary(node, context) {
+        const nodeDepth = depthFor(node);
+        const row = tableRow(
+            node,
+            context,
+            this.cw.colorize.bind(this.cw),
+            this.nameWidth,
+            nodeDepth,
+            this.skipEmpty,
+            this.skipFull,
+            this.missingWidth
+        );
+        if (row) {
+            this.cw.println(row);
+        }
+    }
+
+    onDetail(node, context) {
+        return this.onSummary(node, context);
+    }
+
+    onEnd() {
+        this.cw.println(makeLine(this.nameWidth, this.missingWidth));
+        this.cw.close();
+    }
+}
+
+module.exports = TextReport;
+
+
+/***/ }),
+
+/***/ 6512:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+const fs = __nccwpck_require__(9896);
+const path = __nccwpck_require__(6928);
+const {promisify} = __nccwpck_require__(9023);
+const semverGte = __nccwpck_require__(1236);
+
+const useNativeRecursiveOption = semverGte(process.version, '10.12.0');
+
+// https://github.com/nodejs/node/issues/8987
+// https://github.com/libuv/libuv/pull/1088
+const checkPath = pth => {
+	if (process.platform === 'win32') {
+		const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path.parse(pth).root, ''));
+
+		if (pathHasInvalidWinCharacters) {
+			const error = new Error(`Path contains invalid characters: ${pth}`);
+			error.code = 'EINVAL';
+			throw error;
+		}
+	}
+};
+
+const processOptions = options => {
+	const defaults = {
+		mode: 0o777,
+		fs
+	};
+
+	return {
+		...defaults,
+		...options
+	};
+};
+
+const permissionError = pth => {
+	// This replicates the exception of `fs.mkdir` with native the
+	// `recusive` option when run on an invalid drive under Windows.
+	const error = new Error(`operation not permitted, mkdir '${pth}'`);
+	error.code = 'EPERM';
+	error.errno = -4048;
+	error.path = pth;
+	error.syscall = 'mkdir';
+	return error;
+};
+
+const makeDir = async (input, options) => {
+	checkPath(input);
+	options = processOptions(options);
+
+	const mkdir = promisify(options.fs.mkdir);
+	const stat = promisify(options.fs.stat);
+
+	if (useNativeRecursiveOption && options.fs.mkdir === fs.mkdir) {
+		const pth = path.resolve(input);
+
+		await mkdir(pth, {
+			mode: options.mode,
+			recursive: true
+		});
+
+		return pth;
+	}
+
+	const make = async pth => {
+		try {
+			await mkdir(pth, options.mode);
+
+			return pth;
+		} catch (error) {
+			if (error.code === 'EPERM') {
+				throw error;
+			}
+
+			if (error.code === 'ENOENT') {
+				if (path.dirname(pth) === pth) {
+					throw permissionError(pth);
+				}
+
+				if (error.message.includes('null bytes')) {
+					throw error;
+				}
+
+				await make(path.dirname(pth));
+
+				return make(pth);
+			}
+
+			try {
+				const stats = await stat(pth);
+				if (!stats.isDirectory()) {
+					throw new Error('The path is not a directory');
+				}
+			} catch {
+				throw error;
+			}
+
+			return pth;
+		}
+	};
+
+	return make(path.resolve(input));
+};
+
+module.exports = makeDir;
+
+module.exports.sync = (input, options) => {
+	checkPath(input);
+	options = processOptions(options);
+
+	if (useNativeRecursiveOption && options.fs.mkdirSync === fs.mkdirSync) {
+		const pth = path.resolve(input);
+
+		fs.mkdirSync(pth, {
+			mode: options.mode,
+			recursive: true
+		});
+
+		return pth;
+	}
+
+	const make = pth => {
+		try {
+			options.fs.mkdirSync(pth, options.mode);
+		} catch (error) {
+			if (error.code === 'EPERM') {
+				throw error;
+			}
+
+			if (error.code === 'ENOENT') {
+				if (path.dirname(pth) === pth) {
+					throw permissionError(pth);
+				}
+
+				if (error.message.includes('null bytes')) {
+					throw error;
+				}
+
+				make(path.dirname(pth));
+				return make(pth);
+			}
+
+			try {
+				if (!options.fs.statSync(pth).isDirectory()) {
+					throw new Error('The path is not a directory');
+				}
+			} catch {
+				throw error;
+			}
+		}
+
+		return pth;
+	};
+
+	return make(path.resolve(input));
+};
+
+
+/***/ }),
+
 /***/ 744:
 /***/ ((module) => {
 
@@ -9306,6 +13369,724 @@ class JavascriptRedisParser {
 }
 
 module.exports = JavascriptRedisParser
+
+
+/***/ }),
+
+/***/ 7163:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const debug = __nccwpck_require__(1159)
+const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(5101)
+const { safeRe: re, t } = __nccwpck_require__(5471)
+
+const parseOptions = __nccwpck_require__(356)
+const { compareIdentifiers } = __nccwpck_require__(3348)
+class SemVer {
+  constructor (version, options) {
+    options = parseOptions(options)
+
+    if (version instanceof SemVer) {
+      if (version.loose === !!options.loose &&
+        version.includePrerelease === !!options.includePrerelease) {
+        return version
+      } else {
+        version = version.version
+      }
+    } else if (typeof version !== 'string') {
+      throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`)
+    }
+
+    if (version.length > MAX_LENGTH) {
+      throw new TypeError(
+        `version is longer than ${MAX_LENGTH} characters`
+      )
+    }
+
+    debug('SemVer', version, options)
+    this.options = options
+    this.loose = !!options.loose
+    // this isn't actually relevant for versions, but keep it so that we
+    // don't run into trouble passing this.options around.
+    this.includePrerelease = !!options.includePrerelease
+
+    const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL])
+
+    if (!m) {
+      throw new TypeError(`Invalid Version: ${version}`)
+    }
+
+    this.raw = version
+
+    // these are actually numbers
+    this.major = +m[1]
+    this.minor = +m[2]
+    this.patch = +m[3]
+
+    if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
+      throw new TypeError('Invalid major version')
+    }
+
+    if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
+      throw new TypeError('Invalid minor version')
+    }
+
+    if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
+      throw new TypeError('Invalid patch version')
+    }
+
+    // numberify any prerelease numeric ids
+    if (!m[4]) {
+      this.prerelease = []
+    } else {
+      this.prerelease = m[4].split('.').map((id) => {
+        if (/^[0-9]+$/.test(id)) {
+          const num = +id
+          if (num >= 0 && num < MAX_SAFE_INTEGER) {
+            return num
+          }
+        }
+        return id
+      })
+    }
+
+    this.build = m[5] ? m[5].split('.') : []
+    this.format()
+  }
+
+  format () {
+    this.version = `${this.major}.${this.minor}.${this.patch}`
+    if (this.prerelease.length) {
+      this.version += `-${this.prerelease.join('.')}`
+    }
+    return this.version
+  }
+
+  toString () {
+    return this.version
+  }
+
+  compare (other) {
+    debug('SemVer.compare', this.version, this.options, other)
+    if (!(other instanceof SemVer)) {
+      if (typeof other === 'string' && other === this.version) {
+        return 0
+      }
+      other = new SemVer(other, this.options)
+    }
+
+    if (other.version === this.version) {
+      return 0
+    }
+
+    return this.compareMain(other) || this.comparePre(other)
+  }
+
+  compareMain (other) {
+    if (!(other instanceof SemVer)) {
+      other = new SemVer(other, this.options)
+    }
+
+    if (this.major < other.major) {
+      return -1
+    }
+    if (this.major > other.major) {
+      return 1
+    }
+    if (this.minor < other.minor) {
+      return -1
+    }
+    if (this.minor > other.minor) {
+      return 1
+    }
+    if (this.patch < other.patch) {
+      return -1
+    }
+    if (this.patch > other.patch) {
+      return 1
+    }
+    return 0
+  }
+
+  comparePre (other) {
+    if (!(other instanceof SemVer)) {
+      other = new SemVer(other, this.options)
+    }
+
+    // NOT having a prerelease is > having one
+    if (this.prerelease.length && !other.prerelease.length) {
+      return -1
+    } else if (!this.prerelease.length && other.prerelease.length) {
+      return 1
+    } else if (!this.prerelease.length && !other.prerelease.length) {
+      return 0
+    }
+
+    let i = 0
+    do {
+      const a = this.prerelease[i]
+      const b = other.prerelease[i]
+      debug('prerelease compare', i, a, b)
+      if (a === undefined && b === undefined) {
+        return 0
+      } else if (b === undefined) {
+        return 1
+      } else if (a === undefined) {
+        return -1
+      } else if (a === b) {
+        continue
+      } else {
+        return compareIdentifiers(a, b)
+      }
+    } while (++i)
+  }
+
+  compareBuild (other) {
+    if (!(other instanceof SemVer)) {
+      other = new SemVer(other, this.options)
+    }
+
+    let i = 0
+    do {
+      const a = this.build[i]
+      const b = other.build[i]
+      debug('build compare', i, a, b)
+      if (a === undefined && b === undefined) {
+        return 0
+      } else if (b === undefined) {
+        return 1
+      } else if (a === undefined) {
+        return -1
+      } else if (a === b) {
+        continue
+      } else {
+        return compareIdentifiers(a, b)
+      }
+    } while (++i)
+  }
+
+  // preminor will bump the version up to the next minor release, and immediately
+  // down to pre-release. premajor and prepatch work the same way.
+  inc (release, identifier, identifierBase) {
+    if (release.startsWith('pre')) {
+      if (!identifier && identifierBase === false) {
+        throw new Error('invalid increment argument: identifier is empty')
+      }
+      // Avoid an invalid semver results
+      if (identifier) {
+        const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE])
+        if (!match || match[1] !== identifier) {
+          throw new Error(`invalid identifier: ${identifier}`)
+        }
+      }
+    }
+
+    switch (release) {
+      case 'premajor':
+        this.prerelease.length = 0
+        this.patch = 0
+        this.minor = 0
+        this.major++
+        this.inc('pre', identifier, identifierBase)
+        break
+      case 'preminor':
+        this.prerelease.length = 0
+        this.patch = 0
+        this.minor++
+        this.inc('pre', identifier, identifierBase)
+        break
+      case 'prepatch':
+        // If this is already a prerelease, it will bump to the next version
+        // drop any prereleases that might already exist, since they are not
+        // relevant at this point.
+        this.prerelease.length = 0
+        this.inc('patch', identifier, identifierBase)
+        this.inc('pre', identifier, identifierBase)
+        break
+      // If the input is a non-prerelease version, this acts the same as
+      // prepatch.
+      case 'prerelease':
+        if (this.prerelease.length === 0) {
+          this.inc('patch', identifier, identifierBase)
+        }
+        this.inc('pre', identifier, identifierBase)
+        break
+      case 'release':
+        if (this.prerelease.length === 0) {
+          throw new Error(`version ${this.raw} is not a prerelease`)
+        }
+        this.prerelease.length = 0
+        break
+
+      case 'major':
+        // If this is a pre-major version, bump up to the same major version.
+        // Otherwise increment major.
+        // 1.0.0-5 bumps to 1.0.0
+        // 1.1.0 bumps to 2.0.0
+        if (
+          this.minor !== 0 ||
+          this.patch !== 0 ||
+          this.prerelease.length === 0
+        ) {
+          this.major++
+        }
+        this.minor = 0
+        this.patch = 0
+        this.prerelease = []
+        break
+      case 'minor':
+        // If this is a pre-minor version, bump up to the same minor version.
+        // Otherwise increment minor.
+        // 1.2.0-5 bumps to 1.2.0
+        // 1.2.1 bumps to 1.3.0
+        if (this.patch !== 0 || this.prerelease.length === 0) {
+          this.minor++
+        }
+        this.patch = 0
+        this.prerelease = []
+        break
+      case 'patch':
+        // If this is not a pre-release version, it will increment the patch.
+        // If it is a pre-release it will bump up to the same patch version.
+        // 1.2.0-5 patches to 1.2.0
+        // 1.2.0 patches to 1.2.1
+        if (this.prerelease.length === 0) {
+          this.patch++
+        }
+        this.prerelease = []
+        break
+      // This probably shouldn't be used publicly.
+      // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
+      case 'pre': {
+        const base = Number(identifierBase) ? 1 : 0
+
+        if (this.prerelease.length === 0) {
+          this.prerelease = [base]
+        } else {
+          let i = this.prerelease.length
+          while (--i >= 0) {
+            if (typeof this.prerelease[i] === 'number') {
+              this.prerelease[i]++
+              i = -2
+            }
+          }
+          if (i === -1) {
+            // didn't increment anything
+            if (identifier === this.prerelease.join('.') && identifierBase === false) {
+              throw new Error('invalid increment argument: identifier already exists')
+            }
+            this.prerelease.push(base)
+          }
+        }
+        if (identifier) {
+          // 1.2.0-beta.1 bumps to 1.2.0-beta.2,
+          // 1.2.0-beta.fooblz or 1.2.0-beta bumps to 1.2.0-beta.0
+          let prerelease = [identifier, base]
+          if (identifierBase === false) {
+            prerelease = [identifier]
+          }
+          if (compareIdentifiers(this.prerelease[0], identifier) === 0) {
+            if (isNaN(this.prerelease[1])) {
+              this.prerelease = prerelease
+            }
+          } else {
+            this.prerelease = prerelease
+          }
+        }
+        break
+      }
+      default:
+        throw new Error(`invalid increment argument: ${release}`)
+    }
+    this.raw = this.format()
+    if (this.build.length) {
+      this.raw += `+${this.build.join('.')}`
+    }
+    return this
+  }
+}
+
+module.exports = SemVer
+
+
+/***/ }),
+
+/***/ 8469:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const compare = (a, b, loose) =>
+  new SemVer(a, loose).compare(new SemVer(b, loose))
+
+module.exports = compare
+
+
+/***/ }),
+
+/***/ 1236:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8469)
+const gte = (a, b, loose) => compare(a, b, loose) >= 0
+module.exports = gte
+
+
+/***/ }),
+
+/***/ 5101:
+/***/ ((module) => {
+
+
+
+// Note: this is the semver.org version of the spec that it implements
+// Not necessarily the package version of this code.
+const SEMVER_SPEC_VERSION = '2.0.0'
+
+const MAX_LENGTH = 256
+const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER ||
+/* istanbul ignore next */ 9007199254740991
+
+// Max safe segment length for coercion.
+const MAX_SAFE_COMPONENT_LENGTH = 16
+
+// Max safe length for a build identifier. The max length minus 6 characters for
+// the shortest version with a build 0.0.0+BUILD.
+const MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6
+
+const RELEASE_TYPES = [
+  'major',
+  'premajor',
+  'minor',
+  'preminor',
+  'patch',
+  'prepatch',
+  'prerelease',
+]
+
+module.exports = {
+  MAX_LENGTH,
+  MAX_SAFE_COMPONENT_LENGTH,
+  MAX_SAFE_BUILD_LENGTH,
+  MAX_SAFE_INTEGER,
+  RELEASE_TYPES,
+  SEMVER_SPEC_VERSION,
+  FLAG_INCLUDE_PRERELEASE: 0b001,
+  FLAG_LOOSE: 0b010,
+}
+
+
+/***/ }),
+
+/***/ 1159:
+/***/ ((module) => {
+
+
+
+const debug = (
+  typeof process === 'object' &&
+  process.env &&
+  process.env.NODE_DEBUG &&
+  /\bsemver\b/i.test(process.env.NODE_DEBUG)
+) ? (...args) => console.error('SEMVER', ...args)
+  : () => {}
+
+module.exports = debug
+
+
+/***/ }),
+
+/***/ 3348:
+/***/ ((module) => {
+
+
+
+const numeric = /^[0-9]+$/
+const compareIdentifiers = (a, b) => {
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a === b ? 0 : a < b ? -1 : 1
+  }
+
+  const anum = numeric.test(a)
+  const bnum = numeric.test(b)
+
+  if (anum && bnum) {
+    a = +a
+    b = +b
+  }
+
+  return a === b ? 0
+    : (anum && !bnum) ? -1
+    : (bnum && !anum) ? 1
+    : a < b ? -1
+    : 1
+}
+
+const rcompareIdentifiers = (a, b) => compareIdentifiers(b, a)
+
+module.exports = {
+  compareIdentifiers,
+  rcompareIdentifiers,
+}
+
+
+/***/ }),
+
+/***/ 356:
+/***/ ((module) => {
+
+
+
+// parse out just the options we care about
+const looseOption = Object.freeze({ loose: true })
+const emptyOpts = Object.freeze({ })
+const parseOptions = options => {
+  if (!options) {
+    return emptyOpts
+  }
+
+  if (typeof options !== 'object') {
+    return looseOption
+  }
+
+  return options
+}
+module.exports = parseOptions
+
+
+/***/ }),
+
+/***/ 5471:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+
+
+const {
+  MAX_SAFE_COMPONENT_LENGTH,
+  MAX_SAFE_BUILD_LENGTH,
+  MAX_LENGTH,
+} = __nccwpck_require__(5101)
+const debug = __nccwpck_require__(1159)
+exports = module.exports = {}
+
+// The actual regexps go on exports.re
+const re = exports.re = []
+const safeRe = exports.safeRe = []
+const src = exports.src = []
+const safeSrc = exports.safeSrc = []
+const t = exports.t = {}
+let R = 0
+
+const LETTERDASHNUMBER = '[a-zA-Z0-9-]'
+
+// Replace some greedy regex tokens to prevent regex dos issues. These regex are
+// used internally via the safeRe object since all inputs in this library get
+// normalized first to trim and collapse all extra whitespace. The original
+// regexes are exported for userland consumption and lower level usage. A
+// future breaking change could export the safer regex only with a note that
+// all input should have extra whitespace removed.
+const safeRegexReplacements = [
+  ['\\s', 1],
+  ['\\d', MAX_LENGTH],
+  [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH],
+]
+
+const makeSafeRegex = (value) => {
+  for (const [token, max] of safeRegexReplacements) {
+    value = value
+      .split(`${token}*`).join(`${token}{0,${max}}`)
+      .split(`${token}+`).join(`${token}{1,${max}}`)
+  }
+  return value
+}
+
+const createToken = (name, value, isGlobal) => {
+  const safe = makeSafeRegex(value)
+  const index = R++
+  debug(name, index, value)
+  t[name] = index
+  src[index] = value
+  safeSrc[index] = safe
+  re[index] = new RegExp(value, isGlobal ? 'g' : undefined)
+  safeRe[index] = new RegExp(safe, isGlobal ? 'g' : undefined)
+}
+
+// The following Regular Expressions can be used for tokenizing,
+// validating, and parsing SemVer version strings.
+
+// ## Numeric Identifier
+// A single `0`, or a non-zero digit followed by zero or more digits.
+
+createToken('NUMERICIDENTIFIER', '0|[1-9]\\d*')
+createToken('NUMERICIDENTIFIERLOOSE', '\\d+')
+
+// ## Non-numeric Identifier
+// Zero or more digits, followed by a letter or hyphen, and then zero or
+// more letters, digits, or hyphens.
+
+createToken('NONNUMERICIDENTIFIER', `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`)
+
+// ## Main Version
+// Three dot-separated numeric identifiers.
+
+createToken('MAINVERSION', `(${src[t.NUMERICIDENTIFIER]})\\.` +
+                   `(${src[t.NUMERICIDENTIFIER]})\\.` +
+                   `(${src[t.NUMERICIDENTIFIER]})`)
+
+createToken('MAINVERSIONLOOSE', `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
+                        `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
+                        `(${src[t.NUMERICIDENTIFIERLOOSE]})`)
+
+// ## Pre-release Version Identifier
+// A numeric identifier, or a non-numeric identifier.
+// Non-numeric identifiers include numeric identifiers but can be longer.
+// Therefore non-numeric identifiers must go first.
+
+createToken('PRERELEASEIDENTIFIER', `(?:${src[t.NONNUMERICIDENTIFIER]
+}|${src[t.NUMERICIDENTIFIER]})`)
+
+createToken('PRERELEASEIDENTIFIERLOOSE', `(?:${src[t.NONNUMERICIDENTIFIER]
+}|${src[t.NUMERICIDENTIFIERLOOSE]})`)
+
+// ## Pre-release Version
+// Hyphen, followed by one or more dot-separated pre-release version
+// identifiers.
+
+createToken('PRERELEASE', `(?:-(${src[t.PRERELEASEIDENTIFIER]
+}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`)
+
+createToken('PRERELEASELOOSE', `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]
+}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`)
+
+// ## Build Metadata Identifier
+// Any combination of digits, letters, or hyphens.
+
+createToken('BUILDIDENTIFIER', `${LETTERDASHNUMBER}+`)
+
+// ## Build Metadata
+// Plus sign, followed by one or more period-separated build metadata
+// identifiers.
+
+createToken('BUILD', `(?:\\+(${src[t.BUILDIDENTIFIER]
+}(?:\\.${src[t.BUILDIDENTIFIER]})*))`)
+
+// ## Full Version String
+// A main version, followed optionally by a pre-release version and
+// build metadata.
+
+// Note that the only major, minor, patch, and pre-release sections of
+// the version string are capturing groups.  The build metadata is not a
+// capturing group, because it should not ever be used in version
+// comparison.
+
+createToken('FULLPLAIN', `v?${src[t.MAINVERSION]
+}${src[t.PRERELEASE]}?${
+  src[t.BUILD]}?`)
+
+createToken('FULL', `^${src[t.FULLPLAIN]}$`)
+
+// like full, but allows v1.2.3 and =1.2.3, which people do sometimes.
+// also, 1.0.0alpha1 (prerelease without the hyphen) which is pretty
+// common in the npm registry.
+createToken('LOOSEPLAIN', `[v=\\s]*${src[t.MAINVERSIONLOOSE]
+}${src[t.PRERELEASELOOSE]}?${
+  src[t.BUILD]}?`)
+
+createToken('LOOSE', `^${src[t.LOOSEPLAIN]}$`)
+
+createToken('GTLT', '((?:<|>)?=?)')
+
+// Something like "2.*" or "1.2.x".
+// Note that "x.x" is a valid xRange identifer, meaning "any version"
+// Only the first item is strictly required.
+createToken('XRANGEIDENTIFIERLOOSE', `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`)
+createToken('XRANGEIDENTIFIER', `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`)
+
+createToken('XRANGEPLAIN', `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})` +
+                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
+                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
+                   `(?:${src[t.PRERELEASE]})?${
+                     src[t.BUILD]}?` +
+                   `)?)?`)
+
+createToken('XRANGEPLAINLOOSE', `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})` +
+                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
+                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
+                        `(?:${src[t.PRERELEASELOOSE]})?${
+                          src[t.BUILD]}?` +
+                        `)?)?`)
+
+createToken('XRANGE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`)
+createToken('XRANGELOOSE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`)
+
+// Coercion.
+// Extract anything that could conceivably be a part of a valid semver
+createToken('COERCEPLAIN', `${'(^|[^\\d])' +
+              '(\\d{1,'}${MAX_SAFE_COMPONENT_LENGTH}})` +
+              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?` +
+              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`)
+createToken('COERCE', `${src[t.COERCEPLAIN]}(?:$|[^\\d])`)
+createToken('COERCEFULL', src[t.COERCEPLAIN] +
+              `(?:${src[t.PRERELEASE]})?` +
+              `(?:${src[t.BUILD]})?` +
+              `(?:$|[^\\d])`)
+createToken('COERCERTL', src[t.COERCE], true)
+createToken('COERCERTLFULL', src[t.COERCEFULL], true)
+
+// Tilde ranges.
+// Meaning is "reasonably at or greater than"
+createToken('LONETILDE', '(?:~>?)')
+
+createToken('TILDETRIM', `(\\s*)${src[t.LONETILDE]}\\s+`, true)
+exports.tildeTrimReplace = '$1~'
+
+createToken('TILDE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`)
+createToken('TILDELOOSE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`)
+
+// Caret ranges.
+// Meaning is "at least and backwards compatible with"
+createToken('LONECARET', '(?:\\^)')
+
+createToken('CARETTRIM', `(\\s*)${src[t.LONECARET]}\\s+`, true)
+exports.caretTrimReplace = '$1^'
+
+createToken('CARET', `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`)
+createToken('CARETLOOSE', `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`)
+
+// A simple gt/lt/eq thing, or just "" to indicate "any version"
+createToken('COMPARATORLOOSE', `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`)
+createToken('COMPARATOR', `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`)
+
+// An expression to strip any whitespace between the gtlt and the thing
+// it modifies, so that `> 1.2.3` ==> `>1.2.3`
+createToken('COMPARATORTRIM', `(\\s*)${src[t.GTLT]
+}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true)
+exports.comparatorTrimReplace = '$1$2$3'
+
+// Something like `1.2.3 - 1.2.4`
+// Note that these all use the loose form, because they'll be
+// checked against either the strict or loose comparator form
+// later.
+createToken('HYPHENRANGE', `^\\s*(${src[t.XRANGEPLAIN]})` +
+                   `\\s+-\\s+` +
+                   `(${src[t.XRANGEPLAIN]})` +
+                   `\\s*$`)
+
+createToken('HYPHENRANGELOOSE', `^\\s*(${src[t.XRANGEPLAINLOOSE]})` +
+                        `\\s+-\\s+` +
+                        `(${src[t.XRANGEPLAINLOOSE]})` +
+                        `\\s*$`)
+
+// Star ranges basically just allow anything at all.
+createToken('STAR', '(<|>)?=?\\s*\\*')
+// >=0.0.0 is like a star
+createToken('GTE0', '^\\s*>=\\s*0\\.0\\.0\\s*$')
+createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
 
 
 /***/ }),
@@ -38660,6 +43441,78 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
+/***/ 6019:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+/**
+ * Copyright (C) 2017-present by Andrea Giammarchi - @WebReflection
+ *
+ * Permission is hereby granted, free of charge, to any person obtaining a copy
+ * of this software and associated documentation files (the "Software"), to deal
+ * in the Software without restriction, including without limitation the rights
+ * to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+ * copies of the Software, and to permit persons to whom the Software is
+ * furnished to do so, subject to the following conditions:
+ *
+ * The above copyright notice and this permission notice shall be included in
+ * all copies or substantial portions of the Software.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+ * IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+ * FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+ * AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+ * LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+ * OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN
+ * THE SOFTWARE.
+ */
+
+var replace = ''.replace;
+
+var ca = /[&<>'"]/g;
+var es = /&(?:amp|#38|lt|#60|gt|#62|apos|#39|quot|#34);/g;
+
+var esca = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  "'": '&#39;',
+  '"': '&quot;'
+};
+var unes = {
+  '&amp;': '&',
+  '&#38;': '&',
+  '&lt;': '<',
+  '&#60;': '<',
+  '&gt;': '>',
+  '&#62;': '>',
+  '&apos;': "'",
+  '&#39;': "'",
+  '&quot;': '"',
+  '&#34;': '"'
+};
+
+function escape(es) {
+  return replace.call(es, ca, pe);
+}
+exports.escape = escape;
+
+function unescape(un) {
+  return replace.call(un, es, cape);
+}
+exports.unescape = unescape;
+
+function pe(m) {
+  return esca[m];
+}
+
+function cape(m) {
+  return unes[m];
+}
+
+
+/***/ }),
+
 /***/ 7613:
 /***/ ((module) => {
 
@@ -56127,6 +60980,10 @@ function armTimeout(pid, timeoutMs, onTimeout) {
 
 
 
+/** A name for a report that actions/upload-artifact takes (no ':' and such): a batch's is `<worker>-batch-<id>-…`. */
+function reportNameOf(part) {
+    return part.replace(/[^\w.-]/g, '_');
+}
 /** Makes the batch's fresh folder (so the {junit} and costs paths are unique and not there yet) and its environment. */
 async function batchFiles(s) {
     const tmpDir = external_node_path_default().resolve(s.tmpDir);
@@ -56150,7 +61007,7 @@ async function batchFiles(s) {
     if (s.reportsDir) {
         env[CMD_ENV.reportsDir] = external_node_path_default().resolve(s.reportsDir);
         // Unique per worker and batch, and a file name that actions/upload-artifact takes (no ':' and such).
-        env[CMD_ENV.reportName] = `${s.workerId}-${external_node_path_default().basename(dir)}`.replace(/[^\w.-]/g, '_');
+        env[CMD_ENV.reportName] = `${reportNameOf(s.workerId)}-${reportNameOf(external_node_path_default().basename(dir))}`;
     }
     // A huge batch would make every spawn fail; the ids are still in the tests file.
     if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
@@ -56379,6 +61236,21 @@ class BatchRun {
         });
     }
 }
+
+;// CONCATENATED MODULE: ./src/presets/index.ts
+// src/presets: the test runners shardless knows. runners/ has one file per runner: how a batch runs (its
+// command, the helpers it loads, what it needs); presets.ts gathers them into PRESETS and uses one for a
+// worker; types.ts says what a preset is; command.ts holds the pieces commands share; helpers.ts loads
+// files/, the reporters and warm runners the presets load (real files, copied next to the bundle);
+// discovery/ asks each runner which test files it would run; testlist.ts gathers a run's tests (tests,
+// tests-file, tests-command or the runner's own listing); listing.ts walks the working directory;
+// runner-args.ts splits runner-args.
+// To add a runner: runners/<name>.ts and discovery/<name>.ts (with any reporter in files/), then its name
+// in RUNNERS (types.ts), PRESETS (presets.ts) and DISCOVER (discovery/index.ts).
+
+
+
+
 
 ;// CONCATENATED MODULE: ./src/sizing/split.ts
 // The static split of the fallback (Redis unreachable): each worker computes every share from the same
@@ -56770,20 +61642,6 @@ function applyCosts(results, costs) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/presets/index.ts
-// src/presets: the test runners shardless knows. runners/ has one file per runner: how a batch runs (its
-// command, the helpers it loads, what it needs); presets.ts gathers them into PRESETS and uses one for a
-// worker; types.ts says what a preset is; command.ts holds the pieces commands share; helpers.ts loads
-// files/, the reporters and warm runners the presets load (real files, copied next to the bundle);
-// discovery/ asks each runner which test files it would run; testlist.ts gathers a run's tests (tests,
-// tests-file, tests-command or the runner's own listing); listing.ts walks the working directory;
-// runner-args.ts splits runner-args.
-// To add a runner: runners/<name>.ts and discovery/<name>.ts (with any reporter in files/), then its name
-// in RUNNERS (types.ts), PRESETS (presets.ts) and DISCOVER (discovery/index.ts).
-
-
-
-
 ;// CONCATENATED MODULE: ./src/worker/results.ts
 // The results of a batch: what it wrote (its JUnit files, the runner's own costs) or, without JUnit, its
 // exit code, turned into a result per test and how the batch ended; and a preset's runner that said it
@@ -57005,10 +61863,159 @@ class WarmBatch {
     }
 }
 
+// EXTERNAL MODULE: ./node_modules/istanbul-lib-coverage/index.js
+var istanbul_lib_coverage = __nccwpck_require__(9377);
+var istanbul_lib_coverage_default = /*#__PURE__*/__nccwpck_require__.n(istanbul_lib_coverage);
+// EXTERNAL MODULE: ./node_modules/istanbul-lib-report/index.js
+var istanbul_lib_report = __nccwpck_require__(4761);
+var istanbul_lib_report_default = /*#__PURE__*/__nccwpck_require__.n(istanbul_lib_report);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/clover/index.js
+var clover = __nccwpck_require__(8168);
+var clover_default = /*#__PURE__*/__nccwpck_require__.n(clover);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/cobertura/index.js
+var cobertura = __nccwpck_require__(3790);
+var cobertura_default = /*#__PURE__*/__nccwpck_require__.n(cobertura);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/html/index.js
+var lib_html = __nccwpck_require__(3784);
+var html_default = /*#__PURE__*/__nccwpck_require__.n(lib_html);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json/index.js
+var json = __nccwpck_require__(6167);
+var json_default = /*#__PURE__*/__nccwpck_require__.n(json);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json-summary/index.js
+var json_summary = __nccwpck_require__(3394);
+var json_summary_default = /*#__PURE__*/__nccwpck_require__.n(json_summary);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcov/index.js
+var lcov = __nccwpck_require__(5041);
+var lcov_default = /*#__PURE__*/__nccwpck_require__.n(lcov);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcovonly/index.js
+var lcovonly = __nccwpck_require__(9335);
+var lcovonly_default = /*#__PURE__*/__nccwpck_require__.n(lcovonly);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text/index.js
+var lib_text = __nccwpck_require__(5858);
+var text_default = /*#__PURE__*/__nccwpck_require__.n(lib_text);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text-summary/index.js
+var text_summary = __nccwpck_require__(283);
+var text_summary_default = /*#__PURE__*/__nccwpck_require__.n(text_summary);
+;// CONCATENATED MODULE: ./src/report/coverage.ts
+// Istanbul coverage JSON (jest's coverage-final.json of each batch, README "Reports"): merged into one
+// coverage map with istanbul's own libraries, and istanbul's reports of it written. A file that several
+// batches touched counts the hits of all of them. The worker merges its own batches' (src/worker), and
+// `shardless merge-coverage` the workers' (src/cli).
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** istanbul's report names (as jest's coverageReporters names them). */
+const COVERAGE_REPORTERS = {
+    clover: (clover_default()), cobertura: (cobertura_default()), html: (html_default()), json: (json_default()), 'json-summary': (json_summary_default()), lcov: (lcov_default()), lcovonly: (lcovonly_default()),
+    text: (text_default()), 'text-summary': (text_summary_default()),
+};
+const DEFAULT_COVERAGE_REPORTERS = (/* unused pure expression or super */ null && (['json', 'lcov', 'text-summary']));
+class MergeCoverageError extends Error {
+}
+/** The .json files under each path (a file is itself), sorted, node_modules left out. */
+function coverageFiles(paths) {
+    const found = [];
+    const walk = (p) => {
+        let st;
+        try {
+            st = (0,external_node_fs_namespaceObject.statSync)(p);
+        }
+        catch {
+            throw new MergeCoverageError(`${p} does not exist`);
+        }
+        if (st.isFile()) {
+            found.push(p);
+            return;
+        }
+        for (const e of (0,external_node_fs_namespaceObject.readdirSync)(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const child = (0,external_node_path_namespaceObject.join)(p, e.name);
+            if (e.isDirectory() && e.name !== 'node_modules')
+                walk(child);
+            else if (e.isFile() && e.name.endsWith('.json'))
+                found.push(child);
+        }
+    };
+    for (const p of paths)
+        walk((0,external_node_path_namespaceObject.resolve)(p));
+    return found;
+}
+/** Merges every file's coverage into one map; a file that is not istanbul coverage JSON is an error naming it. */
+function mergeCoverageFiles(files) {
+    const map = istanbul_lib_coverage_default().createCoverageMap({});
+    for (const f of files) {
+        let data;
+        try {
+            data = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(f, 'utf8'));
+        }
+        catch (e) {
+            throw new MergeCoverageError(`${f} is not JSON: ${e.message}`);
+        }
+        const entries = data && typeof data === 'object' && !Array.isArray(data) ? Object.values(data) : null;
+        const isCoverage = (v) => !!v && typeof v === 'object' && 'path' in v && 'statementMap' in v && 's' in v;
+        if (!entries || !entries.every(isCoverage))
+            throw new MergeCoverageError(`${f} is not istanbul coverage JSON (coverage-final.json: { "<file>": { path, statementMap, s, ... } })`);
+        map.merge(data);
+    }
+    return map;
+}
+/** Writes the map's reports into outDir (json: outDir/coverage-final.json; lcov: lcov.info and lcov-report/). */
+function writeCoverageReports(map, outDir, reporters) {
+    const context = istanbul_lib_report_default().createContext({ dir: (0,external_node_path_namespaceObject.resolve)(outDir), coverageMap: map, defaultSummarizer: 'nested' });
+    for (const name of reporters)
+        new COVERAGE_REPORTERS[name]({}).execute(context);
+}
+
+;// CONCATENATED MODULE: ./src/worker/coverage.ts
+// One coverage report per worker: the jest preset's batches each write coverage JSON under
+// reports-dir/jest-coverage/<worker>-batch-<batch>-*/ (src/presets); at the end of its run the worker
+// merges its own into reports-dir/jest-coverage/<worker>/coverage-final.json and removes the batches'
+// files, which that file now holds. The batches' files are removed only after it is written, so a
+// worker killed half-way leaves coverage that the final merge (shardless merge-coverage) still reads.
+
+
+
+
+
+/** Merges this worker's batches' coverage into one file; returns how many batches it held (0: nothing to do). */
+function mergeWorkerCoverage(reportsDir, workerId) {
+    const dir = (0,external_node_path_namespaceObject.join)(reportsDir, REPORT_KINDS.jest);
+    const own = reportNameOf(workerId);
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    }
+    catch {
+        return 0; // no batch wrote coverage (coverage off)
+    }
+    const batches = names.filter((n) => n.startsWith(`${own}-batch-`)).map((n) => (0,external_node_path_namespaceObject.join)(dir, n));
+    if (batches.length === 0)
+        return 0;
+    const mine = (0,external_node_path_namespaceObject.join)(dir, own);
+    // A rejoined worker (a second run of this job) merges into what its first run left.
+    const earlier = names.includes(own) ? [mine] : [];
+    const map = mergeCoverageFiles(coverageFiles([...earlier, ...batches]));
+    writeCoverageReports(map, mine, ['json']);
+    for (const b of batches)
+        (0,external_node_fs_namespaceObject.rmSync)(b, { recursive: true, force: true });
+    return batches.length;
+}
+
 ;// CONCATENATED MODULE: ./src/worker/worker.ts
 // The worker: join the run (membership.ts: register, heartbeat from this parent process), claim a batch,
 // run it, report its results (results.ts), loop until the controller marks the run complete or aborted.
 // On SIGINT/SIGTERM: kill the batch's process group, hand its tests back, leave, exit 1 within 5 s.
+
+
 
 
 
@@ -57191,6 +62198,20 @@ class Worker {
         if (reply.kind !== 'ok')
             await this.member.rejoin();
     }
+    /** The jest preset's coverage of this worker's batches, as one file (src/worker/coverage.ts). */
+    mergeCoverage() {
+        if (this.cfg.runner !== 'jest' || !this.preset || !this.cfg.reportsDir)
+            return;
+        try {
+            const n = mergeWorkerCoverage(this.cfg.reportsDir, this.member.id);
+            if (n > 0)
+                info(`coverage of ${n} batch${n === 1 ? '' : 'es'} merged into ${(0,external_node_path_namespaceObject.join)(this.cfg.reportsDir, REPORT_KINDS.jest, reportNameOf(this.member.id), 'coverage-final.json')}`);
+        }
+        catch (e) {
+            // The batches' own files stay, and the final merge reads them.
+            warning(`could not merge this worker's coverage: ${e.message}`);
+        }
+    }
     outputs() {
         setOutput(OUTPUT.batches, String(this.batches));
         setOutput(OUTPUT.tests, String(this.testsRun));
@@ -57198,6 +62219,7 @@ class Worker {
     }
     async finish(state, reason) {
         await this.member.queue.release(this.member.epoch, this.member.id, '', 'finished');
+        this.mergeCoverage();
         this.outputs();
         info(`worker ${this.member.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
         if (state === 'aborted') {

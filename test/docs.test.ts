@@ -191,7 +191,7 @@ describe('examples/workflows: one complete workflow per runner', () => {
     expect(controller.needs).toBeUndefined();
     expect(tests.needs).toBeUndefined();
     const action = (j: Job) => j.steps.find((s) => s.uses === 'OWNER/shardless@v1')!;
-    const inputs = (j: Job) => Object.fromEntries(Object.entries(action(j).with!).map(([k, v]) => [k, String(v)]));
+    const inputs = (j: Job): Record<string, string> => Object.fromEntries(Object.entries(action(j).with!).map(([k, v]) => [k, String(v)]));
     expect(inputs(controller)).toMatchObject({ mode: 'controller', runner, workers: String(tests.strategy!.matrix.worker.length) });
     expect(inputs(tests)).toMatchObject({ mode: 'worker', runner, 'worker-id': '${{ matrix.worker }}' });
     // Each job checks out the code and installs the runner before the action (the controller lists with it).
@@ -200,9 +200,9 @@ describe('examples/workflows: one complete workflow per runner', () => {
       expect(j.steps.indexOf(action(j))).toBeGreaterThan(1);
     }
     // The inputs are the action's, as the action reads them (an unknown one would be ignored by GitHub).
-    const env = (j: Job) => ({ ...inputs(j), 'redis-url': 'redis://localhost:6379', 'worker-id': '1', 'run-id': 'r' });
+    const env = (j: Job): Record<string, string> => ({ ...inputs(j), 'redis-url': 'redis://localhost:6379', 'worker-id': '1', 'run-id': 'r' });
     for (const j of [controller, tests]) expect(() => readInputs((name) => env(j)[name] ?? '')).not.toThrow();
-    const known = new Set(Object.values(INPUT));
+    const known = new Set<string>(Object.values(INPUT));
     for (const j of [controller, tests]) for (const k of Object.keys(inputs(j))) expect(known.has(k), k).toBe(true);
   });
 });

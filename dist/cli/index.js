@@ -9204,7 +9204,7 @@ module.exports = function percent(covered, total) {
 
 const Context = __nccwpck_require__(4126);
 const watermarks = __nccwpck_require__(6410);
-const ReportBase = __nccwpck_require__(786);
+const ReportBase = __nccwpck_require__(8405);
 
 module.exports = {
     /**
@@ -9747,7 +9747,7 @@ Path.tester = {
 
 /***/ }),
 
-/***/ 786:
+/***/ 8405:
 /***/ ((module) => {
 
 
@@ -49643,7 +49643,7 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 8405:
+/***/ 786:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -49756,7 +49756,7 @@ var _null = __nccwpck_require__(3632);
 var seq = __nccwpck_require__(1706);
 var string = __nccwpck_require__(6464);
 var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
+var float = __nccwpck_require__(786);
 var int = __nccwpck_require__(9874);
 
 const schema = [
@@ -49859,7 +49859,7 @@ var _null = __nccwpck_require__(3632);
 var seq = __nccwpck_require__(1706);
 var string = __nccwpck_require__(6464);
 var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
+var float = __nccwpck_require__(786);
 var int = __nccwpck_require__(9874);
 var schema = __nccwpck_require__(896);
 var schema$1 = __nccwpck_require__(3559);
@@ -69554,6 +69554,10 @@ function armTimeout(pid, timeoutMs, onTimeout) {
 
 
 
+/** A name for a report that actions/upload-artifact takes (no ':' and such): a batch's is `<worker>-batch-<id>-…`. */
+function reportNameOf(part) {
+    return part.replace(/[^\w.-]/g, '_');
+}
 /** Makes the batch's fresh folder (so the {junit} and costs paths are unique and not there yet) and its environment. */
 async function batchFiles(s) {
     const tmpDir = external_node_path_default().resolve(s.tmpDir);
@@ -69577,7 +69581,7 @@ async function batchFiles(s) {
     if (s.reportsDir) {
         env[CMD_ENV.reportsDir] = external_node_path_default().resolve(s.reportsDir);
         // Unique per worker and batch, and a file name that actions/upload-artifact takes (no ':' and such).
-        env[CMD_ENV.reportName] = `${s.workerId}-${external_node_path_default().basename(dir)}`.replace(/[^\w.-]/g, '_');
+        env[CMD_ENV.reportName] = `${reportNameOf(s.workerId)}-${reportNameOf(external_node_path_default().basename(dir))}`;
     }
     // A huge batch would make every spawn fail; the ids are still in the tests file.
     if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {
@@ -69806,6 +69810,21 @@ class BatchRun {
         });
     }
 }
+
+;// CONCATENATED MODULE: ./src/presets/index.ts
+// src/presets: the test runners shardless knows. runners/ has one file per runner: how a batch runs (its
+// command, the helpers it loads, what it needs); presets.ts gathers them into PRESETS and uses one for a
+// worker; types.ts says what a preset is; command.ts holds the pieces commands share; helpers.ts loads
+// files/, the reporters and warm runners the presets load (real files, copied next to the bundle);
+// discovery/ asks each runner which test files it would run; testlist.ts gathers a run's tests (tests,
+// tests-file, tests-command or the runner's own listing); listing.ts walks the working directory;
+// runner-args.ts splits runner-args.
+// To add a runner: runners/<name>.ts and discovery/<name>.ts (with any reporter in files/), then its name
+// in RUNNERS (types.ts), PRESETS (presets.ts) and DISCOVER (discovery/index.ts).
+
+
+
+
 
 ;// CONCATENATED MODULE: ./src/sizing/split.ts
 // The static split of the fallback (Redis unreachable): each worker computes every share from the same
@@ -70197,20 +70216,6 @@ function applyCosts(results, costs) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/presets/index.ts
-// src/presets: the test runners shardless knows. runners/ has one file per runner: how a batch runs (its
-// command, the helpers it loads, what it needs); presets.ts gathers them into PRESETS and uses one for a
-// worker; types.ts says what a preset is; command.ts holds the pieces commands share; helpers.ts loads
-// files/, the reporters and warm runners the presets load (real files, copied next to the bundle);
-// discovery/ asks each runner which test files it would run; testlist.ts gathers a run's tests (tests,
-// tests-file, tests-command or the runner's own listing); listing.ts walks the working directory;
-// runner-args.ts splits runner-args.
-// To add a runner: runners/<name>.ts and discovery/<name>.ts (with any reporter in files/), then its name
-// in RUNNERS (types.ts), PRESETS (presets.ts) and DISCOVER (discovery/index.ts).
-
-
-
-
 ;// CONCATENATED MODULE: ./src/worker/results.ts
 // The results of a batch: what it wrote (its JUnit files, the runner's own costs) or, without JUnit, its
 // exit code, turned into a result per test and how the batch ended; and a preset's runner that said it
@@ -70432,10 +70437,159 @@ class WarmBatch {
     }
 }
 
+// EXTERNAL MODULE: ./node_modules/istanbul-lib-coverage/index.js
+var istanbul_lib_coverage = __nccwpck_require__(9377);
+var istanbul_lib_coverage_default = /*#__PURE__*/__nccwpck_require__.n(istanbul_lib_coverage);
+// EXTERNAL MODULE: ./node_modules/istanbul-lib-report/index.js
+var istanbul_lib_report = __nccwpck_require__(4761);
+var istanbul_lib_report_default = /*#__PURE__*/__nccwpck_require__.n(istanbul_lib_report);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/clover/index.js
+var clover = __nccwpck_require__(8168);
+var clover_default = /*#__PURE__*/__nccwpck_require__.n(clover);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/cobertura/index.js
+var cobertura = __nccwpck_require__(3790);
+var cobertura_default = /*#__PURE__*/__nccwpck_require__.n(cobertura);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/html/index.js
+var lib_html = __nccwpck_require__(3784);
+var html_default = /*#__PURE__*/__nccwpck_require__.n(lib_html);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json/index.js
+var json = __nccwpck_require__(6167);
+var json_default = /*#__PURE__*/__nccwpck_require__.n(json);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json-summary/index.js
+var json_summary = __nccwpck_require__(3394);
+var json_summary_default = /*#__PURE__*/__nccwpck_require__.n(json_summary);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcov/index.js
+var lcov = __nccwpck_require__(5041);
+var lcov_default = /*#__PURE__*/__nccwpck_require__.n(lcov);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcovonly/index.js
+var lcovonly = __nccwpck_require__(9335);
+var lcovonly_default = /*#__PURE__*/__nccwpck_require__.n(lcovonly);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text/index.js
+var lib_text = __nccwpck_require__(5858);
+var text_default = /*#__PURE__*/__nccwpck_require__.n(lib_text);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text-summary/index.js
+var text_summary = __nccwpck_require__(283);
+var text_summary_default = /*#__PURE__*/__nccwpck_require__.n(text_summary);
+;// CONCATENATED MODULE: ./src/report/coverage.ts
+// Istanbul coverage JSON (jest's coverage-final.json of each batch, README "Reports"): merged into one
+// coverage map with istanbul's own libraries, and istanbul's reports of it written. A file that several
+// batches touched counts the hits of all of them. The worker merges its own batches' (src/worker), and
+// `shardless merge-coverage` the workers' (src/cli).
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** istanbul's report names (as jest's coverageReporters names them). */
+const COVERAGE_REPORTERS = {
+    clover: (clover_default()), cobertura: (cobertura_default()), html: (html_default()), json: (json_default()), 'json-summary': (json_summary_default()), lcov: (lcov_default()), lcovonly: (lcovonly_default()),
+    text: (text_default()), 'text-summary': (text_summary_default()),
+};
+const DEFAULT_COVERAGE_REPORTERS = ['json', 'lcov', 'text-summary'];
+class MergeCoverageError extends Error {
+}
+/** The .json files under each path (a file is itself), sorted, node_modules left out. */
+function coverageFiles(paths) {
+    const found = [];
+    const walk = (p) => {
+        let st;
+        try {
+            st = (0,external_node_fs_namespaceObject.statSync)(p);
+        }
+        catch {
+            throw new MergeCoverageError(`${p} does not exist`);
+        }
+        if (st.isFile()) {
+            found.push(p);
+            return;
+        }
+        for (const e of (0,external_node_fs_namespaceObject.readdirSync)(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const child = (0,external_node_path_namespaceObject.join)(p, e.name);
+            if (e.isDirectory() && e.name !== 'node_modules')
+                walk(child);
+            else if (e.isFile() && e.name.endsWith('.json'))
+                found.push(child);
+        }
+    };
+    for (const p of paths)
+        walk((0,external_node_path_namespaceObject.resolve)(p));
+    return found;
+}
+/** Merges every file's coverage into one map; a file that is not istanbul coverage JSON is an error naming it. */
+function mergeCoverageFiles(files) {
+    const map = istanbul_lib_coverage_default().createCoverageMap({});
+    for (const f of files) {
+        let data;
+        try {
+            data = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(f, 'utf8'));
+        }
+        catch (e) {
+            throw new MergeCoverageError(`${f} is not JSON: ${e.message}`);
+        }
+        const entries = data && typeof data === 'object' && !Array.isArray(data) ? Object.values(data) : null;
+        const isCoverage = (v) => !!v && typeof v === 'object' && 'path' in v && 'statementMap' in v && 's' in v;
+        if (!entries || !entries.every(isCoverage))
+            throw new MergeCoverageError(`${f} is not istanbul coverage JSON (coverage-final.json: { "<file>": { path, statementMap, s, ... } })`);
+        map.merge(data);
+    }
+    return map;
+}
+/** Writes the map's reports into outDir (json: outDir/coverage-final.json; lcov: lcov.info and lcov-report/). */
+function writeCoverageReports(map, outDir, reporters) {
+    const context = istanbul_lib_report_default().createContext({ dir: (0,external_node_path_namespaceObject.resolve)(outDir), coverageMap: map, defaultSummarizer: 'nested' });
+    for (const name of reporters)
+        new COVERAGE_REPORTERS[name]({}).execute(context);
+}
+
+;// CONCATENATED MODULE: ./src/worker/coverage.ts
+// One coverage report per worker: the jest preset's batches each write coverage JSON under
+// reports-dir/jest-coverage/<worker>-batch-<batch>-*/ (src/presets); at the end of its run the worker
+// merges its own into reports-dir/jest-coverage/<worker>/coverage-final.json and removes the batches'
+// files, which that file now holds. The batches' files are removed only after it is written, so a
+// worker killed half-way leaves coverage that the final merge (shardless merge-coverage) still reads.
+
+
+
+
+
+/** Merges this worker's batches' coverage into one file; returns how many batches it held (0: nothing to do). */
+function mergeWorkerCoverage(reportsDir, workerId) {
+    const dir = (0,external_node_path_namespaceObject.join)(reportsDir, REPORT_KINDS.jest);
+    const own = reportNameOf(workerId);
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    }
+    catch {
+        return 0; // no batch wrote coverage (coverage off)
+    }
+    const batches = names.filter((n) => n.startsWith(`${own}-batch-`)).map((n) => (0,external_node_path_namespaceObject.join)(dir, n));
+    if (batches.length === 0)
+        return 0;
+    const mine = (0,external_node_path_namespaceObject.join)(dir, own);
+    // A rejoined worker (a second run of this job) merges into what its first run left.
+    const earlier = names.includes(own) ? [mine] : [];
+    const map = mergeCoverageFiles(coverageFiles([...earlier, ...batches]));
+    writeCoverageReports(map, mine, ['json']);
+    for (const b of batches)
+        (0,external_node_fs_namespaceObject.rmSync)(b, { recursive: true, force: true });
+    return batches.length;
+}
+
 ;// CONCATENATED MODULE: ./src/worker/worker.ts
 // The worker: join the run (membership.ts: register, heartbeat from this parent process), claim a batch,
 // run it, report its results (results.ts), loop until the controller marks the run complete or aborted.
 // On SIGINT/SIGTERM: kill the batch's process group, hand its tests back, leave, exit 1 within 5 s.
+
+
 
 
 
@@ -70618,6 +70772,20 @@ class Worker {
         if (reply.kind !== 'ok')
             await this.member.rejoin();
     }
+    /** The jest preset's coverage of this worker's batches, as one file (src/worker/coverage.ts). */
+    mergeCoverage() {
+        if (this.cfg.runner !== 'jest' || !this.preset || !this.cfg.reportsDir)
+            return;
+        try {
+            const n = mergeWorkerCoverage(this.cfg.reportsDir, this.member.id);
+            if (n > 0)
+                info(`coverage of ${n} batch${n === 1 ? '' : 'es'} merged into ${(0,external_node_path_namespaceObject.join)(this.cfg.reportsDir, REPORT_KINDS.jest, reportNameOf(this.member.id), 'coverage-final.json')}`);
+        }
+        catch (e) {
+            // The batches' own files stay, and the final merge reads them.
+            warning(`could not merge this worker's coverage: ${e.message}`);
+        }
+    }
     outputs() {
         setOutput(OUTPUT.batches, String(this.batches));
         setOutput(OUTPUT.tests, String(this.testsRun));
@@ -70625,6 +70793,7 @@ class Worker {
     }
     async finish(state, reason) {
         await this.member.queue.release(this.member.epoch, this.member.id, '', 'finished');
+        this.mergeCoverage();
         this.outputs();
         info(`worker ${this.member.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
         if (state === 'aborted') {
@@ -71676,121 +71845,17 @@ const package_namespaceObject = {"rE":"1.0.0"};
 
 const VERSION = package_namespaceObject.rE;
 
-// EXTERNAL MODULE: ./node_modules/istanbul-lib-coverage/index.js
-var istanbul_lib_coverage = __nccwpck_require__(9377);
-var istanbul_lib_coverage_default = /*#__PURE__*/__nccwpck_require__.n(istanbul_lib_coverage);
-// EXTERNAL MODULE: ./node_modules/istanbul-lib-report/index.js
-var istanbul_lib_report = __nccwpck_require__(4761);
-var istanbul_lib_report_default = /*#__PURE__*/__nccwpck_require__.n(istanbul_lib_report);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/clover/index.js
-var clover = __nccwpck_require__(8168);
-var clover_default = /*#__PURE__*/__nccwpck_require__.n(clover);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/cobertura/index.js
-var cobertura = __nccwpck_require__(3790);
-var cobertura_default = /*#__PURE__*/__nccwpck_require__.n(cobertura);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/html/index.js
-var lib_html = __nccwpck_require__(3784);
-var html_default = /*#__PURE__*/__nccwpck_require__.n(lib_html);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json/index.js
-var json = __nccwpck_require__(6167);
-var json_default = /*#__PURE__*/__nccwpck_require__.n(json);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json-summary/index.js
-var json_summary = __nccwpck_require__(3394);
-var json_summary_default = /*#__PURE__*/__nccwpck_require__.n(json_summary);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcov/index.js
-var lcov = __nccwpck_require__(5041);
-var lcov_default = /*#__PURE__*/__nccwpck_require__.n(lcov);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcovonly/index.js
-var lcovonly = __nccwpck_require__(9335);
-var lcovonly_default = /*#__PURE__*/__nccwpck_require__.n(lcovonly);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text/index.js
-var lib_text = __nccwpck_require__(5858);
-var text_default = /*#__PURE__*/__nccwpck_require__.n(lib_text);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text-summary/index.js
-var text_summary = __nccwpck_require__(283);
-var text_summary_default = /*#__PURE__*/__nccwpck_require__.n(text_summary);
 ;// CONCATENATED MODULE: ./src/cli/merge-coverage.ts
-// `shardless merge-coverage`: merges istanbul coverage JSON (jest's coverage-final.json of each batch of
-// each worker, README "Reports") into one coverage map, with istanbul's own libraries, and writes
-// istanbul's reports of it. A file that every batch touched counts the hits of all of them.
+// `shardless merge-coverage`: merges istanbul coverage JSON (jest's coverage-final.json of each worker,
+// README "Reports") into one report, through src/report/coverage.ts.
 
 
 
-
-
-
-
-
-
-
-
-
-
-/** istanbul's report names (as jest's coverageReporters names them). */
-const COVERAGE_REPORTERS = {
-    clover: (clover_default()), cobertura: (cobertura_default()), html: (html_default()), json: (json_default()), 'json-summary': (json_summary_default()), lcov: (lcov_default()), lcovonly: (lcovonly_default()),
-    text: (text_default()), 'text-summary': (text_summary_default()),
-};
-const DEFAULT_COVERAGE_REPORTERS = ['json', 'lcov', 'text-summary'];
-class MergeCoverageError extends Error {
-}
-/** The .json files under each path (a file is itself), sorted, node_modules left out. */
-function coverageFiles(paths) {
-    const found = [];
-    const walk = (p) => {
-        let st;
-        try {
-            st = (0,external_node_fs_namespaceObject.statSync)(p);
-        }
-        catch {
-            throw new MergeCoverageError(`${p} does not exist`);
-        }
-        if (st.isFile()) {
-            found.push(p);
-            return;
-        }
-        for (const e of (0,external_node_fs_namespaceObject.readdirSync)(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-            const child = (0,external_node_path_namespaceObject.join)(p, e.name);
-            if (e.isDirectory() && e.name !== 'node_modules')
-                walk(child);
-            else if (e.isFile() && e.name.endsWith('.json'))
-                found.push(child);
-        }
-    };
-    for (const p of paths)
-        walk((0,external_node_path_namespaceObject.resolve)(p));
-    return found;
-}
-/** Merges every file's coverage into one map; a file that is not istanbul coverage JSON is an error naming it. */
-function mergeCoverageFiles(files) {
-    const map = istanbul_lib_coverage_default().createCoverageMap({});
-    for (const f of files) {
-        let data;
-        try {
-            data = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(f, 'utf8'));
-        }
-        catch (e) {
-            throw new MergeCoverageError(`${f} is not JSON: ${e.message}`);
-        }
-        const entries = data && typeof data === 'object' && !Array.isArray(data) ? Object.values(data) : null;
-        const isCoverage = (v) => !!v && typeof v === 'object' && 'path' in v && 'statementMap' in v && 's' in v;
-        if (!entries || !entries.every(isCoverage))
-            throw new MergeCoverageError(`${f} is not istanbul coverage JSON (coverage-final.json: { "<file>": { path, statementMap, s, ... } })`);
-        map.merge(data);
-    }
-    return map;
-}
-/** Writes the map's reports into outDir (json: outDir/coverage-final.json; lcov: lcov.info and lcov-report/). */
-function writeCoverageReports(map, outDir, reporters) {
-    const context = istanbul_lib_report_default().createContext({ dir: (0,external_node_path_namespaceObject.resolve)(outDir), coverageMap: map, defaultSummarizer: 'nested' });
-    for (const name of reporters)
-        new COVERAGE_REPORTERS[name]({}).execute(context);
-}
 const USAGE = 'Usage: shardless merge-coverage [--out <dir>] [--reporter <name>]... <file or folder>...';
 function mergeCoverageHelp() {
     return [
         USAGE, '',
-        "Merges istanbul coverage JSON files (jest's coverage-final.json, as a runner preset's batches write them",
+        "Merges istanbul coverage JSON files (jest's coverage-final.json, as a runner preset's workers write them",
         'under reports-dir/jest-coverage) into one coverage report. A folder stands for every .json file under it.',
         '',
         'Options:',

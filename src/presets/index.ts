@@ -7,6 +7,7 @@
 // runner-args.ts splits runner-args.
 // To add a runner: runners/<name>.ts and discovery/<name>.ts (with any reporter in files/), then its name
 // in RUNNERS (types.ts), PRESETS (presets.ts) and DISCOVER (discovery/index.ts).
-export { PRESETS, RUNNERS, checkNeeds, isRunner, usePreset, writeHelpers, type PresetName, type RunnerName } from './presets.js';
+export { REPORT_KINDS } from './command.js';
+export { PRESETS, RUNNERS, checkNeeds, isRunner, usePreset, writeHelpers, type PresetName, type PresetUse, type RunnerName } from './presets.js';
 export { listTests, type TestSources } from './testlist.js';
 export { RunnerArgsError, parseRunnerArgs } from './runner-args.js';

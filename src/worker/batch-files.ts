@@ -18,6 +18,11 @@ export interface BatchFiles {
   env: NodeJS.ProcessEnv;
 }
 
+/** A name for a report that actions/upload-artifact takes (no ':' and such): a batch's is `<worker>-batch-<id>-…`. */
+export function reportNameOf(part: string): string {
+  return part.replace(/[^\w.-]/g, '_');
+}
+
 /** Makes the batch's fresh folder (so the {junit} and costs paths are unique and not there yet) and its environment. */
 export async function batchFiles(s: BatchSetup): Promise<BatchFiles> {
   const tmpDir = path.resolve(s.tmpDir);
@@ -41,7 +46,7 @@ export async function batchFiles(s: BatchSetup): Promise<BatchFiles> {
   if (s.reportsDir) {
     env[CMD_ENV.reportsDir] = path.resolve(s.reportsDir);
     // Unique per worker and batch, and a file name that actions/upload-artifact takes (no ':' and such).
-    env[CMD_ENV.reportName] = `${s.workerId}-${path.basename(dir)}`.replace(/[^\w.-]/g, '_');
+    env[CMD_ENV.reportName] = `${reportNameOf(s.workerId)}-${reportNameOf(path.basename(dir))}`;
   }
   // A huge batch would make every spawn fail; the ids are still in the tests file.
   if (!fitsExec(`${CMD_ENV.tests}=${env[CMD_ENV.tests]}`)) {

@@ -11,12 +11,14 @@ import type { WorkerConfig } from '../config.js';
 import { RedisUnreachableError, closeRedis, gaveUp, type Queue } from '../queue/index.js';
 import { OUTPUT } from '../names.js';
 import type { BatchEnd, FinalStatus, TestResult } from '../types.js';
-import { usePreset, type PresetUse } from '../presets/presets.js';
+import { REPORT_KINDS, usePreset, type PresetUse } from '../presets/index.js';
 import { runFallback } from './fallback.js';
 import { IDLE_MAX_MS, IDLE_MIN_MS, sleep } from './idle.js';
 import { Membership } from './membership.js';
 import { batchResults, runnerFoundNoTests } from './results.js';
 import { WarmRunner } from './warm.js';
+import { mergeWorkerCoverage } from './coverage.js';
+import { reportNameOf } from './batch-files.js';
 
 const EXIT_DEADLINE_MS = 4_500;
 
@@ -173,6 +175,18 @@ class Worker {
     if (reply.kind !== 'ok') await this.member.rejoin();
   }
 
+  /** The jest preset's coverage of this worker's batches, as one file (src/worker/coverage.ts). */
+  private mergeCoverage(): void {
+    if (this.cfg.runner !== 'jest' || !this.preset || !this.cfg.reportsDir) return;
+    try {
+      const n = mergeWorkerCoverage(this.cfg.reportsDir, this.member.id);
+      if (n > 0) core.info(`coverage of ${n} batch${n === 1 ? '' : 'es'} merged into ${join(this.cfg.reportsDir, REPORT_KINDS.jest, reportNameOf(this.member.id), 'coverage-final.json')}`);
+    } catch (e) {
+      // The batches' own files stay, and the final merge reads them.
+      core.warning(`could not merge this worker's coverage: ${(e as Error).message}`);
+    }
+  }
+
   private outputs(): void {
     core.setOutput(OUTPUT.batches, String(this.batches));
     core.setOutput(OUTPUT.tests, String(this.testsRun));
@@ -181,6 +195,7 @@ class Worker {
 
   private async finish(state: string, reason: string): Promise<number> {
     await this.member.queue.release(this.member.epoch, this.member.id, '', 'finished');
+    this.mergeCoverage();
     this.outputs();
     core.info(`worker ${this.member.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
     if (state === 'aborted') {
