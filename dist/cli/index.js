@@ -9204,7 +9204,7 @@ module.exports = function percent(covered, total) {
 
 const Context = __nccwpck_require__(4126);
 const watermarks = __nccwpck_require__(6410);
-const ReportBase = __nccwpck_require__(8405);
+const ReportBase = __nccwpck_require__(786);
 
 module.exports = {
     /**
@@ -9747,7 +9747,7 @@ Path.tester = {
 
 /***/ }),
 
-/***/ 8405:
+/***/ 786:
 /***/ ((module) => {
 
 
@@ -49643,7 +49643,7 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 786:
+/***/ 8405:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -49756,7 +49756,7 @@ var _null = __nccwpck_require__(3632);
 var seq = __nccwpck_require__(1706);
 var string = __nccwpck_require__(6464);
 var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(786);
+var float = __nccwpck_require__(8405);
 var int = __nccwpck_require__(9874);
 
 const schema = [
@@ -49859,7 +49859,7 @@ var _null = __nccwpck_require__(3632);
 var seq = __nccwpck_require__(1706);
 var string = __nccwpck_require__(6464);
 var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(786);
+var float = __nccwpck_require__(8405);
 var int = __nccwpck_require__(9874);
 var schema = __nccwpck_require__(896);
 var schema$1 = __nccwpck_require__(3559);
@@ -70440,60 +70440,14 @@ class WarmBatch {
 // EXTERNAL MODULE: ./node_modules/istanbul-lib-coverage/index.js
 var istanbul_lib_coverage = __nccwpck_require__(9377);
 var istanbul_lib_coverage_default = /*#__PURE__*/__nccwpck_require__.n(istanbul_lib_coverage);
-// EXTERNAL MODULE: ./node_modules/istanbul-lib-report/index.js
-var istanbul_lib_report = __nccwpck_require__(4761);
-var istanbul_lib_report_default = /*#__PURE__*/__nccwpck_require__.n(istanbul_lib_report);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/clover/index.js
-var clover = __nccwpck_require__(8168);
-var clover_default = /*#__PURE__*/__nccwpck_require__.n(clover);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/cobertura/index.js
-var cobertura = __nccwpck_require__(3790);
-var cobertura_default = /*#__PURE__*/__nccwpck_require__.n(cobertura);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/html/index.js
-var lib_html = __nccwpck_require__(3784);
-var html_default = /*#__PURE__*/__nccwpck_require__.n(lib_html);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json/index.js
-var json = __nccwpck_require__(6167);
-var json_default = /*#__PURE__*/__nccwpck_require__.n(json);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json-summary/index.js
-var json_summary = __nccwpck_require__(3394);
-var json_summary_default = /*#__PURE__*/__nccwpck_require__.n(json_summary);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcov/index.js
-var lcov = __nccwpck_require__(5041);
-var lcov_default = /*#__PURE__*/__nccwpck_require__.n(lcov);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcovonly/index.js
-var lcovonly = __nccwpck_require__(9335);
-var lcovonly_default = /*#__PURE__*/__nccwpck_require__.n(lcovonly);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text/index.js
-var lib_text = __nccwpck_require__(5858);
-var text_default = /*#__PURE__*/__nccwpck_require__.n(lib_text);
-// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text-summary/index.js
-var text_summary = __nccwpck_require__(283);
-var text_summary_default = /*#__PURE__*/__nccwpck_require__.n(text_summary);
 ;// CONCATENATED MODULE: ./src/report/coverage.ts
 // Istanbul coverage JSON (jest's coverage-final.json of each batch, README "Reports"): merged into one
 // coverage map with istanbul's own libraries, and istanbul's reports of it written. A file that several
 // batches touched counts the hits of all of them. The worker merges its own batches' (src/worker), and
-// `shardless merge-coverage` the workers' (src/cli).
+// `shardless merge-coverage` the workers' (src/cli, which also writes istanbul's reports of them).
 
 
 
-
-
-
-
-
-
-
-
-
-
-/** istanbul's report names (as jest's coverageReporters names them). */
-const COVERAGE_REPORTERS = {
-    clover: (clover_default()), cobertura: (cobertura_default()), html: (html_default()), json: (json_default()), 'json-summary': (json_summary_default()), lcov: (lcov_default()), lcovonly: (lcovonly_default()),
-    text: (text_default()), 'text-summary': (text_summary_default()),
-};
-const DEFAULT_COVERAGE_REPORTERS = ['json', 'lcov', 'text-summary'];
 class MergeCoverageError extends Error {
 }
 /** The .json files under each path (a file is itself), sorted, node_modules left out. */
@@ -70542,11 +70496,10 @@ function mergeCoverageFiles(files) {
     }
     return map;
 }
-/** Writes the map's reports into outDir (json: outDir/coverage-final.json; lcov: lcov.info and lcov-report/). */
-function writeCoverageReports(map, outDir, reporters) {
-    const context = istanbul_lib_report_default().createContext({ dir: (0,external_node_path_namespaceObject.resolve)(outDir), coverageMap: map, defaultSummarizer: 'nested' });
-    for (const name of reporters)
-        new COVERAGE_REPORTERS[name]({}).execute(context);
+/** The map as istanbul's json report writes it: dir/coverage-final.json. */
+function writeCoverageJson(map, dir) {
+    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
+    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'coverage-final.json'), JSON.stringify(map.toJSON()));
 }
 
 ;// CONCATENATED MODULE: ./src/worker/coverage.ts
@@ -70578,7 +70531,7 @@ function mergeWorkerCoverage(reportsDir, workerId) {
     // A rejoined worker (a second run of this job) merges into what its first run left.
     const earlier = names.includes(own) ? [mine] : [];
     const map = mergeCoverageFiles(coverageFiles([...earlier, ...batches]));
-    writeCoverageReports(map, mine, ['json']);
+    writeCoverageJson(map, mine);
     for (const b of batches)
         (0,external_node_fs_namespaceObject.rmSync)(b, { recursive: true, force: true });
     return batches.length;
@@ -71845,12 +71798,64 @@ const package_namespaceObject = {"rE":"1.0.0"};
 
 const VERSION = package_namespaceObject.rE;
 
+// EXTERNAL MODULE: ./node_modules/istanbul-lib-report/index.js
+var istanbul_lib_report = __nccwpck_require__(4761);
+var istanbul_lib_report_default = /*#__PURE__*/__nccwpck_require__.n(istanbul_lib_report);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/clover/index.js
+var clover = __nccwpck_require__(8168);
+var clover_default = /*#__PURE__*/__nccwpck_require__.n(clover);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/cobertura/index.js
+var cobertura = __nccwpck_require__(3790);
+var cobertura_default = /*#__PURE__*/__nccwpck_require__.n(cobertura);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/html/index.js
+var lib_html = __nccwpck_require__(3784);
+var html_default = /*#__PURE__*/__nccwpck_require__.n(lib_html);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json/index.js
+var json = __nccwpck_require__(6167);
+var json_default = /*#__PURE__*/__nccwpck_require__.n(json);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/json-summary/index.js
+var json_summary = __nccwpck_require__(3394);
+var json_summary_default = /*#__PURE__*/__nccwpck_require__.n(json_summary);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcov/index.js
+var lcov = __nccwpck_require__(5041);
+var lcov_default = /*#__PURE__*/__nccwpck_require__.n(lcov);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/lcovonly/index.js
+var lcovonly = __nccwpck_require__(9335);
+var lcovonly_default = /*#__PURE__*/__nccwpck_require__.n(lcovonly);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text/index.js
+var lib_text = __nccwpck_require__(5858);
+var text_default = /*#__PURE__*/__nccwpck_require__.n(lib_text);
+// EXTERNAL MODULE: ./node_modules/istanbul-reports/lib/text-summary/index.js
+var text_summary = __nccwpck_require__(283);
+var text_summary_default = /*#__PURE__*/__nccwpck_require__.n(text_summary);
 ;// CONCATENATED MODULE: ./src/cli/merge-coverage.ts
 // `shardless merge-coverage`: merges istanbul coverage JSON (jest's coverage-final.json of each worker,
-// README "Reports") into one report, through src/report/coverage.ts.
+// README "Reports") into one map (src/report/coverage.ts), and writes istanbul's reports of it.
 
 
 
+
+
+
+
+
+
+
+
+
+/** istanbul's report names (as jest's coverageReporters names them). */
+const COVERAGE_REPORTERS = {
+    clover: (clover_default()), cobertura: (cobertura_default()), html: (html_default()), json: (json_default()), 'json-summary': (json_summary_default()), lcov: (lcov_default()), lcovonly: (lcovonly_default()),
+    text: (text_default()), 'text-summary': (text_summary_default()),
+};
+const DEFAULT_COVERAGE_REPORTERS = ['json', 'lcov', 'text-summary'];
+
+/** Writes the map's reports into outDir (json: outDir/coverage-final.json; lcov: lcov.info and lcov-report/). */
+function writeCoverageReports(map, outDir, reporters) {
+    const context = istanbul_lib_report_default().createContext({ dir: (0,external_node_path_namespaceObject.resolve)(outDir), coverageMap: map, defaultSummarizer: 'nested' });
+    for (const name of reporters)
+        new COVERAGE_REPORTERS[name]({}).execute(context);
+}
 const USAGE = 'Usage: shardless merge-coverage [--out <dir>] [--reporter <name>]... <file or folder>...';
 function mergeCoverageHelp() {
     return [

@@ -1,12 +1,34 @@
 // `shardless merge-coverage`: merges istanbul coverage JSON (jest's coverage-final.json of each worker,
-// README "Reports") into one report, through src/report/coverage.ts.
+// README "Reports") into one map (src/report/coverage.ts), and writes istanbul's reports of it.
 import { resolve } from 'node:path';
-import {
-  COVERAGE_REPORTERS, DEFAULT_COVERAGE_REPORTERS, MergeCoverageError, coverageFiles, mergeCoverageFiles, writeCoverageReports,
-  type CoverageReporter,
-} from '../report/coverage.js';
+import type { CoverageMap } from 'istanbul-lib-coverage';
+import libReport from 'istanbul-lib-report';
+import Clover from 'istanbul-reports/lib/clover/index.js';
+import Cobertura from 'istanbul-reports/lib/cobertura/index.js';
+import Html from 'istanbul-reports/lib/html/index.js';
+import Json from 'istanbul-reports/lib/json/index.js';
+import JsonSummary from 'istanbul-reports/lib/json-summary/index.js';
+import Lcov from 'istanbul-reports/lib/lcov/index.js';
+import LcovOnly from 'istanbul-reports/lib/lcovonly/index.js';
+import Text from 'istanbul-reports/lib/text/index.js';
+import TextSummary from 'istanbul-reports/lib/text-summary/index.js';
+import { MergeCoverageError, coverageFiles, mergeCoverageFiles } from '../report/coverage.js';
 
-export { COVERAGE_REPORTERS, DEFAULT_COVERAGE_REPORTERS, MergeCoverageError, coverageFiles, mergeCoverageFiles, writeCoverageReports, type CoverageReporter };
+/** istanbul's report names (as jest's coverageReporters names them). */
+export const COVERAGE_REPORTERS = {
+  clover: Clover, cobertura: Cobertura, html: Html, json: Json, 'json-summary': JsonSummary, lcov: Lcov, lcovonly: LcovOnly,
+  text: Text, 'text-summary': TextSummary,
+} as const;
+export type CoverageReporter = keyof typeof COVERAGE_REPORTERS;
+export const DEFAULT_COVERAGE_REPORTERS: CoverageReporter[] = ['json', 'lcov', 'text-summary'];
+
+export { MergeCoverageError, coverageFiles, mergeCoverageFiles };
+
+/** Writes the map's reports into outDir (json: outDir/coverage-final.json; lcov: lcov.info and lcov-report/). */
+export function writeCoverageReports(map: CoverageMap, outDir: string, reporters: CoverageReporter[]): void {
+  const context = libReport.createContext({ dir: resolve(outDir), coverageMap: map, defaultSummarizer: 'nested' });
+  for (const name of reporters) new COVERAGE_REPORTERS[name]({}).execute(context);
+}
 
 const USAGE = 'Usage: shardless merge-coverage [--out <dir>] [--reporter <name>]... <file or folder>...';
 

@@ -1,29 +1,10 @@
 // Istanbul coverage JSON (jest's coverage-final.json of each batch, README "Reports"): merged into one
 // coverage map with istanbul's own libraries, and istanbul's reports of it written. A file that several
 // batches touched counts the hits of all of them. The worker merges its own batches' (src/worker), and
-// `shardless merge-coverage` the workers' (src/cli).
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+// `shardless merge-coverage` the workers' (src/cli, which also writes istanbul's reports of them).
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import libCoverage, { type CoverageMap, type CoverageMapData } from 'istanbul-lib-coverage';
-import libReport from 'istanbul-lib-report';
-import Clover from 'istanbul-reports/lib/clover/index.js';
-import Cobertura from 'istanbul-reports/lib/cobertura/index.js';
-import Html from 'istanbul-reports/lib/html/index.js';
-import Json from 'istanbul-reports/lib/json/index.js';
-import JsonSummary from 'istanbul-reports/lib/json-summary/index.js';
-import Lcov from 'istanbul-reports/lib/lcov/index.js';
-import LcovOnly from 'istanbul-reports/lib/lcovonly/index.js';
-import Text from 'istanbul-reports/lib/text/index.js';
-import TextSummary from 'istanbul-reports/lib/text-summary/index.js';
-
-/** istanbul's report names (as jest's coverageReporters names them). */
-export const COVERAGE_REPORTERS = {
-  clover: Clover, cobertura: Cobertura, html: Html, json: Json, 'json-summary': JsonSummary, lcov: Lcov, lcovonly: LcovOnly,
-  text: Text, 'text-summary': TextSummary,
-} as const;
-export type CoverageReporter = keyof typeof COVERAGE_REPORTERS;
-export const DEFAULT_COVERAGE_REPORTERS: CoverageReporter[] = ['json', 'lcov', 'text-summary'];
-
 export class MergeCoverageError extends Error {}
 
 /** The .json files under each path (a file is itself), sorted, node_modules left out. */
@@ -68,8 +49,8 @@ export function mergeCoverageFiles(files: string[]): CoverageMap {
   return map;
 }
 
-/** Writes the map's reports into outDir (json: outDir/coverage-final.json; lcov: lcov.info and lcov-report/). */
-export function writeCoverageReports(map: CoverageMap, outDir: string, reporters: CoverageReporter[]): void {
-  const context = libReport.createContext({ dir: resolve(outDir), coverageMap: map, defaultSummarizer: 'nested' });
-  for (const name of reporters) new COVERAGE_REPORTERS[name]({}).execute(context);
+/** The map as istanbul's json report writes it: dir/coverage-final.json. */
+export function writeCoverageJson(map: CoverageMap, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'coverage-final.json'), JSON.stringify(map.toJSON()));
 }

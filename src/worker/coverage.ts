@@ -5,7 +5,7 @@
 // worker killed half-way leaves coverage that the final merge (shardless merge-coverage) still reads.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { coverageFiles, mergeCoverageFiles, writeCoverageReports } from '../report/coverage.js';
+import { coverageFiles, mergeCoverageFiles, writeCoverageJson } from '../report/coverage.js';
 import { REPORT_KINDS } from '../presets/index.js';
 import { reportNameOf } from './batch-files.js';
 
@@ -25,7 +25,7 @@ export function mergeWorkerCoverage(reportsDir: string, workerId: string): numbe
   // A rejoined worker (a second run of this job) merges into what its first run left.
   const earlier = names.includes(own) ? [mine] : [];
   const map = mergeCoverageFiles(coverageFiles([...earlier, ...batches]));
-  writeCoverageReports(map, mine, ['json']);
+  writeCoverageJson(map, mine);
   for (const b of batches) rmSync(b, { recursive: true, force: true });
   return batches.length;
 }
