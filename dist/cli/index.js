@@ -70595,8 +70595,12 @@ class Worker {
         try {
             if (!cfg.command && cfg.runner !== 'custom') {
                 this.preset = usePreset(cfg.runner, cfg.workingDirectory, (0,external_node_path_namespaceObject.join)(this.tmp, 'presets'), cfg.runnerArgs);
-                if (this.preset.warm)
+                if (this.preset.warm) {
                     this.warm = new WarmRunner({ ...this.preset.warm, cwd: cfg.workingDirectory });
+                    // Started now, its set-up (vitest's server, jest's modules) overlaps connecting, registering
+                    // and the wait for the run instead of delaying the first batch.
+                    this.warm.ensure();
+                }
             }
             try {
                 return await this.coordinated();

@@ -59,7 +59,12 @@ class Worker {
     try {
       if (!cfg.command && cfg.runner !== 'custom') {
         this.preset = usePreset(cfg.runner, cfg.workingDirectory, join(this.tmp, 'presets'), cfg.runnerArgs);
-        if (this.preset.warm) this.warm = new WarmRunner({ ...this.preset.warm, cwd: cfg.workingDirectory });
+        if (this.preset.warm) {
+          this.warm = new WarmRunner({ ...this.preset.warm, cwd: cfg.workingDirectory });
+          // Started now, its set-up (vitest's server, jest's modules) overlaps connecting, registering
+          // and the wait for the run instead of delaying the first batch.
+          this.warm.ensure();
+        }
       }
       try {
         return await this.coordinated();
