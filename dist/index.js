@@ -43490,9 +43490,6 @@ function decodeTest(packed) {
         return null;
     return { where: m[1], runs: Number(m[2]), attempts: Number(m[3]), fails: Number(m[4]), passes: Number(m[5]) };
 }
-function encodeTest(t) {
-    return `${t.where}|${t.runs}|${t.attempts}|${t.fails}|${t.passes}`;
-}
 /** A test's final status; null when it has none (not final yet, or no readable record). */
 function finalOf(t) {
     return t && FINALS.has(t.where) ? t.where : null;
@@ -48555,7 +48552,7 @@ async function discoverNodeTest(cwd, args) {
         throw new DiscoveryError(`runner 'node-test' could not list the tests: 'node -p' printed ${JSON.stringify(out.stdout.slice(0, 200))}`);
     }
     // (.git holds no test file: not worth walking.)
-    return listFiles({ match: nodeTestMatcher(typescript), skipDir: /^(node_modules|\.git)$/ }, cwd);
+    return listFiles({ match: nodeTestMatcher(typescript), skipDir: JS_SKIP }, cwd);
 }
 
 ;// CONCATENATED MODULE: ./src/presets/discovery/playwright.ts
@@ -56815,13 +56812,14 @@ async function control(cfg, redis, all, hooks) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const ended = () => gaveUp(redis);
+    const reap = () => retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended);
     const tickMs = Math.min(1_000, (cfg.heartbeatTtl * 1000) / 3);
     let lastLog = 0;
     let lastLine = '';
     let noWorkerSince = startedMs;
     let p;
     for (;;) {
-        p = await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended);
+        p = await reap();
         if (!p)
             throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
         for (const w of p.reaped)
@@ -56860,7 +56858,7 @@ async function control(cfg, redis, all, hooks) {
     // that those runs are in the report.
     for (const until = Date.now() + ABORT_GRACE_MS; p.state === 'aborted' && p.running > 0 && Date.now() < until && !signal;) {
         await sleep(200);
-        p = (await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended)) ?? p;
+        p = (await reap()) ?? p;
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -56958,7 +56956,7 @@ function reportNameOf(part) {
 async function batchFiles(s) {
     const tmpDir = external_node_path_default().resolve(s.tmpDir);
     await external_node_fs_namespaceObject.promises.mkdir(tmpDir, { recursive: true });
-    const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
+    const dir = await external_node_fs_namespaceObject.promises.mkdtemp(external_node_path_default().join(tmpDir, `batch-${reportNameOf(s.batchId).slice(0, 40)}-`));
     const testsFile = external_node_path_default().join(dir, 'tests.txt');
     const junitPath = external_node_path_default().join(dir, 'junit.xml');
     const costsPath = external_node_path_default().join(dir, 'costs.json');
@@ -57257,12 +57255,163 @@ function staticShares(ids, workers, timings) {
     return shares;
 }
 
+;// CONCATENATED MODULE: ./src/worker/costs.ts
+// Reading a batch's costs file (CMD_ENV.costs): `{ "<file path>": ms }`, written by a preset's reporter,
+// the whole cost of each test file as the runner measured it (environment, import, collection, set-up
+// and tests), which JUnit's per-test times leave out. Paths map to the batch's ids as JUnit's do
+// (src/report/junit-read.ts: relative to the working directory). Like JUnit, the file is the runner's output: a
+// missing file is silence, a bad one a warning, and nothing here throws.
+
+
+const costs_MAX_FILE_BYTES = 10 * 1024 * 1024;
+/** Above a day, a cost is a unit mistake (seconds for ms, a timestamp), not a measure. */
+const MAX_COST_MS = 24 * 3600 * 1000;
+/** The costs a batch's reporter wrote for the batch's ids (none when the file is absent). */
+function readCosts(file, testIds, workingDirectory) {
+    const costs = new Map();
+    if (!file)
+        return { costs, warnings: [] };
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+    }
+    catch (e) {
+        const code = e.code;
+        return { costs, warnings: code === 'ENOENT' ? [] : [`${file}: cannot read the costs file (${code ?? e})`] };
+    }
+    if (text.length > costs_MAX_FILE_BYTES)
+        return { costs, warnings: [`${file}: costs file larger than 10 MB; ignored`] };
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (e) {
+        return { costs, warnings: [`${file}: costs file is not JSON (${e.message.slice(0, 200)})`] };
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+        return { costs, warnings: [`${file}: costs file is not an object of { "<file>": ms }`] };
+    }
+    const norm = normaliser(workingDirectory);
+    const ids = new Map();
+    for (const id of testIds)
+        ids.set(norm(id), [...(ids.get(norm(id)) ?? []), id]);
+    let bad = 0;
+    for (const [path, ms] of Object.entries(data)) {
+        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_COST_MS) {
+            bad++;
+            continue;
+        }
+        // Two keys naming one file (an absolute and a relative path) add up, as the runs they measured do.
+        for (const id of ids.get(norm(path)) ?? [])
+            costs.set(id, (costs.get(id) ?? 0) + Math.round(ms));
+    }
+    const warnings = bad > 0 ? [`${file}: ${bad} cost${bad === 1 ? ' is not a' : 's are not'} number of ms from 0 to a day; left out`] : [];
+    return { costs, warnings };
+}
+/** Sets costMs on the results of the ids that have a measured cost. */
+function applyCosts(results, costs) {
+    for (const [id, r] of results) {
+        const ms = costs.get(id);
+        if (ms !== undefined)
+            r.costMs = ms;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/worker/results.ts
+// The results of a batch: what it wrote (its JUnit files, the runner's own costs) or, without JUnit, its
+// exit code, turned into a result per test and how the batch ended; and a preset's runner that said it
+// found no test, whose tests fail with its words.
+
+
+
+
+
+const MESSAGE_MAX = 4_000;
+/** Ids in a warning: the first few, and how many more. */
+function someIds(ids, max = 10) {
+    return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
+}
+/** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
+function batchResults(out, tests, cwd) {
+    const read = resultsOf(out, tests, cwd);
+    const { costs, warnings } = readCosts(out.costsFile, tests, cwd);
+    for (const w of warnings)
+        warning(w);
+    applyCosts(read.results, costs);
+    return read;
+}
+/**
+ * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
+ * test without one has no result (even when none of the batch's has one: a report of other files
+ * is no pass); with no JUnit file at all, the exit code rule.
+ */
+function resultsOf(out, tests, cwd) {
+    if (out.junitFiles.length > 0) {
+        const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
+        for (const w of warnings)
+            warning(w);
+        for (const r of results.values()) {
+            r.message = r.message.slice(0, MESSAGE_MAX);
+            r.timed = true;
+        }
+        const missing = tests.filter((id) => !results.has(id));
+        if (missing.length > 0 && !out.timedOut && !out.signal) {
+            warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
+                `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
+        }
+        return { results, end: out.timedOut ? 'timed-out' : out.signal || out.exitCode === null ? 'killed' : 'finished' };
+    }
+    if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
+        warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
+    }
+    const results = new Map();
+    if (out.timedOut)
+        return { results, end: 'timed-out' };
+    if (out.signal || out.exitCode === null)
+        return { results, end: 'killed' };
+    const each = Math.round(out.durationMs / tests.length);
+    if (out.exitCode === 0) {
+        for (const id of tests)
+            results.set(id, { outcome: 'passed', durationMs: each, message: '' });
+        return { results, end: 'finished' };
+    }
+    if (tests.length === 1) {
+        results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
+        return { results, end: 'finished' };
+    }
+    return { results, end: 'split' };
+}
+/**
+ * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
+ * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
+ * would requeue them until lost).
+ */
+function runnerFoundNoTests(runner, outputTail, tests, results) {
+    const text = withoutAnsi(outputTail);
+    const found = PRESETS[runner].noTests?.exec(text);
+    if (!found)
+        return;
+    const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
+    for (const id of tests) {
+        const r = results.get(id);
+        if (r?.timed)
+            continue; // the runner's own result for it
+        results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
+    }
+}
+/** Why a worker fails: the tests run here that ended failed or lost, the first ten named. */
+function failedHere(bad, where = '') {
+    const list = bad.slice(0, 10).map(([t, s]) => `${t} (${s})`).join(', ');
+    return `${bad.length} test${bad.length === 1 ? '' : 's'} run here ended failed or lost${where}: ${list}${bad.length > 10 ? ', ...' : ''}`;
+}
+
 ;// CONCATENATED MODULE: ./src/worker/fallback.ts
 // The fallback: Redis cannot be reached (at the start, or past the reconnect window mid-run), so the
 // worker runs its own static share of the suite instead of claiming from the queue. Every worker lists
 // the tests as the controller does and computes the same split (src/sizing/split.ts); worker-index picks its
 // share. Results come from the same batch machinery as a claimed batch; the exit code and the job summary
 // report them. What this guarantees, and what it cannot, is in README.md, "When Redis is down".
+
 
 
 
@@ -57344,7 +57493,7 @@ async function runFallback(cfg, why, workerId, ranHere, runBatch) {
     const count = (s) => [...status.values()].filter((x) => x === s).length;
     info(`shardless fallback: ${todo.length} tests run: ${count('passed')} passed, ${count('failed')} failed, ${count('lost')} lost, ${count('skipped')} skipped`);
     if (bad.length > 0) {
-        setFailed(`${bad.length} test${bad.length === 1 ? '' : 's'} run here ended failed or lost (fallback): ${bad.slice(0, 10).map(([id, s]) => `${id} (${s})`).join(', ')}${bad.length > 10 ? ', ...' : ''}`);
+        setFailed(failedHere(bad, ' (fallback)'));
         return 1;
     }
     return 0;
@@ -57550,151 +57699,6 @@ class Membership {
     }
 }
 
-;// CONCATENATED MODULE: ./src/worker/costs.ts
-// Reading a batch's costs file (CMD_ENV.costs): `{ "<file path>": ms }`, written by a preset's reporter,
-// the whole cost of each test file as the runner measured it (environment, import, collection, set-up
-// and tests), which JUnit's per-test times leave out. Paths map to the batch's ids as JUnit's do
-// (src/report/junit-read.ts: relative to the working directory). Like JUnit, the file is the runner's output: a
-// missing file is silence, a bad one a warning, and nothing here throws.
-
-
-const costs_MAX_FILE_BYTES = 10 * 1024 * 1024;
-/** Above a day, a cost is a unit mistake (seconds for ms, a timestamp), not a measure. */
-const MAX_COST_MS = 24 * 3600 * 1000;
-/** The costs a batch's reporter wrote for the batch's ids (none when the file is absent). */
-function readCosts(file, testIds, workingDirectory) {
-    const costs = new Map();
-    if (!file)
-        return { costs, warnings: [] };
-    let text;
-    try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
-    }
-    catch (e) {
-        const code = e.code;
-        return { costs, warnings: code === 'ENOENT' ? [] : [`${file}: cannot read the costs file (${code ?? e})`] };
-    }
-    if (text.length > costs_MAX_FILE_BYTES)
-        return { costs, warnings: [`${file}: costs file larger than 10 MB; ignored`] };
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (e) {
-        return { costs, warnings: [`${file}: costs file is not JSON (${e.message.slice(0, 200)})`] };
-    }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        return { costs, warnings: [`${file}: costs file is not an object of { "<file>": ms }`] };
-    }
-    const norm = normaliser(workingDirectory);
-    const ids = new Map();
-    for (const id of testIds)
-        ids.set(norm(id), [...(ids.get(norm(id)) ?? []), id]);
-    let bad = 0;
-    for (const [path, ms] of Object.entries(data)) {
-        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_COST_MS) {
-            bad++;
-            continue;
-        }
-        // Two keys naming one file (an absolute and a relative path) add up, as the runs they measured do.
-        for (const id of ids.get(norm(path)) ?? [])
-            costs.set(id, (costs.get(id) ?? 0) + Math.round(ms));
-    }
-    const warnings = bad > 0 ? [`${file}: ${bad} cost${bad === 1 ? ' is not a' : 's are not'} number of ms from 0 to a day; left out`] : [];
-    return { costs, warnings };
-}
-/** Sets costMs on the results of the ids that have a measured cost. */
-function applyCosts(results, costs) {
-    for (const [id, r] of results) {
-        const ms = costs.get(id);
-        if (ms !== undefined)
-            r.costMs = ms;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/worker/results.ts
-// The results of a batch: what it wrote (its JUnit files, the runner's own costs) or, without JUnit, its
-// exit code, turned into a result per test and how the batch ended; and a preset's runner that said it
-// found no test, whose tests fail with its words.
-
-
-
-
-
-const MESSAGE_MAX = 4_000;
-/** Ids in a warning: the first few, and how many more. */
-function someIds(ids, max = 10) {
-    return ids.slice(0, max).map((id) => JSON.stringify(id)).join(', ') + (ids.length > max ? `, and ${ids.length - max} more` : '');
-}
-/** Results of a batch (see resultsOf), with each file's cost as the runner measured it, where it did. */
-function batchResults(out, tests, cwd) {
-    const read = resultsOf(out, tests, cwd);
-    const { costs, warnings } = readCosts(out.costsFile, tests, cwd);
-    for (const w of warnings)
-        warning(w);
-    applyCosts(read.results, costs);
-    return read;
-}
-/**
- * Results of a batch (README, "Results of a batch"): when the batch wrote JUnit, its testcases, and a
- * test without one has no result (even when none of the batch's has one: a report of other files
- * is no pass); with no JUnit file at all, the exit code rule.
- */
-function resultsOf(out, tests, cwd) {
-    if (out.junitFiles.length > 0) {
-        const { results, warnings } = readJUnitFiles(out.junitFiles, tests, cwd);
-        for (const w of warnings)
-            warning(w);
-        for (const r of results.values()) {
-            r.message = r.message.slice(0, MESSAGE_MAX);
-            r.timed = true;
-        }
-        const missing = tests.filter((id) => !results.has(id));
-        if (missing.length > 0 && !out.timedOut && !out.signal) {
-            warning(`no testcase for ${missing.length} of the batch's ${tests.length} tests in the JUnit file${out.junitFiles.length === 1 ? '' : 's'} ` +
-                `it wrote (${out.junitFiles.join(', ')}), so they have no result (each runs again alone, up to max-attempts): ${someIds(missing)}`);
-        }
-        return { results, end: out.timedOut ? 'timed-out' : out.signal || out.exitCode === null ? 'killed' : 'finished' };
-    }
-    if (out.usesJUnit && !out.timedOut && !out.signal && out.exitCode !== null) {
-        warning(`the command uses JUnit ({junit} or the junit input) but wrote no JUnit file: exit code ${out.exitCode} decides the batch's results`);
-    }
-    const results = new Map();
-    if (out.timedOut)
-        return { results, end: 'timed-out' };
-    if (out.signal || out.exitCode === null)
-        return { results, end: 'killed' };
-    const each = Math.round(out.durationMs / tests.length);
-    if (out.exitCode === 0) {
-        for (const id of tests)
-            results.set(id, { outcome: 'passed', durationMs: each, message: '' });
-        return { results, end: 'finished' };
-    }
-    if (tests.length === 1) {
-        results.set(tests[0], { outcome: 'failed', durationMs: out.durationMs, message: `command exited with code ${out.exitCode}` });
-        return { results, end: 'finished' };
-    }
-    return { results, end: 'split' };
-}
-/**
- * A preset's runner that said, in the batch's output, that it found no test in the files it was given:
- * the batch's tests without a JUnit result fail with its words (an exit 0 would pass them, and no result
- * would requeue them until lost).
- */
-function runnerFoundNoTests(runner, outputTail, tests, results) {
-    const text = withoutAnsi(outputTail);
-    const found = PRESETS[runner].noTests?.exec(text);
-    if (!found)
-        return;
-    const words = text.slice(found.index).split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 4).join('\n');
-    for (const id of tests) {
-        const r = results.get(id);
-        if (r?.timed)
-            continue; // the runner's own result for it
-        results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/worker/warm.ts
 // A warm runner: one long-lived test-runner process per worker (a preset's `warm` helper, run by node),
 // which runs batch after batch without starting the runner again (vitest keeps its Vite server and
@@ -57892,10 +57896,12 @@ function mergeCoverageFiles(files) {
     }
     return map;
 }
-/** The map as istanbul's json report writes it: dir/coverage-final.json. */
+/** The map as istanbul's json report writes it: dir/coverage-final.json, whose path it returns. */
 function writeCoverageJson(map, dir) {
     (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
-    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'coverage-final.json'), JSON.stringify(map.toJSON()));
+    const file = (0,external_node_path_namespaceObject.join)(dir, 'coverage-final.json');
+    (0,external_node_fs_namespaceObject.writeFileSync)(file, JSON.stringify(map.toJSON()));
+    return file;
 }
 
 ;// CONCATENATED MODULE: ./src/worker/coverage.ts
@@ -57909,7 +57915,7 @@ function writeCoverageJson(map, dir) {
 
 
 
-/** Merges this worker's batches' coverage into one file; returns how many batches it held (0: nothing to do). */
+/** Merges this worker's batches' coverage into one file; null when no batch wrote coverage. */
 function mergeWorkerCoverage(reportsDir, workerId) {
     const dir = (0,external_node_path_namespaceObject.join)(reportsDir, REPORT_KINDS.jest);
     const own = reportNameOf(workerId);
@@ -57918,26 +57924,25 @@ function mergeWorkerCoverage(reportsDir, workerId) {
         names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
     }
     catch {
-        return 0; // no batch wrote coverage (coverage off)
+        return null; // no batch wrote coverage (coverage off)
     }
     const batches = names.filter((n) => n.startsWith(`${own}-batch-`)).map((n) => (0,external_node_path_namespaceObject.join)(dir, n));
     if (batches.length === 0)
-        return 0;
+        return null;
     const mine = (0,external_node_path_namespaceObject.join)(dir, own);
     // A rejoined worker (a second run of this job) merges into what its first run left.
     const earlier = names.includes(own) ? [mine] : [];
     const map = mergeCoverageFiles(coverageFiles([...earlier, ...batches]));
-    writeCoverageJson(map, mine);
+    const file = writeCoverageJson(map, mine);
     for (const b of batches)
         (0,external_node_fs_namespaceObject.rmSync)(b, { recursive: true, force: true });
-    return batches.length;
+    return { batches: batches.length, file };
 }
 
 ;// CONCATENATED MODULE: ./src/worker/worker.ts
 // The worker: join the run (membership.ts: register, heartbeat from this parent process), claim a batch,
 // run it, report its results (results.ts), loop until the controller marks the run complete or aborted.
 // On SIGINT/SIGTERM: kill the batch's process group, hand its tests back, leave, exit 1 within 5 s.
-
 
 
 
@@ -58127,12 +58132,12 @@ class Worker {
     }
     /** The jest preset's coverage of this worker's batches, as one file (src/worker/coverage.ts). */
     mergeCoverage() {
-        if (this.cfg.runner !== 'jest' || !this.preset || !this.cfg.reportsDir)
+        if (this.cfg.runner !== 'jest' || !this.preset)
             return;
         try {
-            const n = mergeWorkerCoverage(this.cfg.reportsDir, this.member.id);
-            if (n > 0)
-                info(`coverage of ${n} batch${n === 1 ? '' : 'es'} merged into ${(0,external_node_path_namespaceObject.join)(this.cfg.reportsDir, REPORT_KINDS.jest, reportNameOf(this.member.id), 'coverage-final.json')}`);
+            const merged = mergeWorkerCoverage(this.cfg.reportsDir, this.member.id);
+            if (merged)
+                info(`coverage of ${merged.batches} batch${merged.batches === 1 ? '' : 'es'} merged into ${merged.file}`);
         }
         catch (e) {
             // The batches' own files stay, and the final merge reads them.
@@ -58154,8 +58159,7 @@ class Worker {
             return 1;
         }
         if (this.bad.size > 0) {
-            const list = [...this.bad].slice(0, 10).map(([t, s]) => `${t} (${s})`).join(', ');
-            setFailed(`${this.bad.size} test${this.bad.size === 1 ? '' : 's'} run here ended failed or lost: ${list}${this.bad.size > 10 ? ', ...' : ''}`);
+            setFailed(failedHere([...this.bad]));
             return 1;
         }
         return 0;

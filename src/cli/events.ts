@@ -33,9 +33,24 @@ export function eventWriter(env: NodeJS.ProcessEnv = process.env): ((e: RunEvent
   };
 }
 
+/** Calls `on` with each line of `stream` (without its newline), the last one too when it has none. */
+export function eachLine(stream: Readable, on: (line: string) => void): void {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => {
+    buf += d;
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    lines.forEach((l) => on(l));
+  });
+  stream.on('end', () => {
+    if (buf) on(buf);
+    buf = '';
+  });
+}
+
 /** Calls `on` with each event read from `stream`; lines that are not an event are ignored. */
 export function readEvents(stream: Readable, on: (e: RunEvent) => void): void {
-  let buf = '';
   const take = (line: string) => {
     if (!line.trim()) return;
     try {
@@ -44,12 +59,5 @@ export function readEvents(stream: Readable, on: (e: RunEvent) => void): void {
       // not ours
     }
   };
-  stream.setEncoding('utf8');
-  stream.on('data', (d: string) => {
-    buf += d;
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    lines.forEach(take);
-  });
-  stream.on('end', () => take(buf));
+  eachLine(stream, take);
 }

@@ -16,7 +16,7 @@ import { getterOf, type Parsed } from './args.js';
 import { joinCommand } from './command-line.js';
 import { INSTALL_HINT, findRedisServer, startRedis, type ThrowawayRedis } from './redis-server.js';
 import { PlainFilter } from './plain.js';
-import { EVENTS_FD, EVENTS_FD_ENV, readEvents, type EndEvent } from './events.js';
+import { EVENTS_FD, EVENTS_FD_ENV, eachLine, readEvents, type EndEvent } from './events.js';
 import { Display, progressStats } from './display.js';
 import { listTests } from '../presets/testlist.js';
 
@@ -84,7 +84,7 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
   const preset = (p.values.get('runner') ?? '').trim().toLowerCase();
   const hasPreset = preset !== '' && preset !== 'custom';
   if (!command && !hasPreset) throw new UsageError(`the test command is missing: shardless run [options] -- <command...>; see 'shardless run --help'`);
-  if (!hasPreset && ![INPUT.tests, INPUT.testsFile, INPUT.testsCommand].some((n) => p.values.get(n)?.trim())) {
+  if (!hasPreset && !TEST_SOURCES.some((n) => p.values.get(n)?.trim())) {
     throw new UsageError(`no tests: give them with --${INPUT.tests} (ids or globs, repeatable), --${INPUT.testsFile} or --${INPUT.testsCommand}`);
   }
   const runId = p.values.get(INPUT.runId)?.trim() || `local-${Date.now()}`;
@@ -162,20 +162,7 @@ export async function runLocal(p: Parsed, bundle = fileURLToPath(import.meta.url
       if (line === null) return;
       display.line(`${prefix} ${line}`);
     };
-    for (const s of [proc.stdout!, proc.stderr!]) {
-      let buf = '';
-      s.setEncoding('utf8');
-      s.on('data', (d: string) => {
-        buf += d;
-        const lines = buf.split('\n');
-        buf = lines.pop()!;
-        for (const l of lines) onLine(l);
-      });
-      s.on('end', () => {
-        if (buf) onLine(buf);
-        buf = '';
-      });
-    }
+    for (const s of [proc.stdout!, proc.stderr!]) eachLine(s, onLine);
     const child: Child = { name, proc, exited: Promise.resolve() };
     child.exited = new Promise<void>((res) => {
       proc.once('error', (e) => {

@@ -167,13 +167,14 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[],
   process.on('SIGTERM', onSignal);
 
   const ended = () => gaveUp(redis);
+  const reap = () => retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended);
   const tickMs = Math.min(1_000, (cfg.heartbeatTtl * 1000) / 3);
   let lastLog = 0;
   let lastLine = '';
   let noWorkerSince = startedMs;
   let p: Progress | null;
   for (;;) {
-    p = await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended);
+    p = await reap();
     if (!p) throw new Error(`run ${cfg.runId} was reset by another controller (or its keys were deleted)`);
     for (const w of p.reaped) core.warning(`worker ${w} stopped heartbeating for ${cfg.heartbeatTtl} s: its tests go back to the queue`);
     if (p.state === 'complete' || p.state === 'aborted') break;
@@ -205,7 +206,7 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[],
   // that those runs are in the report.
   for (const until = Date.now() + ABORT_GRACE_MS; p.state === 'aborted' && p.running > 0 && Date.now() < until && !signal;) {
     await sleep(200);
-    p = (await retryTick('tick (reap)', () => queue.reap(epoch, cfg.heartbeatTtl * 1000), undefined, ended)) ?? p;
+    p = (await reap()) ?? p;
   }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

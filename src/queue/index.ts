@@ -11,6 +11,6 @@
 //   wire.ts     what a client outside the bundle needs (the bench imports it from dist/queue)
 export { runKeys, scriptKeys, timingsKeys, type RunKeys } from './keys.js';
 export { Queue, type ClaimReply, type HeartbeatReply, type Progress, type RegisterClash, type RegisterReply, type ReportReply, type RunSettings } from './queue.js';
-export { decodeTest, encodeTest, finalOf, hmgetChunked, readTests, type TestRecord } from './records.js';
+export { decodeTest, finalOf, hmgetChunked, readTests, type TestRecord } from './records.js';
 export { RedisUnreachableError, closeRedis, connectRedis, gaveUp, maskUrl, splitUrls, tlsOptions, type RedisClient, type RedisConfig } from './redis.js';
 export { previousAttemptPassed, previousKeys, testsToRerun } from './rerun.js';

@@ -1,7 +1,7 @@
 // The run's records as Redis keeps them, read on this side of the wire: a test's record in the tests
 // hash ("where|runs|attempts|fails|passes", docs/protocol.md#the-record-of-a-test), the leases, the
 // workers and the history, read in chunks so that no single command blocks Redis on a large run. The
-// Lua scripts write these records; lib.lua (unpack_test, pack_test) is the other side.
+// Lua scripts write these records (lib.lua's pack_test and unpack_test are the other side).
 import type { RedisClient } from './redis.js';
 import type { RunKeys } from './keys.js';
 import type { BatchRecord, FinalStatus, HistoryEntry, RunData, RunState, WorkerRecord, WorkerState } from '../types.js';
@@ -20,10 +20,6 @@ export function decodeTest(packed: string): TestRecord | null {
   const m = RECORD.exec(packed);
   if (!m) return null;
   return { where: m[1], runs: Number(m[2]), attempts: Number(m[3]), fails: Number(m[4]), passes: Number(m[5]) };
-}
-
-export function encodeTest(t: TestRecord): string {
-  return `${t.where}|${t.runs}|${t.attempts}|${t.fails}|${t.passes}`;
 }
 
 /** A test's final status; null when it has none (not final yet, or no readable record). */

@@ -49,8 +49,10 @@ export function mergeCoverageFiles(files: string[]): CoverageMap {
   return map;
 }
 
-/** The map as istanbul's json report writes it: dir/coverage-final.json. */
-export function writeCoverageJson(map: CoverageMap, dir: string): void {
+/** The map as istanbul's json report writes it: dir/coverage-final.json, whose path it returns. */
+export function writeCoverageJson(map: CoverageMap, dir: string): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'coverage-final.json'), JSON.stringify(map.toJSON()));
+  const file = join(dir, 'coverage-final.json');
+  writeFileSync(file, JSON.stringify(map.toJSON()));
+  return file;
 }

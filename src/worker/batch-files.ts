@@ -27,7 +27,7 @@ export function reportNameOf(part: string): string {
 export async function batchFiles(s: BatchSetup): Promise<BatchFiles> {
   const tmpDir = path.resolve(s.tmpDir);
   await fs.mkdir(tmpDir, { recursive: true });
-  const dir = await fs.mkdtemp(path.join(tmpDir, `batch-${s.batchId.replace(/[^\w.-]/g, '_').slice(0, 40)}-`));
+  const dir = await fs.mkdtemp(path.join(tmpDir, `batch-${reportNameOf(s.batchId).slice(0, 40)}-`));
   const testsFile = path.join(dir, 'tests.txt');
   const junitPath = path.join(dir, 'junit.xml');
   const costsPath = path.join(dir, 'costs.json');

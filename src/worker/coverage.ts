@@ -9,23 +9,23 @@ import { coverageFiles, mergeCoverageFiles, writeCoverageJson } from '../report/
 import { REPORT_KINDS } from '../presets/index.js';
 import { reportNameOf } from './batch-files.js';
 
-/** Merges this worker's batches' coverage into one file; returns how many batches it held (0: nothing to do). */
-export function mergeWorkerCoverage(reportsDir: string, workerId: string): number {
+/** Merges this worker's batches' coverage into one file; null when no batch wrote coverage. */
+export function mergeWorkerCoverage(reportsDir: string, workerId: string): { batches: number; file: string } | null {
   const dir = join(reportsDir, REPORT_KINDS.jest);
   const own = reportNameOf(workerId);
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return 0; // no batch wrote coverage (coverage off)
+    return null; // no batch wrote coverage (coverage off)
   }
   const batches = names.filter((n) => n.startsWith(`${own}-batch-`)).map((n) => join(dir, n));
-  if (batches.length === 0) return 0;
+  if (batches.length === 0) return null;
   const mine = join(dir, own);
   // A rejoined worker (a second run of this job) merges into what its first run left.
   const earlier = names.includes(own) ? [mine] : [];
   const map = mergeCoverageFiles(coverageFiles([...earlier, ...batches]));
-  writeCoverageJson(map, mine);
+  const file = writeCoverageJson(map, mine);
   for (const b of batches) rmSync(b, { recursive: true, force: true });
-  return batches.length;
+  return { batches: batches.length, file };
 }

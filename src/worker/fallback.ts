@@ -12,6 +12,7 @@ import { staticShares } from '../sizing/split.js';
 import { timingsFromFiles } from '../sizing/timings-file.js';
 import { mdCode, mdText } from '../report/escape.js';
 import type { BatchEnd, FinalStatus, TestResult } from '../types.js';
+import { failedHere } from './results.js';
 
 /** Runs of a test without a result before it is lost: max-attempts' default (the controller's value is in Redis). */
 export const FALLBACK_ATTEMPTS = 3;
@@ -89,7 +90,7 @@ export async function runFallback(cfg: WorkerConfig, why: string, workerId: stri
   const count = (s: Status) => [...status.values()].filter((x) => x === s).length;
   core.info(`shardless fallback: ${todo.length} tests run: ${count('passed')} passed, ${count('failed')} failed, ${count('lost')} lost, ${count('skipped')} skipped`);
   if (bad.length > 0) {
-    core.setFailed(`${bad.length} test${bad.length === 1 ? '' : 's'} run here ended failed or lost (fallback): ${bad.slice(0, 10).map(([id, s]) => `${id} (${s})`).join(', ')}${bad.length > 10 ? ', ...' : ''}`);
+    core.setFailed(failedHere(bad, ' (fallback)'));
     return 1;
   }
   return 0;

@@ -79,3 +79,9 @@ export function runnerFoundNoTests(runner: PresetName, outputTail: string, tests
     results.set(id, { outcome: 'failed', durationMs: r?.durationMs ?? 0, message: `${runner} found no test to run in ${id}; it said:\n${words}` });
   }
 }
+
+/** Why a worker fails: the tests run here that ended failed or lost, the first ten named. */
+export function failedHere(bad: [string, string][], where = ''): string {
+  const list = bad.slice(0, 10).map(([t, s]) => `${t} (${s})`).join(', ');
+  return `${bad.length} test${bad.length === 1 ? '' : 's'} run here ended failed or lost${where}: ${list}${bad.length > 10 ? ', ...' : ''}`;
+}

@@ -11,14 +11,13 @@ import type { WorkerConfig } from '../config.js';
 import { RedisUnreachableError, closeRedis, gaveUp, type Queue } from '../queue/index.js';
 import { OUTPUT } from '../names.js';
 import type { BatchEnd, FinalStatus, TestResult } from '../types.js';
-import { REPORT_KINDS, usePreset, type PresetUse } from '../presets/index.js';
+import { usePreset, type PresetUse } from '../presets/index.js';
 import { runFallback } from './fallback.js';
 import { IDLE_MAX_MS, IDLE_MIN_MS, sleep } from './idle.js';
 import { Membership } from './membership.js';
-import { batchResults, runnerFoundNoTests } from './results.js';
+import { batchResults, failedHere, runnerFoundNoTests } from './results.js';
 import { WarmRunner } from './warm.js';
 import { mergeWorkerCoverage } from './coverage.js';
-import { reportNameOf } from './batch-files.js';
 
 const EXIT_DEADLINE_MS = 4_500;
 
@@ -182,10 +181,10 @@ class Worker {
 
   /** The jest preset's coverage of this worker's batches, as one file (src/worker/coverage.ts). */
   private mergeCoverage(): void {
-    if (this.cfg.runner !== 'jest' || !this.preset || !this.cfg.reportsDir) return;
+    if (this.cfg.runner !== 'jest' || !this.preset) return;
     try {
-      const n = mergeWorkerCoverage(this.cfg.reportsDir, this.member.id);
-      if (n > 0) core.info(`coverage of ${n} batch${n === 1 ? '' : 'es'} merged into ${join(this.cfg.reportsDir, REPORT_KINDS.jest, reportNameOf(this.member.id), 'coverage-final.json')}`);
+      const merged = mergeWorkerCoverage(this.cfg.reportsDir, this.member.id);
+      if (merged) core.info(`coverage of ${merged.batches} batch${merged.batches === 1 ? '' : 'es'} merged into ${merged.file}`);
     } catch (e) {
       // The batches' own files stay, and the final merge reads them.
       core.warning(`could not merge this worker's coverage: ${(e as Error).message}`);
@@ -208,8 +207,7 @@ class Worker {
       return 1;
     }
     if (this.bad.size > 0) {
-      const list = [...this.bad].slice(0, 10).map(([t, s]) => `${t} (${s})`).join(', ');
-      core.setFailed(`${this.bad.size} test${this.bad.size === 1 ? '' : 's'} run here ended failed or lost: ${list}${this.bad.size > 10 ? ', ...' : ''}`);
+      core.setFailed(failedHere([...this.bad]));
       return 1;
     }
     return 0;

@@ -4,7 +4,7 @@
 // strips types (22.18+, 23.6+, or flagged: process.features.typescript) also runs the same names ending
 // in .ts, .mts and .cts.
 import { posix } from 'node:path';
-import { listFiles } from '../listing.js';
+import { JS_SKIP, listFiles } from '../listing.js';
 import { DiscoveryError, runListing } from './run.js';
 
 const ASK = 'JSON.stringify({ node: process.versions.node, typescript: Boolean(process.features && process.features.typescript) })';
@@ -29,5 +29,5 @@ export async function discoverNodeTest(cwd: string, args: string[]): Promise<str
     throw new DiscoveryError(`runner 'node-test' could not list the tests: 'node -p' printed ${JSON.stringify(out.stdout.slice(0, 200))}`);
   }
   // (.git holds no test file: not worth walking.)
-  return listFiles({ match: nodeTestMatcher(typescript), skipDir: /^(node_modules|\.git)$/ }, cwd);
+  return listFiles({ match: nodeTestMatcher(typescript), skipDir: JS_SKIP }, cwd);
 }
