@@ -48669,6 +48669,7 @@ async function discoverTests(runner, cwd, args = []) {
 
 
 
+
 const GLOB_CHARS = /[*?[{]/;
 /** Output a command wrote before it exited is read by then; this only bounds a wait for stragglers. */
 const READ_AFTER_EXIT_MS = 500;
@@ -48692,7 +48693,8 @@ async function runCommand(command, cwd, what = `Input '${INPUT.testsCommand}'`) 
     let res;
     try {
         res = await getExecOutput('bash', ['-c', command], {
-            cwd, silent: true, ignoreReturnCode: true, delay: READ_AFTER_EXIT_MS,
+            // Like a batch's command, without the inputs and Redis URL variables that may hold the password.
+            cwd, env: withoutInputs(process.env), silent: true, ignoreReturnCode: true, delay: READ_AFTER_EXIT_MS,
             listeners: { stderr: (d) => process.stderr.write(d) },
         });
     }

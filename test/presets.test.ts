@@ -79,6 +79,18 @@ describe('listTests with a runner: the runner lists (src/discovery; test/discove
     expect(await listTests({ ...base, testsCommand: 'echo d' })).toEqual(['d']);
   });
 
+  test('tests-command runs without the inputs and the Redis URL variables, which may hold the password', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { INPUT_REDIS_URL: 'redis://:pw@h:1', SHARDLESS_REDIS_URL: 'redis://:pw@h:2', REDIS_URL: 'redis://:pw@h:3', KEEP_ME: 'k' });
+    try {
+      const seen = await listTests({ ...src, runner: 'custom', workingDirectory: wd, testsCommand: 'env | cut -d= -f1 | grep -E "^(INPUT_|SHARDLESS_REDIS_URL$|REDIS_URL$|KEEP_ME$)" | sort' });
+      expect(seen).toEqual(['KEEP_ME']);
+    } finally {
+      for (const k of ['INPUT_REDIS_URL', 'SHARDLESS_REDIS_URL', 'REDIS_URL', 'KEEP_ME']) if (saved[k] === undefined) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
   test('a runner that cannot list fails, naming the runner and with its own words', async () => {
     const bin = join(wd, 'bin');
     mkdirSync(bin);

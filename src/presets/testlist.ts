@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { INPUT } from '../names.js';
 import { InputError } from '../errors.js';
+import { withoutInputs } from '../env.js';
 import { discoverTests } from './discovery/index.js';
 import type { RunnerName } from './types.js';
 
@@ -45,7 +46,8 @@ async function runCommand(command: string, cwd: string, what = `Input '${INPUT.t
   let res: exec.ExecOutput;
   try {
     res = await exec.getExecOutput('bash', ['-c', command], {
-      cwd, silent: true, ignoreReturnCode: true, delay: READ_AFTER_EXIT_MS,
+      // Like a batch's command, without the inputs and Redis URL variables that may hold the password.
+      cwd, env: withoutInputs(process.env) as Record<string, string>, silent: true, ignoreReturnCode: true, delay: READ_AFTER_EXIT_MS,
       listeners: { stderr: (d: Buffer) => process.stderr.write(d) },
     });
   } catch (e) {
