@@ -56695,6 +56695,8 @@ const ABORT_GRACE_MS = 5_000;
 /** A tick's script call that fails is retried (backoff up to TICK_RETRY_MAX_MS) for TICK_GIVE_UP_MS, then ends the run. */
 const TICK_RETRY_MAX_MS = 5_000;
 const TICK_GIVE_UP_MS = 60_000;
+/** The tick once nothing is queued: the run ends with a batch's report, and the controller's report follows within this. */
+const TAIL_TICK_MS = 200;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const formatSeconds = (ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
 /** `about 4 s left`, or '' without an estimate. */
@@ -56854,7 +56856,8 @@ async function control(cfg, redis, all, hooks) {
         }
         // Tick again right after the first heartbeat key that may expire, so a dead worker's tests are
         // requeued within a few ms of its heartbeat-ttl rather than up to a tick later.
-        await sleep(p.nextExpiryMs >= 0 ? Math.min(tickMs, p.nextExpiryMs + 5) : tickMs);
+        const tick = p.queued + p.requeued === 0 ? Math.min(tickMs, TAIL_TICK_MS) : tickMs;
+        await sleep(p.nextExpiryMs >= 0 ? Math.min(tick, p.nextExpiryMs + 5) : tick);
     }
     // Workers of an aborted run kill their batches and hand them back within seconds: wait briefly so
     // that those runs are in the report.
@@ -57527,7 +57530,10 @@ function fallbackSummary(f) {
 // Waiting with back-off: for the controller to start the run (membership.ts), and while the queue has no
 // batch for this worker (worker.ts).
 const IDLE_MIN_MS = 100;
-const IDLE_MAX_MS = 1_000;
+// At most a quarter second: a worker that waits while others end the last batches sees the run complete
+// (or a batch handed back) that soon, and its exit is part of the run's wall. A claim that finds nothing
+// is one short script.
+const IDLE_MAX_MS = 250;
 const idle_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 ;// CONCATENATED MODULE: ./src/worker/membership.ts

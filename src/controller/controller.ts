@@ -20,6 +20,8 @@ const ABORT_GRACE_MS = 5_000;
 /** A tick's script call that fails is retried (backoff up to TICK_RETRY_MAX_MS) for TICK_GIVE_UP_MS, then ends the run. */
 const TICK_RETRY_MAX_MS = 5_000;
 const TICK_GIVE_UP_MS = 60_000;
+/** The tick once nothing is queued: the run ends with a batch's report, and the controller's report follows within this. */
+const TAIL_TICK_MS = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const formatSeconds = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
 
@@ -200,7 +202,8 @@ async function control(cfg: ControllerConfig, redis: RedisClient, all: string[],
     }
     // Tick again right after the first heartbeat key that may expire, so a dead worker's tests are
     // requeued within a few ms of its heartbeat-ttl rather than up to a tick later.
-    await sleep(p.nextExpiryMs >= 0 ? Math.min(tickMs, p.nextExpiryMs + 5) : tickMs);
+    const tick = p.queued + p.requeued === 0 ? Math.min(tickMs, TAIL_TICK_MS) : tickMs;
+    await sleep(p.nextExpiryMs >= 0 ? Math.min(tick, p.nextExpiryMs + 5) : tick);
   }
   // Workers of an aborted run kill their batches and hand them back within seconds: wait briefly so
   // that those runs are in the report.
