@@ -11,7 +11,8 @@ const ids = Array.from({ length: 20 }, (_, i) => `t${String(i + 1).padStart(2, '
 describe('plan', () => {
   test('costs known for at least 90 % of the tests: longest first, share 0.9, no cut under 8 start costs', () => {
     const costs = new Map(ids.slice(0, 18).map((id, i) => [id, (i + 1) * 1_000]));
-    const p = plan(cfg({}), ids, { costs, startMs: 1_500, measured: 1 });
+    // 8 workers: 23.75 s of work each, of which the 1.5 s start cost is over 2 %.
+    const p = plan(cfg({ workers: 8 }), ids, { costs, startMs: 1_500, measured: 1 });
     expect(p).toMatchObject({ share: 0.9, cutStarts: 8, minStarts: 1, startMs: 1_500, batchMs: autoBatchMs(1_500), slackMs: 12_000 });
     // A batch-duration the user set is a hard cap.
     expect(plan(cfg({ batchDuration: 30 }), ids, { costs, startMs: 1_500 })).toMatchObject({ batchMs: 30_000, slackMs: 0 });
@@ -22,11 +23,23 @@ describe('plan', () => {
     expect(p.guessMs).toBe(9_500);
   });
 
+  test('measured costs with a start cost under 2 % of a worker\'s work (a warm runner): share 0.5, batches that shrink to even out costs that move between runs', () => {
+    const costs = new Map(ids.map((id, i) => [id, (i + 1) * 1_000])); // 210 s in all
+    // 2 workers: 105 s each; 2 % is 2.1 s.
+    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 300, measured: 1 })).toMatchObject({ share: 0.5, cutStarts: 8, minStarts: 1 });
+    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 2_000, measured: 1 })).toMatchObject({ share: 0.5 });
+    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 2_200, measured: 1 })).toMatchObject({ share: 0.9 });
+    // 200 workers: 1.05 s each, where even 300 ms is a dear start.
+    expect(plan(cfg({ workers: 200 }), ids, { costs, startMs: 300, measured: 1 })).toMatchObject({ share: 0.9 });
+    // Fitted costs keep 0.7, whatever the start cost.
+    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 300 })).toMatchObject({ share: 0.7 });
+  });
+
   test('known costs fitted from walls (not measured by the runner): share 0.7, room to balance a fit\'s errors', () => {
     const costs = new Map(ids.map((id, i) => [id, (i + 1) * 1_000]));
     expect(plan(cfg({}), ids, { costs, startMs: 600 })).toMatchObject({ share: 0.7, cutStarts: 8 });
     expect(plan(cfg({}), ids, { costs, startMs: 600, measured: 0.5 })).toMatchObject({ share: 0.7 });
-    expect(plan(cfg({}), ids, { costs, startMs: 600, measured: 0.95 })).toMatchObject({ share: 0.9 });
+    expect(plan(cfg({ workers: 20 }), ids, { costs, startMs: 600, measured: 0.95 })).toMatchObject({ share: 0.9 });
   });
 
   test('mostly guessed costs: share 0.5, cuts allowed (a guess may hide a long test), batches of 4 start costs or more', () => {
