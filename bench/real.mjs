@@ -10,8 +10,9 @@
 //
 //   (e) the machine's contention: PROBE_FILES files (spread over the list) on core 0 alone, then the same
 //       files on cores 0 and 1 at once: how much slower a core runs this suite while the other runs it
-//       too (the mean of the pair's walls over the one's). The floor assumes none; a machine whose cores share caches, memory bandwidth or a host's
-//       time (as a VM's may) cannot reach it with any strategy. Printed beside the goals, not in them.
+//       too (the mean of the pair's walls over the one's). The floor assumes none; a machine whose
+//       cores share caches, memory bandwidth or a host's time (as a VM's may) cannot reach it with any
+//       strategy. Printed beside the goals, not in them.
 //
 // Every wall is from spawning the processes to the last one's exit, so each pays its own start-up.
 // The tests are the runner's own listing (vitest list --filesOnly, jest --listTests) with runner-args,
@@ -175,13 +176,14 @@ export async function runReal({ suite, runner, runnerArgs = '', files: nFiles = 
   const pair = await Promise.all(Array.from({ length: W }, (_, i) => pinned(i, [...r.cmd(args), ...r.files(probe)], suite, dir, `probe-${i + 1}`)));
   // The mean of the pair: one of two runners sharing a cache (jest's) may wait on the other's writes.
   const contention = pair.reduce((a, p) => a + p.ms, 0) / pair.length / alone.ms;
+  const loaded = floor * contention;
 
   log(table(['run', 'wall s', '/ floor', 'notes'], rows.map(([name, ms, notes]) => [name, s1(ms), (ms / floor).toFixed(3), notes])));
   log('');
   log(`(e) contention x${contention.toFixed(3)}: ${probe.length} files took ${s1(alone.ms)} s alone on core 0, ` +
-    `${pair.map((p) => s1(p.ms)).join(' s and ')} s (mean) with the same files on both cores at once. With the floor so ` +
-    `loaded (${s1(floor * contention)} s): (b) ${(shardMs / (floor * contention)).toFixed(3)}, (c) ` +
-    `${(first.ms / (floor * contention)).toFixed(3)}, (d) ${(known.ms / (floor * contention)).toFixed(3)} x.`);
+    `${pair.map((p) => s1(p.ms)).join(' s and ')} s with the same files on both cores at once. With the floor so ` +
+    `loaded (${s1(loaded)} s): (b) ${(shardMs / loaded).toFixed(3)}, (c) ${(first.ms / loaded).toFixed(3)}, ` +
+    `(d) ${(known.ms / loaded).toFixed(3)} x.`);
   log('');
   const goals = [
     ['with timings <= 1.05 x floor', known.ms <= 1.05 * floor, `${(known.ms / floor).toFixed(3)} x`],

@@ -238,6 +238,21 @@ export function learn(prev: Timings, data: RunData): Timings {
 /** A start cost under this part of a worker's work is a warm runner's: shrinking batches cost little. */
 const WARM_START_SHARE = 0.02;
 
+/**
+ * The part of a fair share a batch takes. Known costs: most of it, and the rest goes in a few shrinking
+ * batches (or in the same batch, when the start cost makes cutting it dearer than balancing it:
+ * cost.lua). Costs fitted from walls (no c) may be a fifth off for a whole share: 0.7 leaves room to
+ * balance. Measured costs with a start cost under 2 % of a worker's work (a warm runner): half. A round
+ * costs little there, and a real runner's costs move between runs (vue core, 2 cores busy: a tenth more
+ * in all, one batch half again its estimate), which a few shrinking batches even out. Mostly unknown
+ * costs: half, so that long tests found late still have workers to balance them.
+ */
+function shareOf(known: number, measured: number, startMs: number, perWorkerMs: number): number {
+  if (known < 0.9) return 0.5;
+  if (measured < 0.9) return 0.7;
+  return startMs < WARM_START_SHARE * perWorkerMs ? 0.5 : 0.9;
+}
+
 /** Auto batch target: start cost at most ~5% of a batch, and at most about a minute of rework when one is lost. */
 export function autoBatchMs(startMs: number): number {
   return Math.max(60_000, 20 * startMs);
@@ -269,21 +284,14 @@ export function plan(cfg: ControllerConfig, ids: string[], t: Timings): Plan {
   const costs = cfg.timings ? new Map(ids.flatMap((id) => (t.costs.has(id) ? [[id, t.costs.get(id)!] as const] : []))) : new Map<string, number>();
   const guessMs = cfg.timings ? guessOf(ids, t) : DEFAULT_COST_MS;
   const cutStarts = known >= 0.9 ? 8 : 0;
-  const perWorker = [...estimate(ids, t).values()].reduce((a, c) => a + c, 0) / Math.max(1, cfg.workers || 0);
-  const measured = (t.measured ?? 0) >= 0.9;
+  const est = estimate(ids, t);
+  const perWorker = [...est.values()].reduce((a, c) => a + c, 0) / (cfg.workers || 1);
   return {
-    order: cfg.timings ? longestFirst(ids, estimate(ids, t)) : ids,
+    order: cfg.timings ? longestFirst(ids, est) : ids,
     costs,
     guessMs,
     batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
-    // Known costs: a batch takes most of a fair share, and the rest goes in a few shrinking batches
-    // (or in the same batch, when the start cost makes cutting it dearer than balancing it: cost.lua).
-    // Costs fitted from walls (no c) may be a fifth off for a whole share: 0.7 leaves room to balance.
-    // Mostly unknown costs: half, so that long tests found late still have workers to balance them.
-    // Measured costs with a start cost under 2 % of a worker's work (a warm runner): half, too. A round
-    // costs little there, and a real runner's costs move between runs (vue core, 2 cores busy: a tenth
-    // more in all, one batch half again its estimate), which a few shrinking batches even out.
-    share: known >= 0.9 ? (measured ? (startMs < WARM_START_SHARE * perWorker ? 0.5 : 0.9) : 0.7) : 0.5,
+    share: shareOf(known, t.measured ?? 0, startMs, perWorker),
     // With known costs, a batch is not cut (and nothing left queued) for less than 8 start costs of
     // work. With guessed costs, cut freely: a guess of a few start costs may hide a long test.
     cutStarts,
