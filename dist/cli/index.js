@@ -61554,23 +61554,15 @@ function learn(prev, data) {
     return out;
 }
 // ---- how adaptive batches are set up ----
-/** A start cost under this part of a worker's work is a warm runner's: shrinking batches cost little. */
-const WARM_START_SHARE = 0.02;
 /**
- * The part of a fair share a batch takes. Known costs: most of it, and the rest goes in a few shrinking
- * batches (or in the same batch, when the start cost makes cutting it dearer than balancing it:
- * cost.lua). Costs fitted from walls (no c) may be a fifth off for a whole share: 0.7 leaves room to
- * balance. Measured costs with a start cost under 2 % of a worker's work (a warm runner): half. A round
- * costs little there, and a real runner's costs move between runs (vue core, 2 cores busy: a tenth more
- * in all, one batch half again its estimate), which a few shrinking batches even out. Mostly unknown
- * costs: half, so that long tests found late still have workers to balance them.
+ * The part of a fair share a batch takes (the rest: shrinking batches, cost.lua). Mostly guessed: half,
+ * so long tests found late can be balanced. Fitted from walls (a fifth off): 0.7. Measured: 0.9, or half
+ * for a warm runner (start under 2 % of a worker's work: cheap rounds even out run-to-run moves).
  */
 function shareOf(known, measured, startMs, perWorkerMs) {
     if (known < 0.9)
         return 0.5;
-    if (measured < 0.9)
-        return 0.7;
-    return startMs < WARM_START_SHARE * perWorkerMs ? 0.5 : 0.9;
+    return measured < 0.9 ? 0.7 : startMs < 0.02 * perWorkerMs ? 0.5 : 0.9;
 }
 /** Auto batch target: start cost at most ~5% of a batch, and at most about a minute of rework when one is lost. */
 function autoBatchMs(startMs) {
