@@ -8,17 +8,20 @@
 //       timings on with nothing recorded yet
 //   (d) shardless again on the same queue, with the timings (c) recorded
 //
-//   (e) the machine's contention: PROBE_FILES files (spread over the list) on core 0 alone, then the same
-//       files on cores 0 and 1 at once: how much slower a core runs this suite while the other runs it
-//       too (the mean of the pair's walls over the one's). The floor assumes none; a machine whose
-//       cores share caches, memory bandwidth or a host's time (as a VM's may) cannot reach it with any
-//       strategy. Printed beside the goals, not in them.
+//   (e) the machine's contention: (a) again, on cores 0 and 1 at once: how much slower a core runs this
+//       suite while the other runs it too (the mean of the pair's walls over (a)). The floor assumes
+//       none; a machine whose cores share caches, memory bandwidth or a host's time (as a VM's may)
+//       cannot reach it with any strategy. Printed beside the goals, not in them.
 //
 // Every wall is from spawning the processes to the last one's exit, so each pays its own start-up.
 // The tests are the runner's own listing (vitest list --filesOnly, jest --listTests) with runner-args,
 // given to the controller as a tests file; --files N keeps N of them (spread over the list) for a short
 // run, and then every row runs those N only. Goals: (d) <= 1.05 x floor, (c) <= 1.15 x floor, both
 // below (b).
+//
+// --rounds N runs (a) to (e) N times in turn (each round's shardless runs on a fresh queue): a shared
+// machine's speed drifts over minutes, so one round's ratios move by more than the goals' margins. Each
+// ratio is then to its own round's floor, and the goals take the medians of the rounds.
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -27,8 +30,6 @@ import { DIST, actionEnv, s1, startProcess, startRedis, table, tempDir, writeFil
 import { runKeys } from './queue.mjs';
 
 const W = 2;
-/** How many files the contention probe (e) runs. */
-const PROBE_FILES = 24;
 
 /** runner-args as words (as the product splits them: quotes and backslashes, no shell). */
 export function words(raw) {
@@ -135,10 +136,55 @@ function spread(files, n) {
   return Array.from({ length: n }, (_, i) => files[Math.floor((i * files.length) / n)]);
 }
 
-export async function runReal({ suite, runner, runnerArgs = '', files: nFiles = 0, log = console.log }) {
+/** The median of a list of numbers. */
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One round: (a) to (e), each a wall in ms; the shardless runs on a fresh queue (no timings yet). */
+async function round(k, { suite, runner, r, args, runnerArgs, testsFile, subset, dir, log }) {
+  const tag = (t) => (k > 1 ? `${t}-r${k}` : t);
+  const one = await pinned(0, [...r.cmd(args), ...(subset.length ? r.files(subset) : [])], suite, dir, tag('one-core'));
+  const shards = await Promise.all(Array.from({ length: W }, (_, i) =>
+    pinned(i, [...r.cmd(args), ...r.shard(i + 1), ...(subset.length ? r.files(subset) : [])], suite, dir, tag(`shard-${i + 1}`))));
+  const srv = await startRedis();
+  const queue = `real-${Date.now().toString(36)}`;
+  let first;
+  let known;
+  try {
+    first = await shardless(srv, { suite, runner, runnerArgs, testsFile, queue, runId: `${queue}-1`, dir });
+    known = await shardless(srv, { suite, runner, runnerArgs, testsFile, queue, runId: `${queue}-2`, dir });
+  } finally {
+    await srv.stop();
+  }
+  // (e): the same run as (a) on both cores at once. Their mean over (a) is how much slower a core runs
+  // this suite while the other runs it too (one of two jests sharing a cache may wait on the other's writes).
+  const pair = await Promise.all(Array.from({ length: W }, (_, i) =>
+    pinned(i, [...r.cmd(args), ...(subset.length ? r.files(subset) : [])], suite, dir, tag(`pair-${i + 1}`))));
+  const floor = one.ms / W;
+  const shardMs = Math.max(...shards.map((s) => s.ms));
+  const contention = pair.reduce((a, p) => a + p.ms, 0) / pair.length / one.ms;
+  const rows = [
+    ['(a) one core, the runner plainly', one.ms, `exit ${one.code}; floor = ${s1(one.ms)} / ${W} = ${s1(floor)} s`],
+    [`(b) ${runner} --shard 1/${W} and 2/${W} at once`, shardMs, `exits ${shards.map((s) => s.code).join(', ')}; ${shards.map((s) => s1(s.ms)).join(' s and ')} s`],
+    ['(c) shardless, first run (no timings)', first.ms, `exit ${first.code}; ${first.notes}`],
+    ['(d) shardless, timings of (c)', known.ms, `exit ${known.code}; ${known.notes}`],
+    [`(e) (a) on cores 0 and 1 at once`, Math.max(...pair.map((p) => p.ms)), `exits ${pair.map((p) => p.code).join(', ')}; ${pair.map((p) => s1(p.ms)).join(' s and ')} s: contention x${contention.toFixed(3)}`],
+  ];
+  log(`\n### Round ${k}\n`);
+  log(table(['run', 'wall s', '/ floor', 'notes'], rows.map(([name, ms, notes]) => [name, s1(ms), (ms / floor).toFixed(3), notes])));
+  const loaded = floor * contention;
+  log(`\nWith the floor loaded by (e) (${s1(loaded)} s): (b) ${(shardMs / loaded).toFixed(3)}, (c) ${(first.ms / loaded).toFixed(3)}, (d) ${(known.ms / loaded).toFixed(3)} x.`);
+  return { floor, b: shardMs / floor, c: first.ms / floor, d: known.ms / floor, contention, cb: first.ms / shardMs, db: known.ms / shardMs };
+}
+
+export async function runReal({ suite, runner, runnerArgs = '', files: nFiles = 0, rounds = 1, log = console.log }) {
   if (!suite) throw new Error('--part real needs --suite <path> (see docs/benchmarks.md for how to get each suite)');
   const r = RUNNERS[runner];
   if (!r) throw new Error(`--runner must be one of ${Object.keys(RUNNERS).join(', ')}; got '${runner}'`);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of 1 or more; got '${rounds}'`);
   try {
     execFileSync('taskset', ['-c', '1', 'true']);
   } catch {
@@ -150,45 +196,27 @@ export async function runReal({ suite, runner, runnerArgs = '', files: nFiles = 
   const files = spread(all, nFiles);
   const subset = files.length < all.length ? files : [];
   const testsFile = writeFile(join(dir, 'tests.txt'), `${files.join('\n')}\n`);
-  log(`\n## 4. A real suite: ${suite} (${runner}${args.length ? ` ${runnerArgs}` : ''}), ${files.length}${subset.length ? ` of ${all.length}` : ''} test files, 2 workers on cores 0 and 1\n`);
+  log(`\n## 4. A real suite: ${suite} (${runner}${args.length ? ` ${runnerArgs}` : ''}), ${files.length}${subset.length ? ` of ${all.length}` : ''} test files, 2 workers on cores 0 and 1, ${rounds} round${rounds === 1 ? '' : 's'}\n`);
   log(`(logs in ${dir}${process.env.BENCH_KEEP ? '' : '; BENCH_KEEP=1 keeps them'})`);
 
-  const rows = [];
-  const one = await pinned(0, [...r.cmd(args), ...(subset.length ? r.files(subset) : [])], suite, dir, 'one-core');
-  const floor = one.ms / W;
-  rows.push(['(a) one core, the runner plainly', one.ms, `exit ${one.code}; floor = ${s1(one.ms)} / ${W} = ${s1(floor)} s`]);
-
-  const shards = await Promise.all(Array.from({ length: W }, (_, i) =>
-    pinned(i, [...r.cmd(args), ...r.shard(i + 1), ...(subset.length ? r.files(subset) : [])], suite, dir, `shard-${i + 1}`)));
-  const shardMs = Math.max(...shards.map((s) => s.ms));
-  rows.push([`(b) ${runner} --shard 1/${W} and 2/${W} at once`, shardMs, `exits ${shards.map((s) => s.code).join(', ')}; ${shards.map((s) => s1(s.ms)).join(' s and ')} s`]);
-
-  const srv = await startRedis();
-  const queue = `real-${Date.now().toString(36)}`;
-  const first = await shardless(srv, { suite, runner, runnerArgs, testsFile, queue, runId: `${queue}-1`, dir });
-  rows.push(['(c) shardless, first run (no timings)', first.ms, `exit ${first.code}; ${first.notes}`]);
-  const known = await shardless(srv, { suite, runner, runnerArgs, testsFile, queue, runId: `${queue}-2`, dir });
-  rows.push(['(d) shardless, timings of (c)', known.ms, `exit ${known.code}; ${known.notes}`]);
-  await srv.stop();
-
-  const probe = spread(files, PROBE_FILES);
-  const alone = await pinned(0, [...r.cmd(args), ...r.files(probe)], suite, dir, 'probe-alone');
-  const pair = await Promise.all(Array.from({ length: W }, (_, i) => pinned(i, [...r.cmd(args), ...r.files(probe)], suite, dir, `probe-${i + 1}`)));
-  // The mean of the pair: one of two runners sharing a cache (jest's) may wait on the other's writes.
-  const contention = pair.reduce((a, p) => a + p.ms, 0) / pair.length / alone.ms;
-  const loaded = floor * contention;
-
-  log(table(['run', 'wall s', '/ floor', 'notes'], rows.map(([name, ms, notes]) => [name, s1(ms), (ms / floor).toFixed(3), notes])));
+  const res = [];
+  for (let k = 1; k <= rounds; k++) res.push(await round(k, { suite, runner, r, args, runnerArgs, testsFile, subset, dir, log }));
+  const m = (key) => median(res.map((x) => x[key]));
+  if (rounds > 1) {
+    log(`\n### The ${rounds} rounds: each ratio is to its own round's floor; the goals take the medians\n`);
+    const row = (name, key) => [name, ...res.map((x) => x[key].toFixed(3)), m(key).toFixed(3)];
+    log(table(['ratio', ...res.map((_, i) => `round ${i + 1}`), 'median'], [
+      row('(b) --shard pair / floor', 'b'), row('(c) first run / floor', 'c'), row('(d) with timings / floor', 'd'),
+      row('(c) / (b)', 'cb'), row('(d) / (b)', 'db'), row('(e) contention', 'contention'),
+    ]));
+  }
   log('');
-  log(`(e) contention x${contention.toFixed(3)}: ${probe.length} files took ${s1(alone.ms)} s alone on core 0, ` +
-    `${pair.map((p) => s1(p.ms)).join(' s and ')} s with the same files on both cores at once. With the floor so ` +
-    `loaded (${s1(loaded)} s): (b) ${(shardMs / loaded).toFixed(3)}, (c) ${(first.ms / loaded).toFixed(3)}, ` +
-    `(d) ${(known.ms / loaded).toFixed(3)} x.`);
-  log('');
-  const goals = [
-    ['with timings <= 1.05 x floor', known.ms <= 1.05 * floor, `${(known.ms / floor).toFixed(3)} x`],
-    ['first run <= 1.15 x floor', first.ms <= 1.15 * floor, `${(first.ms / floor).toFixed(3)} x`],
-    [`both below the --shard pair (${s1(shardMs)} s)`, first.ms < shardMs && known.ms < shardMs, `${s1(first.ms)} s and ${s1(known.ms)} s`],
-  ];
-  return { goals };
+  const of = rounds > 1 ? ' (median of the rounds)' : '';
+  return {
+    goals: [
+      [`with timings <= 1.05 x floor${of}`, m('d') <= 1.05, `${m('d').toFixed(3)} x`],
+      [`first run <= 1.15 x floor${of}`, m('c') <= 1.15, `${m('c').toFixed(3)} x`],
+      [`both below the --shard pair${of}`, m('cb') < 1 && m('db') < 1, `${m('cb').toFixed(3)} and ${m('db').toFixed(3)} x the pair`],
+    ],
+  };
 }

@@ -12,6 +12,7 @@
 //   --suite PATH --runner vitest|jest     real: a real suite (not in the default parts; docs/benchmarks.md
 //   [--runner-args '...'] [--files N]     says how to get vue core and react-hook-form); --files N runs N
 //                                         of its files only (a short run while developing)
+//   --rounds N                            real: run every row N times in turn; goals on the medians
 //   --strict                              exit 1 when a goal is missed
 //
 // Needs redis-server on the PATH and dist/index.js (it is not rebuilt). Everything it starts (redis-server
@@ -42,6 +43,7 @@ const { values: opt } = parseArgs({
     runner: { type: 'string' },
     'runner-args': { type: 'string', default: '' },
     files: { type: 'string', default: '0' },
+    rounds: { type: 'string', default: '1' },
     strict: { type: 'boolean', default: false },
   },
 });
@@ -102,7 +104,7 @@ try {
   }
   if (parts.includes('real')) {
     load('real');
-    const r = await runReal({ suite: opt.suite, runner: opt.runner, runnerArgs: opt['runner-args'], files: Number(opt.files) });
+    const r = await runReal({ suite: opt.suite, runner: opt.runner, runnerArgs: opt['runner-args'], files: Number(opt.files), rounds: Number(opt.rounds) });
     goals.push(...r.goals.map((g) => ['real', ...g]));
   }
 } finally {
