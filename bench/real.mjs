@@ -26,7 +26,7 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parse } from 'shell-quote';
-import { DIST, actionEnv, s1, startProcess, startRedis, table, tempDir, writeFile } from './lib.mjs';
+import { DIST, actionEnv, quantile, s1, startProcess, startRedis, table, tempDir, writeFile } from './lib.mjs';
 import { runKeys } from './queue.mjs';
 
 const W = 2;
@@ -136,13 +136,6 @@ function spread(files, n) {
   return Array.from({ length: n }, (_, i) => files[Math.floor((i * files.length) / n)]);
 }
 
-/** The median of a list of numbers. */
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** One round: (a) to (e), each a wall in ms; the shardless runs on a fresh queue (no timings yet). */
 async function round(k, { suite, runner, r, args, runnerArgs, testsFile, subset, dir, log }) {
   const tag = (t) => (k > 1 ? `${t}-r${k}` : t);
@@ -177,7 +170,7 @@ async function round(k, { suite, runner, r, args, runnerArgs, testsFile, subset,
   log(table(['run', 'wall s', '/ floor', 'notes'], rows.map(([name, ms, notes]) => [name, s1(ms), (ms / floor).toFixed(3), notes])));
   const loaded = floor * contention;
   log(`\nWith the floor loaded by (e) (${s1(loaded)} s): (b) ${(shardMs / loaded).toFixed(3)}, (c) ${(first.ms / loaded).toFixed(3)}, (d) ${(known.ms / loaded).toFixed(3)} x.`);
-  return { floor, b: shardMs / floor, c: first.ms / floor, d: known.ms / floor, contention, cb: first.ms / shardMs, db: known.ms / shardMs };
+  return { b: shardMs / floor, c: first.ms / floor, d: known.ms / floor, contention, cb: first.ms / shardMs, db: known.ms / shardMs };
 }
 
 export async function runReal({ suite, runner, runnerArgs = '', files: nFiles = 0, rounds = 1, log = console.log }) {
@@ -201,7 +194,7 @@ export async function runReal({ suite, runner, runnerArgs = '', files: nFiles = 
 
   const res = [];
   for (let k = 1; k <= rounds; k++) res.push(await round(k, { suite, runner, r, args, runnerArgs, testsFile, subset, dir, log }));
-  const m = (key) => median(res.map((x) => x[key]));
+  const m = (key) => quantile(res.map((x) => x[key]), 0.5);
   if (rounds > 1) {
     log(`\n### The ${rounds} rounds: each ratio is to its own round's floor; the goals take the medians\n`);
     const row = (name, key) => [name, ...res.map((x) => x[key].toFixed(3)), m(key).toFixed(3)];
