@@ -56303,6 +56303,11 @@ class Queue {
     async verdict(epoch, passed) {
         return (await this.redis.sl_verdict(...this.k(), epoch, passed ? 'passed' : 'failed')) === 'OK';
     }
+    /** The final status of each given test, null while it has none (read in chunks, no script). */
+    async finals(ids) {
+        const records = await readTests(this.redis, this.keys.tests, ids);
+        return new Map(ids.map((id) => [id, finalOf(records.get(id))]));
+    }
     /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */
     readRun(queue, run, ids) {
         return readRun(this.redis, this.keys, queue, run, ids);
@@ -70599,6 +70604,8 @@ class Worker {
     bad = new Map();
     /** Tests this worker ran: final as Redis recorded them, or its own result when Redis could not record it. */
     ranHere = new Map();
+    /** Tests this worker ran that were not final when it reported them (requeued): another worker ends them. */
+    unsettled = new Set();
     /** Per-worker folder of the batches' files; made once connected, removed on every exit. */
     tmp = '';
     /** Without a `command`: the runner preset's, rendered for each batch's files. */
@@ -70743,6 +70750,10 @@ class Worker {
                 this.bad.set(t, fin);
             if (fin)
                 this.ranHere.set(t, fin === 'flaky' ? 'passed' : fin);
+            if (fin)
+                this.unsettled.delete(t);
+            else
+                this.unsettled.add(t);
             return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
         }));
         if (reply.kind === 'unknown')
@@ -70771,6 +70782,13 @@ class Worker {
     }
     async finish(state, reason) {
         await this.member.queue.release(this.member.epoch, this.member.id, '', 'finished');
+        // A test it ran that was requeued and then ended failed or lost on another worker counts here too.
+        if (state === 'complete' && this.unsettled.size > 0) {
+            for (const [t, fin] of await this.member.queue.finals([...this.unsettled])) {
+                if (fin === 'failed' || fin === 'lost')
+                    this.bad.set(t, fin);
+            }
+        }
         this.mergeCoverage();
         this.outputs();
         info(`worker ${this.member.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);

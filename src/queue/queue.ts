@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis, Cluster } from 'ioredis';
 import { defineScripts, type ScriptClient } from './scripts.js';
 import { scriptKeys, type RunKeys } from './keys.js';
-import { parseJson, readRun } from './records.js';
+import { finalOf, parseJson, readRun, readTests } from './records.js';
 import type { BatchEnd, FinalStatus, RunData, RunState, TestResult } from '../types.js';
 
 /** Run-wide settings the controller publishes to the workers. */
@@ -174,6 +174,12 @@ export class Queue {
   /** Records the run's verdict in its meta hash; false (nothing written) when the run is gone or was reset. */
   async verdict(epoch: string, passed: boolean): Promise<boolean> {
     return (await this.redis.sl_verdict(...this.k(), epoch, passed ? 'passed' : 'failed')) === 'OK';
+  }
+
+  /** The final status of each given test, null while it has none (read in chunks, no script). */
+  async finals(ids: string[]): Promise<Map<string, FinalStatus | null>> {
+    const records = await readTests(this.redis, this.keys.tests, ids);
+    return new Map(ids.map((id) => [id, finalOf(records.get(id))]));
   }
 
   /** Reads the state of a run (for the controller's report, and a later attempt's re-run). */

@@ -40,6 +40,8 @@ class Worker {
   private bad = new Map<string, FinalStatus>();
   /** Tests this worker ran: final as Redis recorded them, or its own result when Redis could not record it. */
   private ranHere = new Map<string, Exclude<FinalStatus, 'flaky'>>();
+  /** Tests this worker ran that were not final when it reported them (requeued): another worker ends them. */
+  private unsettled = new Set<string>();
   /** Per-worker folder of the batches' files; made once connected, removed on every exit. */
   private tmp = '';
   /** Without a `command`: the runner preset's, rendered for each batch's files. */
@@ -173,6 +175,8 @@ class Worker {
       const what = r ? r.outcome : end === 'split' ? 'no per-test result: re-run alone' : `no result (the batch ${end})`;
       if (fin === 'failed' || fin === 'lost') this.bad.set(t, fin);
       if (fin) this.ranHere.set(t, fin === 'flaky' ? 'passed' : fin);
+      if (fin) this.unsettled.delete(t);
+      else this.unsettled.add(t);
       return `  ${fin === 'failed' || fin === 'lost' ? '✗' : r?.outcome === 'passed' ? '✓' : '·'} ${t}: ${what}${fin && fin !== r?.outcome ? ` -> ${fin}` : ''}`;
     }));
     if (reply.kind === 'unknown') core.warning(`batch ${lease} is unknown to Redis (it lost its last writes: restarted from older data?); rejoining`);
@@ -199,6 +203,12 @@ class Worker {
 
   private async finish(state: string, reason: string): Promise<number> {
     await this.member.queue.release(this.member.epoch, this.member.id, '', 'finished');
+    // A test it ran that was requeued and then ended failed or lost on another worker counts here too.
+    if (state === 'complete' && this.unsettled.size > 0) {
+      for (const [t, fin] of await this.member.queue.finals([...this.unsettled])) {
+        if (fin === 'failed' || fin === 'lost') this.bad.set(t, fin);
+      }
+    }
     this.mergeCoverage();
     this.outputs();
     core.info(`worker ${this.member.id}: ${this.batches} batches, ${this.testsRun} tests, run ${state}`);
