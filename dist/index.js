@@ -48958,12 +48958,10 @@ function learn(prev, data) {
 /**
  * The part of a fair share a batch takes (the rest: shrinking batches, cost.lua). Mostly guessed: half,
  * so long tests found late can be balanced. Fitted from walls (a fifth off): 0.7. Measured: 0.9, or half
- * for a warm runner (start under 2 % of a worker's work: cheap rounds even out run-to-run moves).
+ * when rounds are cheap (a warm runner: start under 2 % of a worker's work), evening out run-to-run moves.
  */
-function shareOf(known, measured, startMs, perWorkerMs) {
-    if (known < 0.9)
-        return 0.5;
-    return measured < 0.9 ? 0.7 : startMs < 0.02 * perWorkerMs ? 0.5 : 0.9;
+function shareOf(known, measured, cheap) {
+    return known < 0.9 ? 0.5 : measured < 0.9 ? 0.7 : cheap ? 0.5 : 0.9;
 }
 /** Auto batch target: start cost at most ~5% of a batch, and at most about a minute of rework when one is lost. */
 function autoBatchMs(startMs) {
@@ -48980,24 +48978,25 @@ function plan(cfg, ids, t) {
     const startMs = cfg.timings ? (t.startMs ?? 0) : 0;
     const costs = cfg.timings ? new Map(ids.flatMap((id) => (t.costs.has(id) ? [[id, t.costs.get(id)]] : []))) : new Map();
     const guessMs = cfg.timings ? guessOf(ids, t) : DEFAULT_COST_MS;
-    const cutStarts = known >= 0.9 ? 8 : 0;
     const est = estimate(ids, t);
     const perWorker = [...est.values()].reduce((a, c) => a + c, 0) / (cfg.workers || 1);
+    const cheap = known >= 0.9 && (t.measured ?? 0) >= 0.9 && startMs < 0.02 * perWorker;
+    const cutStarts = known < 0.9 ? 0 : cheap ? 2 : 8;
     return {
         order: cfg.timings ? longestFirst(ids, est) : ids,
         costs,
         guessMs,
         batchMs: cfg.batchDuration === 'auto' ? autoBatchMs(startMs) : cfg.batchDuration * 1000,
-        share: shareOf(known, t.measured ?? 0, startMs, perWorker),
-        // With known costs, a batch is not cut (and nothing left queued) for less than 8 start costs of
-        // work. With guessed costs, cut freely: a guess of a few start costs may hide a long test.
+        share: shareOf(known, t.measured ?? 0, cheap),
+        // With known costs, no cut (nor anything left queued) under 8 start costs of work; 2 when rounds
+        // are cheap: a warm runner's file costs move by a third between runs and cores (jest on
+        // react-hook-form), so the last batches stay small. Guessed costs: a guess may hide a long test.
         cutStarts,
         // And with guessed costs, no batch under 4 start costs (the start cost this run shows, when no
         // earlier run measured one) while the other workers are busy: one-test batches would pay a start
         // cost each.
         minStarts: known >= 0.9 ? 1 : 4,
-        // A batch-duration the user set is a hard cap; auto may stretch by the cut (a share that would
-        // leave a few seconds over the cap would otherwise pay a whole start cost for them).
+        // A set batch-duration is a hard cap; auto may stretch by the cut (else seconds pay a start cost).
         slackMs: cfg.batchDuration === 'auto' ? cutStarts * startMs : 0,
         startMs,
     };

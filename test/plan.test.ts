@@ -23,12 +23,12 @@ describe('plan', () => {
     expect(p.guessMs).toBe(9_500);
   });
 
-  test('measured costs with a start cost under 2 % of a worker\'s work (a warm runner): share 0.5, batches that shrink to even out costs that move between runs', () => {
+  test('measured costs with a start cost under 2 % of a worker\'s work (a warm runner): share 0.5 and a cut of 2 start costs, batches that shrink to the end to even out costs that move between runs', () => {
     const costs = new Map(ids.map((id, i) => [id, (i + 1) * 1_000])); // 210 s in all
     // 2 workers: 105 s each; 2 % is 2.1 s.
-    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 300, measured: 1 })).toMatchObject({ share: 0.5, cutStarts: 8, minStarts: 1 });
-    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 2_000, measured: 1 })).toMatchObject({ share: 0.5 });
-    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 2_200, measured: 1 })).toMatchObject({ share: 0.9 });
+    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 300, measured: 1 })).toMatchObject({ share: 0.5, cutStarts: 2, minStarts: 1 });
+    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 2_000, measured: 1 })).toMatchObject({ share: 0.5, cutStarts: 2, slackMs: 4_000 });
+    expect(plan(cfg({ workers: 2 }), ids, { costs, startMs: 2_200, measured: 1 })).toMatchObject({ share: 0.9, cutStarts: 8 });
     // 200 workers: 1.05 s each, where even 300 ms is a dear start.
     expect(plan(cfg({ workers: 200 }), ids, { costs, startMs: 300, measured: 1 })).toMatchObject({ share: 0.9 });
     // Fitted costs keep 0.7, whatever the start cost.
