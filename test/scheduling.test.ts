@@ -96,6 +96,9 @@ interface SimResult {
 
 let runs = 0;
 
+/** No timings yet: a first run. */
+const NONE: Timings = { costs: new Map(), startMs: null };
+
 /** One run: the controller's plan, then the workers' loops until the run completes. */
 async function simulate(suite: Suite, timings: Timings, sim: Sim): Promise<SimResult> {
   runs += 1;
@@ -155,7 +158,6 @@ async function readBack(r: SimResult): Promise<ReturnType<Queue['readRun']>> {
 }
 
 describe('the 40-file suite on 3 workers, costs dominated by import', () => {
-  const NONE: Timings = { costs: new Map(), startMs: null };
   for (const [label, startMs] of [['cold (3.5 s start)', 3_500], ['warm (0.3 s start)', 300]] as const) {
     for (const withC of [true, false]) {
       test(`${label}, ${withC ? 'the runner measures each file (c)' : 'JUnit and walls only'}: first run, then a run on what it learnt`, async () => {
@@ -185,7 +187,6 @@ describe('the 40-file suite on 3 workers, costs dominated by import', () => {
 
 describe('a warm runner whose c leaves out time it spends on each file (vue core in vitest)', () => {
   test('that time is learnt as the files\' cost, not as a start cost, and the run on it keeps every worker busy to the end', async () => {
-    const NONE: Timings = { costs: new Map(), startMs: null };
     const suite = importHeavySuite(42);
     // 0.3 s warm start, 0.3 s a file beyond c (scaled): about a quarter of each file, as on vue core.
     const sim = { startMs: 30, withC: true, workers: 2, hiddenMs: 30 };
@@ -210,7 +211,6 @@ describe('a warm runner whose c leaves out time it spends on each file (vue core
 
 describe('a warm runner whose files cost a third more on one core than on the other (jest on react-hook-form)', () => {
   test('the tail shrinks to small batches, so the workers still end together on costs learnt on other cores', async () => {
-    const NONE: Timings = { costs: new Map(), startMs: null };
     const suite = importHeavySuite(7);
     // 0.3 s warm start (scaled); the first run on even cores, the next with w1's core 1.35 x slower and
     // w2's 0.9 x: what jest's own file costs did between two runs on a 2-core VM.
