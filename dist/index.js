@@ -43541,7 +43541,7 @@ async function readLeases(redis, key, seq) {
         if (!v)
             return;
         const l = JSON.parse(v);
-        out.push({ id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st });
+        out.push({ id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, firstOnRunner: !!l.r, tests: Array.isArray(l.t) ? l.t : [], state: l.st });
     });
     return out;
 }
@@ -43660,14 +43660,15 @@ class Queue {
             return { kind, state: String(r[1]), reason: String(r[2] ?? '') };
         return { kind: kind };
     }
-    async report(epoch, worker, lease, end, results) {
+    /** firstOnRunner: a warm runner's first batch (its wall is no warm batch's, for the cost model). */
+    async report(epoch, worker, lease, end, results, firstOnRunner = false) {
         // No prototype: a test named __proto__ is a key like any other.
         const obj = Object.create(null);
         for (const [id, r] of results) {
             const c = r.costMs !== undefined && Number.isFinite(r.costMs) && r.costMs >= 0 ? Math.round(r.costMs) : undefined;
             obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined, c };
         }
-        const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj)));
+        const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj), firstOnRunner ? '1' : '0'));
         return { kind: r[0], finals: parseJson(r[1], {}) };
     }
     async heartbeat(epoch, worker) {
@@ -48797,7 +48798,7 @@ function observedBatches(data) {
         const members = byBatch.get(b.id);
         if (b.state !== 'done' || b.endMs === null || !members || members.length !== b.tests.length)
             continue;
-        out.push({ wall: Math.max(0, b.endMs - b.startMs), members, isolated: b.isolated });
+        out.push({ wall: Math.max(0, b.endMs - b.startMs), members, ownStart: b.isolated || b.firstOnRunner });
     }
     return out;
 }
@@ -48858,11 +48859,11 @@ const sumC = (b) => b.members.reduce((a, m) => a + (m.c ?? 0), 0);
  * over 3 or more batches of different sizes. When the sizes cannot tell S from a, S is the earlier
  * start cost (0 when none: the runners that measure c are warm ones, whose batch starts in a fraction
  * of a second) and the rest is spread over the tests: taking a runner's time per file for a start cost
- * is what made every batch a whole share (one batch per worker on vue core). Isolated batches run in a
- * fresh process whose start says nothing of the warm one's: their tests' c still counts, not their wall.
+ * is what made every batch a whole share (one batch per worker on vue core). A batch that paid its own
+ * start (ownStart) says nothing of a warm batch's: its tests' c still counts, not its wall.
  */
 function fitMeasured(prev, batches) {
-    const full = batches.filter((b) => !b.isolated && b.members.every(hasC));
+    const full = batches.filter((b) => !b.ownStart && b.members.every(hasC));
     if (full.length === 0)
         return { startMs: null, perMeasured: 0 };
     const n = full.map((b) => b.members.length);
@@ -57741,6 +57742,8 @@ class WarmRunner {
     exit;
     /** Runner processes started so far (a new one after each death). */
     started = 0;
+    /** Batches sent to the live process. */
+    served = 0;
     constructor(spec) {
         this.spec = spec;
     }
@@ -57760,6 +57763,10 @@ class WarmRunner {
         this.proc = undefined;
         this.exit = undefined;
     }
+    /** Counts a batch sent to the live runner; true for its first (the one that waits for its start). */
+    firstBatch() {
+        return this.served++ === 0;
+    }
     /** The live runner, started when there is none. */
     ensure() {
         if (this.proc && this.exit && this.proc.exitCode === null && this.proc.signalCode === null && this.proc.connected) {
@@ -57772,6 +57779,7 @@ class WarmRunner {
             cwd: (0,external_node_path_namespaceObject.resolve)(cwd), env: withoutInputs(env ?? process.env), detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
         this.started++;
+        this.served = 0;
         const exit = new Promise((done) => {
             proc.on('error', (err) => {
                 if (proc.pid === undefined) {
@@ -57809,15 +57817,17 @@ class WarmBatch {
     }
     async start() {
         const files = await batchFiles(this.setup);
-        const outcome = (exitCode, signal, timedOut, durationMs) => written(files).then((junitFiles) => ({
+        const outcome = (exitCode, signal, timedOut, durationMs, firstOnRunner = false) => written(files).then((junitFiles) => ({
             // The runner's output goes straight to the worker's: a batch's files that it does not run are failed
             // cases of its JUnit (vitest-junit.mjs), or no result (jest), rather than words to look for.
             exitCode, signal, timedOut, cancelled: this.cancelled, junitFiles, usesJUnit: true, durationMs, outputTail: '', costsFile: files.costsPath,
+            firstOnRunner,
         }));
         if (this.cancelled)
             return outcome(null, null, false, 0);
         const startMs = Date.now();
         const { proc, exit } = this.runner.ensure();
+        const firstOnRunner = this.runner.firstBatch();
         const env = Object.fromEntries(Object.values(CMD_ENV).filter((k) => files.env[k] !== undefined).map((k) => [k, files.env[k]]));
         let timedOut = false;
         const disarm = proc.pid && this.setup.timeoutMs > 0
@@ -57853,7 +57863,7 @@ class WarmBatch {
         if (!ended.replied && ended.exitCode === 0)
             ended.exitCode = null;
         this.done = true;
-        return outcome(ended.exitCode, ended.signal, timedOut, Date.now() - startMs);
+        return outcome(ended.exitCode, ended.signal, timedOut, Date.now() - startMs, firstOnRunner);
     }
 }
 
@@ -58123,7 +58133,7 @@ class Worker {
         const { out, results, end } = ran;
         let reply;
         try {
-            reply = await this.member.queue.report(this.member.epoch, this.member.id, lease, end, results);
+            reply = await this.member.queue.report(this.member.epoch, this.member.id, lease, end, results, out.firstOnRunner === true);
         }
         catch (e) {
             // Redis is gone with these results: they count as run here (the fallback does not run them again).

@@ -2,7 +2,8 @@
 -- KEYS: see lib.lua (KEYS[8] is this worker's heartbeat key).
 -- ARGV: [1] epoch, [2] worker id, [3] lease id, [4] how the batch ended (finished|timed-out|killed|split:
 --   NO_RESULT below says what it records for a test without a result), [5] JSON object: test id -> {o: passed|failed|skipped, d: ms, m: message,
---   f: file, l: line, j: d measured by the runner, c: whole cost measured by the runner (ms)}.
+--   f: file, l: line, j: d measured by the runner, c: whole cost measured by the runner (ms)}, [6] '1' for a
+--   warm runner's first batch (its wall carries the runner's start: the cost model treats it as isolated).
 -- Returns: {'ok'|'fenced'|'unknown'|'stale', JSON object test id -> final status for tests made final
 --   here}; 'unknown': Redis has no such lease (it lost its last writes), fenced too.
 -- Invariants: 1 (first final result wins: a final test is never changed); 3 (a reclaimed lease only
@@ -47,6 +48,7 @@ if lease.st == 'active' and lease.w == wid then
     for _, id in ipairs(lease.t) do
       if not results[id] then all = false break end
     end
+    if ARGV[6] == '1' then lease.r = true end
     if all then learn_batch(meta, lease, results, ctx.now - lease.s) end
   end
   lease.f = ctx.finals -- kept, so that a report sent again gets the same answer

@@ -66,6 +66,8 @@ export interface BatchRecord {
   startMs: number;
   endMs: number | null;
   isolated: boolean;
+  /** A warm runner's first batch, whose wall carries that runner's start (lease record r). */
+  firstOnRunner: boolean;
   tests: string[];
   /** active: held; done: reported; reclaimed: worker presumed dead; released: handed back on a signal. */
   state: 'active' | 'done' | 'reclaimed' | 'released';

@@ -103,7 +103,7 @@ async function queuedCost(run: Run): Promise<number> {
   return cs.reduce((a, c) => a + Number(c ?? 0), 0);
 }
 
-interface LeaseRec { w: string; s: number; e?: number; i: boolean; t: string[]; st: string; c?: number }
+interface LeaseRec { w: string; s: number; e?: number; i: boolean; r?: boolean; t: string[]; st: string; c?: number }
 
 async function lease(run: Run, id: string): Promise<LeaseRec> {
   const v = await redis.hget(run.keys.leases, id);
@@ -576,6 +576,25 @@ describe('the run learns what its tests cost while it runs (cost.lua)', () => {
     const left = (await run.q.reap(run.epoch, 30_000))!.workLeftMs;
     expect(left).toBeGreaterThanOrEqual(Math.floor(5 * guess));
     expect(left).toBeLessThanOrEqual(Math.floor(7 * guess) + 1);
+  });
+
+  test('a warm runner\'s first batch counts its tests\' c only: its wall, which carries the runner\'s start, is no point of the start-cost fit', async () => {
+    const ids = withCosts(Array(6).fill(0)).ids;
+    const run = await newRun(ids, new Map(), { batchMs: 3_100, share: 1, guessMs: 1_000 });
+    const a = await claimOk(run, 'w1');
+    expect(a.tests.length).toBe(3);
+    const l = await lease(run, a.lease);
+    // The batch runs 2 s (Redis TIME), well beyond its c (300 ms): the runner's start.
+    await waitFor('the batch to run 2 s (Redis TIME)', async () => (await redisNow()) >= l.s + 2_000, 10_000, 20);
+    await run.q.report(run.epoch, 'w1', a.lease, 'finished', withC(a.tests, [100, 100, 100]), true);
+    expect(await redis.hget(run.keys.meta, 'cobs')).toBeNull();
+    expect((await redis.hget(run.keys.meta, 'gobs'))?.split('|').map(Number)).toEqual([3, 300]);
+    expect((await lease(run, a.lease)).r).toBe(true);
+    // The next batch of the same runner is warm: its wall minus its c is a point of the fit.
+    const b = await claimOk(run, 'w1');
+    await run.q.report(run.epoch, 'w1', b.lease, 'finished', withC(b.tests, b.tests.map(() => 100)));
+    expect((await redis.hget(run.keys.meta, 'cobs'))?.split('|').map(Number).slice(0, 2)).toEqual([1, b.tests.length]);
+    expect((await lease(run, b.lease)).r).toBeUndefined();
   });
 
   test('without c, a batch\'s wall less the start cost and the known costs is spread over its unknown tests', async () => {

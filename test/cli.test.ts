@@ -302,8 +302,8 @@ describe('plain text output', () => {
         { id: 'w2', state: 'alive', batches: 1, tests: 2, busyMs: 400, lostBatches: 0 },
       ],
       batches: [
-        { id: 'b1', worker: 'w1', startMs: T0 + 100, endMs: T0 + 220, isolated: false, tests: ['spec/cart/fail-checkout.test.ts'], state: 'done' },
-        { id: 'b2', worker: 'w2', startMs: T0 + 100, endMs: T0 + 270, isolated: false, tests: ['spec/api/pass-health.test.ts', 'spec/*weird*_id_|x|.test.ts'], state: 'done' },
+        { id: 'b1', worker: 'w1', startMs: T0 + 100, endMs: T0 + 220, isolated: false, firstOnRunner: false, tests: ['spec/cart/fail-checkout.test.ts'], state: 'done' },
+        { id: 'b2', worker: 'w2', startMs: T0 + 100, endMs: T0 + 270, isolated: false, firstOnRunner: false, tests: ['spec/api/pass-health.test.ts', 'spec/*weird*_id_|x|.test.ts'], state: 'done' },
       ],
     };
     const text = summaryText({ report: buildReport(data), data });

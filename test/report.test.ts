@@ -22,7 +22,7 @@ function run(t: string, w: string, b: string, o: HistoryEntry['o'], e: number, e
 }
 
 function batch(id: string, worker: string, start: number, end: number | null, state: BatchRecord['state'], tests: string[], isolated = false): BatchRecord {
-  return { id, worker, startMs: T0 + start, endMs: end === null ? null : T0 + end, isolated, tests, state };
+  return { id, worker, startMs: T0 + start, endMs: end === null ? null : T0 + end, isolated, firstOnRunner: false, tests, state };
 }
 
 const workers: WorkerRecord[] = [

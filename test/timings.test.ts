@@ -31,6 +31,7 @@ interface B {
   res?: Record<string, { j?: number; d?: number; c?: number; o?: RunOutcome } | null>;
   endMs?: number | null;
   isolated?: boolean;
+  firstOnRunner?: boolean;
 }
 
 /** A RunData of the given batches; each member gets a passed result with d = 1 (j false) unless told. */
@@ -42,7 +43,7 @@ function runData(batches: B[]): RunData {
     const startMs = at;
     const endMs = b.endMs === undefined ? startMs + b.wall : b.endMs;
     at += b.wall + 1_000;
-    recs.push({ id: b.id, worker: 'w1', startMs, endMs, isolated: b.isolated ?? false, tests: b.tests, state: b.state ?? 'done' });
+    recs.push({ id: b.id, worker: 'w1', startMs, endMs, isolated: b.isolated ?? false, firstOnRunner: b.firstOnRunner ?? false, tests: b.tests, state: b.state ?? 'done' });
     for (const t of b.tests) {
       const r = b.res?.[t];
       if (r === null) continue;
@@ -143,6 +144,21 @@ describe('learn: with the runner\'s own cost (c)', () => {
     const u = learn(timings(), cold);
     expect(u.startMs).toBeCloseTo(400, 6);
     expect(u.costs.get('x')).toBeCloseTo(800, 6);
+  });
+
+  test('a warm runner\'s first batch carries its start: it moves neither the start cost nor the time per test', () => {
+    // Warm batches of 1, 2 and 4 files (start 400 ms, 300 ms a file beyond c) and each worker's first
+    // batch, which also paid jest's 2.5 s start: taken into the fit, they made the start look like
+    // several per cent of a worker's work (rhf), and the next run planned as a cold one.
+    const warm = [1, 2, 4].map((n, b) => ({ id: String(b + 1), wall: 400 + 800 * n, tests: Array.from({ length: n }, (_, i) => `b${b}t${i}`), res: Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${b}t${i}`, { c: 500 }])) }));
+    const first = (w: string, n: number) => ({ id: w, wall: 2_500 + 400 + 800 * n, tests: Array.from({ length: n }, (_, i) => `${w}t${i}`), res: Object.fromEntries(Array.from({ length: n }, (_, i) => [`${w}t${i}`, { c: 500 }])) });
+    const flagged = learn(timings(), runData([first('f1', 1), first('f2', 1), ...warm].map((b) => ({ ...b, firstOnRunner: b.id.startsWith('f') }))));
+    expect(flagged.startMs).toBeCloseTo(400, 6);
+    expect(flagged.costs.get('f1t0')).toBeCloseTo(800, 6);
+    expect(flagged.costs.get('b2t0')).toBeCloseTo(800, 6);
+    // Unflagged, the same batches put the runner's start into the start cost: what the flag prevents.
+    const unflagged = learn(timings(), runData([first('f1', 1), first('f2', 1), ...warm]));
+    expect(unflagged.startMs).toBeGreaterThan(1_000);
   });
 
   test('batches all of one size cannot tell the start cost from the time per test: the earlier start cost stays (0 when none) and the tests take the rest', () => {

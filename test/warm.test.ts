@@ -52,6 +52,7 @@ const batch = (r: WarmRunner, tests: string[], timeoutMs = 0) =>
 
 test('one process serves batch after batch; each batch gets its own files and SHARDLESS_* environment', async () => {
   const r = start();
+  r.ensure(); // as the worker does before its first claim
   const a = await batch(r, ['a']).start();
   const b = await batch(r, ['b']).start();
   expect(a).toMatchObject({ exitCode: 0, signal: null, timedOut: false, cancelled: false, usesJUnit: true });
@@ -59,13 +60,16 @@ test('one process serves batch after batch; each batch gets its own files and SH
   expect(b.junitFiles[0]).not.toBe(a.junitFiles[0]);
   expect(a.costsFile).toMatch(/costs\.json$/);
   expect(r.started).toBe(1);
+  // Only the first batch waited for the runner's start (the cost model leaves its wall out).
+  expect([a.firstOnRunner, b.firstOnRunner]).toEqual([true, false]);
 });
 
 test('a runner that exits 0 without answering: no result (exit code null), and a new runner next', async () => {
   const r = start();
   const out = await batch(r, ['exit0']).start();
   expect(out).toMatchObject({ exitCode: null, signal: null });
-  expect((await batch(r, ['a']).start()).exitCode).toBe(0);
+  const next = await batch(r, ['a']).start();
+  expect(next).toMatchObject({ exitCode: 0, firstOnRunner: true });
   expect(r.started).toBe(2);
 });
 

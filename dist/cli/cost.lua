@@ -77,8 +77,9 @@ end
 
 -- A batch that ended with a result for each test tells the run what its tests of unknown cost cost:
 -- (wall - S - known costs) spread evenly over them, and at least their c when every test has one (an
--- isolated batch, a fresh process, counts c only: its start is not the warm runner's). Adaptive
--- batches only (count mode sizes nothing): two commands a report.
+-- isolated batch, a fresh process, counts c only: its start is not the warm runner's; nor is the start
+-- in a warm runner's first batch, lease.r). Adaptive batches only (count mode sizes nothing):
+-- two commands a report.
 local function learn_batch(meta, lease, results, wall)
   if meta.batchMs <= 0 then return end
   local out = {}
@@ -101,8 +102,9 @@ local function learn_batch(meta, lease, results, wall)
     end
   end
   local n = #lease.t
+  local ownStart = lease.i or lease.r
   if allC then
-    if not lease.i then
+    if not ownStart then
       local r = math.max(0, wall - cAll)
       sums_add(meta, 'cobs', { 1, n, r, n * n, n * r }, out)
     end
@@ -112,7 +114,7 @@ local function learn_batch(meta, lease, results, wall)
   end
   if unknown > 0 then
     local rest = math.max(0, wall - start_cost(meta) - known)
-    if allC then rest = lease.i and cUnknown or math.max(cUnknown, rest) end
+    if allC then rest = ownStart and cUnknown or math.max(cUnknown, rest) end
     sums_add(meta, 'gobs', { unknown, rest }, out)
   end
   if #out > 0 then redis.call('HSET', K_META, unpack(out)) end

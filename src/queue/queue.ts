@@ -133,14 +133,15 @@ export class Queue {
     return { kind: kind as 'empty' | 'wait' | 'stale' };
   }
 
-  async report(epoch: string, worker: string, lease: string, end: BatchEnd, results: Map<string, TestResult>): Promise<ReportReply> {
+  /** firstOnRunner: a warm runner's first batch (its wall is no warm batch's, for the cost model). */
+  async report(epoch: string, worker: string, lease: string, end: BatchEnd, results: Map<string, TestResult>, firstOnRunner = false): Promise<ReportReply> {
     // No prototype: a test named __proto__ is a key like any other.
     const obj: Record<string, { o: string; d: number; m: string; f?: string; l?: number; j?: boolean; c?: number }> = Object.create(null);
     for (const [id, r] of results) {
       const c = r.costMs !== undefined && Number.isFinite(r.costMs) && r.costMs >= 0 ? Math.round(r.costMs) : undefined;
       obj[id] = { o: r.outcome, d: Math.round(r.durationMs), m: r.message, f: r.file, l: r.line, j: r.timed || undefined, c };
     }
-    const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj))) as string[];
+    const r = (await this.redis.sl_report(...this.k(this.hb(worker)), epoch, worker, lease, end, JSON.stringify(obj), firstOnRunner ? '1' : '0')) as string[];
     return { kind: r[0] as ReportReply['kind'], finals: parseJson(r[1], {}) };
   }
 

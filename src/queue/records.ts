@@ -73,7 +73,7 @@ async function readLeases(redis: RedisClient, key: string, seq: number): Promise
     const v = vals[j];
     if (!v) return;
     const l = JSON.parse(v);
-    out.push({ id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, tests: Array.isArray(l.t) ? l.t : [], state: l.st });
+    out.push({ id, worker: l.w, startMs: l.s, endMs: l.e ?? null, isolated: !!l.i, firstOnRunner: !!l.r, tests: Array.isArray(l.t) ? l.t : [], state: l.st });
   });
   return out;
 }

@@ -60,9 +60,8 @@ export function fold(old: number | undefined | null, obs: number): number {
   return far ? obs : ALPHA * obs + (1 - ALPHA) * old;
 }
 
-// ---- what a run measured ----
-
-interface Observed { wall: number; members: HistoryEntry[]; isolated: boolean }
+// ---- what a run measured (ownStart: a start no warm batch pays: isolated, or a warm runner's first) ----
+interface Observed { wall: number; members: HistoryEntry[]; ownStart: boolean }
 
 /** Batches that ended normally with a result for each member: the only ones whose wall time says something. */
 function observedBatches(data: RunData): Observed[] {
@@ -77,7 +76,7 @@ function observedBatches(data: RunData): Observed[] {
   for (const b of data.batches) {
     const members = byBatch.get(b.id);
     if (b.state !== 'done' || b.endMs === null || !members || members.length !== b.tests.length) continue;
-    out.push({ wall: Math.max(0, b.endMs - b.startMs), members, isolated: b.isolated });
+    out.push({ wall: Math.max(0, b.endMs - b.startMs), members, ownStart: b.isolated || b.firstOnRunner });
   }
   return out;
 }
@@ -142,11 +141,11 @@ const sumC = (b: Observed) => b.members.reduce((a, m) => a + (m.c ?? 0), 0);
  * over 3 or more batches of different sizes. When the sizes cannot tell S from a, S is the earlier
  * start cost (0 when none: the runners that measure c are warm ones, whose batch starts in a fraction
  * of a second) and the rest is spread over the tests: taking a runner's time per file for a start cost
- * is what made every batch a whole share (one batch per worker on vue core). Isolated batches run in a
- * fresh process whose start says nothing of the warm one's: their tests' c still counts, not their wall.
+ * is what made every batch a whole share (one batch per worker on vue core). A batch that paid its own
+ * start (ownStart) says nothing of a warm batch's: its tests' c still counts, not its wall.
  */
 function fitMeasured(prev: Timings, batches: Observed[]): { startMs: number | null; perMeasured: number } {
-  const full = batches.filter((b) => !b.isolated && b.members.every(hasC));
+  const full = batches.filter((b) => !b.ownStart && b.members.every(hasC));
   if (full.length === 0) return { startMs: null, perMeasured: 0 };
   const n = full.map((b) => b.members.length);
   const r = full.map((b) => b.wall - sumC(b));

@@ -53,6 +53,8 @@ export interface BatchOutcome {
   outputTail: string;
   /** Where the runner's reporter may have written the files' measured costs (CMD_ENV.costs). */
   costsFile?: string;
+  /** The first batch of a warm runner's process: its wall carries (part of) that runner's start, which later batches do not pay. */
+  firstOnRunner?: boolean;
 }
 
 /** What a batch gets from the worker: the ids, where it writes its results, and its environment. */

@@ -37,6 +37,8 @@ export class WarmRunner {
   private exit: Promise<{ exitCode: number | null; signal: string | null }> | undefined;
   /** Runner processes started so far (a new one after each death). */
   started = 0;
+  /** Batches sent to the live process. */
+  private served = 0;
 
   constructor(private readonly spec: WarmSpec) {}
 
@@ -58,6 +60,11 @@ export class WarmRunner {
     this.exit = undefined;
   }
 
+  /** Counts a batch sent to the live runner; true for its first (the one that waits for its start). */
+  firstBatch(): boolean {
+    return this.served++ === 0;
+  }
+
   /** The live runner, started when there is none. */
   ensure(): { proc: ChildProcess; exit: Promise<{ exitCode: number | null; signal: string | null }> } {
     if (this.proc && this.exit && this.proc.exitCode === null && this.proc.signalCode === null && this.proc.connected) {
@@ -70,6 +77,7 @@ export class WarmRunner {
       cwd: resolve(cwd), env: withoutInputs(env ?? process.env), detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.started++;
+    this.served = 0;
     const exit = new Promise<{ exitCode: number | null; signal: string | null }>((done) => {
       proc.on('error', (err) => {
         if (proc.pid === undefined) {
@@ -104,16 +112,18 @@ export class WarmBatch {
 
   async start(): Promise<BatchOutcome> {
     const files = await batchFiles(this.setup);
-    const outcome = (exitCode: number | null, signal: string | null, timedOut: boolean, durationMs: number): Promise<BatchOutcome> =>
+    const outcome = (exitCode: number | null, signal: string | null, timedOut: boolean, durationMs: number, firstOnRunner = false): Promise<BatchOutcome> =>
       written(files).then((junitFiles) => ({
         // The runner's output goes straight to the worker's: a batch's files that it does not run are failed
         // cases of its JUnit (vitest-junit.mjs), or no result (jest), rather than words to look for.
         exitCode, signal, timedOut, cancelled: this.cancelled, junitFiles, usesJUnit: true, durationMs, outputTail: '', costsFile: files.costsPath,
+        firstOnRunner,
       }));
     if (this.cancelled) return outcome(null, null, false, 0);
 
     const startMs = Date.now();
     const { proc, exit } = this.runner.ensure();
+    const firstOnRunner = this.runner.firstBatch();
     const env = Object.fromEntries(Object.values(CMD_ENV).filter((k) => files.env[k] !== undefined).map((k) => [k, files.env[k]]));
     let timedOut = false;
     const disarm = proc.pid && this.setup.timeoutMs > 0
@@ -146,6 +156,6 @@ export class WarmBatch {
     // test calling process.exit(0)): no result, as for a batch killed, never "every test passed".
     if (!ended.replied && ended.exitCode === 0) ended.exitCode = null;
     this.done = true;
-    return outcome(ended.exitCode, ended.signal, timedOut, Date.now() - startMs);
+    return outcome(ended.exitCode, ended.signal, timedOut, Date.now() - startMs, firstOnRunner);
   }
 }

@@ -158,7 +158,7 @@ class Worker {
     const { out, results, end } = ran;
     let reply: Awaited<ReturnType<Queue['report']>>;
     try {
-      reply = await this.member.queue.report(this.member.epoch, this.member.id, lease, end, results);
+      reply = await this.member.queue.report(this.member.epoch, this.member.id, lease, end, results, out.firstOnRunner === true);
     } catch (e) {
       // Redis is gone with these results: they count as run here (the fallback does not run them again).
       if (gaveUp(this.member.redis)) for (const [id, r] of results) this.ranHere.set(id, r.outcome);

@@ -71,6 +71,19 @@ async function history(s: Scenario): Promise<HistoryEntry[]> {
   }
 }
 
+/** Each lease id: whether its record says it was a warm runner's first batch (r). */
+async function leaseFlags(s: Scenario): Promise<Map<string, boolean>> {
+  const c = redis.client();
+  try {
+    const all = await c.hgetall(runKeys('local', s.queue, s.runId).leases);
+    // Lease ids are numbers ('_' holds the hash's TTL from the start).
+    const leases = Object.entries(all).filter(([id]) => /^\d+$/.test(id));
+    return new Map(leases.map(([id, v]) => [id, (JSON.parse(v) as { r?: boolean }).r === true]));
+  } finally {
+    c.disconnect();
+  }
+}
+
 function start(s: Scenario, dir: string, log: string, controller: Record<string, string>, workers = ['w1']) {
   const inputs = { runner: 'vitest', 'working-directory': dir };
   // A long heartbeat-ttl: vitest's start may load both cores, and no worker is meant to be presumed dead.
@@ -121,6 +134,14 @@ test('learning: each file’s measured cost (c) is its import’s busy time, not
   const batches = new Set(lines.map((l) => l.batch)).size;
   expect(batchesOf.size, 'vitest processes').toBeLessThan(batches);
   expect(Math.max(...[...batchesOf.values()].map((b) => b.size)), 'batches served by one process').toBeGreaterThanOrEqual(3);
+
+  // The lease of each runner's first batch says so (its wall carries vitest's start, which the cost
+  // model leaves out); no other lease does. The worker starts its runner before the first claim.
+  const flags = await leaseFlags(s);
+  for (const [runner, ids] of batchesOf) {
+    const first = Math.min(...[...ids].map(Number));
+    for (const id of ids) expect(flags.get(id), `lease ${id} of runner ${runner}`).toBe(Number(id) === first);
+  }
 });
 
 test('batch-timeout kills the warm runner’s group; the next batch gets a new one; batch-mates re-run alone and pass', { timeout: 120_000 }, async () => {

@@ -235,7 +235,7 @@ local function get_lease(id)
 end
 
 local function put_lease(l)
-  redis.call('HSET', K_LEASES, l.id, cjson.encode({ w = l.w, s = l.s, e = l.e, i = l.i, t = l.t, st = l.st, c = l.c, f = l.f }))
+  redis.call('HSET', K_LEASES, l.id, cjson.encode({ w = l.w, s = l.s, e = l.e, i = l.i, r = l.r, t = l.t, st = l.st, c = l.c, f = l.f }))
 end
 
 -- An active lease ends: done (reported), reclaimed (worker presumed dead) or released (handed back).
