@@ -2,9 +2,10 @@
 // controller and N parallel workers that start together, and every `shardless` command in each of
 // them, with the variables its system sets filled in by a shell, is a valid command line: known
 // options, valid values, the run id and worker id from those variables. And README's table of inputs:
-// the inputs of action.yml, with its defaults.
+// the inputs of action.yml, with its defaults. And every relative link of the Markdown documents names
+// a file that exists.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -204,5 +205,17 @@ describe('examples/workflows: one complete workflow per runner', () => {
     for (const j of [controller, tests]) expect(() => readInputs((name) => env(j)[name] ?? '')).not.toThrow();
     const known = new Set<string>(Object.values(INPUT));
     for (const j of [controller, tests]) for (const k of Object.keys(inputs(j))) expect(known.has(k), k).toBe(true);
+  });
+});
+
+describe('links between the documents', () => {
+  /** The Markdown documents of the repository, by path from its root. */
+  const docs = ['README.md', 'CHANGELOG.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+  test.each(docs)('%s: every relative link names a file of the repository', (doc) => {
+    const text = readFileSync(join(ROOT, doc), 'utf8');
+    const targets = [...text.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/i.test(t));
+    const missing = targets.filter((t) => !existsSync(join(ROOT, dirname(doc), t)));
+    expect(missing, `${doc} links to files that do not exist`).toEqual([]);
   });
 });
