@@ -21,7 +21,8 @@
 //
 // --rounds N runs (a) to (e) N times in turn (each round's shardless runs on a fresh queue): a shared
 // machine's speed drifts over minutes, so one round's ratios move by more than the goals' margins. Each
-// ratio is then to its own round's floor, and the goals take the medians of the rounds.
+// ratio is then to its own round's floor, and the goals take the medians of the rounds. Even rounds run
+// (b) after (c) and (d), so that a drift within rounds favours neither side.
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -136,12 +137,18 @@ function spread(files, n) {
   return Array.from({ length: n }, (_, i) => files[Math.floor((i * files.length) / n)]);
 }
 
-/** One round: (a) to (e), each a wall in ms; the shardless runs on a fresh queue (no timings yet). */
+/**
+ * One round: (a) to (e), each a wall in ms; the shardless runs on a fresh queue (no timings yet). Even
+ * rounds run (b) after (c) and (d), odd ones before: a machine that slows (or speeds up) over a round
+ * then favours neither side in the medians.
+ */
 async function round(k, { suite, runner, r, args, runnerArgs, testsFile, subset, dir, log }) {
   const tag = (t) => (k > 1 ? `${t}-r${k}` : t);
   const one = await pinned(0, [...r.cmd(args), ...(subset.length ? r.files(subset) : [])], suite, dir, tag('one-core'));
-  const shards = await Promise.all(Array.from({ length: W }, (_, i) =>
+  const shardPair = () => Promise.all(Array.from({ length: W }, (_, i) =>
     pinned(i, [...r.cmd(args), ...r.shard(i + 1), ...(subset.length ? r.files(subset) : [])], suite, dir, tag(`shard-${i + 1}`))));
+  const shardFirst = k % 2 === 1;
+  let shards = shardFirst ? await shardPair() : null;
   const srv = await startRedis();
   const queue = `real-${Date.now().toString(36)}`;
   let first;
@@ -152,6 +159,7 @@ async function round(k, { suite, runner, r, args, runnerArgs, testsFile, subset,
   } finally {
     await srv.stop();
   }
+  shards ??= await shardPair();
   // (e): the same run as (a) on both cores at once. Their mean over (a) is how much slower a core runs
   // this suite while the other runs it too (one of two jests sharing a cache may wait on the other's writes).
   const pair = await Promise.all(Array.from({ length: W }, (_, i) =>
@@ -161,7 +169,7 @@ async function round(k, { suite, runner, r, args, runnerArgs, testsFile, subset,
   const contention = pair.reduce((a, p) => a + p.ms, 0) / pair.length / one.ms;
   const rows = [
     ['(a) one core, the runner plainly', one.ms, `exit ${one.code}; floor = ${s1(one.ms)} / ${W} = ${s1(floor)} s`],
-    [`(b) ${runner} --shard 1/${W} and 2/${W} at once`, shardMs, `exits ${shards.map((s) => s.code).join(', ')}; ${shards.map((s) => s1(s.ms)).join(' s and ')} s`],
+    [`(b) ${runner} --shard 1/${W} and 2/${W} at once`, shardMs, `exits ${shards.map((s) => s.code).join(', ')}; ${shards.map((s) => s1(s.ms)).join(' s and ')} s; run ${shardFirst ? 'before' : 'after'} (c) and (d)`],
     ['(c) shardless, first run (no timings)', first.ms, `exit ${first.code}; ${first.notes}`],
     ['(d) shardless, timings of (c)', known.ms, `exit ${known.code}; ${known.notes}`],
     [`(e) (a) on cores 0 and 1 at once`, Math.max(...pair.map((p) => p.ms)), `exits ${pair.map((p) => p.code).join(', ')}; ${pair.map((p) => s1(p.ms)).join(' s and ')} s: contention x${contention.toFixed(3)}`],
