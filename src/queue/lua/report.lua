@@ -41,6 +41,7 @@ if lease.st == 'active' and lease.w == wid then
       else apply_noresult(ctx, id, st, lease, noresult) end
     end
   end
+  if ARGV[6] == '1' then lease.r = true end
   -- A batch neither timed out nor split, with a result for each test, tells the run's cost model what
   -- its tests cost (cost.lua).
   if noresult == 'lost' then
@@ -48,7 +49,6 @@ if lease.st == 'active' and lease.w == wid then
     for _, id in ipairs(lease.t) do
       if not results[id] then all = false break end
     end
-    if ARGV[6] == '1' then lease.r = true end
     if all then learn_batch(meta, lease, results, ctx.now - lease.s) end
   end
   lease.f = ctx.finals -- kept, so that a report sent again gets the same answer
