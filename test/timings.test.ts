@@ -127,6 +127,14 @@ describe('longestFirst', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('learn: with the runner\'s own cost (c)', () => {
+  /** A batch of n tests named <id>t<i>, each of cost c 500 ms, that took the given wall. */
+  const measured = (id: string, n: number, wall: number): B => {
+    const tests = Array.from({ length: n }, (_, i) => `${id}t${i}`);
+    return { id, wall, tests, res: Object.fromEntries(tests.map((t) => [t, { c: 500 }])) };
+  };
+  /** Warm batches of 1, 2 and 4 such tests: start 400 ms, 300 ms a test beyond c. */
+  const warm = () => [1, 2, 4].map((n, b) => measured(`b${b}`, n, 400 + 800 * n));
+
   test('a test costs c plus the time the runner spends on each test beyond c; the start cost is the intercept of that over batch sizes', () => {
     // Start cost 400 ms, and 300 ms a test that no c shows (vitest's per-file work outside diagnostic()).
     const data = runData([
@@ -139,8 +147,7 @@ describe('learn: with the runner\'s own cost (c)', () => {
     expect(costsOf(t)).toEqual({ a: 2_300, b: 1_300, c: 1_800, d: 800, e: 800, f: 800, g: 800 });
     // A requeued test's isolated batch runs in a fresh process: its wall says nothing of the warm
     // runner's start, so it moves neither the start cost nor the time per test.
-    const cold = runData([...[1, 2, 4].map((n, b) => ({ id: String(b + 1), wall: 400 + 800 * n, tests: Array.from({ length: n }, (_, i) => `b${b}t${i}`), res: Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${b}t${i}`, { c: 500 }])) })),
-      { id: 'iso', wall: 9_500, tests: ['x'], res: { x: { c: 500 } }, isolated: true }]);
+    const cold = runData([...warm(), { id: 'iso', wall: 9_500, tests: ['x'], res: { x: { c: 500 } }, isolated: true }]);
     const u = learn(timings(), cold);
     expect(u.startMs).toBeCloseTo(400, 6);
     expect(u.costs.get('x')).toBeCloseTo(800, 6);
@@ -150,14 +157,13 @@ describe('learn: with the runner\'s own cost (c)', () => {
     // Warm batches of 1, 2 and 4 files (start 400 ms, 300 ms a file beyond c) and each worker's first
     // batch, which also paid jest's 2.5 s start: taken into the fit, they made the start look like
     // several per cent of a worker's work (rhf), and the next run planned as a cold one.
-    const warm = [1, 2, 4].map((n, b) => ({ id: String(b + 1), wall: 400 + 800 * n, tests: Array.from({ length: n }, (_, i) => `b${b}t${i}`), res: Object.fromEntries(Array.from({ length: n }, (_, i) => [`b${b}t${i}`, { c: 500 }])) }));
-    const first = (w: string, n: number) => ({ id: w, wall: 2_500 + 400 + 800 * n, tests: Array.from({ length: n }, (_, i) => `${w}t${i}`), res: Object.fromEntries(Array.from({ length: n }, (_, i) => [`${w}t${i}`, { c: 500 }])) });
-    const flagged = learn(timings(), runData([first('f1', 1), first('f2', 1), ...warm].map((b) => ({ ...b, firstOnRunner: b.id.startsWith('f') }))));
+    const first = (w: string) => ({ ...measured(w, 1, 2_500 + 400 + 800), firstOnRunner: true });
+    const flagged = learn(timings(), runData([first('f1'), first('f2'), ...warm()]));
     expect(flagged.startMs).toBeCloseTo(400, 6);
     expect(flagged.costs.get('f1t0')).toBeCloseTo(800, 6);
     expect(flagged.costs.get('b2t0')).toBeCloseTo(800, 6);
     // Unflagged, the same batches put the runner's start into the start cost: what the flag prevents.
-    const unflagged = learn(timings(), runData([first('f1', 1), first('f2', 1), ...warm]));
+    const unflagged = learn(timings(), runData([first('f1'), first('f2'), ...warm()].map((b) => ({ ...b, firstOnRunner: false }))));
     expect(unflagged.startMs).toBeGreaterThan(1_000);
   });
 
